@@ -1,0 +1,125 @@
+/**
+ * What every spool program shares around its own logic: argument parsing
+ * with usage errors on exit status 2, one-line error reports on exit status 1,
+ * and no stack trace for a user's mistake.
+ *
+ * @module
+ */
+
+import { Command, CommanderError } from "@commander-js/extra-typings";
+
+/**
+ * A mistake in how a program was called that the argument parser cannot see
+ * by itself (for example `--speed -1`). Reported like a parser error: one
+ * line, exit status 2.
+ *
+ * @example
+ * ```ts
+ * import { UsageError } from "./_program.ts";
+ * throw new UsageError("Option '--speed' must be a positive number, got '-1'");
+ * ```
+ */
+export class UsageError extends TypeError {
+  /** Builds the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** Exit status for a usage error. */
+export const EXIT_USAGE = 2;
+/** Exit status for every other failure. */
+export const EXIT_FAILURE = 1;
+
+/**
+ * Creates a command with spool's conventions: usage errors are thrown (not
+ * printed and exited by the parser itself) so {@linkcode runProgram} can
+ * report them on one line with status 2.
+ *
+ * @example
+ * ```ts
+ * import { newCommand } from "./_program.ts";
+ * const cmd = newCommand("tail", "Show a tape").argument("<tape>");
+ * console.log(cmd.name());
+ * ```
+ */
+export function newCommand(name: string, description: string): Command {
+  return new Command(name)
+    .description(description)
+    .exitOverride()
+    .configureOutput({
+      // The parser's own message becomes our one line; see runProgram.
+      writeErr: () => {},
+      outputError: () => {},
+    })
+    .showHelpAfterError(false)
+    .allowExcessArguments(false);
+}
+
+/**
+ * Turns any error into the one line shown to the user.
+ *
+ * @example
+ * ```ts
+ * import { describeError } from "./_program.ts";
+ * console.log(describeError(new Deno.errors.NotFound("x"))); // "x"
+ * ```
+ */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    const first = error.message.split("\n")[0] ?? "";
+    return first.replace(/^error: /, "");
+  }
+  return String(error);
+}
+
+/**
+ * Runs a program's main function and turns its outcome into an exit status.
+ * Returns the status instead of exiting so tests and the demo can reuse it;
+ * entry files call `Deno.exit(await runProgram(...))`.
+ *
+ * The main function returns the exit status it wants (0 unless it passes a
+ * child's status through). Errors are reported as `<program>: <message>` on
+ * stderr; set `SPOOL_DEBUG=1` to also see the stack.
+ *
+ * @example
+ * ```ts
+ * import { runProgram } from "./_program.ts";
+ * const status = await runProgram("demo", () => Promise.resolve(0));
+ * console.log(status); // 0
+ * ```
+ */
+export async function runProgram(
+  program: string,
+  main: () => Promise<number>,
+): Promise<number> {
+  try {
+    return await main();
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are "errors" to commander; they already printed.
+      if (error.exitCode === 0) return 0;
+      report(program, error);
+      return EXIT_USAGE;
+    }
+    report(program, error);
+    return error instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE;
+  }
+}
+
+function report(program: string, error: unknown): void {
+  const line = `${program}: ${describeError(error)}\n`;
+  Deno.stderr.writeSync(new TextEncoder().encode(line));
+  if (debugEnabled() && error instanceof Error && error.stack) {
+    Deno.stderr.writeSync(new TextEncoder().encode(`${error.stack}\n`));
+  }
+}
+
+function debugEnabled(): boolean {
+  try {
+    return Deno.env.get("SPOOL_DEBUG") === "1";
+  } catch {
+    return false;
+  }
+}

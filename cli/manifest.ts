@@ -1,0 +1,92 @@
+/**
+ * The program manifest: the one place that names each spool program, its
+ * entry file and the exact Deno permission flags it runs with.
+ *
+ * `deno task <program>` (see `deno.json`), `deno task compile` and the tests
+ * all derive from this list, so a program never runs from source with
+ * different permissions than its compiled binary has.
+ *
+ * @module
+ */
+
+/** One program of the manifest. */
+export interface ProgramSpec {
+  /** Name of the program, as used by `deno task <name>` and `dist/<name>`. */
+  readonly name: string;
+  /** Entry file, relative to the repository root. */
+  readonly entry: string;
+  /** Deno permission flags the program runs with, in order. */
+  readonly permissions: readonly string[];
+  /** One-line summary shown by documentation and `--help`. */
+  readonly summary: string;
+}
+
+/**
+ * Every spool program, in the order the README lists them.
+ *
+ * @example Print each program with its flags
+ * ```ts
+ * import { PROGRAMS } from "./manifest.ts";
+ * for (const p of PROGRAMS) console.log(p.name, p.permissions.join(" "));
+ * ```
+ */
+export const PROGRAMS: readonly ProgramSpec[] = [
+  {
+    name: "record",
+    entry: "cli/record.ts",
+    permissions: ["--allow-read", "--allow-write", "--allow-run", "--allow-env"],
+    summary: "Record the traffic between a client and a server command into a tape",
+  },
+  {
+    name: "replay",
+    entry: "cli/replay.ts",
+    permissions: ["--allow-read", "--allow-run", "--allow-env"],
+    summary: "Replay a tape, serve it as a mock server, or verify a server against it",
+  },
+  {
+    name: "tail",
+    entry: "cli/tail.ts",
+    permissions: ["--allow-read", "--allow-env"],
+    summary: "Show the last records of a tape and follow it as it grows",
+  },
+  {
+    name: "archive-tap",
+    entry: "cli/archive_tap.ts",
+    permissions: ["--allow-read", "--allow-write", "--allow-env"],
+    summary: "Copy a live queue into its durable archive (not yet available)",
+  },
+  {
+    name: "import",
+    entry: "cli/import.ts",
+    permissions: ["--allow-read", "--allow-write", "--allow-env"],
+    summary: "Backfill JSON lines or a tape into a queue (not yet available)",
+  },
+];
+
+/**
+ * Looks a program up by name.
+ *
+ * @example
+ * ```ts
+ * import { findProgram } from "./manifest.ts";
+ * console.log(findProgram("tail")?.entry); // "cli/tail.ts"
+ * ```
+ */
+export function findProgram(name: string): ProgramSpec | undefined {
+  return PROGRAMS.find((p) => p.name === name);
+}
+
+/**
+ * The `deno run` command line that runs a program from source, as written in
+ * the program's `deno.json` task.
+ *
+ * @example
+ * ```ts
+ * import { findProgram, runCommandLine } from "./manifest.ts";
+ * console.log(runCommandLine(findProgram("tail")!));
+ * // "deno run --allow-read --allow-env cli/tail.ts"
+ * ```
+ */
+export function runCommandLine(program: ProgramSpec): string {
+  return ["deno", "run", ...program.permissions, program.entry].join(" ");
+}

@@ -1,0 +1,114 @@
+/**
+ * Helpers shared by the tests: run a spool program exactly as
+ * `deno task <program>` would, from the manifest, as a real child process.
+ *
+ * @module
+ */
+
+import { findProgram } from "../cli/manifest.ts";
+
+/** Repository root, for locating entry files and examples. */
+export const ROOT: string = new URL("../", import.meta.url).pathname;
+
+/** Command line (`deno run <flags> <entry>`) for a program of the manifest. */
+export function programArgv(name: string): string[] {
+  const program = findProgram(name);
+  if (!program) throw new TypeError(`No program '${name}' in the manifest`);
+  return ["run", ...program.permissions, `${ROOT}${program.entry}`];
+}
+
+/** Command line that runs the example JSON-RPC server. */
+export function exampleServerArgv(...extra: string[]): string[] {
+  return [Deno.execPath(), "run", `${ROOT}examples/jsonrpc_server.ts`, ...extra];
+}
+
+/** Command line that runs the example JSON-RPC client against a server command. */
+export function exampleClientArgv(...server: string[]): string[] {
+  return [
+    Deno.execPath(),
+    "run",
+    "--allow-run",
+    `${ROOT}examples/jsonrpc_client.ts`,
+    "--quiet",
+    "--",
+    ...server,
+  ];
+}
+
+/** What a finished program printed and how it ended. */
+export interface ProgramOutput {
+  code: number;
+  signal: Deno.Signal | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Options of {@linkcode runProgram}. */
+export interface RunOptions {
+  /** Text or bytes written to the program's stdin, which is then closed. */
+  stdin?: string | Uint8Array;
+  cwd?: string;
+  env?: Record<string, string>;
+}
+
+/** Runs a spool program to completion, as a child process. */
+export async function runProgram(
+  name: string,
+  args: string[],
+  options: RunOptions = {},
+): Promise<ProgramOutput> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [...programArgv(name), ...args],
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1", ...options.env },
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+  }).spawn();
+  if (options.stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(
+      typeof options.stdin === "string" ? new TextEncoder().encode(options.stdin) : options.stdin,
+    );
+    await w.close();
+  }
+  const out = await child.output();
+  const decoder = new TextDecoder();
+  return {
+    code: out.code,
+    signal: out.signal,
+    stdout: decoder.decode(out.stdout),
+    stderr: decoder.decode(out.stderr),
+  };
+}
+
+/** Spawns a spool program and leaves it running, for follow and kill tests. */
+export function spawnProgram(
+  name: string,
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: [...programArgv(name), ...args],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1", ...options.env },
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+  }).spawn();
+}
+
+/** Polls `check` until it returns a value other than undefined, or throws after `timeoutMs`. */
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await check();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+}
