@@ -6,7 +6,8 @@
  * @module
  */
 
-import { Command, CommanderError } from "@commander-js/extra-typings";
+import { Command, CommanderError, Option } from "@commander-js/extra-typings";
+import { completionScript, type Shell, SHELLS } from "./_completions.ts";
 
 /**
  * A mistake in how a program was called that the argument parser cannot see
@@ -45,7 +46,7 @@ export const EXIT_FAILURE = 1;
  * ```
  */
 export function newCommand(name: string, description: string): Command {
-  return new Command(name)
+  const command = new Command(name)
     .description(description)
     .exitOverride()
     .configureOutput({
@@ -54,7 +55,24 @@ export function newCommand(name: string, description: string): Command {
       outputError: () => {},
     })
     .showHelpAfterError(false)
-    .allowExcessArguments(false);
+    .allowExcessArguments(false)
+    .addOption(
+      new Option("--completions <shell>", "print a shell completion script and exit")
+        .choices(SHELLS),
+    );
+  // Option events fire while options are parsed, before missing arguments
+  // are checked, so `tail --completions bash` works without a tape.
+  command.on("option:completions", (shell: Shell) => {
+    writeAll(Deno.stdout, completionScript(command, shell));
+    throw new CommanderError(0, "spool.completions", "");
+  });
+  return command;
+}
+
+function writeAll(file: { writeSync(p: Uint8Array): number }, text: string): void {
+  const bytes = new TextEncoder().encode(text);
+  let written = 0;
+  while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
 }
 
 /**
@@ -109,10 +127,10 @@ export async function runProgram(
 }
 
 function report(program: string, error: unknown): void {
-  const line = `${program}: ${describeError(error)}\n`;
-  Deno.stderr.writeSync(new TextEncoder().encode(line));
+  const hint = error instanceof CommanderError ? ` (see '${program} --help')` : "";
+  writeAll(Deno.stderr, `${program}: ${describeError(error)}${hint}\n`);
   if (debugEnabled() && error instanceof Error && error.stack) {
-    Deno.stderr.writeSync(new TextEncoder().encode(`${error.stack}\n`));
+    writeAll(Deno.stderr, `${error.stack}\n`);
   }
 }
 

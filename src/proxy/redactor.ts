@@ -1,0 +1,357 @@
+/**
+ * Redaction of the recorded copy of a message: JSON path rules replace a
+ * value, pattern rules replace matches inside every string. Only the copy
+ * written to the tape is rewritten; forwarded bytes never pass through here.
+ *
+ * @module
+ */
+
+import type { JsonValue } from "../tape/types.ts";
+
+/** What a redacted value or match is replaced with. */
+export const REDACTED = "[REDACTED]";
+
+/** One step of a JSON path rule. */
+export type PathSegment =
+  | { kind: "key"; key: string }
+  | { kind: "index"; index: number }
+  /** `*` or `[*]`: every member of an object or element of an array. */
+  | { kind: "any" }
+  /** `..`: the current value and every value below it. */
+  | { kind: "deep" };
+
+/** A parsed `--redact` rule. */
+export type RedactRule =
+  | { kind: "path"; source: string; segments: PathSegment[] }
+  | { kind: "pattern"; source: string; pattern: RegExp };
+
+/**
+ * A `--redact` rule that cannot be used. Carries the rule as written so the
+ * message can name it.
+ *
+ * @example
+ * ```ts
+ * import { parseRedactRule, RedactRuleError } from "./redactor.ts";
+ * try {
+ *   parseRedactRule("$.params[");
+ * } catch (e) {
+ *   console.log(e instanceof RedactRuleError && e.rule); // "$.params["
+ * }
+ * ```
+ */
+export class RedactRuleError extends SyntaxError {
+  /** The rule as given on the command line. */
+  readonly rule: string;
+
+  /** Builds the error; the rule is named in the message. */
+  constructor(rule: string, reason: string, options?: ErrorOptions) {
+    super(`Invalid redaction rule '${rule}': ${reason}`, options);
+    this.name = "RedactRuleError";
+    this.rule = rule;
+  }
+}
+
+const PATTERN_PREFIX = "re:";
+
+/**
+ * Parses one rule: `re:<regex>` is a pattern rule, anything else a JSON path
+ * such as `$.params.arguments.password`, `$.params.*.token`,
+ * `$.items[0].key`, `$.items[*].key`, `$['odd.key']` or `$..password` (at
+ * any depth). The leading `$` may be left out.
+ *
+ * @throws {RedactRuleError} when the rule cannot be parsed.
+ * @example
+ * ```ts
+ * import { parseRedactRule } from "./redactor.ts";
+ * const rule = parseRedactRule("$.params.arguments.password");
+ * console.log(rule.kind); // "path"
+ * console.log(parseRedactRule("re:sk-[a-z0-9]+").kind); // "pattern"
+ * ```
+ */
+export function parseRedactRule(rule: string): RedactRule {
+  if (rule.startsWith(PATTERN_PREFIX)) return parsePatternRule(rule);
+  return { kind: "path", source: rule, segments: parsePath(rule) };
+}
+
+function parsePatternRule(rule: string): RedactRule {
+  const source = rule.slice(PATTERN_PREFIX.length);
+  if (source === "") throw new RedactRuleError(rule, "the pattern is empty");
+  let pattern: RegExp;
+  try {
+    pattern = new RegExp(source, "g");
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new RedactRuleError(rule, reason.replace(/^Invalid regular expression: /, ""), {
+      cause: error,
+    });
+  }
+  // A pattern that matches nothing at all would put a marker between every character.
+  if (new RegExp(source).test("")) {
+    throw new RedactRuleError(rule, "the pattern matches the empty string");
+  }
+  return { kind: "pattern", source: rule, pattern };
+}
+
+function parsePath(rule: string): PathSegment[] {
+  const segments: PathSegment[] = [];
+  let at = 0;
+  const fail = (reason: string): never => {
+    throw new RedactRuleError(rule, `${reason} at character ${at + 1}`);
+  };
+  if (rule.startsWith("$")) at = 1;
+  else if (rule !== "" && rule[0] !== "." && rule[0] !== "[") {
+    // A bare first name, as in `params.password`.
+    at = readName(rule, at, segments);
+  }
+  while (at < rule.length) {
+    const ch = rule[at];
+    if (ch === ".") {
+      if (rule[at + 1] === ".") {
+        segments.push({ kind: "deep" });
+        at += 2;
+        if (rule[at] === "[") continue;
+      } else {
+        at += 1;
+      }
+      if (at >= rule.length) fail("expected a name");
+      if (rule[at] === "." || rule[at] === "[") fail("expected a name");
+      at = readName(rule, at, segments);
+    } else if (ch === "[") {
+      at = readBracket(rule, at, segments, fail);
+    } else {
+      fail(`unexpected '${ch}'`);
+    }
+  }
+  if (segments.length === 0) {
+    throw new RedactRuleError(rule, "the path selects the whole message; name a member");
+  }
+  if (segments[segments.length - 1]!.kind === "deep") fail("expected a name");
+  return segments;
+}
+
+function readName(rule: string, at: number, segments: PathSegment[]): number {
+  let end = at;
+  while (end < rule.length && rule[end] !== "." && rule[end] !== "[") end++;
+  const name = rule.slice(at, end);
+  segments.push(name === "*" ? { kind: "any" } : { kind: "key", key: name });
+  return end;
+}
+
+function readBracket(
+  rule: string,
+  at: number,
+  segments: PathSegment[],
+  fail: (reason: string) => never,
+): number {
+  const open = at;
+  const quote = rule[at + 1];
+  if (quote === "'" || quote === '"') {
+    let key = "";
+    let i = at + 2;
+    for (; i < rule.length && rule[i] !== quote; i++) {
+      // A backslash keeps the next character, so a key may contain the quote.
+      if (rule[i] === "\\" && i + 1 < rule.length) i++;
+      key += rule[i];
+    }
+    if (i >= rule.length) fail(`unterminated quote ${quote}`);
+    if (rule[i + 1] !== "]") fail(`expected ']' after the quoted key opened at ${open + 1}`);
+    segments.push({ kind: "key", key });
+    return i + 2;
+  }
+  const close = rule.indexOf("]", at);
+  if (close === -1) fail("expected ']'");
+  const inside = rule.slice(at + 1, close);
+  if (inside === "*") segments.push({ kind: "any" });
+  else if (/^(0|[1-9][0-9]*)$/.test(inside)) {
+    segments.push({ kind: "index", index: Number(inside) });
+  } else fail(`expected an array index, '*' or a quoted key inside [], got '${inside}'`);
+  return close + 1;
+}
+
+/** What {@linkcode Redactor.redact} made of a message. */
+export interface RedactResult {
+  /** The message to record: the input itself when nothing changed. */
+  env: JsonValue;
+  /** Whether any rule changed the message. */
+  changed: boolean;
+}
+
+/**
+ * Applies a list of rules to messages. The input message is never modified:
+ * changed parts are copied, unchanged parts are shared.
+ *
+ * Pattern rules run first, on every string value (object keys are left
+ * alone) and on text lines; path rules then replace whole values, so a path
+ * rule's marker is never rewritten by a pattern.
+ *
+ * @example
+ * ```ts
+ * import { parseRedactRule, Redactor } from "./redactor.ts";
+ * const redactor = new Redactor([
+ *   parseRedactRule("$.params.arguments.password"),
+ *   parseRedactRule("re:sk-[a-z0-9]+"),
+ * ]);
+ * const msg = { params: { arguments: { password: "hunter2", note: "key sk-abc1" } } };
+ * console.log(JSON.stringify(redactor.redact(msg).env));
+ * // {"params":{"arguments":{"password":"[REDACTED]","note":"key [REDACTED]"}}}
+ * console.log(msg.params.arguments.password); // "hunter2"
+ * ```
+ */
+export class Redactor {
+  #paths: PathSegment[][];
+  #patterns: RegExp[];
+
+  /** Creates a redactor from parsed rules (see {@linkcode parseRedactRule}). */
+  constructor(rules: readonly RedactRule[]) {
+    this.#paths = [];
+    this.#patterns = [];
+    for (const rule of rules) {
+      if (rule.kind === "path") this.#paths.push(rule.segments);
+      else this.#patterns.push(rule.pattern);
+    }
+  }
+
+  /** Whether there is any rule at all; without rules messages can skip redaction. */
+  get active(): boolean {
+    return this.#paths.length > 0 || this.#patterns.length > 0;
+  }
+
+  /**
+   * Redacts a parsed JSON message, or, with `isText`, a line that was not
+   * JSON (only pattern rules apply to text).
+   */
+  redact(env: JsonValue, isText = false): RedactResult {
+    let value = env;
+    let changed = false;
+    if (this.#patterns.length > 0) {
+      const next = this.#scrub(value);
+      if (next !== value) {
+        value = next;
+        changed = true;
+      }
+    }
+    if (!isText) {
+      for (const path of this.#paths) {
+        const next = redactPath(value, path, 0);
+        if (next !== value) {
+          value = next;
+          changed = true;
+        }
+      }
+    }
+    return { env: value, changed };
+  }
+
+  #scrub(value: JsonValue): JsonValue {
+    if (typeof value === "string") {
+      let text = value;
+      for (const pattern of this.#patterns) {
+        pattern.lastIndex = 0;
+        if (pattern.test(text)) {
+          pattern.lastIndex = 0;
+          text = text.replace(pattern, REDACTED);
+        }
+      }
+      return text;
+    }
+    if (Array.isArray(value)) {
+      let copy: JsonValue[] | undefined;
+      for (let i = 0; i < value.length; i++) {
+        const item = value[i]!;
+        const next = this.#scrub(item);
+        if (next !== item) {
+          copy ??= value.slice();
+          copy[i] = next;
+        }
+      }
+      return copy ?? value;
+    }
+    if (value !== null && typeof value === "object") {
+      let copy: { [key: string]: JsonValue } | undefined;
+      for (const key of Object.keys(value)) {
+        const item = value[key]!;
+        const next = this.#scrub(item);
+        if (next !== item) {
+          copy ??= { ...value };
+          setOwn(copy, key, next);
+        }
+      }
+      return copy ?? value;
+    }
+    return value;
+  }
+}
+
+/** Returns `value` itself when the path selects nothing that needs changing. */
+function redactPath(value: JsonValue, path: PathSegment[], at: number): JsonValue {
+  if (at === path.length) return value === REDACTED ? value : REDACTED;
+  const segment = path[at]!;
+  switch (segment.kind) {
+    case "key": {
+      if (!isObject(value) || !Object.hasOwn(value, segment.key)) return value;
+      const item = value[segment.key]!;
+      const next = redactPath(item, path, at + 1);
+      if (next === item) return value;
+      const copy = { ...value };
+      setOwn(copy, segment.key, next);
+      return copy;
+    }
+    case "index": {
+      if (!Array.isArray(value) || segment.index >= value.length) return value;
+      const item = value[segment.index]!;
+      const next = redactPath(item, path, at + 1);
+      if (next === item) return value;
+      const copy = value.slice();
+      copy[segment.index] = next;
+      return copy;
+    }
+    case "any":
+      return mapChildren(value, (item) => redactPath(item, path, at + 1));
+    case "deep": {
+      const here = redactPath(value, path, at + 1);
+      return mapChildren(here, (item) => redactPath(item, path, at));
+    }
+  }
+}
+
+function isObject(value: JsonValue): value is { [key: string]: JsonValue } {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+// Plain assignment of "__proto__" would change the prototype instead of the member.
+function setOwn(target: { [key: string]: JsonValue }, key: string, value: JsonValue): void {
+  Object.defineProperty(target, key, {
+    value,
+    writable: true,
+    enumerable: true,
+    configurable: true,
+  });
+}
+
+function mapChildren(value: JsonValue, fn: (item: JsonValue) => JsonValue): JsonValue {
+  if (Array.isArray(value)) {
+    let copy: JsonValue[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item = value[i]!;
+      const next = fn(item);
+      if (next !== item) {
+        copy ??= value.slice();
+        copy[i] = next;
+      }
+    }
+    return copy ?? value;
+  }
+  if (isObject(value)) {
+    let copy: { [key: string]: JsonValue } | undefined;
+    for (const key of Object.keys(value)) {
+      const item = value[key]!;
+      const next = fn(item);
+      if (next !== item) {
+        copy ??= { ...value };
+        copy[key] = next;
+      }
+    }
+    return copy ?? value;
+  }
+  return value;
+}
