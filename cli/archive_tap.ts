@@ -22,8 +22,10 @@ export async function main(args: string[]): Promise<number> {
     "archive-tap",
     "Copy a live chronicle queue into its durable archive (not yet available)",
   )
-    .allowUnknownOption()
-    .allowExcessArguments();
+    .option("--live <queue>", "live queue to copy from")
+    .option("--archive <queue>", "archive queue to copy into")
+    .option("--start <mode>", "where to start: earliest, latest or committed")
+    .option("--once", "drain what is there and exit");
   await command.parseAsync(args, { from: "user" });
   throw new Error("Not yet available: 'archive-tap' arrives with the chronicle queue");
 }

@@ -22,8 +22,9 @@ export async function main(args: string[]): Promise<number> {
     "import",
     "Backfill JSON lines or a tape into a chronicle queue (not yet available)",
   )
-    .allowUnknownOption()
-    .allowExcessArguments();
+    .argument("[file]", "JSON lines or tape to import, or - for stdin")
+    .option("--to <queue>", "queue to import into")
+    .option("--format <format>", "input format: jsonl or tape");
   await command.parseAsync(args, { from: "user" });
   throw new Error("Not yet available: 'import' arrives with the chronicle queue");
 }

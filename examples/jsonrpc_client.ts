@@ -4,6 +4,9 @@
  * server's own requests, prints each exchange on stderr and exits with 0
  * when every answer was as expected.
  *
+ * Options before `--`: `--quiet` prints nothing but failures' exit status;
+ * `--pace MS` waits MS milliseconds between requests.
+ *
  * Run it: `deno run --allow-run examples/jsonrpc_client.ts -- deno run examples/jsonrpc_server.ts`
  *
  * @module
@@ -18,7 +21,11 @@ if (command.length === 0) {
   console.error("usage: jsonrpc_client.ts -- <server command> [args...]");
   Deno.exit(2);
 }
-const quiet = Deno.args.slice(0, sep).includes("--quiet");
+const own = Deno.args.slice(0, sep);
+const quiet = own.includes("--quiet");
+// --pace MS waits between requests, so a live follower has something to watch.
+const paceAt = own.indexOf("--pace");
+const paceMs = paceAt === -1 ? 0 : Number(own[paceAt + 1] ?? 0);
 
 const child = new Deno.Command(command[0]!, {
   args: command.slice(1),
@@ -39,7 +46,8 @@ async function send(message: Message): Promise<void> {
   await writer.write(encoder.encode(JSON.stringify(message) + "\n"));
 }
 
-function request(method: string, params: Json = {}): Promise<Message> {
+async function request(method: string, params: Json = {}): Promise<Message> {
+  if (paceMs > 0 && nextId > 0) await new Promise((r) => setTimeout(r, paceMs));
   const id = ++nextId;
   const answer = new Promise<Message>((resolve) => pending.set(id, resolve));
   void send({ jsonrpc: "2.0", id, method, params });

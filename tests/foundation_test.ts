@@ -67,7 +67,10 @@ Deno.test("archive-tap and import say they are not available yet", async () => {
   for (const name of ["archive-tap", "import"]) {
     const out = await runProgram(name, []);
     assert.equal(out.code, 1);
-    assert.equal(out.stderr, `${name}: Not yet available: '${name}' arrives with the chronicle queue\n`);
+    assert.equal(
+      out.stderr,
+      `${name}: Not yet available: '${name}' arrives with the chronicle queue\n`,
+    );
   }
 });
 
@@ -108,7 +111,10 @@ Deno.test("deno task compile fails with one clear line when the runtime is missi
   }).output();
   const stderr = new TextDecoder().decode(out.stderr);
   assert.equal(out.code, 1);
-  assert.equal(stderr, "compile: DENORT_BIN is set to '/nonexistent/denort', which is not a file\n");
+  assert.equal(
+    stderr,
+    "compile: DENORT_BIN is set to '/nonexistent/denort', which is not a file\n",
+  );
 });
 
 Deno.test("deno task compile builds dist/<program> with the runtime from DENORT_BIN", async () => {

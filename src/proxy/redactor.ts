@@ -6,23 +6,24 @@
  * @module
  */
 
-import type { JsonValue } from "../tape/types.ts";
+import type { JsonValue } from "../tape/mod.ts";
+import { JsonPathError, type JsonPathStep, parseJsonPath } from "../json/json_path.ts";
 
-/** What a redacted value or match is replaced with. */
+/**
+ * What a redacted value or match is replaced with.
+ *
+ * @example
+ * ```ts
+ * import { parseRedactRule, REDACTED, Redactor } from "./redactor.ts";
+ * const { env } = new Redactor([parseRedactRule("$.token")]).redact({ token: "t" });
+ * console.log((env as { token: string }).token === REDACTED); // true
+ * ```
+ */
 export const REDACTED = "[REDACTED]";
-
-/** One step of a JSON path rule. */
-export type PathSegment =
-  | { kind: "key"; key: string }
-  | { kind: "index"; index: number }
-  /** `*` or `[*]`: every member of an object or element of an array. */
-  | { kind: "any" }
-  /** `..`: the current value and every value below it. */
-  | { kind: "deep" };
 
 /** A parsed `--redact` rule. */
 export type RedactRule =
-  | { kind: "path"; source: string; segments: PathSegment[] }
+  | { kind: "path"; source: string; segments: JsonPathStep[] }
   | { kind: "pattern"; source: string; pattern: RegExp };
 
 /**
@@ -92,80 +93,18 @@ function parsePatternRule(rule: string): RedactRule {
   return { kind: "pattern", source: rule, pattern };
 }
 
-function parsePath(rule: string): PathSegment[] {
-  const segments: PathSegment[] = [];
-  let at = 0;
-  const fail = (reason: string): never => {
-    throw new RedactRuleError(rule, `${reason} at character ${at + 1}`);
-  };
-  if (rule.startsWith("$")) at = 1;
-  else if (rule !== "" && rule[0] !== "." && rule[0] !== "[") {
-    // A bare first name, as in `params.password`.
-    at = readName(rule, at, segments);
+function parsePath(rule: string): JsonPathStep[] {
+  let steps: JsonPathStep[];
+  try {
+    steps = parseJsonPath(rule);
+  } catch (error) {
+    if (error instanceof JsonPathError) throw new RedactRuleError(rule, error.reason);
+    throw error;
   }
-  while (at < rule.length) {
-    const ch = rule[at];
-    if (ch === ".") {
-      if (rule[at + 1] === ".") {
-        segments.push({ kind: "deep" });
-        at += 2;
-        if (rule[at] === "[") continue;
-      } else {
-        at += 1;
-      }
-      if (at >= rule.length) fail("expected a name");
-      if (rule[at] === "." || rule[at] === "[") fail("expected a name");
-      at = readName(rule, at, segments);
-    } else if (ch === "[") {
-      at = readBracket(rule, at, segments, fail);
-    } else {
-      fail(`unexpected '${ch}'`);
-    }
-  }
-  if (segments.length === 0) {
+  if (steps.length === 0) {
     throw new RedactRuleError(rule, "the path selects the whole message; name a member");
   }
-  if (segments[segments.length - 1]!.kind === "deep") fail("expected a name");
-  return segments;
-}
-
-function readName(rule: string, at: number, segments: PathSegment[]): number {
-  let end = at;
-  while (end < rule.length && rule[end] !== "." && rule[end] !== "[") end++;
-  const name = rule.slice(at, end);
-  segments.push(name === "*" ? { kind: "any" } : { kind: "key", key: name });
-  return end;
-}
-
-function readBracket(
-  rule: string,
-  at: number,
-  segments: PathSegment[],
-  fail: (reason: string) => never,
-): number {
-  const open = at;
-  const quote = rule[at + 1];
-  if (quote === "'" || quote === '"') {
-    let key = "";
-    let i = at + 2;
-    for (; i < rule.length && rule[i] !== quote; i++) {
-      // A backslash keeps the next character, so a key may contain the quote.
-      if (rule[i] === "\\" && i + 1 < rule.length) i++;
-      key += rule[i];
-    }
-    if (i >= rule.length) fail(`unterminated quote ${quote}`);
-    if (rule[i + 1] !== "]") fail(`expected ']' after the quoted key opened at ${open + 1}`);
-    segments.push({ kind: "key", key });
-    return i + 2;
-  }
-  const close = rule.indexOf("]", at);
-  if (close === -1) fail("expected ']'");
-  const inside = rule.slice(at + 1, close);
-  if (inside === "*") segments.push({ kind: "any" });
-  else if (/^(0|[1-9][0-9]*)$/.test(inside)) {
-    segments.push({ kind: "index", index: Number(inside) });
-  } else fail(`expected an array index, '*' or a quoted key inside [], got '${inside}'`);
-  return close + 1;
+  return steps;
 }
 
 /** What {@linkcode Redactor.redact} made of a message. */
@@ -198,7 +137,7 @@ export interface RedactResult {
  * ```
  */
 export class Redactor {
-  #paths: PathSegment[][];
+  #paths: JsonPathStep[][];
   #patterns: RegExp[];
 
   /** Creates a redactor from parsed rules (see {@linkcode parseRedactRule}). */
@@ -283,7 +222,7 @@ export class Redactor {
 }
 
 /** Returns `value` itself when the path selects nothing that needs changing. */
-function redactPath(value: JsonValue, path: PathSegment[], at: number): JsonValue {
+function redactPath(value: JsonValue, path: JsonPathStep[], at: number): JsonValue {
   if (at === path.length) return value === REDACTED ? value : REDACTED;
   const segment = path[at]!;
   switch (segment.kind) {

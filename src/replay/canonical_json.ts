@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { JsonValue } from "../tape/types.ts";
+import type { JsonValue } from "../tape/mod.ts";
 
 /**
  * Serializes a JSON value with object keys sorted, so deep-equal values give

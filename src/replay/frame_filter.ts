@@ -4,8 +4,7 @@
  * @module
  */
 
-import type { Direction } from "../tape/types.ts";
-import type { FrameRecord } from "../tape/types.ts";
+import type { Direction, FrameRecord } from "../tape/mod.ts";
 import type { FrameInfo } from "./request_tracker.ts";
 
 /** Selection of frames; every given criterion must hold. */

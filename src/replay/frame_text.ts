@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { FrameRecord } from "../tape/types.ts";
+import type { FrameRecord } from "../tape/mod.ts";
 
 /**
  * The original message a frame carries: the raw line of a text frame, or

@@ -5,13 +5,13 @@
  * @module
  */
 
-import type { JsonValue } from "../tape/types.ts";
+import type { JsonValue } from "../tape/mod.ts";
 import {
   formatJsonPath,
-  type JsonPathPatternSegment,
   type JsonPathSegment,
+  type JsonPathStep,
   pathMatches,
-} from "./json_path.ts";
+} from "../json/json_path.ts";
 
 /** One difference between an expected and an actual JSON value. */
 export interface JsonDifference {
@@ -28,7 +28,7 @@ export interface JsonDifference {
 /** Options of {@linkcode diffJson}. */
 export interface DiffOptions {
   /** Parsed patterns (see `parseJsonPath`) of places whose differences do not count. */
-  ignore?: readonly (readonly JsonPathPatternSegment[])[];
+  ignore?: readonly (readonly JsonPathStep[])[];
   /** Stop after this many differences; default unlimited. */
   limit?: number;
 }

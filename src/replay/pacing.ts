@@ -108,6 +108,8 @@ function checkPacing(options: PacingOptions): void {
     throw new RangeError(`Speed must be a positive number, got '${options.speed}'`);
   }
   if (!(options.maxGapMs >= 0)) {
-    throw new RangeError(`Maximum gap must be zero or more milliseconds, got '${options.maxGapMs}'`);
+    throw new RangeError(
+      `Maximum gap must be zero or more milliseconds, got '${options.maxGapMs}'`,
+    );
   }
 }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { JsonValue } from "../tape/types.ts";
+import type { JsonValue } from "../tape/mod.ts";
 import { canonicalJson } from "./canonical_json.ts";
 
 /** How a lookup found its answer. */

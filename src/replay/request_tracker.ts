@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Direction, FrameRecord, JsonValue } from "../tape/types.ts";
+import type { Direction, FrameRecord, JsonValue } from "../tape/mod.ts";
 
 /** What the tracker knows about a frame. */
 export interface FrameInfo {

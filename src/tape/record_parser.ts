@@ -93,8 +93,6 @@ export class RecordLineError extends SyntaxError {
   }
 }
 
-const DIRECTIONS = new Set(["c2s", "s2c"]);
-
 function bad(reason: string): never {
   throw new RecordLineError("bad-line", reason);
 }
@@ -138,7 +136,7 @@ export function validateRecord(value: unknown): TapeRecord {
         requireNumber(o, "seq", "frame");
         requireNumber(o, "ts", "frame");
       }
-      if (!DIRECTIONS.has(o.dir as string)) bad("Record 'frame' has no 'dir' of 'c2s' or 's2c'");
+      if (o.dir !== "c2s" && o.dir !== "s2c") bad("Record 'frame' has no 'dir' of 'c2s' or 's2c'");
       if (!("env" in o)) bad("Record 'frame' has no 'env'");
       return o as unknown as FrameRecord;
     case "correlation":
@@ -192,11 +190,40 @@ export interface RecordParserOptions extends TapeReadOptions {
   firstLine?: number;
   /** Byte offset in the file of the first byte pushed. Default 0. */
   firstOffset?: number;
+  /** Sequence number of the last frame before the first byte pushed, for gap checks. Default 0. */
+  lastSeq?: number;
   /** Longest line accepted, without its newline. Default {@linkcode MAX_LINE_BYTES}. */
   maxLineBytes?: number;
 }
 
 const NEWLINE = 0x0a;
+
+/**
+ * Complete lines waiting to be parsed: a run of lines of one chunk (or one
+ * line put together from pieces), or a line too long to keep.
+ */
+interface Segment {
+  /** Where the lines' bytes are (from `from` on), to count the offset of a bad line. */
+  bytes: Uint8Array;
+  from: number;
+  /** Bytes the segment advances the file offset by, newlines included. */
+  size: number;
+  /** The decoded lines; empty for a too-long line. */
+  text: string;
+  /** End of the text to split; for a joined line, one past its end. */
+  end: number;
+  /** Length of a too-long line, or -1. */
+  tooLong: number;
+  /** Where the next line starts in `text`, and its index among the segment's lines. */
+  pos: number;
+  index: number;
+  /** Line number and file offset of the first line; set when the segment is reached. */
+  firstLine: number;
+  firstOffset: number;
+  /** Last line whose byte offset was worked out, so a run of bad lines costs one pass. */
+  knownIndex: number;
+  knownByte: number;
+}
 
 /**
  * Turns chunks of a tape file into records, keeping line numbers and byte
@@ -208,6 +235,11 @@ const NEWLINE = 0x0a;
  * warning or an error needs one. A line that has no newline yet is held
  * (copied) until the newline arrives; {@linkcode RecordParser.end} reports it
  * if it never does.
+ *
+ * Two ways to use it: {@linkcode RecordParser.push} returns the records of a
+ * chunk as an array; {@linkcode RecordParser.feed} and
+ * {@linkcode RecordParser.next} hand them out one at a time, parsing each
+ * line only when it is asked for, so just one record is alive at a time.
  *
  * @example
  * ```ts
@@ -226,10 +258,13 @@ export class RecordParser {
   #onWarning: (w: TapeWarning) => void;
   #max: number;
   #decoder = new TextDecoder();
-  /** Line number of the next line to complete. */
+  /** Line number of the next line to be taken. */
   #line: number;
-  /** File offset of the next byte not yet consumed into a line. */
+  /** File offset of the first byte of the next segment to be taken. */
   #offset: number;
+  /** Fed lines not taken yet, in order; `#current` indexes the one being taken. */
+  #segments: Segment[] = [];
+  #current = 0;
   /** Bytes of the unfinished line, and how many of them are held. */
   #carry: Uint8Array | undefined;
   #carryLength = 0;
@@ -238,6 +273,7 @@ export class RecordParser {
   #skipped = 0;
   #lastSeq = 0;
   #sawFinal = false;
+  #failure: TapeFormatError | undefined;
 
   /** Creates a parser for the file at `path`. */
   constructor(path: string, options: RecordParserOptions = {}) {
@@ -247,6 +283,7 @@ export class RecordParser {
     this.#max = options.maxLineBytes ?? MAX_LINE_BYTES;
     this.#line = options.firstLine ?? 1;
     this.#offset = options.firstOffset ?? 0;
+    this.#lastSeq = options.lastSeq ?? 0;
   }
 
   /** Bytes held for a line that has no newline yet. */
@@ -254,14 +291,19 @@ export class RecordParser {
     return this.#skipping ? this.#skipped : this.#carryLength;
   }
 
-  /** Line number the next completed line will have. */
+  /** Line number the next line taken will have. */
   get line(): number {
     return this.#line;
   }
 
-  /** File offset of the first byte not yet part of a completed line. */
+  /** File offset just past the last line taken, once every fed line has been taken. */
   get offset(): number {
     return this.#offset;
+  }
+
+  /** Sequence number of the last frame returned (0 before the first). */
+  get lastSeq(): number {
+    return this.#lastSeq;
   }
 
   /** Whether a `checkpoint` with `final: true` has been returned. */
@@ -270,51 +312,160 @@ export class RecordParser {
   }
 
   /**
+   * The error that stopped a strict parse, once the records before the bad
+   * line have been returned; `push`, `feed`, `next` and `end` throw it from then on.
+   */
+  get failure(): TapeFormatError | undefined {
+    return this.#failure;
+  }
+
+  /**
    * Feeds the next bytes of the file and returns the records of the lines
    * they complete, in order. Throws {@linkcode TapeFormatError} on a bad
-   * first line, or in strict mode on a bad line or an unknown record type.
-   * The chunk is not kept: its buffer may be reused once this returns.
+   * first line, or in strict mode on a bad line or an unknown record type
+   * (the records before it are returned first; the next call throws). The
+   * chunk is not kept: its buffer may be reused once this returns.
    */
   push(chunk: Uint8Array): TapeRecord[] {
+    this.feed(chunk);
     const out: TapeRecord[] = [];
+    try {
+      for (let r = this.next(); r !== undefined; r = this.next()) out.push(r);
+    } catch (e) {
+      if (e !== this.#failure || out.length === 0) throw e;
+    }
+    return out;
+  }
+
+  /**
+   * Feeds the next bytes of the file; take their records with
+   * {@linkcode RecordParser.next}. The chunk's bytes must stay unchanged
+   * until `next` has returned `undefined`.
+   */
+  feed(chunk: Uint8Array): void {
+    if (this.#failure !== undefined) throw this.#failure;
     let start = 0;
     if (this.#carryLength > 0 || this.#skipping) {
       const nl = chunk.indexOf(NEWLINE);
       if (nl === -1) {
         this.#hold(chunk);
-        return out;
+        return;
       }
       start = nl + 1;
-      if (this.#skipping) {
-        this.#tooLong(this.#skipped + nl);
-      } else if (this.#carryLength + nl > this.#max) {
-        this.#tooLong(this.#carryLength + nl);
+      if (this.#skipping || this.#carryLength + nl > this.#max) {
+        const length = (this.#skipping ? this.#skipped : this.#carryLength) + nl;
+        this.#skipping = false;
+        this.#skipped = 0;
+        this.#carryLength = 0;
+        this.#carry = undefined;
+        this.#queue(new Uint8Array(0), 0, length + 1, "", 0, length);
       } else {
         const joined = new Uint8Array(this.#carryLength + nl);
         joined.set(this.#carry!.subarray(0, this.#carryLength));
         joined.set(chunk.subarray(0, nl), this.#carryLength);
         this.#carryLength = 0;
         if (this.#carry!.length > 1024 * 1024) this.#carry = undefined;
-        this.#lines(joined, 0, joined.length + 1, out, true);
+        const text = this.#decoder.decode(joined);
+        this.#queue(joined, 0, joined.length + 1, text, text.length + 1, -1);
       }
     }
     const last = chunk.lastIndexOf(NEWLINE);
     if (last >= start) {
-      this.#lines(chunk, start, last + 1, out, false);
+      const text = this.#decoder.decode(chunk.subarray(start, last + 1));
+      this.#queue(chunk, start, last + 1 - start, text, text.length, -1);
       start = last + 1;
     }
     if (start < chunk.length) this.#hold(chunk.subarray(start));
-    return out;
+  }
+
+  /**
+   * The next record of the fed lines, or `undefined` when every fed line has
+   * been taken. Bad lines are skipped with a warning on the way; in strict
+   * mode the first one throws {@linkcode TapeFormatError}.
+   */
+  next(): TapeRecord | undefined {
+    if (this.#failure !== undefined) throw this.#failure;
+    for (;;) {
+      const seg = this.#segments[this.#current];
+      if (seg === undefined) {
+        if (this.#current > 0) {
+          this.#segments = [];
+          this.#current = 0;
+        }
+        return undefined;
+      }
+      if (seg.firstLine < 0) {
+        seg.firstLine = this.#line;
+        seg.firstOffset = this.#offset;
+      }
+      if (seg.tooLong >= 0) {
+        const length = seg.tooLong;
+        seg.tooLong = -1;
+        seg.index = 1;
+        this.#problem(
+          "bad-line",
+          `Line is longer than ${this.#max} bytes (${length})`,
+          seg.firstLine,
+          seg.firstOffset,
+        );
+        continue;
+      }
+      if (seg.pos >= seg.end) {
+        this.#line = seg.firstLine + seg.index;
+        this.#offset = seg.firstOffset + seg.size;
+        this.#current++;
+        continue;
+      }
+      const text = seg.text;
+      let nl = text.indexOf("\n", seg.pos);
+      if (nl === -1) nl = text.length;
+      const lineText = text.slice(seg.pos, nl);
+      seg.pos = nl + 1;
+      const index = seg.index++;
+      const lineNo = seg.firstLine + index;
+      this.#line = lineNo + 1;
+      let record: TapeRecord;
+      try {
+        record = parseRecordLine(lineText);
+      } catch (e) {
+        if (!(e instanceof RecordLineError)) throw e;
+        if (lineNo === 1) this.#notATape(e, 0);
+        this.#problem(e.kind, e.message, lineNo, lineOffset(seg, index));
+        continue;
+      }
+      if (record.type === "frame") {
+        if (lineNo === 1) this.#notATape(undefined, 0, "frame");
+        const seq = record.seq;
+        if (seq !== this.#lastSeq + 1) this.#gap(seq, lineNo, lineOffset(seg, index));
+        this.#lastSeq = seq;
+      } else if (lineNo === 1 && record.type !== "init") {
+        this.#notATape(undefined, 0, record.type);
+      } else if (record.type === "checkpoint" && record.final === true) {
+        this.#sawFinal = true;
+      }
+      return record;
+    }
   }
 
   /**
    * Ends the input. A held line without a newline is reported as a
    * `partial-line` warning and dropped (it is never parsed half written);
-   * returns whether there was one.
+   * returns whether there was one. Call it once every fed line is taken.
    */
   end(): boolean {
+    if (this.#failure !== undefined) throw this.#failure;
     if (this.#skipping) {
-      this.#tooLong(this.#skipped);
+      const length = this.#skipped;
+      this.#skipping = false;
+      this.#skipped = 0;
+      this.#problem(
+        "bad-line",
+        `Line is longer than ${this.#max} bytes (${length})`,
+        this.#line,
+        this.#offset,
+      );
+      this.#line++;
+      this.#offset += length;
       return false;
     }
     if (this.#carryLength === 0) return false;
@@ -331,18 +482,45 @@ export class RecordParser {
   }
 
   /**
-   * Forgets held bytes and sequence state and starts over at line 1, offset
-   * 0: the file was truncated or replaced.
+   * Forgets held bytes, fed lines and sequence state and starts over at line
+   * 1, offset 0: the file was truncated or replaced.
    */
   reset(): void {
     this.#line = 1;
     this.#offset = 0;
+    this.#segments = [];
+    this.#current = 0;
     this.#carry = undefined;
     this.#carryLength = 0;
     this.#skipping = false;
     this.#skipped = 0;
     this.#lastSeq = 0;
     this.#sawFinal = false;
+    this.#failure = undefined;
+  }
+
+  #queue(
+    bytes: Uint8Array,
+    from: number,
+    size: number,
+    text: string,
+    end: number,
+    tooLong: number,
+  ): void {
+    this.#segments.push({
+      bytes,
+      from,
+      size,
+      text,
+      end,
+      tooLong,
+      pos: 0,
+      index: 0,
+      firstLine: -1,
+      firstOffset: 0,
+      knownIndex: 0,
+      knownByte: from,
+    });
   }
 
   #hold(rest: Uint8Array): void {
@@ -368,77 +546,6 @@ export class RecordParser {
     this.#carryLength = need;
   }
 
-  #tooLong(length: number): void {
-    const line = this.#line;
-    const offset = this.#offset;
-    this.#line++;
-    this.#offset += length + 1;
-    this.#skipping = false;
-    this.#skipped = 0;
-    this.#carryLength = 0;
-    this.#carry = undefined;
-    this.#problem("bad-line", `Line is longer than ${this.#max} bytes (${length})`, line, offset);
-  }
-
-  /**
-   * Parses the complete lines in `bytes[from, to)`; `to - 1` is a newline,
-   * except when `joined` says the bytes are one line whose newline was not copied.
-   */
-  #lines(bytes: Uint8Array, from: number, to: number, out: TapeRecord[], joined: boolean): void {
-    const text = this.#decoder.decode(bytes.subarray(from, joined ? to - 1 : to));
-    const end = joined ? text.length + 1 : text.length;
-    const firstLine = this.#line;
-    const firstOffset = this.#offset;
-    let pos = 0;
-    let index = 0;
-    // Where the last computed offset was, so a run of bad lines costs one pass.
-    let knownIndex = 0;
-    let knownByte = from;
-    const lineOffset = (i: number): number => {
-      if (i < knownIndex) {
-        knownIndex = 0;
-        knownByte = from;
-      }
-      while (knownIndex < i) {
-        knownByte = bytes.indexOf(NEWLINE, knownByte) + 1;
-        knownIndex++;
-      }
-      return firstOffset + knownByte - from;
-    };
-    while (pos < end) {
-      let nl = text.indexOf("\n", pos);
-      if (nl === -1) nl = text.length;
-      const lineText = text.slice(pos, nl);
-      pos = nl + 1;
-      const lineNo = firstLine + index;
-      let record: TapeRecord;
-      try {
-        record = parseRecordLine(lineText);
-      } catch (e) {
-        if (!(e instanceof RecordLineError)) throw e;
-        if (lineNo === 1) this.#notATape(e, lineOffset(index));
-        this.#line = lineNo + 1;
-        this.#problem(e.kind, e.message, lineNo, lineOffset(index));
-        index++;
-        continue;
-      }
-      if (record.type === "frame") {
-        if (lineNo === 1) this.#notATape(undefined, 0, "frame");
-        const seq = record.seq;
-        if (seq !== this.#lastSeq + 1) this.#gap(seq, lineNo, lineOffset(index));
-        this.#lastSeq = seq;
-      } else if (lineNo === 1 && record.type !== "init") {
-        this.#notATape(undefined, 0, record.type);
-      } else if (record.type === "checkpoint" && record.final === true) {
-        this.#sawFinal = true;
-      }
-      out.push(record);
-      index++;
-    }
-    this.#line = firstLine + index;
-    this.#offset = firstOffset + (to - from);
-  }
-
   #notATape(e: RecordLineError | undefined, offset: number, type?: string): never {
     const reason = e === undefined
       ? `Not a tape: the first record is of type '${type}', not 'init'`
@@ -459,7 +566,10 @@ export class RecordParser {
   }
 
   #problem(kind: "bad-line" | "unknown-type", reason: string, line: number, offset: number): void {
-    if (this.#strict) throw new TapeFormatError(reason, { path: this.path, line, offset });
+    if (this.#strict) {
+      this.#failure = new TapeFormatError(reason, { path: this.path, line, offset });
+      throw this.#failure;
+    }
     this.#warn(kind, reason, line, offset, ", skipped");
   }
 
@@ -467,6 +577,19 @@ export class RecordParser {
     const message = new TapeFormatError(reason, { path: this.path, line, offset }).message + tail;
     this.#onWarning({ kind, path: this.path, line, offset, message });
   }
+}
+
+/** File offset of the line at `index` of a segment, counted from its bytes. */
+function lineOffset(seg: Segment, index: number): number {
+  if (index < seg.knownIndex) {
+    seg.knownIndex = 0;
+    seg.knownByte = seg.from;
+  }
+  while (seg.knownIndex < index) {
+    seg.knownByte = seg.bytes.indexOf(NEWLINE, seg.knownByte) + 1;
+    seg.knownIndex++;
+  }
+  return seg.firstOffset + seg.knownByte - seg.from;
 }
 
 function lowerFirst(text: string): string {

@@ -1,0 +1,225 @@
+/**
+ * `replay`: prints a tape's frames, serves a tape as a mock server, or
+ * verifies a server against a tape. Parsing only; the work is done by
+ * `src/replay/`.
+ *
+ * @module
+ */
+
+import { InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import { newCommand, runProgram, UsageError } from "./_program.ts";
+import { findProgram } from "./manifest.ts";
+import { parseJsonPath } from "../src/json/mod.ts";
+import {
+  DEFAULT_TAPES_DIR,
+  type FrameFilter,
+  replayTape,
+  serveTape,
+  verifyTape,
+} from "../src/replay/mod.ts";
+
+const EXAMPLES = `
+Examples:
+  # Every frame record of a tape, as JSON lines (a path, a .meta.json or a tape id)
+  replay tapes/20261122T031500Z-1a2b3c4d.jsonl
+  replay 20261122T031500Z-1a2b3c4d --tapes ./tapes
+
+  # The client's messages only, as originally sent, paced like the recording at 4x
+  replay <tape> --raw --dir c2s --speed 4 --max-gap 250
+
+  # The tools/call requests and their responses between seq 10 and 50
+  replay <tape> --method tools/call --from-seq 10 --to-seq 50
+
+  # A mock server on stdio that answers from the tape
+  my-client -- replay <tape> --serve
+
+  # Check that a new build of the server still answers like the recorded one
+  replay <tape> --verify --ignore-path '$.result.serverInfo.version' -- ./server
+
+Serve: a request gets the response recorded for the same method and deep-equal params, id rewritten
+to the client's; several recordings are used in recorded order, the last one repeated. --loose falls
+back to the responses of the same method. No match: a JSON-RPC error naming the method, code -32601
+(method never recorded) or -32001 (method recorded, params differ). Server requests and notifications
+recorded while a request was pending are sent before its response (server requests keep their
+recorded ids; the client's reply is awaited up to --timeout), those recorded right after it follow it.
+
+Verify: prints one block per response that differs ("differ  seq 7 tools/call (id 3): 1 difference"
+then "  $.result.content[0].text: expected \\"5\\", actual \\"6\\"") and a summary line.
+
+Exit status: 0; verify: 0 when every response matched, 1 on any difference or timeout; 1 when the
+tape cannot be read or the server cannot be started or dies; 2 for a usage error.
+`;
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n <= 0) {
+    throw new InvalidArgumentError(`expected a positive number, got '${value}'`);
+  }
+  return n;
+}
+
+function wholeNumber(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) {
+    throw new InvalidArgumentError(`expected a whole number, got '${value}'`);
+  }
+  return n;
+}
+
+function positiveWholeNumber(value: string): number {
+  const n = wholeNumber(value);
+  if (n === 0) throw new InvalidArgumentError(`expected a number of at least 1, got '${value}'`);
+  return n;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function jsonPath(value: string, previous: string[]): string[] {
+  try {
+    parseJsonPath(value);
+  } catch (error) {
+    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+  }
+  return [...previous, value];
+}
+
+/**
+ * Builds the `replay` command line parser.
+ *
+ * @example
+ * ```ts
+ * import { replayCommand } from "./replay.ts";
+ * console.log(replayCommand().name()); // "replay"
+ * ```
+ */
+export function replayCommand() {
+  return newCommand("replay", findProgram("replay")?.summary ?? "Replay a tape")
+    .usage(
+      "<tape> [options]\n       replay <tape> --serve [options]\n" +
+        "       replay <tape> --verify [options] -- <command> [args...]",
+    )
+    .argument("<tape>", "tape: path to a .jsonl or .meta.json file, or a tape id")
+    .argument("[command...]", "with --verify: the server command and its arguments, after --")
+    .option("--tapes <dir>", "directory where tape ids are looked up", DEFAULT_TAPES_DIR)
+    .option("--raw", "print the original messages only, not frame records")
+    .option("--realtime", "pace the output like the recording (same as --speed 1)")
+    .option("--speed <n>", "pace the output at n times the recorded speed", positiveNumber)
+    .option(
+      "--max-gap <ms>",
+      "longest pause between two frames when paced, in ms",
+      wholeNumber,
+      1000,
+    )
+    .addOption(
+      new Option("--dir <dir>", "only frames in this direction").choices(["c2s", "s2c"] as const),
+    )
+    .option(
+      "-m, --method <method>",
+      "only frames of this method, responses included (repeatable)",
+      collect,
+      [] as string[],
+    )
+    .option("--from-seq <n>", "only frames with seq at least n", positiveWholeNumber)
+    .option("--to-seq <n>", "only frames with seq at most n", positiveWholeNumber)
+    .option("--progress", "show a progress bar on stderr")
+    .option("--serve", "act as a mock server on stdin/stdout, answering from the tape")
+    .option(
+      "--loose",
+      "with --serve: when no params match, answer with a response of the same method",
+    )
+    .option("-v, --verbose", "with --serve: describe each request and its answer on stderr")
+    .option("--verify", "run the server command after -- and compare its responses with the tape")
+    .option(
+      "--ignore-path <path>",
+      "with --verify: ignore differences at or below this JSON path (repeatable)",
+      jsonPath,
+      [] as string[],
+    )
+    .option(
+      "--timeout <ms>",
+      "with --verify: longest wait for each response; with --serve: for each client reply",
+      positiveWholeNumber,
+      10_000,
+    )
+    .addHelpText("after", EXAMPLES);
+}
+
+/**
+ * Runs `replay` with the given arguments and returns its exit status.
+ *
+ * @example
+ * ```ts ignore
+ * import { main } from "./replay.ts";
+ * Deno.exit(await main(["tapes/x.jsonl", "--raw"]));
+ * ```
+ */
+export async function main(args: string[]): Promise<number> {
+  const program = replayCommand();
+  await program.parseAsync(args, { from: "user" });
+  const opts = program.opts();
+  const tape = program.processedArgs[0];
+  const command = program.processedArgs[1];
+  const filtering = opts.dir !== undefined || opts.method.length > 0 ||
+    opts.fromSeq !== undefined || opts.toSeq !== undefined;
+  const pacing = opts.realtime || opts.speed !== undefined;
+  if (opts.serve && opts.verify) {
+    throw new UsageError("Options '--serve' and '--verify' exclude each other");
+  }
+  if ((opts.serve || opts.verify) && (filtering || pacing || opts.raw || opts.progress)) {
+    throw new UsageError(
+      `Filters, pacing, '--raw' and '--progress' apply to plain replay, not to '--${
+        opts.serve ? "serve" : "verify"
+      }'`,
+    );
+  }
+  if (opts.realtime && opts.speed !== undefined && opts.speed !== 1) {
+    throw new UsageError(`Options '--realtime' and '--speed ${opts.speed}' contradict each other`);
+  }
+  if (opts.fromSeq !== undefined && opts.toSeq !== undefined && opts.fromSeq > opts.toSeq) {
+    throw new UsageError(`Option '--from-seq ${opts.fromSeq}' is after '--to-seq ${opts.toSeq}'`);
+  }
+  if (opts.verify && command.length === 0) {
+    throw new UsageError(
+      "Missing server command: use 'replay <tape> --verify -- <command> [args...]'",
+    );
+  }
+  if (!opts.verify && command.length > 0) {
+    throw new UsageError(`Unexpected argument '${command[0]}': a server command needs '--verify'`);
+  }
+  const location = { tape, tapesDir: opts.tapes };
+  if (opts.serve) {
+    await serveTape({
+      ...location,
+      loose: opts.loose ?? false,
+      replyTimeoutMs: opts.timeout,
+      verbose: opts.verbose ?? false,
+    });
+    return 0;
+  }
+  if (opts.verify) {
+    return await verifyTape({
+      ...location,
+      command,
+      ignorePaths: opts.ignorePath,
+      timeoutMs: opts.timeout,
+    });
+  }
+  const filter: FrameFilter = {
+    ...(opts.dir === undefined ? {} : { dir: opts.dir }),
+    ...(opts.method.length === 0 ? {} : { methods: opts.method }),
+    ...(opts.fromSeq === undefined ? {} : { fromSeq: opts.fromSeq }),
+    ...(opts.toSeq === undefined ? {} : { toSeq: opts.toSeq }),
+  };
+  await replayTape({
+    ...location,
+    raw: opts.raw ?? false,
+    filter,
+    progress: opts.progress ?? false,
+    ...(pacing ? { pacing: { speed: opts.speed ?? 1, maxGapMs: opts.maxGap } } : {}),
+  });
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await runProgram("replay", () => main(Deno.args)));

@@ -1,0 +1,150 @@
+/**
+ * `deno task demo`: the main job end to end, offline, in a few seconds.
+ *
+ * 1. record a session between the example JSON-RPC client and server,
+ *    while `tail -f` follows the tape as it is written;
+ * 2. show the last records and a summary with `tail`;
+ * 3. replay the original messages with `replay --raw`;
+ * 4. serve the tape as a mock server to the same client;
+ * 5. verify the server against the tape, then a changed server that the
+ *    verification must catch.
+ *
+ * Every step runs the real programs from `cli/manifest.ts` as child
+ * processes, exactly as `deno task <program>` would.
+ *
+ * @module
+ */
+
+import { findProgram } from "../cli/manifest.ts";
+
+const root = new URL("../", import.meta.url).pathname;
+const deno = Deno.execPath();
+const encoder = new TextEncoder();
+const useColor = !Deno.noColor && Deno.stdout.isTerminal();
+const bold = (s: string) => (useColor ? `\x1b[1m${s}\x1b[0m` : s);
+const dim = (s: string) => (useColor ? `\x1b[2m${s}\x1b[0m` : s);
+
+function program(name: string): string[] {
+  const spec = findProgram(name);
+  if (!spec) throw new TypeError(`No program '${name}' in the manifest`);
+  return [deno, "run", ...spec.permissions, `${root}${spec.entry}`];
+}
+
+const server = [deno, "run", `${root}examples/jsonrpc_server.ts`];
+const client = (...serverCommand: string[]) => [
+  deno,
+  "run",
+  "--allow-run",
+  `${root}examples/jsonrpc_client.ts`,
+  "--",
+  ...serverCommand,
+];
+// The recorded session is paced so that the live follower visibly follows it.
+const pacedClient = (...serverCommand: string[]) => [
+  ...client().slice(0, -1),
+  "--pace",
+  "150",
+  "--",
+  ...serverCommand,
+];
+
+let step = 0;
+function say(text: string): void {
+  console.log(`\n${bold(`demo ${++step}.`)} ${text}`);
+}
+
+function show(argv: string[]): void {
+  const shown = argv.map((a) => a.replace(root, "").replace(deno, "deno"));
+  console.log(dim(`  $ ${shown.join(" ")}`));
+}
+
+async function run(argv: string[], expectCode = 0): Promise<string> {
+  show(argv);
+  const out = await new Deno.Command(argv[0]!, {
+    args: argv.slice(1),
+    stdout: "piped",
+    stderr: "piped",
+    env: useColor ? {} : { NO_COLOR: "1" },
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  const stderr = new TextDecoder().decode(out.stderr);
+  for (const line of (stdout + stderr).trimEnd().split("\n")) {
+    if (line !== "") console.log(`  ${line}`);
+  }
+  if (out.code !== expectCode) {
+    throw new Error(
+      `'${argv.slice(0, 4).join(" ")}…' exited with ${out.code}, expected ${expectCode}`,
+    );
+  }
+  return stdout;
+}
+
+async function newestTape(dir: string): Promise<string> {
+  for (let i = 0; i < 500; i++) {
+    for await (const entry of Deno.readDir(dir)) {
+      if (entry.name.endsWith(".jsonl")) return `${dir}/${entry.name}`;
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`No tape appeared in '${dir}'`);
+}
+
+// The tapes stay in ./.demo/tapes afterwards (git ignores it) for exploring.
+const tapes = `${Deno.cwd()}/.demo/tapes`;
+await Deno.remove(tapes, { recursive: true }).catch(() => {});
+await Deno.mkdir(tapes, { recursive: true });
+try {
+  say("Record a session: the example client starts `record`, which starts the server.");
+  const recordArgv = [...program("record"), "--out", tapes, "--name", "demo", "--", ...server];
+  show(pacedClient(...recordArgv));
+  const recording = new Deno.Command(deno, {
+    args: pacedClient(...recordArgv).slice(1),
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const tape = await newestTape(tapes);
+  // Follow the tape live while it is being written; -f stops at finalize.
+  const following = new Deno.Command(deno, {
+    args: [...program("tail"), tape, "-f", "-n", "100"].slice(1),
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const recorded = await recording.output();
+  for (const line of new TextDecoder().decode(recorded.stderr).trimEnd().split("\n")) {
+    console.log(`  ${line}`);
+  }
+  if (recorded.code !== 0) throw new Error(`Recording failed with status ${recorded.code}`);
+  const followed = await following;
+  console.log(
+    `\n${bold("  tail -f, started as soon as the tape appeared, printed until finalize:")}`,
+  );
+  for (const line of new TextDecoder().decode(followed.stdout).trimEnd().split("\n")) {
+    console.log(`  ${line}`);
+  }
+
+  say("Show the last frames and a summary of the tape.");
+  await run([...program("tail"), tape, "-n", "4"]);
+  await run([...program("tail"), tape, "--stats"]);
+
+  say("Replay the original messages, as the client and server sent them.");
+  await run([...program("replay"), tape, "--raw", "--dir", "c2s"]);
+
+  say("Serve the tape as a mock server: the same client talks to the recording.");
+  await run(client(...program("replay"), tape, "--serve"));
+
+  say("Verify the real server against the tape: every response must match.");
+  await run([...program("replay"), tape, "--verify", "--", ...server]);
+
+  say("Verify a changed server: the difference is caught and the exit status is 1.");
+  await run([...program("replay"), tape, "--verify", "--", ...server, "--changed"], 1);
+
+  const relative = tape.replace(`${Deno.cwd()}/`, "");
+  console.log(`\n${bold("demo: done.")} Explore the tape: deno task -q tail ${relative} --stats`);
+} catch (error) {
+  Deno.stderr.writeSync(
+    encoder.encode(`demo: ${error instanceof Error ? error.message : error}\n`),
+  );
+  Deno.exitCode = 1;
+}

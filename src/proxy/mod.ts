@@ -1,0 +1,41 @@
+/**
+ * Recording traffic into tapes: the stdio proxy behind `record`, the line
+ * recorder it feeds, and redaction of the recorded copy.
+ *
+ * @example
+ * ```ts
+ * import { frameFromLine, parseRedactRule, Redactor } from "./mod.ts";
+ * const redactor = new Redactor([parseRedactRule("$.params.token")]);
+ * console.log(frameFromLine('{"method":"x","params":{"token":"t"}}', "c2s", redactor)?.flags);
+ * // ["redacted"]
+ * ```
+ *
+ * @module
+ */
+
+export {
+  parseRedactRule,
+  REDACTED,
+  Redactor,
+  type RedactResult,
+  type RedactRule,
+  RedactRuleError,
+} from "./redactor.ts";
+export {
+  frameFromLine,
+  type FrameSink,
+  LineRecorder,
+  type LineRecorderOptions,
+  REDACTED_FLAG,
+  TEXT_FLAG,
+} from "./line_recorder.ts";
+export {
+  type ProxyOptions,
+  recordingEnvironment,
+  type RecordOptions,
+  type RecordResult,
+  recordStdin,
+  runStdioProxy,
+  ServerStartError,
+  TapeCreateError,
+} from "./stdio_proxy.ts";

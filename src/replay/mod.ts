@@ -1,0 +1,64 @@
+/**
+ * Replaying tapes: printing their frames (optionally paced like the
+ * recording), serving them as a mock JSON-RPC server, and verifying a live
+ * server against them.
+ *
+ * @example
+ * ```ts ignore
+ * import { replayTape } from "./mod.ts";
+ * await replayTape({ tape: "tapes/x.jsonl", raw: true });
+ * ```
+ *
+ * @module
+ */
+
+export { canonicalJson } from "./canonical_json.ts";
+export { type FrameFilter, frameMatches, pastRange } from "./frame_filter.ts";
+export { frameLine, isTextFrame, rawMessage } from "./frame_text.ts";
+export { diffJson, type DiffOptions, type JsonDifference, jsonEqual } from "./json_diff.ts";
+export { type ByteWriter, LineSink } from "./line_sink.ts";
+export {
+  SERVE_NO_MATCH,
+  SERVE_PARSE_ERROR,
+  SERVE_UNKNOWN_METHOD,
+  type ServeEvent,
+  type ServeOptions,
+  serveSession,
+  type ServeSummary,
+} from "./mock_server.ts";
+export { DEFAULT_TAPES_DIR, openTape, resolveTapePath } from "./open_tape.ts";
+export { frameDelay, Pacer, type PacingOptions, pacingSchedule } from "./pacing.ts";
+export { type Progress, startProgress } from "./progress_bar.ts";
+export {
+  type AnswerMatch,
+  type AnswerMiss,
+  type MatchKind,
+  RecordedAnswers,
+} from "./recorded_answers.ts";
+export {
+  buildRecordedSession,
+  type ClientMessage,
+  type JsonObject,
+  type RecordedExchange,
+  type RecordedSession,
+} from "./recorded_session.ts";
+export { replayFrames, type ReplayFramesOptions } from "./replay_frames.ts";
+export {
+  replayTape,
+  type ReplayTapeOptions,
+  serveTape,
+  type ServeTapeOptions,
+  type TapeLocation,
+  verifyTape,
+  type VerifyTapeOptions,
+} from "./replay_tape.ts";
+export { type FrameInfo, RequestTracker } from "./request_tracker.ts";
+export { ServerProcessError } from "./server_process_error.ts";
+export { streamLines } from "./stream_lines.ts";
+export {
+  type RequestCheck,
+  type VerifyOptions,
+  type VerifyReport,
+  verifyServer,
+} from "./verifier.ts";
+export { formatCheck, formatDifference, formatVerifySummary } from "./verify_report.ts";

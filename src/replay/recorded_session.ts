@@ -1,0 +1,159 @@
+/**
+ * A recorded session reorganized around the client's requests: what the
+ * server answered each one, and which messages the server sent on its own
+ * initiative while (or just after) handling it.
+ *
+ * @module
+ */
+
+import type { FrameRecord, JsonValue } from "../tape/mod.ts";
+import { isTextFrame } from "./frame_text.ts";
+import { RecordedAnswers } from "./recorded_answers.ts";
+
+/** A JSON object message. */
+export type JsonObject = { [key: string]: JsonValue };
+
+/** One client request and everything the server did about it. */
+export interface RecordedExchange {
+  /** Seq of the request frame. */
+  seq: number;
+  method: string;
+  /** Request params; `undefined` when the request had none. */
+  params: JsonValue | undefined;
+  /** The request envelope as recorded. */
+  request: JsonObject;
+  /** The server's recorded response envelope, if it answered. */
+  response: JsonObject | undefined;
+  /** Server requests and notifications sent while the request was the latest one pending. */
+  before: JsonObject[];
+  /** Server requests and notifications sent after the response and before the next request. */
+  after: JsonObject[];
+}
+
+/** A message the client sent on its own initiative. */
+export interface ClientMessage {
+  seq: number;
+  /** The envelope, or the raw line of a text frame. */
+  message: JsonObject | string;
+  /** For a request: its exchange, holding the recorded response. */
+  exchange?: RecordedExchange;
+}
+
+/** Everything {@linkcode buildRecordedSession} extracts. */
+export interface RecordedSession {
+  /** Client requests in recorded order. */
+  exchanges: RecordedExchange[];
+  /**
+   * Client messages in recorded order, except its responses to server
+   * requests: what a verifier sends.
+   */
+  clientMessages: ClientMessage[];
+  /** Client responses to server requests, by the server request's method and params. */
+  clientReplies: RecordedAnswers<JsonObject>;
+  /** Server messages sent before the client's first request; not tied to any request. */
+  unattached: JsonObject[];
+}
+
+/**
+ * Reads frames (in tape order) into a {@linkcode RecordedSession}. Holds the
+ * request/response pairs in memory: mock serving and verifying need them
+ * all at hand.
+ *
+ * A server-initiated message is attributed to the most recent client
+ * request still unanswered when it was sent (`before` its response); with
+ * none pending, to the most recently answered request (`after`).
+ *
+ * @example
+ * ```ts
+ * import { buildRecordedSession } from "./recorded_session.ts";
+ * const frames = [
+ *   { type: "frame" as const, seq: 1, ts: 0, dir: "c2s" as const, env: { jsonrpc: "2.0", id: 1, method: "ping" } },
+ *   { type: "frame" as const, seq: 2, ts: 1, dir: "s2c" as const, env: { jsonrpc: "2.0", id: 1, result: {} } },
+ * ];
+ * const session = await buildRecordedSession(frames);
+ * console.log(session.exchanges[0]?.response); // { jsonrpc: "2.0", id: 1, result: {} }
+ * ```
+ */
+export async function buildRecordedSession(
+  frames: AsyncIterable<FrameRecord> | Iterable<FrameRecord>,
+): Promise<RecordedSession> {
+  const exchanges: RecordedExchange[] = [];
+  const clientMessages: ClientMessage[] = [];
+  const clientReplies = new RecordedAnswers<JsonObject>();
+  const unattached: JsonObject[] = [];
+  const openByKey = new Map<string, RecordedExchange>();
+  const open: RecordedExchange[] = [];
+  const serverRequests = new Map<string, JsonObject>();
+  let lastAnswered: RecordedExchange | undefined;
+
+  for await (const frame of frames) {
+    if (isTextFrame(frame)) {
+      if (frame.dir === "c2s" && typeof frame.env === "string") {
+        clientMessages.push({ seq: frame.seq, message: frame.env });
+      }
+      continue;
+    }
+    const env = frame.env;
+    if (!isObject(env)) {
+      if (frame.dir === "c2s") {
+        clientMessages.push({ seq: frame.seq, message: JSON.stringify(env) });
+      }
+      continue;
+    }
+    const method = typeof env.method === "string" ? env.method : undefined;
+    const hasId = env.id !== undefined && env.id !== null;
+    if (frame.dir === "c2s") {
+      if (method === undefined && hasId && ("result" in env || "error" in env)) {
+        const asked = serverRequests.get(idKey(env.id!));
+        if (asked) {
+          serverRequests.delete(idKey(env.id!));
+          clientReplies.add(String(asked.method), asked.params, env);
+        }
+        continue;
+      }
+      if (method === undefined || !hasId) {
+        clientMessages.push({ seq: frame.seq, message: env });
+      } else {
+        const exchange: RecordedExchange = {
+          seq: frame.seq,
+          method,
+          params: env.params,
+          request: env,
+          response: undefined,
+          before: [],
+          after: [],
+        };
+        exchanges.push(exchange);
+        clientMessages.push({ seq: frame.seq, message: env, exchange });
+        openByKey.set(idKey(env.id!), exchange);
+        open.push(exchange);
+      }
+      continue;
+    }
+    // Server to client.
+    if (method === undefined) {
+      if (!hasId) continue;
+      const exchange = openByKey.get(idKey(env.id!));
+      if (!exchange) continue;
+      openByKey.delete(idKey(env.id!));
+      open.splice(open.indexOf(exchange), 1);
+      exchange.response = env;
+      lastAnswered = exchange;
+      continue;
+    }
+    if (hasId) serverRequests.set(idKey(env.id!), env);
+    const owner = open.at(-1);
+    if (owner) owner.before.push(env);
+    else if (lastAnswered) lastAnswered.after.push(env);
+    else unattached.push(env);
+  }
+  return { exchanges, clientMessages, clientReplies, unattached };
+}
+
+function idKey(id: JsonValue): string {
+  return JSON.stringify(id);
+}
+
+function isObject(v: JsonValue): v is JsonObject {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,63 @@
+/**
+ * Plain replay: the frames of a tape written out as lines, as fast as
+ * possible or paced like the recording.
+ *
+ * @module
+ */
+
+import type { FrameRecord } from "../tape/mod.ts";
+import { type FrameFilter, frameMatches, pastRange } from "./frame_filter.ts";
+import { frameLine, rawMessage } from "./frame_text.ts";
+import { type ByteWriter, LineSink } from "./line_sink.ts";
+import { Pacer, type PacingOptions } from "./pacing.ts";
+import { RequestTracker } from "./request_tracker.ts";
+
+/** Options of {@linkcode replayFrames}. */
+export interface ReplayFramesOptions {
+  /** Write the original messages instead of frame records. */
+  raw?: boolean;
+  filter?: FrameFilter;
+  /** Pace output by the recorded timestamps; absent: as fast as possible. */
+  pacing?: PacingOptions;
+  /** Told the seq of each frame read (shown or not), for a progress bar. */
+  onFrame?: (seq: number) => void;
+}
+
+/**
+ * Writes the selected frames to `out`, one line each: the frame record as
+ * JSON, or with `raw` the message itself. Returns how many were written.
+ * Stops early once past `filter.toSeq`, and quietly when `out` is a closed
+ * pipe.
+ *
+ * @example
+ * ```ts
+ * import { replayFrames } from "./replay_frames.ts";
+ * const frames = [{ type: "frame" as const, seq: 1, ts: 0, dir: "c2s" as const, env: { id: 1 } }];
+ * await replayFrames(frames, Deno.stdout, { raw: true }); // prints {"id":1}
+ * ```
+ */
+export async function replayFrames(
+  frames: AsyncIterable<FrameRecord> | Iterable<FrameRecord>,
+  out: ByteWriter,
+  options: ReplayFramesOptions = {},
+): Promise<number> {
+  const filter = options.filter ?? {};
+  const tracker = new RequestTracker();
+  // Paced output is live: write each line as it becomes due.
+  const sink = new LineSink(out, options.pacing ? 0 : 64 * 1024);
+  const pacer = options.pacing ? new Pacer(options.pacing) : undefined;
+  let written = 0;
+  for await (const frame of frames) {
+    options.onFrame?.(frame.seq);
+    const info = tracker.observe(frame);
+    if (frameMatches(frame, info, filter)) {
+      if (pacer) await pacer.wait(frame.ts);
+      await sink.line(options.raw ? rawMessage(frame) : frameLine(frame));
+      if (sink.closed) break;
+      written++;
+    }
+    if (pastRange(frame.seq, filter)) break;
+  }
+  await sink.flush();
+  return written;
+}

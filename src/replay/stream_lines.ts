@@ -1,0 +1,36 @@
+/**
+ * Lines of text from a byte stream, such as a child's stdout or our stdin.
+ *
+ * @module
+ */
+
+import { LineSplitter } from "../tape/mod.ts";
+
+/**
+ * Yields each newline-terminated line of a stream (and a last unterminated
+ * one), decoded as UTF-8, without the newline. Blank lines are skipped.
+ *
+ * @example
+ * ```ts
+ * import { streamLines } from "./stream_lines.ts";
+ * const input = new Blob(["a\nb", "c\n\n"]).stream();
+ * for await (const line of streamLines(input)) console.log(line); // "a", then "bc"
+ * ```
+ */
+export async function* streamLines(
+  stream: ReadableStream<Uint8Array>,
+): AsyncIterableIterator<string> {
+  const splitter = new LineSplitter();
+  const decoder = new TextDecoder();
+  for await (const chunk of stream) {
+    for (const line of splitter.push(chunk)) {
+      const text = decoder.decode(line);
+      if (text.trim() !== "") yield text;
+    }
+  }
+  const last = splitter.flush();
+  if (last !== undefined) {
+    const text = decoder.decode(last);
+    if (text.trim() !== "") yield text;
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * `tail`: the last records of a tape, optionally followed as it grows, or a
+ * summary of the whole tape.
+ *
+ * @module
+ */
+
+import type { FrameFilter } from "../replay/frame_filter.ts";
+import { type ByteWriter, LineSink } from "../replay/line_sink.ts";
+import { openTape } from "../replay/open_tape.ts";
+import { followTape, printWarning, type TapeWarning } from "../tape/mod.ts";
+import { EntryFormatter, type TimeMode } from "./entry_format.ts";
+import { RingBuffer } from "./ring_buffer.ts";
+import { formatSummary } from "./summary_format.ts";
+import type { TailEntry } from "./tail_entry.ts";
+import { TailSelector } from "./tail_selector.ts";
+import { TapeSummarizer, type TapeSummary } from "./tape_summary.ts";
+
+/** Options of {@linkcode tailTape}. */
+export interface TailOptions {
+  /** Tape path (`.jsonl` or `.meta.json`) or tape id. */
+  tape: string;
+  /** Directory where tape ids are looked up (default `./tapes`). */
+  tapesDir?: string;
+  /** How many records to show before following (default 10). */
+  lines?: number;
+  /** Keep showing records as they are appended. */
+  follow?: boolean;
+  /** With `follow`: keep going after the tape is finalized, until interrupted. */
+  forever?: boolean;
+  /** Print frame records as JSON lines instead of the human format. */
+  json?: boolean;
+  /** Include correlation and checkpoint records (default: frames only). */
+  all?: boolean;
+  filter?: FrameFilter;
+  /** Use ANSI colours in the human format. */
+  color?: boolean;
+  time?: TimeMode;
+  /** Where lines go (default stdout). */
+  out?: ByteWriter;
+  /** Stops following. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Prints the last `lines` records of a tape (streaming it once through a
+ * ring buffer, so memory is bounded by `lines`), then with `follow` every
+ * record appended later, until the tape is finalized.
+ *
+ * @example
+ * ```ts ignore
+ * import { tailTape } from "./tail_tape.ts";
+ * await tailTape({ tape: "tapes/x.jsonl", lines: 5, color: false });
+ * ```
+ */
+export async function tailTape(options: TailOptions): Promise<void> {
+  const n = options.lines ?? 10;
+  using reader = await openTape(options.tape, options.tapesDir);
+  const out = options.out ?? Deno.stdout;
+  const selector = new TailSelector({
+    ...(options.filter === undefined ? {} : { filter: options.filter }),
+    all: options.all ?? false,
+  }, Math.max(1024, n));
+  const formatter = new EntryFormatter({
+    color: options.color ?? false,
+    time: options.time ?? "relative",
+    createdAt: reader.init.created_at,
+  });
+  const show = (e: TailEntry) => options.json ? JSON.stringify(e.record) : formatter.format(e);
+
+  const ring = new RingBuffer<TailEntry>(n);
+  let seen = 0;
+  for await (const record of reader.records()) {
+    seen++;
+    const entry = selector.select(record);
+    if (entry) ring.push(entry);
+  }
+  const sink = new LineSink(out, options.follow ? 0 : 64 * 1024);
+  // Entries are formatted only now, so RTTs from later correlation records are filled in.
+  for (const entry of ring.toArray()) await sink.line(show(entry));
+  await sink.flush();
+  if (!options.follow || sink.closed) return;
+
+  let skip = seen;
+  const onWarning = (w: TapeWarning) => {
+    if (skip <= 0) printWarning(w);
+  };
+  const live = followTape(reader.path, {
+    untilFinalized: !options.forever,
+    onWarning,
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  });
+  for await (const record of live) {
+    if (record.type === "init") continue;
+    // The first pass already saw these records.
+    if (skip > 0) {
+      skip--;
+      continue;
+    }
+    const entry = selector.select(record);
+    if (entry) await sink.line(show(entry));
+    if (sink.closed) break;
+  }
+  await sink.flush();
+}
+
+/** Options of {@linkcode tapeStats}. */
+export interface StatsOptions {
+  tape: string;
+  tapesDir?: string;
+  filter?: FrameFilter;
+  json?: boolean;
+  color?: boolean;
+  out?: ByteWriter;
+}
+
+/**
+ * Prints the summary of a tape (`tail --stats`): frames by direction and
+ * action, methods with counts and round-trip percentiles, errors, timeouts,
+ * duration and bytes. Returns the summary.
+ *
+ * @example
+ * ```ts ignore
+ * import { tapeStats } from "./tail_tape.ts";
+ * const s = await tapeStats({ tape: "tapes/x.jsonl", json: true });
+ * ```
+ */
+export async function tapeStats(options: StatsOptions): Promise<TapeSummary> {
+  using reader = await openTape(options.tape, options.tapesDir);
+  const summarizer = new TapeSummarizer(options.filter ?? {});
+  for await (const record of reader.records()) summarizer.add(record);
+  const summary = summarizer.summary();
+  const sink = new LineSink(options.out ?? Deno.stdout);
+  let tapeBytes: number | undefined;
+  try {
+    tapeBytes = (await Deno.stat(reader.path)).size;
+  } catch {
+    // The size is a nicety; the summary stands without it.
+  }
+  if (options.json) {
+    await sink.line(JSON.stringify({
+      tape_id: reader.init.tape_id,
+      ...summary,
+      ...(tapeBytes === undefined ? {} : { tapeBytes }),
+    }));
+  } else {
+    const lines = formatSummary(summary, {
+      color: options.color ?? false,
+      title: reader.init.tape_id,
+      ...(tapeBytes === undefined ? {} : { tapeBytes }),
+    });
+    for (const line of lines) await sink.line(line);
+  }
+  await sink.flush();
+  return summary;
+}

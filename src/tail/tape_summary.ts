@@ -1,0 +1,172 @@
+/**
+ * The `tail --stats` summary of a tape, computed in one streaming pass.
+ *
+ * @module
+ */
+
+import { type FrameFilter, frameMatches } from "../replay/frame_filter.ts";
+import { isTextFrame, rawMessage } from "../replay/frame_text.ts";
+import { RequestTracker } from "../replay/request_tracker.ts";
+import { classifyMessage, type Direction, type FrameAction, type TapeRecord } from "../tape/mod.ts";
+import { percentile } from "./percentile.ts";
+
+/** Per-method figures. */
+export interface MethodSummary {
+  method: string;
+  /** Requests and notifications with this method. */
+  count: number;
+  /** Error responses to requests of this method. */
+  errors: number;
+  /** Round trips measured. */
+  rttCount: number;
+  /** Median round trip in ms, when any was measured. */
+  rttP50Ms: number | null;
+  /** 99th percentile round trip in ms, when any was measured. */
+  rttP99Ms: number | null;
+}
+
+/** What `tail --stats` reports. */
+export interface TapeSummary {
+  frames: number;
+  byDirection: Record<Direction, number>;
+  byAction: Record<FrameAction, number>;
+  /** Methods, most frequent first. */
+  methods: MethodSummary[];
+  /** Error responses. */
+  errors: number;
+  /** Requests recorded as timed out (or, without correlation records, never answered). */
+  timeouts: number;
+  /** Milliseconds from the first to the last frame counted. */
+  durationMs: number;
+  /** Bytes of the counted messages as they crossed the wire (without newlines). */
+  messageBytes: number;
+  firstSeq: number | null;
+  lastSeq: number | null;
+  /** True when the final checkpoint was seen. */
+  finalized: boolean;
+}
+
+interface MethodAcc {
+  count: number;
+  errors: number;
+  frameRtts: number[];
+  correlationRtts: number[];
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Accumulates a {@linkcode TapeSummary}; feed every record in tape order.
+ * Round trips come from the correlation records when the tape has them, and
+ * otherwise from matching responses to requests by id. Memory grows with
+ * the number of round trips kept for the percentiles (8 bytes each).
+ *
+ * @example
+ * ```ts
+ * import { TapeSummarizer } from "./tape_summary.ts";
+ * const s = new TapeSummarizer();
+ * s.add({ type: "frame", seq: 1, ts: 0, dir: "c2s", env: { jsonrpc: "2.0", id: 1, method: "ping" } });
+ * s.add({ type: "frame", seq: 2, ts: 4, dir: "s2c", env: { jsonrpc: "2.0", id: 1, result: {} } });
+ * console.log(s.summary().methods); // [{ method: "ping", count: 1, errors: 0, rttCount: 1, rttP50Ms: 4, rttP99Ms: 4 }]
+ * ```
+ */
+export class TapeSummarizer {
+  #filter: FrameFilter;
+  #tracker = new RequestTracker();
+  #methods = new Map<string, MethodAcc>();
+  #sawCorrelation = false;
+  #timeoutsFromCorrelation = 0;
+  #firstTs: number | undefined;
+  #lastTs = 0;
+  #s: TapeSummary = {
+    frames: 0,
+    byDirection: { c2s: 0, s2c: 0 },
+    byAction: { request: 0, notification: 0, response: 0, error: 0, message: 0, text: 0 },
+    methods: [],
+    errors: 0,
+    timeouts: 0,
+    durationMs: 0,
+    messageBytes: 0,
+    firstSeq: null,
+    lastSeq: null,
+    finalized: false,
+  };
+
+  /** Creates a summarizer counting only the frames that pass `filter`. */
+  constructor(filter: FrameFilter = {}) {
+    this.#filter = filter;
+  }
+
+  /** Feeds the next record. */
+  add(record: TapeRecord): void {
+    if (record.type === "checkpoint") {
+      if (record.final) this.#s.finalized = true;
+      return;
+    }
+    if (record.type === "correlation") {
+      const method = record.method;
+      if (method === undefined || !this.#methodWanted(method)) return;
+      this.#sawCorrelation = true;
+      if (record.status === "timeout") this.#timeoutsFromCorrelation++;
+      if (record.rtt_ms !== null) this.#acc(method).correlationRtts.push(record.rtt_ms);
+      return;
+    }
+    if (record.type !== "frame") return;
+    const info = this.#tracker.observe(record);
+    if (!frameMatches(record, info, this.#filter)) return;
+    const s = this.#s;
+    const action = record.action ?? classifyMessage(record.env, isTextFrame(record));
+    s.frames++;
+    s.byDirection[record.dir]++;
+    s.byAction[action]++;
+    s.messageBytes += encoder.encode(rawMessage(record)).length;
+    s.firstSeq ??= record.seq;
+    s.lastSeq = record.seq;
+    this.#firstTs ??= record.ts;
+    this.#lastTs = record.ts;
+    if (action === "error") s.errors++;
+    if (info.method === undefined) return;
+    const acc = this.#acc(info.method);
+    if (action === "request" || action === "notification") acc.count++;
+    if (action === "error") acc.errors++;
+    if (info.rttMs !== undefined) acc.frameRtts.push(info.rttMs);
+  }
+
+  /** The summary of everything fed so far. */
+  summary(): TapeSummary {
+    const useCorrelations = this.#sawCorrelation;
+    const methods: MethodSummary[] = [...this.#methods].map(([method, acc]) => {
+      const rtts = useCorrelations ? acc.correlationRtts : acc.frameRtts;
+      return {
+        method,
+        count: acc.count,
+        errors: acc.errors,
+        rttCount: rtts.length,
+        rttP50Ms: percentile(rtts, 50) ?? null,
+        rttP99Ms: percentile(rtts, 99) ?? null,
+      };
+    });
+    methods.sort((a, b) => b.count - a.count || a.method.localeCompare(b.method));
+    return {
+      ...this.#s,
+      byDirection: { ...this.#s.byDirection },
+      byAction: { ...this.#s.byAction },
+      methods,
+      timeouts: useCorrelations ? this.#timeoutsFromCorrelation : this.#tracker.pendingCount,
+      durationMs: this.#firstTs === undefined ? 0 : this.#lastTs - this.#firstTs,
+    };
+  }
+
+  #methodWanted(method: string): boolean {
+    const methods = this.#filter.methods ?? [];
+    return methods.length === 0 || methods.includes(method);
+  }
+
+  #acc(method: string): MethodAcc {
+    let acc = this.#methods.get(method);
+    if (!acc) {
+      this.#methods.set(method, acc = { count: 0, errors: 0, frameRtts: [], correlationRtts: [] });
+    }
+    return acc;
+  }
+}

@@ -1,0 +1,292 @@
+/**
+ * Matches JSON-RPC requests with their responses, in both directions, and
+ * notices the protocol version negotiated by `initialize`.
+ *
+ * @module
+ */
+
+import { classifyMessage, methodOf } from "./message_kind.ts";
+import type { CorrelationRecord, Direction, FrameRecord, JsonValue } from "./types.ts";
+
+/** What {@linkcode Correlator.observe} learned from one frame. */
+export interface Observation {
+  /** Correlation id to store on the frame: set on requests and on matched responses. */
+  correlationId?: string;
+  /** The `correlation` record to append right after a matched response frame. */
+  record?: CorrelationRecord;
+  /** The protocol version, when this frame answered `initialize` with a new one. */
+  protocolVersion?: string;
+  /**
+   * A pending request given up because too many were waiting (see
+   * {@linkcode CorrelatorOptions.maxPending}); it is reported as `timeout`.
+   */
+  evicted?: CorrelationRecord;
+}
+
+/** Options of {@linkcode Correlator}. */
+export interface CorrelatorOptions {
+  /**
+   * Most requests waiting for an answer at once, default 65 536. Past it the
+   * oldest is given up as `timeout`, so a peer that never answers cannot
+   * make memory grow without bound.
+   */
+  maxPending?: number;
+}
+
+interface Pending {
+  readonly correlationId: string;
+  readonly seq: number;
+  readonly ts: number;
+  readonly method: string | undefined;
+  /** A later request that reused the same id while this one was still open. */
+  next: Pending | undefined;
+  /** On the first of a queue only: its last entry, so queueing stays O(1). */
+  last: Pending | undefined;
+}
+
+const NOTHING: Observation = Object.freeze({});
+
+/**
+ * The correlation id of a request frame: its direction and sequence number,
+ * e.g. `c2s-12`. Unique within a tape because sequence numbers are.
+ *
+ * @example
+ * ```ts
+ * import { correlationIdOf } from "./correlator.ts";
+ * console.log(correlationIdOf("s2c", 7)); // "s2c-7"
+ * ```
+ */
+export function correlationIdOf(dir: Direction, seq: number): string {
+  return `${dir}-${seq}`;
+}
+
+/**
+ * Pairs requests and responses by JSON-RPC `id`. A request sent `c2s` is
+ * answered by a response travelling `s2c` and the other way round; the ids
+ * of the two directions are separate namespaces, so a client request `1`
+ * and a server request `1` never mix. An id reused while the first request
+ * is still open is queued: responses match the oldest open request first.
+ * Requests with a `null` or non-scalar id, responses that match nothing and
+ * batches are left uncorrelated.
+ *
+ * Keeps only open requests in memory, never the tape.
+ *
+ * @example
+ * ```ts
+ * import { Correlator } from "./correlator.ts";
+ * const c = new Correlator();
+ * c.observe({ type: "frame", seq: 1, ts: 0, dir: "c2s", env: { jsonrpc: "2.0", id: 1, method: "initialize" } });
+ * const seen = c.observe({
+ *   type: "frame", seq: 2, ts: 1.5, dir: "s2c",
+ *   env: { jsonrpc: "2.0", id: 1, result: { protocolVersion: "2025-06-18" } },
+ * });
+ * console.log(seen.correlationId, seen.record?.rtt_ms, seen.protocolVersion); // "c2s-1" 1.5 "2025-06-18"
+ * ```
+ */
+export class Correlator {
+  #open: Record<Direction, Map<string | number, Pending>> = { c2s: new Map(), s2c: new Map() };
+  #count = 0;
+  #maxPending: number;
+  #protocolVersion: string | undefined;
+
+  /** Creates an empty correlator. */
+  constructor(options: CorrelatorOptions = {}) {
+    const max = options.maxPending ?? 65_536;
+    if (!Number.isInteger(max) || max < 1) {
+      throw new RangeError(`Option 'maxPending' must be a positive integer, got '${max}'`);
+    }
+    this.#maxPending = max;
+  }
+
+  /** Requests still waiting for an answer. */
+  get pending(): number {
+    return this.#count;
+  }
+
+  /** Protocol version of the last successful `initialize`, if any. */
+  get protocolVersion(): string | undefined {
+    return this.#protocolVersion;
+  }
+
+  /**
+   * The correlation id {@linkcode observe} would give this frame, without
+   * changing any state.
+   */
+  peek(frame: FrameRecord): string | undefined {
+    const action = frame.action ?? classifyMessage(frame.env, isText(frame));
+    if (action === "request") {
+      return correlationKey(frame.env) === undefined
+        ? undefined
+        : correlationIdOf(frame.dir, frame.seq);
+    }
+    if (action !== "response" && action !== "error") return undefined;
+    const key = correlationKey(frame.env);
+    if (key === undefined) return undefined;
+    return this.#open[opposite(frame.dir)].get(key)?.correlationId;
+  }
+
+  /**
+   * Takes the next frame of the tape, in order. Returns the correlation id
+   * for the frame and, for a response that answers an open request, the
+   * `correlation` record to write after it.
+   */
+  observe(frame: FrameRecord): Observation {
+    const action = frame.action ?? classifyMessage(frame.env, isText(frame));
+    if (action === "request") return this.#request(frame);
+    if (action === "response" || action === "error") return this.#response(frame, action);
+    return NOTHING;
+  }
+
+  /**
+   * Gives up on every open request: returns one `timeout` record for each,
+   * oldest first, and forgets them. Called when the tape is finalized.
+   */
+  timeoutPending(): CorrelationRecord[] {
+    const all: Pending[] = [];
+    for (const map of [this.#open.c2s, this.#open.s2c]) {
+      for (const head of map.values()) {
+        for (let p: Pending | undefined = head; p !== undefined; p = p.next) all.push(p);
+      }
+      map.clear();
+    }
+    this.#count = 0;
+    all.sort((a, b) => a.seq - b.seq);
+    return all.map(timeoutRecord);
+  }
+
+  #request(frame: FrameRecord): Observation {
+    const key = correlationKey(frame.env);
+    if (key === undefined) return NOTHING;
+    const correlationId = correlationIdOf(frame.dir, frame.seq);
+    const entry: Pending = {
+      correlationId,
+      seq: frame.seq,
+      ts: frame.ts,
+      method: recordableMethod(frame.env),
+      next: undefined,
+      last: undefined,
+    };
+    const map = this.#open[frame.dir];
+    const head = map.get(key);
+    if (head === undefined) {
+      map.set(key, entry);
+    } else {
+      (head.last ?? head).next = entry;
+      head.last = entry;
+    }
+    this.#count++;
+    if (this.#count <= this.#maxPending) return { correlationId };
+    return { correlationId, evicted: timeoutRecord(this.#evictOldest()) };
+  }
+
+  #response(frame: FrameRecord, action: "response" | "error"): Observation {
+    const key = correlationKey(frame.env);
+    if (key === undefined) return NOTHING;
+    const map = this.#open[opposite(frame.dir)];
+    const head = map.get(key);
+    if (head === undefined) return NOTHING;
+    this.#dequeue(map, key, head);
+    const record: CorrelationRecord = {
+      type: "correlation",
+      id: head.correlationId,
+      request_seq: head.seq,
+      response_seq: frame.seq,
+      request_ts: head.ts,
+      response_ts: frame.ts,
+      rtt_ms: Math.round((frame.ts - head.ts) * 1000) / 1000,
+      status: action === "error" ? "error" : "ok",
+    };
+    if (head.method !== undefined) record.method = head.method;
+    if (head.method === "initialize" && action === "response") {
+      const version = negotiatedVersion(frame.env);
+      if (version !== undefined && version !== this.#protocolVersion) {
+        this.#protocolVersion = version;
+        return { correlationId: head.correlationId, record, protocolVersion: version };
+      }
+    }
+    return { correlationId: head.correlationId, record };
+  }
+
+  #evictOldest(): Pending {
+    // Map order is insertion order, so each map's first entry is its oldest id.
+    let oldestMap: Map<string | number, Pending> | undefined;
+    let oldestKey: string | number | undefined;
+    let oldest: Pending | undefined;
+    for (const map of [this.#open.c2s, this.#open.s2c]) {
+      for (const [key, head] of map) {
+        if (oldest === undefined || head.seq < oldest.seq) {
+          oldestMap = map;
+          oldestKey = key;
+          oldest = head;
+        }
+        break;
+      }
+    }
+    if (oldest === undefined || oldestMap === undefined || oldestKey === undefined) {
+      throw new RangeError("No open request to give up");
+    }
+    this.#dequeue(oldestMap, oldestKey, oldest);
+    return oldest;
+  }
+
+  #dequeue(map: Map<string | number, Pending>, key: string | number, head: Pending): void {
+    const next = head.next;
+    if (next === undefined) {
+      map.delete(key);
+    } else {
+      if (next !== head.last) next.last = head.last;
+      map.set(key, next);
+    }
+    this.#count--;
+  }
+}
+
+/** Longest method name copied into correlation records. */
+const MAX_METHOD_LENGTH = 1024;
+
+/**
+ * The request's method, unless absurdly long: the correlation record must
+ * stay far below the line limit even when the request itself was near it.
+ */
+function recordableMethod(env: JsonValue): string | undefined {
+  const method = methodOf(env);
+  return method !== undefined && method.length <= MAX_METHOD_LENGTH ? method : undefined;
+}
+
+function timeoutRecord(p: Pending): CorrelationRecord {
+  const record: CorrelationRecord = {
+    type: "correlation",
+    id: p.correlationId,
+    request_seq: p.seq,
+    response_seq: null,
+    request_ts: p.ts,
+    response_ts: null,
+    rtt_ms: null,
+    status: "timeout",
+  };
+  if (p.method !== undefined) record.method = p.method;
+  return record;
+}
+
+function opposite(dir: Direction): Direction {
+  return dir === "c2s" ? "s2c" : "c2s";
+}
+
+function isText(frame: FrameRecord): boolean {
+  return frame.flags !== undefined && frame.flags.includes("text");
+}
+
+/** The JSON-RPC id as a map key; strings and numbers stay distinct (`1` is not `"1"`). */
+function correlationKey(env: JsonValue): string | number | undefined {
+  if (env === null || typeof env !== "object" || Array.isArray(env)) return undefined;
+  const id = env.id;
+  return typeof id === "string" || (typeof id === "number" && Number.isFinite(id)) ? id : undefined;
+}
+
+function negotiatedVersion(env: JsonValue): string | undefined {
+  if (env === null || typeof env !== "object" || Array.isArray(env)) return undefined;
+  const result = env.result;
+  if (result === null || typeof result !== "object" || Array.isArray(result)) return undefined;
+  const version = result.protocolVersion;
+  return typeof version === "string" && version !== "" ? version : undefined;
+}

@@ -1,0 +1,54 @@
+/**
+ * Tells what a message envelope is: a JSON-RPC request, notification,
+ * response or error response, some other JSON message, or a text line.
+ *
+ * @module
+ */
+
+import type { FrameAction, JsonValue } from "./types.ts";
+
+/**
+ * Classifies an envelope. `isText` marks a line that was not JSON (the
+ * frame's `text` flag); it wins over everything else.
+ *
+ * The rules are deliberately lenient so JSON-RPC 1.0 and slightly sloppy
+ * peers still classify: a string `method` makes a `request` when the object
+ * has an `id` member (even `null`) and a `notification` otherwise; without a
+ * method, an `id` member plus a non-null `error` makes an `error`, plus a
+ * `result` makes a `response`. Anything else, including batches (arrays),
+ * is a `message`.
+ *
+ * @example
+ * ```ts
+ * import { classifyMessage } from "./message_kind.ts";
+ * console.log(classifyMessage({ jsonrpc: "2.0", id: 1, method: "ping" }, false)); // "request"
+ * console.log(classifyMessage({ jsonrpc: "2.0", id: 1, result: {} }, false)); // "response"
+ * console.log(classifyMessage("hello", true)); // "text"
+ * ```
+ */
+export function classifyMessage(env: JsonValue, isText: boolean): FrameAction {
+  if (isText) return "text";
+  if (env === null || typeof env !== "object" || Array.isArray(env)) return "message";
+  if (typeof env.method === "string") return "id" in env ? "request" : "notification";
+  if (!("id" in env)) return "message";
+  const error = env.error;
+  if (error !== undefined && error !== null) return "error";
+  if ("result" in env) return "response";
+  return "message";
+}
+
+/**
+ * The `method` of an envelope, when it has a string one.
+ *
+ * @example
+ * ```ts
+ * import { methodOf } from "./message_kind.ts";
+ * console.log(methodOf({ jsonrpc: "2.0", method: "tools/list", id: 3 })); // "tools/list"
+ * console.log(methodOf([1, 2])); // undefined
+ * ```
+ */
+export function methodOf(env: JsonValue): string | undefined {
+  if (env === null || typeof env !== "object" || Array.isArray(env)) return undefined;
+  const method = env.method;
+  return typeof method === "string" ? method : undefined;
+}

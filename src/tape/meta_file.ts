@@ -1,0 +1,159 @@
+/**
+ * The `<tape_id>.meta.json` companion of a tape: where it lives, reading it
+ * with clear errors, and replacing it atomically so a reader never sees a
+ * half-written file.
+ *
+ * @module
+ */
+
+import { basename, dirname, join } from "node:path";
+import type { TapeMeta } from "./types.ts";
+
+const TAPE_STATUSES = new Set(["recording", "paused", "finalized", "error"]);
+
+/**
+ * Path of the meta file of a tape: `<dir>/<id>.meta.json` for
+ * `<dir>/<id>.jsonl`. A path without the `.jsonl` extension gets
+ * `.meta.json` appended.
+ *
+ * @example
+ * ```ts
+ * import { metaPathFor } from "./meta_file.ts";
+ * console.log(metaPathFor("tapes/20261122T031500Z-1a2b3c4d.jsonl"));
+ * // "tapes/20261122T031500Z-1a2b3c4d.meta.json"
+ * ```
+ */
+export function metaPathFor(jsonlPath: string): string {
+  const stem = jsonlPath.endsWith(".jsonl") ? jsonlPath.slice(0, -".jsonl".length) : jsonlPath;
+  return `${stem}.meta.json`;
+}
+
+/**
+ * Reads and checks a meta file. Rejects with a `TypeError` when the file
+ * cannot be read (missing, a directory, permission denied) and a
+ * `SyntaxError` when it is not a tape's meta file; both name the file.
+ *
+ * @example
+ * ```ts
+ * import { readMeta } from "./meta_file.ts";
+ * try {
+ *   await readMeta("no-such-tape.meta.json");
+ * } catch (error) {
+ *   console.log((error as Error).message); // "Cannot read tape meta 'no-such-tape.meta.json': no such file"
+ * }
+ * ```
+ */
+export async function readMeta(metaPath: string): Promise<TapeMeta> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(metaPath);
+  } catch (error) {
+    throw new TypeError(`Cannot read tape meta '${metaPath}': ${readFailure(error)}`, {
+      cause: error,
+    });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new SyntaxError(`Tape meta '${metaPath}' is not valid JSON`, { cause: error });
+  }
+  const problem = metaProblem(value);
+  if (problem !== undefined) {
+    throw new SyntaxError(`Tape meta '${metaPath}' is not a tape meta file: ${problem}`);
+  }
+  return value as TapeMeta;
+}
+
+/**
+ * Replaces a meta file atomically: the JSON goes to a hidden temporary file
+ * in the same directory (`.<name>.<random>.tmp`), is flushed to disk, and is
+ * renamed over the old file. A reader sees the old or the new contents,
+ * never a mix, even if the writer is killed half way. On failure the
+ * temporary file is removed, the old meta file is left as it was, and the
+ * file system's error is passed on.
+ *
+ * @example
+ * ```ts
+ * import { writeMetaAtomic, readMeta } from "./meta_file.ts";
+ * import type { TapeMeta } from "./types.ts";
+ * const dir = await Deno.makeTempDir();
+ * const counts = { request: 0, notification: 0, response: 0, error: 0, message: 0, text: 0 };
+ * const meta: TapeMeta = {
+ *   tape_id: "t1", name: "t1", description: "", tags: [],
+ *   created_at: new Date().toISOString(), updated_at: new Date().toISOString(),
+ *   finalized_at: null, status: "recording", transport: "stdio", protocol_version: null,
+ *   environment: {},
+ *   stats: { frame_count: 0, duration_ms: 0, bytes: 0, last_seq: 0, message_counts: counts,
+ *     errors: 0, correlations: 0, checkpoints: 0 },
+ *   performance: { durability: "flush", writes: 0, syncs: 0, max_batch: 0 },
+ * };
+ * await writeMetaAtomic(`${dir}/t1.meta.json`, meta);
+ * console.log((await readMeta(`${dir}/t1.meta.json`)).status); // "recording"
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function writeMetaAtomic(metaPath: string, meta: TapeMeta): Promise<void> {
+  const bytes = new TextEncoder().encode(JSON.stringify(meta, null, 2) + "\n");
+  const random = crypto.getRandomValues(new Uint32Array(1))[0]!.toString(16).padStart(8, "0");
+  const temp = join(dirname(metaPath), `.${basename(metaPath)}.${random}.tmp`);
+  let file: Deno.FsFile | undefined;
+  try {
+    file = await Deno.open(temp, { write: true, createNew: true, mode: 0o644 });
+    let written = 0;
+    while (written < bytes.length) written += await file.write(bytes.subarray(written));
+    // Without this a power cut after the rename could leave an empty meta file.
+    await file.syncData();
+    file.close();
+    file = undefined;
+    await Deno.rename(temp, metaPath);
+  } catch (error) {
+    try {
+      file?.close();
+    } catch { /* already closed */ }
+    await Deno.remove(temp).catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * Whether a file name (not a path) is one of the temporary files of
+ * {@linkcode writeMetaAtomic}, which directory listings must skip.
+ *
+ * @example
+ * ```ts
+ * import { isMetaTempFile } from "./meta_file.ts";
+ * console.log(isMetaTempFile(".t1.meta.json.0a1b2c3d.tmp")); // true
+ * console.log(isMetaTempFile("t1.meta.json")); // false
+ * ```
+ */
+export function isMetaTempFile(name: string): boolean {
+  return /^\..+\.meta\.json\.[0-9a-f]{8}\.tmp$/.test(name);
+}
+
+function metaProblem(value: unknown): string | undefined {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    return "not a JSON object";
+  }
+  const meta = value as Record<string, unknown>;
+  for (const key of ["tape_id", "name", "created_at", "updated_at", "transport"]) {
+    if (typeof meta[key] !== "string") return `field '${key}' is not a string`;
+  }
+  if (typeof meta.status !== "string" || !TAPE_STATUSES.has(meta.status)) {
+    return `field 'status' is not one of recording, paused, finalized, error`;
+  }
+  if (meta.stats === null || typeof meta.stats !== "object") return "field 'stats' is missing";
+  const stats = meta.stats as Record<string, unknown>;
+  for (const key of ["frame_count", "last_seq", "bytes"]) {
+    if (typeof stats[key] !== "number") return `field 'stats.${key}' is not a number`;
+  }
+  return undefined;
+}
+
+function readFailure(error: unknown): string {
+  if (error instanceof Deno.errors.NotFound) return "no such file";
+  if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
+  if (error instanceof Deno.errors.IsADirectory) return "is a directory";
+  if (error instanceof Error) return error.message.replace(/ \(os error \d+\).*$/, "");
+  return String(error);
+}

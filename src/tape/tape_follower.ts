@@ -1,0 +1,387 @@
+/**
+ * Follows a tape as it is written, like `tail -F`: the records already in the
+ * file, then each new one as soon as its line is complete.
+ *
+ * @module
+ */
+
+import { basename, dirname, resolve } from "node:path";
+import { metaPathFor, readMeta } from "./meta_file.ts";
+import { printWarning, RecordParser, type TapeReadOptions } from "./record_parser.ts";
+import {
+  FEED_BYTES,
+  openTapeFile,
+  READ_CHUNK_BYTES,
+  readTapeHead,
+  TapeOpenError,
+  type TapePosition,
+} from "./tape_reader.ts";
+import type { TapeRecord } from "./types.ts";
+
+/** How a tape is followed. */
+export interface FollowOptions extends TapeReadOptions {
+  /** Stops following promptly: the iteration ends and its files and watchers are closed. */
+  signal?: AbortSignal;
+  /**
+   * Whether following ends once the tape is finished: after its final
+   * checkpoint, or when its meta file says `finalized` (or `error`) and no
+   * more data follows. Default `true`; `false` follows until aborted.
+   */
+  untilFinalized?: boolean;
+  /**
+   * Milliseconds between checks of the file when no file-system
+   * notification arrives; notifications make new lines show up sooner.
+   * Default 250.
+   */
+  pollIntervalMs?: number;
+  /**
+   * Waits for a tape that does not exist yet instead of failing with
+   * "no such file" (like `tail -F`). Default `false`.
+   */
+  waitForFile?: boolean;
+  /**
+   * Whether to use file-system notifications. Default `true`; `false` polls
+   * only, for file systems that do not report changes (some network mounts).
+   */
+  watch?: boolean;
+  /**
+   * Where to pick up: the {@linkcode TapeRecordIterator.position} of a
+   * finished `TapeReader` pass, so the records already read are not read
+   * again. The init record is still checked and yielded first. If the file
+   * is by then shorter than `from.offset` it is read from its start, like
+   * any truncated file.
+   */
+  from?: TapePosition;
+}
+
+/** Default of {@linkcode FollowOptions.pollIntervalMs}. */
+export const DEFAULT_POLL_INTERVAL_MS = 250;
+
+/**
+ * Follows the tape at `path`: yields every record from the start of the
+ * file, the `init` record first, then each record appended later, as soon
+ * as its line's newline is written. A line written in pieces is held until
+ * it is complete and yielded exactly once.
+ *
+ * Like `tail -F`, it survives the file being truncated (reading restarts at
+ * its start, with a `truncated` warning) or replaced by a new file at the
+ * same path (the rest of the old file is read, then the new one from its
+ * start, with a `replaced` warning); either way the new file's `init`
+ * record is yielded again. New data is noticed through file-system
+ * notifications on the tape's directory, with polling as a fallback.
+ *
+ * The iteration ends after the tape's final checkpoint, or when the meta
+ * file says the recording is over and no more data follows (unless
+ * `untilFinalized` is `false`), or as soon as `signal` aborts (without an
+ * error). A file that is not a tape ends it with a `TapeFormatError`; a
+ * missing or unreadable file with a `TapeOpenError`.
+ *
+ * @example
+ * ```ts
+ * import { followTape } from "./tape_follower.ts";
+ * import { TapeWriter } from "./tape_writer.ts";
+ * const dir = await Deno.makeTempDir();
+ * const writer = await TapeWriter.create(dir);
+ * const done = (async () => {
+ *   // Ends by itself at the final checkpoint that finalize writes.
+ *   for await (const record of followTape(writer.path)) console.log(record.type);
+ * })();
+ * await writer.append({ dir: "c2s", env: { jsonrpc: "2.0", method: "ping" } });
+ * await writer.finalize();
+ * await done; // init, frame, checkpoint
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export function followTape(
+  path: string,
+  options: FollowOptions = {},
+): AsyncIterableIterator<TapeRecord> {
+  return follow(path, options);
+}
+
+async function* follow(path: string, options: FollowOptions): AsyncGenerator<TapeRecord> {
+  const signal = options.signal;
+  if (signal?.aborted) return;
+  const untilFinalized = options.untilFinalized ?? true;
+  const pollMs = Math.max(1, options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
+  const onWarning = options.onWarning ?? printWarning;
+  const metaPath = path.endsWith(".jsonl") ? metaPathFor(path) : undefined;
+  const wakeup = new Wakeup(path, metaPath, signal, options.watch ?? true);
+  let file: Deno.FsFile | undefined;
+  try {
+    let parser = new RecordParser(path, { ...options, onWarning });
+    const buffer = new Uint8Array(READ_CHUNK_BYTES);
+    let position = 0;
+    let identity: string | undefined;
+    let metaCheckedAt = -Infinity;
+
+    // Wait for the file, if asked to; open errors other than a missing file are final.
+    while (file === undefined) {
+      try {
+        file = await openTapeFile(path);
+      } catch (e) {
+        if (!(options.waitForFile && e instanceof TapeOpenError && e.failure === "not-found")) {
+          throw e;
+        }
+        await wakeup.wait(pollMs);
+        if (signal?.aborted) return;
+      }
+    }
+    identity = fileIdentity(await file.stat());
+
+    // Picking up where a reader stopped: check and yield the init, then skip to the position.
+    const from = options.from;
+    if (from !== undefined && from.offset > 0) {
+      const head = await readTapeHead(file, path, "wait");
+      if (head !== undefined && from.offset >= head.dataOffset) {
+        yield head.init;
+        if (signal?.aborted) return;
+        const size = (await file.stat()).size;
+        const start = size < from.offset ? 0 : from.offset;
+        await file.seek(start, Deno.SeekMode.Start);
+        if (start > 0) {
+          parser = new RecordParser(path, {
+            ...options,
+            onWarning,
+            firstLine: from.line,
+            firstOffset: from.offset,
+            lastSeq: from.lastSeq,
+          });
+          position = start;
+        } else {
+          warn(onWarning, "truncated", path, parser);
+        }
+      } else {
+        await file.seek(0, Deno.SeekMode.Start);
+      }
+    }
+
+    // Set once the meta file says the recording is over: one more read, then stop.
+    let finishing = false;
+    for (;;) {
+      // Read everything there is; a held partial line waits for its newline.
+      let more = false;
+      for (;;) {
+        // Synchronous: on a local file a read takes microseconds, and an async
+        // one would add a hop through the runtime's thread pool to every write.
+        const n = file.readSync(buffer);
+        if (n === null) break;
+        more = true;
+        position += n;
+        // Slices, parsed record by record: see FEED_BYTES in tape_reader.ts.
+        for (let at = 0; at < n; at += FEED_BYTES) {
+          parser.feed(buffer.subarray(at, Math.min(at + FEED_BYTES, n)));
+          for (let record = parser.next(); record !== undefined; record = parser.next()) {
+            yield record;
+            if (signal?.aborted) return;
+          }
+        }
+        if (untilFinalized && parser.sawFinal) return;
+      }
+      if (signal?.aborted) return;
+      if (finishing) {
+        if (!more) {
+          parser.end();
+          return;
+        }
+        // More came after all: look again once it is read.
+        finishing = false;
+        metaCheckedAt = -Infinity;
+      }
+
+      // Replaced: the path names another file now. Restart on it once the old one is read.
+      const current = statIdentity(path);
+      if (current !== undefined && current !== identity) {
+        let next: Deno.FsFile | undefined;
+        try {
+          next = await openTapeFile(path);
+        } catch (e) {
+          // Gone again between the stat and the open: keep reading the old file for now.
+          if (!(e instanceof TapeOpenError && e.failure === "not-found")) throw e;
+        }
+        if (next !== undefined) {
+          parser.end();
+          warn(onWarning, "replaced", path, parser);
+          file.close();
+          file = next;
+          identity = fileIdentity(await file.stat());
+          parser.reset();
+          position = 0;
+          continue;
+        }
+      }
+
+      // Truncated: the file is now shorter than what was read. Start over.
+      const size = file.statSync().size;
+      if (size < position) {
+        warn(onWarning, "truncated", path, parser);
+        await file.seek(0, Deno.SeekMode.Start);
+        parser.reset();
+        position = 0;
+        continue;
+      }
+
+      // Over: the meta file says the recording ended, and all its data has been read.
+      // The meta is read when it changed or once per poll interval, not on every write.
+      const checkMeta = untilFinalized && metaPath !== undefined &&
+        (wakeup.takeMetaChanged() || performance.now() - metaCheckedAt >= pollMs);
+      if (checkMeta) metaCheckedAt = performance.now();
+      if (checkMeta && await isOver(metaPath)) {
+        // The writer writes its last records before it marks the meta; read them first.
+        finishing = true;
+        continue;
+      }
+
+      await wakeup.wait(pollMs);
+      if (signal?.aborted) return;
+    }
+  } finally {
+    file?.close();
+    await wakeup.close();
+  }
+}
+
+function warn(
+  onWarning: NonNullable<TapeReadOptions["onWarning"]>,
+  kind: "truncated" | "replaced",
+  path: string,
+  parser: RecordParser,
+): void {
+  const where = `after line ${parser.line - 1} (byte ${parser.offset})`;
+  const message = kind === "truncated"
+    ? `Tape '${path}' was truncated ${where}, reading it again from the start`
+    : `Tape '${path}' was replaced by a new file ${where}, reading the new file from the start`;
+  onWarning({ kind, path, line: parser.line, offset: parser.offset, message });
+}
+
+function fileIdentity(info: Deno.FileInfo): string {
+  return `${info.dev}:${info.ino}`;
+}
+
+function statIdentity(path: string): string | undefined {
+  try {
+    return fileIdentity(Deno.statSync(path));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw e;
+  }
+}
+
+async function isOver(metaPath: string): Promise<boolean> {
+  try {
+    const meta = await readMeta(metaPath);
+    return meta.status === "finalized" || meta.status === "error";
+  } catch {
+    // No meta file (yet), or one being replaced: the tape is not known to be over.
+    return false;
+  }
+}
+
+/**
+ * Wakes the follower when the tape or its meta file changes (file-system
+ * notifications on their directory), when the poll interval passes, or when
+ * the signal aborts.
+ */
+class Wakeup {
+  #names: Set<string>;
+  #signal: AbortSignal | undefined;
+  #watcher: Deno.FsWatcher | undefined;
+  #watching: Promise<void> | undefined;
+  #pending = false;
+  #resolve: (() => void) | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #onAbort = () => this.#notify();
+  #metaName: string | undefined;
+  #metaChanged = false;
+
+  /** Whether the meta file changed since the last call. */
+  takeMetaChanged(): boolean {
+    const changed = this.#metaChanged;
+    this.#metaChanged = false;
+    return changed;
+  }
+
+  constructor(
+    path: string,
+    metaPath: string | undefined,
+    signal: AbortSignal | undefined,
+    watch: boolean,
+  ) {
+    this.#names = new Set([basename(path)]);
+    if (metaPath !== undefined) {
+      this.#metaName = basename(metaPath);
+      this.#names.add(this.#metaName);
+    }
+    this.#signal = signal;
+    signal?.addEventListener("abort", this.#onAbort);
+    if (!watch) return;
+    try {
+      // The directory, not the file: a watch on the file would miss its replacement.
+      this.#watcher = Deno.watchFs(dirname(resolve(path)), { recursive: false });
+    } catch {
+      // No notifications (missing directory, watch limits): polling alone still works.
+      return;
+    }
+    this.#watching = this.#watch(this.#watcher);
+  }
+
+  async #watch(watcher: Deno.FsWatcher): Promise<void> {
+    try {
+      for await (const event of watcher) {
+        for (const p of event.paths) {
+          const name = basename(p);
+          if (name === this.#metaName) this.#metaChanged = true;
+          if (this.#names.has(name)) {
+            this.#notify();
+            break;
+          }
+        }
+      }
+    } catch {
+      // The watch broke; polling carries on.
+    }
+  }
+
+  #notify(): void {
+    this.#pending = true;
+    const resolve = this.#resolve;
+    if (resolve !== undefined) {
+      this.#resolve = undefined;
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      this.#pending = false;
+      resolve();
+    }
+  }
+
+  /** Resolves after a change, `ms` milliseconds, or an abort, whichever comes first. */
+  wait(ms: number): Promise<void> {
+    if (this.#pending || this.#signal?.aborted) {
+      this.#pending = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      this.#resolve = resolve;
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.#resolve = undefined;
+        resolve();
+      }, ms);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#signal?.removeEventListener("abort", this.#onAbort);
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const resolve = this.#resolve;
+    this.#resolve = undefined;
+    resolve?.();
+    try {
+      this.#watcher?.close();
+    } catch {
+      // Already closed.
+    }
+    await this.#watching;
+  }
+}

@@ -1,0 +1,465 @@
+/**
+ * Reads a tape from disk: checks that the file is a tape, then streams its
+ * records with bounded memory, skipping (or, strictly, refusing) bad lines.
+ *
+ * @module
+ */
+
+import { MAX_LINE_BYTES } from "./line_splitter.ts";
+import { RecordParser, type TapeReadOptions } from "./record_parser.ts";
+import { TapeFormatError } from "./tape_format_error.ts";
+import type { FrameRecord, InitRecord, TapeRecord } from "./types.ts";
+
+export type { TapeReadOptions, TapeWarning, TapeWarningKind } from "./record_parser.ts";
+
+/**
+ * Bytes read per system call while streaming a tape: few enough calls that
+ * their cost (a thread hop each) stays small.
+ */
+export const READ_CHUNK_BYTES = 256 * 1024;
+
+/**
+ * Bytes decoded and split at once. Kept well under the read size: the text
+ * of a slice stays alive while its records are handed out, and smaller
+ * slices let it die young in V8's nursery instead of growing the heap
+ * (64 KiB slices cost about 8 MiB more peak memory than 32 KiB ones).
+ */
+export const FEED_BYTES = 32 * 1024;
+
+/** Why a tape file could not be opened. */
+export type TapeOpenFailure =
+  | "not-found"
+  | "permission-denied"
+  | "is-directory"
+  | "other";
+
+/**
+ * A tape file that cannot be opened at all: missing, unreadable, or a
+ * directory. The message is one line naming the file, e.g.
+ * `Cannot open tape 'x.jsonl': no such file`.
+ *
+ * @example
+ * ```ts
+ * import { TapeOpenError, TapeReader } from "./tape_reader.ts";
+ * try {
+ *   await TapeReader.open("/nonexistent/x.jsonl");
+ * } catch (e) {
+ *   if (e instanceof TapeOpenError) console.log(e.failure, e.message); // not-found ...
+ * }
+ * ```
+ */
+export class TapeOpenError extends Error {
+  /** The file that could not be opened. */
+  readonly path: string;
+  /** What kind of failure it was. */
+  readonly failure: TapeOpenFailure;
+
+  /** Builds the error. */
+  constructor(path: string, failure: TapeOpenFailure, reason: string, options?: ErrorOptions) {
+    super(`Cannot open tape '${path}': ${reason}`, options);
+    this.name = "TapeOpenError";
+    this.path = path;
+    this.failure = failure;
+  }
+}
+
+/**
+ * Turns the error of a failed open, read or stat into a {@linkcode TapeOpenError}.
+ *
+ * @example
+ * ```ts
+ * import { tapeOpenError } from "./tape_reader.ts";
+ * console.log(tapeOpenError("x.jsonl", new Deno.errors.NotFound("gone")).message);
+ * // "Cannot open tape 'x.jsonl': no such file"
+ * ```
+ */
+export function tapeOpenError(path: string, error: unknown): TapeOpenError {
+  if (error instanceof TapeOpenError) return error;
+  if (error instanceof Deno.errors.NotFound) {
+    return new TapeOpenError(path, "not-found", "no such file", { cause: error });
+  }
+  if (error instanceof Deno.errors.PermissionDenied) {
+    return new TapeOpenError(path, "permission-denied", "permission denied", { cause: error });
+  }
+  if (error instanceof Deno.errors.NotCapable) {
+    return new TapeOpenError(path, "permission-denied", "read access not granted (--allow-read)", {
+      cause: error,
+    });
+  }
+  if (error instanceof Deno.errors.IsADirectory) {
+    return new TapeOpenError(path, "is-directory", "is a directory", { cause: error });
+  }
+  const detail = error instanceof Error ? error.message : String(error);
+  return new TapeOpenError(path, "other", detail, { cause: error });
+}
+
+/**
+ * Opens a tape file read-only (never locking it, so a writer is never held
+ * up) and checks it is a regular file. Errors are {@linkcode TapeOpenError}s.
+ *
+ * @example
+ * ```ts
+ * import { openTapeFile } from "./tape_reader.ts";
+ * const dir = await Deno.makeTempDir();
+ * await openTapeFile(dir).catch((e) => console.log(e.message)); // "Cannot open tape '…': is a directory"
+ * await Deno.remove(dir);
+ * ```
+ */
+export async function openTapeFile(path: string): Promise<Deno.FsFile> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (e) {
+    throw tapeOpenError(path, e);
+  }
+  try {
+    // Linux lets a directory be opened read-only; only reads would fail.
+    const info = await file.stat();
+    if (info.isDirectory) throw new TapeOpenError(path, "is-directory", "is a directory");
+  } catch (e) {
+    file.close();
+    throw tapeOpenError(path, e);
+  }
+  return file;
+}
+
+/**
+ * Where a read of a tape stopped: the start of the first line it did not
+ * read (a partial last line is not read), that line's number, and the
+ * sequence number of the last frame before it. A follow can pick up from
+ * here without reading the tape again.
+ */
+export interface TapePosition {
+  offset: number;
+  line: number;
+  lastSeq: number;
+}
+
+/**
+ * The iterator of {@linkcode TapeReader.records} and {@linkcode TapeReader.frames}:
+ * an async iterator that also tells where it has got to.
+ */
+export interface TapeRecordIterator<T extends TapeRecord> extends AsyncIterableIterator<T> {
+  /**
+   * Where reading stopped, once the iteration has ended (before that, it may
+   * lag behind the records already handed out).
+   */
+  readonly position: TapePosition;
+}
+
+/** The init record of a tape and where the records after it start. */
+export interface TapeHead {
+  init: InitRecord;
+  /** Byte offset just past the init line's newline (or the end of the file). */
+  dataOffset: number;
+}
+
+/**
+ * Reads and checks the first line of an open tape file, from its start.
+ * Throws {@linkcode TapeFormatError} ("Not a tape …") for an empty file or a
+ * first line that is not an `init` record. Returns `undefined` instead when
+ * `incomplete` is `"wait"` and the first line has no newline yet.
+ *
+ * @example
+ * ```ts
+ * import { openTapeFile, readTapeHead } from "./tape_reader.ts";
+ * const path = await Deno.makeTempFile({ suffix: ".jsonl" });
+ * await Deno.writeTextFile(path, '{"type":"init","version":1,"tape_id":"t1","session_id":"s",' +
+ *   '"created_at":"2026-11-22T03:15:00Z","protocol_version":null}\n');
+ * {
+ *   using file = await openTapeFile(path);
+ *   console.log((await readTapeHead(file, path))?.init.tape_id); // "t1"
+ * }
+ * await Deno.remove(path);
+ * ```
+ */
+export async function readTapeHead(
+  file: Deno.FsFile,
+  path: string,
+  incomplete: "accept" | "wait" = "accept",
+): Promise<TapeHead | undefined> {
+  await file.seek(0, Deno.SeekMode.Start);
+  const chunk = new Uint8Array(64 * 1024);
+  let held = new Uint8Array(0);
+  for (;;) {
+    let n: number | null;
+    try {
+      n = await file.read(chunk);
+    } catch (e) {
+      throw tapeOpenError(path, e);
+    }
+    if (n === null) break;
+    const nl = chunk.subarray(0, n).indexOf(0x0a);
+    const joined = new Uint8Array(held.length + (nl === -1 ? n : nl + 1));
+    joined.set(held);
+    joined.set(chunk.subarray(0, nl === -1 ? n : nl + 1), held.length);
+    held = joined;
+    if (nl !== -1) return { init: parseHead(held, path), dataOffset: held.length };
+    if (held.length > MAX_LINE_BYTES) {
+      throw new TapeFormatError("Not a tape: the first line is longer than the line limit", {
+        path,
+        line: 1,
+        offset: 0,
+      });
+    }
+  }
+  if (held.length === 0) {
+    if (incomplete === "wait") return undefined;
+    throw new TapeFormatError("Not a tape: the file is empty", { path });
+  }
+  if (incomplete === "wait") return undefined;
+  // A writer killed right after creating the tape may leave the init line without its newline.
+  return { init: parseHead(held, path), dataOffset: held.length };
+}
+
+function parseHead(line: Uint8Array, path: string): InitRecord {
+  const parser = new RecordParser(path, { strict: true });
+  const withNewline = line[line.length - 1] === 0x0a ? line : new Uint8Array([...line, 0x0a]);
+  const [record] = parser.push(withNewline);
+  // RecordParser refuses a first line that is not an init record.
+  return record as InitRecord;
+}
+
+/**
+ * A tape opened for reading. Opening checks the init record; iterating
+ * streams the records after it in chunks of {@linkcode READ_CHUNK_BYTES}, so
+ * a tape of any size is read in bounded memory. The file is only open while
+ * an iteration runs, and always read-only: reading a tape that is being
+ * recorded never slows its writer. A last line without its newline (the
+ * writer is still writing it, or was killed) is not read and is reported
+ * as a `partial-line` warning.
+ *
+ * @example
+ * ```ts
+ * import { TapeReader } from "./tape_reader.ts";
+ * const path = await Deno.makeTempFile({ suffix: ".jsonl" });
+ * await Deno.writeTextFile(path, [
+ *   '{"type":"init","version":1,"tape_id":"t1","session_id":"s","created_at":"2026-11-22T03:15:00Z","protocol_version":null}',
+ *   '{"type":"frame","seq":1,"ts":0.4,"dir":"c2s","env":{"jsonrpc":"2.0","id":1,"method":"ping"}}',
+ *   "",
+ * ].join("\n"));
+ * {
+ *   using reader = await TapeReader.open(path);
+ *   console.log(reader.init.tape_id); // "t1"
+ *   for await (const frame of reader.frames()) console.log(frame.seq, frame.dir); // 1 "c2s"
+ * }
+ * await Deno.remove(path);
+ * ```
+ */
+export class TapeReader {
+  /** Path the tape was opened with. */
+  readonly path: string;
+  /** The tape's first record. */
+  readonly init: InitRecord;
+  /** Byte offset of the first record after the init line. */
+  readonly dataOffset: number;
+  #options: TapeReadOptions;
+  #iterations = new Set<{ stop(): void }>();
+  #closed = false;
+
+  private constructor(path: string, head: TapeHead, options: TapeReadOptions) {
+    this.path = path;
+    this.init = head.init;
+    this.dataOffset = head.dataOffset;
+    this.#options = options;
+  }
+
+  /**
+   * Opens the tape at `path` and checks its init record. Throws
+   * {@linkcode TapeOpenError} when the file cannot be opened (missing,
+   * permission denied, a directory) and {@linkcode TapeFormatError} when it is
+   * not a tape (empty, first line not JSON, first record not `init`).
+   */
+  static async open(path: string, options: TapeReadOptions = {}): Promise<TapeReader> {
+    const file = await openTapeFile(path);
+    try {
+      const head = await readTapeHead(file, path, "accept");
+      return new TapeReader(path, head!, { ...options });
+    } finally {
+      file.close();
+    }
+  }
+
+  /**
+   * Every record after the init record, in file order, streamed. Bad lines
+   * and unknown record types are skipped with a warning (or, strict, end the
+   * iteration with a {@linkcode TapeFormatError}); sequence gaps are warned
+   * about. Each call reads the file again from the start.
+   */
+  records(): TapeRecordIterator<TapeRecord> {
+    return this.#iterate<TapeRecord>(false);
+  }
+
+  /** The frame records of the tape, in order; see {@linkcode TapeReader.records}. */
+  frames(): TapeRecordIterator<FrameRecord> {
+    return this.#iterate<FrameRecord>(true);
+  }
+
+  /** Stops every iteration in progress and closes their files. */
+  close(): void {
+    this.#closed = true;
+    for (const iteration of this.#iterations) iteration.stop();
+    this.#iterations.clear();
+  }
+
+  /** Same as {@linkcode TapeReader.close}, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  #iterate<T extends TapeRecord>(framesOnly: boolean): TapeRecordIterator<T> {
+    const iteration = new RecordIteration<T>(
+      this.path,
+      this.dataOffset,
+      this.#options,
+      framesOnly,
+      () => this.#iterations.delete(iteration),
+    );
+    if (this.#closed) iteration.stop();
+    else this.#iterations.add(iteration);
+    return iteration;
+  }
+}
+
+/**
+ * One pass over a tape's records. Hand-written rather than an async
+ * generator: each record is parsed when it is asked for and handed over in
+ * an already resolved promise, several times cheaper per record than
+ * resuming a generator (a tape has millions of records), and only one
+ * parsed record is alive at a time, which keeps the garbage collector's
+ * nursery small.
+ */
+class RecordIteration<T extends TapeRecord> implements TapeRecordIterator<T> {
+  #path: string;
+  #offset: number;
+  #options: TapeReadOptions;
+  #framesOnly: boolean;
+  #onDone: () => void;
+  #file: Deno.FsFile | undefined;
+  #parser: RecordParser | undefined;
+  #buffer: Uint8Array | undefined;
+  /** Bytes in the buffer from the last read, and how many of them the parser has. */
+  #read = 0;
+  #fed = 0;
+  #done = false;
+  #filling: Promise<boolean> | undefined;
+
+  constructor(
+    path: string,
+    offset: number,
+    options: TapeReadOptions,
+    framesOnly: boolean,
+    onDone: () => void,
+  ) {
+    this.#path = path;
+    this.#offset = offset;
+    this.#options = options;
+    this.#framesOnly = framesOnly;
+    this.#onDone = onDone;
+  }
+
+  [Symbol.asyncIterator](): TapeRecordIterator<T> {
+    return this;
+  }
+
+  get position(): TapePosition {
+    const parser = this.#parser;
+    if (parser === undefined) return { offset: this.#offset, line: 2, lastSeq: 0 };
+    return { offset: parser.offset, line: parser.line, lastSeq: parser.lastSeq };
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    const parser = this.#parser;
+    if (parser !== undefined && !this.#done) {
+      try {
+        for (;;) {
+          for (let record = parser.next(); record !== undefined; record = parser.next()) {
+            if (!this.#framesOnly || record.type === "frame") {
+              return Promise.resolve({ value: record as T, done: false });
+            }
+          }
+          if (this.#fed >= this.#read) break;
+          this.#feedSlice(parser);
+        }
+      } catch (e) {
+        this.stop();
+        return Promise.reject(e);
+      }
+    }
+    if (this.#done) return Promise.resolve({ value: undefined, done: true });
+    // A caller that does not wait for one result before asking for the next still gets them in order.
+    this.#filling ??= this.#fill().finally(() => this.#filling = undefined);
+    return this.#filling.then((more) => more ? this.next() : { value: undefined, done: true });
+  }
+
+  return(): Promise<IteratorResult<T>> {
+    this.stop();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  /**
+   * Hands the parser the next slice of what was read. Its lines are parsed
+   * one by one as they are asked for, so only one record is alive at a time.
+   */
+  #feedSlice(parser: RecordParser): void {
+    const end = Math.min(this.#fed + FEED_BYTES, this.#read);
+    parser.feed(this.#buffer!.subarray(this.#fed, end));
+    this.#fed = end;
+  }
+
+  /** Ends the iteration and closes its file. */
+  stop(): void {
+    this.#done = true;
+    const file = this.#file;
+    this.#file = undefined;
+    try {
+      file?.close();
+    } catch {
+      // Already closed.
+    }
+    this.#onDone();
+  }
+
+  /** Reads the next chunk into the parser; false at the end of the file. */
+  async #fill(): Promise<boolean> {
+    try {
+      if (this.#parser === undefined) {
+        const file = await openTapeFile(this.#path);
+        if (this.#done) {
+          file.close();
+          return false;
+        }
+        this.#file = file;
+        await file.seek(this.#offset, Deno.SeekMode.Start);
+        this.#parser = new RecordParser(this.#path, {
+          ...this.#options,
+          firstLine: 2,
+          firstOffset: this.#offset,
+        });
+        this.#buffer = new Uint8Array(READ_CHUNK_BYTES);
+      }
+      const file = this.#file;
+      if (this.#done || file === undefined) return false;
+      let n: number | null;
+      try {
+        n = await file.read(this.#buffer!);
+      } catch (e) {
+        // close() while a read was under way ends the iteration quietly.
+        if (this.#done) return false;
+        throw tapeOpenError(this.#path, e);
+      }
+      if (n === null) {
+        this.#parser.end();
+        this.stop();
+        return false;
+      }
+      this.#read = n;
+      this.#fed = 0;
+      this.#feedSlice(this.#parser);
+      return true;
+    } catch (e) {
+      this.stop();
+      throw e;
+    }
+  }
+}

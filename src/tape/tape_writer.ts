@@ -1,0 +1,1437 @@
+/**
+ * Writes a tape: an append-only JSON Lines file plus its `.meta.json`
+ * companion, with the durability chosen per tape.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { Correlator } from "./correlator.ts";
+import { LineSplitter, MAX_LINE_BYTES } from "./line_splitter.ts";
+import { classifyMessage } from "./message_kind.ts";
+import { isMetaTempFile, metaPathFor, readMeta, writeMetaAtomic } from "./meta_file.ts";
+import { TapeFormatError } from "./tape_format_error.ts";
+import { isSafeTapeId, newTapeId } from "./tape_id.ts";
+import {
+  type CheckpointRecord,
+  type CorrelationRecord,
+  type Direction,
+  type Durability,
+  type FrameAction,
+  type FrameRecord,
+  type InitRecord,
+  type JsonValue,
+  TAPE_FORMAT_VERSION,
+  type TapeEnvironment,
+  type TapeMeta,
+  type TapePerformance,
+  type TapeStats,
+  type TapeStatus,
+} from "./types.ts";
+
+/** One message to record, as given to {@linkcode TapeWriter.append}. */
+export interface FrameInput {
+  /** Which way the message travelled. */
+  dir: Direction;
+  /** The parsed message, or the raw line (a string) for a `text` frame. */
+  env: JsonValue;
+  /** Markers such as `text` (env is a raw line that was not JSON) or `redacted`. */
+  flags?: string[];
+  /** Transport of this frame, when it differs from the tape's. */
+  transport?: string;
+  /**
+   * The JSON text of `env`, when the caller already has it: typically the
+   * line as received, when `env` was parsed from it and not changed. Saves
+   * serializing `env` again; it must be valid JSON for `env` and must not
+   * contain a line break. Not allowed on `text` frames.
+   */
+  envJson?: string;
+}
+
+/** Options of {@linkcode TapeWriter.create} and {@linkcode TapeWriter.reopen}. */
+export interface TapeWriterOptions {
+  /** Human name of the tape; defaults to the tape id. */
+  name?: string;
+  description?: string;
+  tags?: string[];
+  /** How hard to work to keep each frame; default `flush`. */
+  durability?: Durability;
+  /** `buffered`: longest time, in ms, a frame waits in memory; default 50. */
+  flushIntervalMs?: number;
+  /** `buffered`: bytes held in memory before they are written; default 64 KiB. */
+  flushBytes?: number;
+  /** A checkpoint after this many frames; default 1000. */
+  checkpointEveryFrames?: number;
+  /** A checkpoint after this many ms with new frames; default 60 000. */
+  checkpointEveryMs?: number;
+  /** The meta file is rewritten at most this often while recording; default 10 000. */
+  metaRefreshMs?: number;
+  /** Transport of the tape, kept in its meta file; default `stdio`. */
+  transport?: string;
+  /** Where the tape is recorded; merged over what the writer finds itself. */
+  environment?: TapeEnvironment;
+  /** Id of a new tape; default {@linkcode newTapeId}. Ignored by `reopen`. */
+  tapeId?: string;
+  /** Longest line accepted, in bytes without the newline; default 10 MiB. */
+  maxLineBytes?: number;
+  /**
+   * Protocol version for the `init` record, only when it is truly known
+   * before the first frame (for example a transport that fixes it). Left
+   * out, `init` says `null` and the version is learnt from the recorded
+   * `initialize` exchange.
+   */
+  protocolVersion?: string;
+}
+
+/**
+ * A frame whose line would be longer than the tape allows. The frame is
+ * refused, nothing of it is written and the tape goes on.
+ *
+ * @example
+ * ```ts
+ * import { LineTooLongError } from "./tape_writer.ts";
+ * const err = new LineTooLongError("t.jsonl", 20_000_000, 10_485_760);
+ * console.log(err.message); // "Frame refused by tape 't.jsonl': its line is 20000000 bytes, over the limit of 10485760"
+ * ```
+ */
+export class LineTooLongError extends RangeError {
+  /** The tape that refused the frame. */
+  readonly path: string;
+  /** Bytes the line would have had, without the newline. */
+  readonly byteLength: number;
+  /** The limit it went over. */
+  readonly maxLineBytes: number;
+
+  /** Builds the error. */
+  constructor(path: string, byteLength: number, maxLineBytes: number) {
+    super(
+      `Frame refused by tape '${path}': its line is ${byteLength} bytes, over the limit of ${maxLineBytes}`,
+    );
+    this.name = "LineTooLongError";
+    this.path = path;
+    this.byteLength = byteLength;
+    this.maxLineBytes = maxLineBytes;
+  }
+}
+
+/**
+ * The file system refused a write (disk full, permission denied, I/O
+ * error). The tape stays readable up to its last complete record; the
+ * writer accepts nothing more, and `fail` records the error in the meta
+ * file. `reopen` can carry on later.
+ *
+ * @example
+ * ```ts
+ * import { TapeWriteError } from "./tape_writer.ts";
+ * const err = new TapeWriteError("write tape", "t.jsonl", new Error("No space left on device (os error 28)"));
+ * console.log(err.message); // "Cannot write tape 't.jsonl': no space left on device"
+ * ```
+ */
+export class TapeWriteError extends Error {
+  /** The file that could not be written. */
+  readonly path: string;
+
+  /** Builds the error; `action` is what failed, e.g. `write tape`. */
+  constructor(action: string, path: string, cause: unknown) {
+    super(`Cannot ${action} '${path}': ${ioReason(cause)}`, { cause });
+    this.name = "TapeWriteError";
+    this.path = path;
+  }
+}
+
+const NEWLINE = 0x0a;
+// Constant pieces of a frame line, so building one takes fewer concatenations.
+const DIR_JSON: Record<Direction, string> = {
+  c2s: ',"dir":"c2s","env":',
+  s2c: ',"dir":"s2c","env":',
+};
+const ACTION_JSON: Record<FrameAction, string> = {
+  request: ',"action":"request"',
+  notification: ',"action":"notification"',
+  response: ',"action":"response"',
+  error: ',"action":"error"',
+  message: ',"action":"message"',
+  text: ',"action":"text"',
+};
+const INITIAL_BUFFER = 256 * 1024;
+/** Longest `,"correlation_id":"s2c-<seq>"` can be: seq is at most 2^53. */
+const MAX_CORRELATION_JSON = 41;
+/** Microtask turns an fsync group waits for concurrent appenders to join. */
+const GROUP_COMMIT_YIELDS = 4;
+const DURABILITIES: ReadonlySet<string> = new Set(["buffered", "flush", "fsync"]);
+
+interface Settings {
+  name: string | undefined;
+  description: string;
+  tags: string[];
+  durability: Durability;
+  flushIntervalMs: number;
+  flushBytes: number;
+  checkpointEveryFrames: number;
+  checkpointEveryMs: number;
+  metaRefreshMs: number;
+  transport: string;
+  environment: TapeEnvironment | undefined;
+  maxLineBytes: number;
+}
+
+interface Start {
+  file: Deno.FsFile;
+  path: string;
+  tapeId: string;
+  createdAt: string;
+  /** `ts` of the next frame is at least this (the last frame's ts after a reopen). */
+  tsFloor: number;
+  /** performance.now() at ts 0. */
+  origin: number;
+  stats: TapeStats;
+  protocolVersion: string | null;
+  correlator: Correlator;
+  meta: TapeMeta | undefined;
+  settings: Settings;
+}
+
+/**
+ * Appends frames to a tape. One writer per tape; appends are written in
+ * the order they were made, so sequence order on disk is the order of the
+ * calls. Memory is bounded: a frame is serialized straight into a reused
+ * buffer and leaves it on the next write.
+ *
+ * Durability, per tape:
+ * - `buffered`: `append` resolves at once; lines are written every
+ *   `flushIntervalMs` or when `flushBytes` are waiting. A crash loses what
+ *   was still buffered.
+ * - `flush` (default): `append` resolves once its line is handed to the OS
+ *   with a write system call, so it survives the process being killed.
+ *   The first append of a tick is written at once; appends made after it
+ *   in the same tick share the next write.
+ * - `fsync`: `append` resolves once its line is on disk (fdatasync). Frames
+ *   appended while a sync runs are committed together by the next one.
+ *
+ * @example
+ * ```ts
+ * import { TapeWriter } from "./tape_writer.ts";
+ * const dir = await Deno.makeTempDir();
+ * const tape = await TapeWriter.create(dir, { name: "demo" });
+ * await tape.append({ dir: "c2s", env: { jsonrpc: "2.0", id: 1, method: "ping" } });
+ * await tape.append({ dir: "s2c", env: { jsonrpc: "2.0", id: 1, result: {} } });
+ * const meta = await tape.finalize();
+ * console.log(meta.status, meta.stats.frame_count, meta.stats.correlations); // "finalized" 2 1
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export class TapeWriter {
+  /** Id of the tape, also the stem of its file names. */
+  readonly tapeId: string;
+  /** Path of the `.jsonl` file. */
+  readonly path: string;
+  /** Path of the `.meta.json` file. */
+  readonly metaPath: string;
+
+  #file: Deno.FsFile | undefined;
+  #settings: Settings;
+  #durability: Durability;
+  #maxLine: number;
+  #encoder = new TextEncoder();
+  #correlator: Correlator;
+
+  // Lines serialized since the last write: first as strings, encoded in one go per batch
+  // (one encode call per batch instead of per line), then as bytes in a reused buffer.
+  #lines: string[] = [];
+  #lineChars = 0;
+  #buf = new Uint8Array(INITIAL_BUFFER);
+  #len = 0;
+  #batchFrames = 0;
+  /** Size of the file: everything before it was written successfully. */
+  #committed: number;
+
+  // Appends waiting for their line to be written (flush) or synced (fsync).
+  #resolvers: ((record: FrameRecord) => void)[] = [];
+  #rejecters: ((error: unknown) => void)[] = [];
+  #waiting: FrameRecord[] = [];
+
+  #drainScheduled = false;
+  /** A flush-mode append was written straight away in the current tick. */
+  #tickWrote = false;
+  #endTick = (): void => {
+    this.#tickWrote = false;
+  };
+  #syncLoop: Promise<void> | undefined;
+  #flushTimer: ReturnType<typeof setTimeout> | undefined;
+  #houseTimer: ReturnType<typeof setInterval> | undefined;
+
+  #origin: number;
+  #tsFloor: number;
+  #createdAt: string;
+  #stats: TapeStats;
+  #perf: TapePerformance;
+  #protocolVersion: string | null;
+  #status: TapeStatus = "recording";
+  #finalizedAt: string | null = null;
+  #errorMessage: string | undefined;
+
+  #framesSinceCheckpoint = 0;
+  #lastCheckpointTs: number;
+  #lastMetaTs: number;
+  #metaSeq = -1;
+  #metaChain: Promise<void> = Promise.resolve();
+  #metaQueued: Promise<void> | undefined;
+
+  /** Set once finalize or fail started: no more appends. */
+  #closing = false;
+  #ending: Promise<TapeMeta> | undefined;
+  #failure: TapeWriteError | undefined;
+
+  private constructor(start: Start) {
+    this.tapeId = start.tapeId;
+    this.path = start.path;
+    this.metaPath = metaPathFor(start.path);
+    this.#file = start.file;
+    this.#settings = start.settings;
+    this.#durability = start.settings.durability;
+    this.#maxLine = start.settings.maxLineBytes;
+    this.#correlator = start.correlator;
+    this.#committed = start.stats.bytes;
+    this.#origin = start.origin;
+    this.#tsFloor = start.tsFloor;
+    this.#createdAt = start.createdAt;
+    this.#stats = start.stats;
+    this.#protocolVersion = start.protocolVersion;
+    this.#perf = {
+      durability: start.settings.durability,
+      writes: 0,
+      syncs: 0,
+      max_batch: 0,
+    };
+    this.#lastCheckpointTs = start.tsFloor;
+    this.#lastMetaTs = start.tsFloor;
+    const meta = start.meta;
+    if (meta !== undefined) {
+      if (this.#settings.name === undefined) this.#settings.name = meta.name;
+      if (this.#settings.description === "") this.#settings.description = meta.description;
+      if (this.#settings.tags.length === 0) this.#settings.tags = meta.tags;
+      this.#settings.environment = { ...meta.environment, ...this.#settings.environment };
+    }
+  }
+
+  /**
+   * Starts a new tape in `dir` (created if missing): writes its `init`
+   * record and a meta file with status `recording`. Never overwrites an
+   * existing tape.
+   *
+   * @example
+   * ```ts
+   * import { TapeWriter } from "./tape_writer.ts";
+   * const dir = await Deno.makeTempDir();
+   * const tape = await TapeWriter.create(`${dir}/tapes`, { durability: "buffered", tags: ["demo"] });
+   * console.log(tape.path.endsWith(".jsonl"), tape.status); // true "recording"
+   * await tape.finalize();
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  static async create(dir: string, options: TapeWriterOptions = {}): Promise<TapeWriter> {
+    const settings = resolveSettings(options);
+    const tapeId = options.tapeId ?? newTapeId();
+    if (!isSafeTapeId(tapeId)) {
+      throw new TypeError(
+        `Tape id '${tapeId}' is not a safe file name (letters, digits, '.', '_', '-')`,
+      );
+    }
+    if (options.protocolVersion !== undefined && typeof options.protocolVersion !== "string") {
+      throw new TypeError("Option 'protocolVersion' must be a string");
+    }
+    try {
+      await Deno.mkdir(dir, { recursive: true });
+    } catch (error) {
+      throw new TapeWriteError("create tape directory", dir, error);
+    }
+    const path = join(dir, `${tapeId}.jsonl`);
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(path, { write: true, append: true, createNew: true, mode: 0o644 });
+    } catch (error) {
+      throw new TapeWriteError("create tape", path, error);
+    }
+    const created = new Date();
+    const origin = performance.now();
+    const init: InitRecord = {
+      type: "init",
+      version: TAPE_FORMAT_VERSION,
+      tape_id: tapeId,
+      session_id: crypto.randomUUID(),
+      created_at: created.toISOString(),
+      protocol_version: options.protocolVersion ?? null,
+    };
+    const writer = new TapeWriter({
+      file,
+      path,
+      tapeId,
+      createdAt: init.created_at,
+      tsFloor: 0,
+      origin,
+      stats: emptyStats(),
+      protocolVersion: init.protocol_version,
+      correlator: new Correlator(),
+      meta: undefined,
+      settings,
+    });
+    try {
+      writer.#put(JSON.stringify(init));
+      writer.#writeBuffer();
+      if (settings.durability === "fsync") {
+        await writer.#syncFile();
+        await syncDirectory(dir);
+      }
+      await writer.#refreshMeta();
+    } catch (error) {
+      file.close();
+      // Nothing was recorded yet: leave no half-made tape behind.
+      await Deno.remove(path).catch(() => {});
+      throw error;
+    }
+    writer.#startHousekeeping();
+    return writer;
+  }
+
+  /**
+   * Opens an existing tape to append more frames, typically one left by a
+   * writer that was killed. A partial last line is cut off (the file is
+   * truncated to the end of its last complete line), the tape is read once
+   * to restore the sequence number, statistics, protocol version and the
+   * requests still waiting for an answer, and the meta file goes back to
+   * `recording`. A finalized tape cannot be reopened. Reading is streamed,
+   * so memory stays bounded; time grows with the size of the tape.
+   *
+   * Options are those of `create` (`tapeId` and `protocolVersion` are
+   * ignored); name, description, tags and environment default to the meta
+   * file's when it can be read.
+   *
+   * @example
+   * ```ts
+   * import { TapeWriter } from "./tape_writer.ts";
+   * const dir = await Deno.makeTempDir();
+   * const first = await TapeWriter.create(dir);
+   * await first.append({ dir: "c2s", env: { jsonrpc: "2.0", method: "hello" } });
+   * await first.fail(new Error("simulated crash"));
+   * const again = await TapeWriter.reopen(first.path);
+   * console.log((await again.append({ dir: "c2s", env: "line", flags: ["text"] })).seq); // 2
+   * await again.finalize();
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  static async reopen(jsonlPath: string, options: TapeWriterOptions = {}): Promise<TapeWriter> {
+    const settings = resolveSettings(options);
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(jsonlPath, { read: true, write: true, append: true });
+    } catch (error) {
+      throw new TapeWriteError("open tape", jsonlPath, error);
+    }
+    let writer: TapeWriter;
+    let scan: TapeScan;
+    try {
+      scan = await scanTape(file, jsonlPath);
+      if (scan.finalized) {
+        throw new TypeError(`Cannot reopen tape '${jsonlPath}': it is finalized`);
+      }
+      if (scan.completeEnd < scan.size) {
+        try {
+          await file.truncate(scan.completeEnd);
+        } catch (error) {
+          throw new TapeWriteError("trim tape", jsonlPath, error);
+        }
+      }
+      const metaPath = metaPathFor(jsonlPath);
+      const meta = await readMeta(metaPath).catch(() => undefined);
+      const createdMs = Date.parse(scan.init.created_at);
+      const sinceCreated = Number.isFinite(createdMs) ? Date.now() - createdMs : 0;
+      const tsFloor = Math.max(scan.lastTs, sinceCreated);
+      writer = new TapeWriter({
+        file,
+        path: jsonlPath,
+        tapeId: scan.init.tape_id,
+        createdAt: scan.init.created_at,
+        tsFloor,
+        origin: performance.now() - tsFloor,
+        stats: scan.stats,
+        protocolVersion: scan.protocolVersion,
+        correlator: scan.correlator,
+        meta,
+        settings,
+      });
+    } catch (error) {
+      file.close();
+      throw error;
+    }
+    try {
+      // The killed writer may have written a response but not the record that pairs it.
+      if (scan.missingCorrelation !== undefined) {
+        writer.#putCorrelation(scan.missingCorrelation);
+        writer.#writeBuffer();
+      }
+      if (settings.durability === "fsync") await writer.#syncFile();
+      await writer.#refreshMeta();
+    } catch (error) {
+      file.close();
+      throw error;
+    }
+    await removeStaleMetaTemps(writer.metaPath);
+    writer.#startHousekeeping();
+    return writer;
+  }
+
+  /** Counters of the tape so far (a copy). */
+  get stats(): Readonly<TapeStats> {
+    this.#encodeLines();
+    return copyStats(this.#stats);
+  }
+
+  /** Lifecycle state, as written to the meta file. */
+  get status(): TapeStatus {
+    return this.#status;
+  }
+
+  /** Protocol version negotiated by the recorded `initialize`, or `null` while unknown. */
+  get protocolVersion(): string | null {
+    return this.#protocolVersion;
+  }
+
+  /**
+   * Records one frame: gives it the next sequence number, its time since
+   * the tape started, its action and (for requests and matched responses)
+   * a correlation id, then writes it. A matched response is followed on
+   * the tape by its `correlation` record. Resolves with the record as
+   * written, once the tape's durability is met.
+   *
+   * Rejects with {@linkcode LineTooLongError} for a frame over the line
+   * limit (nothing is written and the tape goes on), `TypeError` for a
+   * frame that is not valid or a tape that is finalized, and
+   * {@linkcode TapeWriteError} when the file cannot be written.
+   *
+   * @example
+   * ```ts
+   * import { TapeWriter } from "./tape_writer.ts";
+   * const dir = await Deno.makeTempDir();
+   * const tape = await TapeWriter.create(dir);
+   * const frame = await tape.append({ dir: "c2s", env: { jsonrpc: "2.0", id: 7, method: "tools/list" } });
+   * console.log(frame.seq, frame.action, frame.correlation_id); // 1 "request" "c2s-1"
+   * await tape.finalize();
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  append(frame: FrameInput): Promise<FrameRecord> {
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    if (this.#closing) return Promise.reject(this.#closedError("append to"));
+    let record: FrameRecord;
+    try {
+      record = this.#accept(frame);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.#durability === "buffered") {
+      this.#kickBuffered();
+      return Promise.resolve(record);
+    }
+    if (this.#durability === "flush" && !this.#drainScheduled && !this.#tickWrote) {
+      // The first append of a tick is written at once, with no queueing (a recorder's
+      // usual case: one message at a time). Appends made later in the same tick wait for
+      // one shared write.
+      this.#tickWrote = true;
+      queueMicrotask(this.#endTick);
+      try {
+        this.#writeBuffer();
+      } catch (error) {
+        this.#setFailure(asWriteError(error, this.path));
+        return Promise.reject(this.#failure);
+      }
+      return Promise.resolve(record);
+    }
+    const waiter = Promise.withResolvers<FrameRecord>();
+    this.#resolvers.push(waiter.resolve);
+    this.#rejecters.push(waiter.reject);
+    this.#waiting.push(record);
+    this.#scheduleDrain();
+    return waiter.promise;
+  }
+
+  /**
+   * Marks the tape `paused` or `recording` again and rewrites the meta file
+   * at once. Purely a label for readers: the writer still accepts frames.
+   *
+   * @example
+   * ```ts
+   * import { TapeWriter } from "./tape_writer.ts";
+   * const dir = await Deno.makeTempDir();
+   * const tape = await TapeWriter.create(dir);
+   * await tape.setStatus("paused");
+   * console.log(tape.status); // "paused"
+   * await tape.finalize();
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  async setStatus(status: "recording" | "paused"): Promise<void> {
+    if (status !== "recording" && status !== "paused") {
+      throw new TypeError(`Status must be 'recording' or 'paused', got '${String(status)}'`);
+    }
+    if (this.#failure !== undefined) throw this.#failure;
+    if (this.#closing) throw this.#closedError("change the status of");
+    if (this.#status === status) return;
+    this.#status = status;
+    await this.#refreshMeta();
+  }
+
+  /**
+   * Writes what is buffered now and, with `fsync` durability, syncs it.
+   *
+   * @example
+   * ```ts
+   * import { TapeWriter } from "./tape_writer.ts";
+   * const dir = await Deno.makeTempDir();
+   * const tape = await TapeWriter.create(dir, { durability: "buffered" });
+   * await tape.append({ dir: "s2c", env: { jsonrpc: "2.0", method: "notifications/progress" } });
+   * await tape.flush();
+   * console.log((await Deno.readTextFile(tape.path)).split("\n").length); // 3
+   * await tape.finalize();
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  async flush(): Promise<void> {
+    if (this.#failure !== undefined) throw this.#failure;
+    if (this.#file === undefined) return;
+    if (this.#durability === "fsync") {
+      while (this.#syncLoop !== undefined) await this.#syncLoop;
+      if (this.#hasPending()) await (this.#syncLoop = this.#runSyncLoop());
+    } else {
+      this.#drain();
+    }
+    if (this.#failure !== undefined) throw this.#failure;
+  }
+
+  /**
+   * Ends the tape: requests still unanswered get a `timeout` correlation
+   * record, a last checkpoint with `final: true` is written, the file is
+   * synced and closed, and the meta file says `finalized`. Calling it again
+   * returns the same result.
+   *
+   * @example
+   * ```ts
+   * import { TapeWriter } from "./tape_writer.ts";
+   * const dir = await Deno.makeTempDir();
+   * const tape = await TapeWriter.create(dir);
+   * await tape.append({ dir: "c2s", env: { jsonrpc: "2.0", id: 1, method: "slow" } });
+   * const meta = await tape.finalize();
+   * console.log(meta.status, meta.stats.errors); // "finalized" 1
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  finalize(): Promise<TapeMeta> {
+    if (this.#ending !== undefined) return this.#ending;
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    this.#ending = this.#finalize();
+    return this.#ending;
+  }
+
+  /**
+   * Ends the tape because recording failed: writes what it can, closes the
+   * file and sets the meta status to `error` with the error's message (best
+   * effort: on a full disk the meta file may stay as it was). The
+   * tape stays readable up to its last complete record and can be
+   * continued with {@linkcode TapeWriter.reopen}. After `finalize` it
+   * changes nothing and returns the final meta.
+   *
+   * @example
+   * ```ts
+   * import { TapeWriter } from "./tape_writer.ts";
+   * const dir = await Deno.makeTempDir();
+   * const tape = await TapeWriter.create(dir);
+   * const meta = await tape.fail(new Error("server vanished"));
+   * console.log(meta.status, meta.error); // "error" "server vanished"
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  fail(error: unknown): Promise<TapeMeta> {
+    if (this.#ending !== undefined) return this.#ending.catch(() => this.#buildMeta());
+    this.#ending = this.#fail(error);
+    return this.#ending;
+  }
+
+  // ---- accepting a frame ---------------------------------------------------
+
+  #accept(input: FrameInput): FrameRecord {
+    const dir = input.dir;
+    if (dir !== "c2s" && dir !== "s2c") {
+      throw new TypeError(`Frame direction must be 'c2s' or 's2c', got '${String(dir)}'`);
+    }
+    const env = input.env;
+    const flags = input.flags;
+    let isText = false;
+    let flagsJson = "";
+    if (flags !== undefined) {
+      if (!Array.isArray(flags) || flags.some((f) => typeof f !== "string")) {
+        throw new TypeError("Frame flags must be an array of strings");
+      }
+      isText = flags.includes("text");
+      flagsJson = ',"flags":' + JSON.stringify(flags);
+    }
+    const transport = input.transport;
+    let transportJson = "";
+    if (transport !== undefined) {
+      if (typeof transport !== "string") throw new TypeError("Frame transport must be a string");
+      transportJson = ',"transport":' + JSON.stringify(transport);
+    }
+    let envJson = input.envJson;
+    if (envJson !== undefined) {
+      if (typeof envJson !== "string" || envJson === "" || isText) {
+        throw new TypeError("Frame envJson must be a non-empty string, and only on JSON frames");
+      }
+      if (envJson.includes("\n") || envJson.includes("\r")) {
+        throw new TypeError("Frame envJson must not contain a line break");
+      }
+    } else {
+      try {
+        envJson = JSON.stringify(env);
+      } catch (error) {
+        throw new TypeError(`Frame envelope cannot be written as JSON: ${messageOf(error)}`, {
+          cause: error,
+        });
+      }
+    }
+    if (envJson === undefined) {
+      throw new TypeError("Frame envelope cannot be written as JSON: it is undefined");
+    }
+    const action = classifyMessage(env, isText);
+    const seq = this.#stats.last_seq + 1;
+    const ts = this.#now();
+    // Field order is part of the format: type, seq, ts, dir, env, action, transport,
+    // correlation_id, flags.
+    const head = '{"type":"frame","seq":' + seq + ',"ts":' + msText(ts) + DIR_JSON[dir] + envJson +
+      ACTION_JSON[action] + transportJson;
+    const record: FrameRecord = { type: "frame", seq, ts, dir, env, action };
+    if (transport !== undefined) record.transport = transport;
+    if (flags !== undefined) record.flags = flags;
+
+    // Only lines that might be near the limit pay for an exact count.
+    if ((head.length + flagsJson.length + 1 + MAX_CORRELATION_JSON) * 3 > this.#maxLine) {
+      const cid = this.#correlator.peek(record);
+      const bytes = utf8Length(head) + utf8Length(flagsJson) + 1 +
+        (cid === undefined ? 0 : 20 + cid.length);
+      if (bytes > this.#maxLine) throw new LineTooLongError(this.path, bytes, this.#maxLine);
+    }
+
+    const seen = this.#correlator.observe(record);
+    const cid = seen.correlationId;
+    let line = head;
+    if (cid !== undefined) {
+      record.correlation_id = cid;
+      line += ',"correlation_id":"' + cid + '"';
+    }
+    line += flagsJson + "}";
+    this.#put(line);
+
+    const stats = this.#stats;
+    stats.last_seq = seq;
+    stats.frame_count++;
+    stats.duration_ms = ts;
+    stats.message_counts[action]++;
+    this.#batchFrames++;
+    this.#framesSinceCheckpoint++;
+
+    if (seen.evicted !== undefined) this.#putCorrelation(seen.evicted);
+    if (seen.record !== undefined) this.#putCorrelation(seen.record);
+    if (seen.protocolVersion !== undefined) this.#protocolVersion = seen.protocolVersion;
+
+    if (
+      this.#framesSinceCheckpoint >= this.#settings.checkpointEveryFrames ||
+      ts - this.#lastCheckpointTs >= this.#settings.checkpointEveryMs
+    ) {
+      this.#putCheckpoint(false, ts);
+    }
+    if (ts - this.#lastMetaTs >= this.#settings.metaRefreshMs) this.#refreshMetaInBackground();
+    return record;
+  }
+
+  #putCorrelation(record: CorrelationRecord): void {
+    // Built by hand: a hot path, and every value but the method is a number or a safe id.
+    this.#put(
+      '{"type":"correlation","id":"' + record.id + '","request_seq":' + record.request_seq +
+        ',"response_seq":' + record.response_seq + ',"request_ts":' + msText(record.request_ts) +
+        ',"response_ts":' + msText(record.response_ts) + ',"rtt_ms":' + msText(record.rtt_ms) +
+        ',"status":"' + record.status + '"' +
+        (record.method === undefined ? "" : ',"method":' + JSON.stringify(record.method)) + "}",
+    );
+    this.#stats.correlations++;
+    if (record.status !== "ok") this.#stats.errors++;
+  }
+
+  #putCheckpoint(final: boolean, ts: number): void {
+    // stats.bytes must be exact: the checkpoint says where it starts.
+    this.#encodeLines();
+    this.#stats.checkpoints++;
+    const record: CheckpointRecord = {
+      type: "checkpoint",
+      checkpoint_at: new Date().toISOString(),
+      seq: this.#stats.last_seq,
+      stats: copyStats(this.#stats),
+      protocol_version: this.#protocolVersion,
+    };
+    if (final) record.final = true;
+    this.#put(JSON.stringify(record));
+    this.#framesSinceCheckpoint = 0;
+    this.#lastCheckpointTs = ts;
+  }
+
+  /** Queues one serialized line (without its newline) for the next write. */
+  #put(line: string): void {
+    this.#lines.push(line);
+    this.#lineChars += line.length + 1;
+  }
+
+  #hasPending(): boolean {
+    return this.#len > 0 || this.#lines.length > 0;
+  }
+
+  /** Encodes the queued lines into the byte buffer; keeps `stats.bytes` exact. */
+  #encodeLines(): void {
+    const lines = this.#lines;
+    if (lines.length === 0) return;
+    let text: string;
+    if (lines.length === 1) {
+      text = lines[0]! + "\n";
+    } else {
+      lines.push("");
+      text = lines.join("\n");
+    }
+    lines.length = 0;
+    this.#lineChars = 0;
+    // Sized for ASCII; the loop grows the buffer for text that needs more.
+    if (this.#len + text.length > this.#buf.length) this.#grow(this.#len + text.length);
+    while (true) {
+      const target = this.#len === 0 ? this.#buf : this.#buf.subarray(this.#len);
+      const { read, written } = this.#encoder.encodeInto(text, target);
+      this.#len += written;
+      this.#stats.bytes += written;
+      if (read === text.length) return;
+      text = text.slice(read);
+      this.#grow(this.#len + text.length * 3);
+    }
+  }
+
+  #grow(needed: number): void {
+    let size = this.#buf.length * 2;
+    while (size < needed) size *= 2;
+    const bigger = new Uint8Array(size);
+    bigger.set(this.#buf.subarray(0, this.#len));
+    this.#buf = bigger;
+  }
+
+  #now(): number {
+    const ts = Math.round((performance.now() - this.#origin) * 1000) / 1000;
+    if (ts < this.#tsFloor) return this.#tsFloor;
+    this.#tsFloor = ts;
+    return ts;
+  }
+
+  // ---- writing --------------------------------------------------------------
+
+  #kickBuffered(): void {
+    if (this.#lineChars + this.#len >= this.#settings.flushBytes) {
+      this.#scheduleDrain();
+    } else if (this.#flushTimer === undefined) {
+      this.#flushTimer = setTimeout(this.#onFlushTimer, this.#settings.flushIntervalMs);
+    }
+  }
+
+  #onFlushTimer = (): void => {
+    this.#flushTimer = undefined;
+    this.#drain();
+  };
+
+  #scheduleDrain(): void {
+    if (this.#drainScheduled) return;
+    this.#drainScheduled = true;
+    queueMicrotask(this.#onDrain);
+  }
+
+  #onDrain = (): void => {
+    this.#drainScheduled = false;
+    if (this.#durability === "fsync") {
+      this.#syncLoop ??= this.#runSyncLoop();
+    } else {
+      this.#drain();
+    }
+  };
+
+  /** Writes the buffer now and settles the appends it carried (buffered and flush). */
+  #drain(): void {
+    if (this.#flushTimer !== undefined) {
+      clearTimeout(this.#flushTimer);
+      this.#flushTimer = undefined;
+    }
+    if (!this.#hasPending() || this.#file === undefined || this.#failure !== undefined) return;
+    try {
+      this.#writeBuffer();
+    } catch (error) {
+      this.#setFailure(asWriteError(error, this.path));
+      return;
+    }
+    const n = this.#resolvers.length;
+    if (n === 0) return;
+    const resolvers = this.#resolvers;
+    const records = this.#waiting;
+    // Resolving only queues reactions, so nobody appends while we iterate.
+    for (let i = 0; i < n; i++) resolvers[i]!(records[i]!);
+    resolvers.length = 0;
+    this.#rejecters.length = 0;
+    records.length = 0;
+  }
+
+  /** Group commit: one write and one fdatasync for every frame that arrived meanwhile. */
+  async #runSyncLoop(): Promise<void> {
+    try {
+      while (this.#hasPending() && this.#failure === undefined && this.#file !== undefined) {
+        // Appenders woken by the previous commit join this one before it is cut.
+        for (let i = 0; i < GROUP_COMMIT_YIELDS; i++) await undefined;
+        const resolvers = this.#resolvers;
+        const rejecters = this.#rejecters;
+        const records = this.#waiting;
+        this.#resolvers = [];
+        this.#rejecters = [];
+        this.#waiting = [];
+        try {
+          this.#writeBuffer();
+          await this.#syncFile();
+        } catch (error) {
+          const failure = asWriteError(error, this.path);
+          for (const reject of rejecters) reject(failure);
+          this.#setFailure(failure);
+          return;
+        }
+        for (let i = 0; i < resolvers.length; i++) resolvers[i]!(records[i]!);
+      }
+    } finally {
+      this.#syncLoop = undefined;
+    }
+  }
+
+  /**
+   * Hands the buffer to the OS. On failure the file is cut back to the end
+   * of the last complete batch, so a partial line never stays behind, and
+   * a {@linkcode TapeWriteError} is thrown.
+   */
+  #writeBuffer(): void {
+    this.#encodeLines();
+    const len = this.#len;
+    if (len === 0) return;
+    const file = this.#file;
+    if (file === undefined) throw this.#closedError("write to");
+    let done = 0;
+    try {
+      while (done < len) done += file.writeSync(this.#buf.subarray(done, len));
+    } catch (error) {
+      if (done > 0) {
+        try {
+          file.truncateSync(this.#committed);
+        } catch { /* reopen and readers cope with a partial last line */ }
+      }
+      throw new TapeWriteError("write tape", this.path, error);
+    }
+    this.#committed += len;
+    this.#len = 0;
+    this.#perf.writes++;
+    if (this.#batchFrames > this.#perf.max_batch) this.#perf.max_batch = this.#batchFrames;
+    this.#batchFrames = 0;
+    if (this.#buf.length > INITIAL_BUFFER * 16) this.#buf = new Uint8Array(INITIAL_BUFFER);
+  }
+
+  async #syncFile(): Promise<void> {
+    const file = this.#file;
+    if (file === undefined) return;
+    try {
+      await file.syncData();
+    } catch (error) {
+      throw new TapeWriteError("sync tape", this.path, error);
+    }
+    this.#perf.syncs++;
+  }
+
+  /** Stops the writer after a failed write: nothing more is accepted or written. */
+  #setFailure(failure: TapeWriteError): void {
+    if (this.#failure === undefined) this.#failure = failure;
+    this.#stopTimers();
+    for (const reject of this.#rejecters) reject(this.#failure);
+    this.#resolvers = [];
+    this.#rejecters = [];
+    this.#waiting = [];
+    this.#len = 0;
+    this.#lines.length = 0;
+    this.#lineChars = 0;
+    this.#batchFrames = 0;
+  }
+
+  // ---- housekeeping: checkpoints and meta -----------------------------------
+
+  #startHousekeeping(): void {
+    const period = Math.min(this.#settings.checkpointEveryMs, this.#settings.metaRefreshMs);
+    const timer = setInterval(this.#onHousekeeping, Math.max(1, period));
+    // A forgotten writer must not keep the process alive; the tape stays readable.
+    Deno.unrefTimer(timer);
+    this.#houseTimer = timer;
+  }
+
+  #onHousekeeping = (): void => {
+    if (this.#closing || this.#failure !== undefined) return;
+    const now = this.#now();
+    if (
+      this.#framesSinceCheckpoint > 0 &&
+      now - this.#lastCheckpointTs >= this.#settings.checkpointEveryMs
+    ) {
+      this.#putCheckpoint(false, now);
+      if (this.#durability === "buffered") this.#kickBuffered();
+      else this.#scheduleDrain();
+    }
+    if (
+      this.#metaSeq !== this.#stats.last_seq &&
+      now - this.#lastMetaTs >= this.#settings.metaRefreshMs
+    ) {
+      this.#refreshMetaInBackground();
+    }
+  };
+
+  #stopTimers(): void {
+    if (this.#houseTimer !== undefined) clearInterval(this.#houseTimer);
+    this.#houseTimer = undefined;
+    if (this.#flushTimer !== undefined) clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+  }
+
+  #refreshMetaInBackground(): void {
+    // The tape itself is fine; a lasting problem surfaces in the next awaited meta write
+    // (status change or finalize).
+    this.#refreshMeta().catch(() => {});
+  }
+
+  /** Rewrites the meta file; writes are serialized and a queued one is shared. */
+  #refreshMeta(): Promise<void> {
+    this.#lastMetaTs = this.#now();
+    if (this.#metaQueued !== undefined) return this.#metaQueued;
+    const queued = this.#metaChain.then(async () => {
+      this.#metaQueued = undefined;
+      const meta = this.#buildMeta();
+      try {
+        await writeMetaAtomic(this.metaPath, meta);
+      } catch (error) {
+        throw new TapeWriteError("write tape meta", this.metaPath, error);
+      }
+      this.#metaSeq = meta.stats.last_seq;
+    });
+    this.#metaQueued = queued;
+    this.#metaChain = queued.catch(() => {});
+    return queued;
+  }
+
+  #buildMeta(): TapeMeta {
+    this.#encodeLines();
+    const s = this.#settings;
+    const meta: TapeMeta = {
+      tape_id: this.tapeId,
+      name: s.name ?? this.tapeId,
+      description: s.description,
+      tags: [...s.tags],
+      created_at: this.#createdAt,
+      updated_at: new Date().toISOString(),
+      finalized_at: this.#finalizedAt,
+      status: this.#status,
+      transport: s.transport,
+      protocol_version: this.#protocolVersion,
+      environment: { ...defaultEnvironment(), ...s.environment },
+      stats: copyStats(this.#stats),
+      performance: { ...this.#perf },
+    };
+    if (this.#errorMessage !== undefined) meta.error = this.#errorMessage;
+    return meta;
+  }
+
+  // ---- ending ---------------------------------------------------------------
+
+  async #finalize(): Promise<TapeMeta> {
+    this.#closing = true;
+    this.#stopTimers();
+    while (this.#syncLoop !== undefined) await this.#syncLoop;
+    if (this.#failure !== undefined) return await this.#endWithError(this.#failure, true);
+    try {
+      for (const record of this.#correlator.timeoutPending()) this.#putCorrelation(record);
+      this.#putCheckpoint(true, this.#now());
+      this.#writeBuffer();
+      await this.#syncFile();
+    } catch (error) {
+      const failure = asWriteError(error, this.path);
+      this.#setFailure(failure);
+      return await this.#endWithError(failure, true);
+    }
+    const resolvers = this.#resolvers;
+    for (let i = 0; i < resolvers.length; i++) resolvers[i]!(this.#waiting[i]!);
+    this.#resolvers = [];
+    this.#rejecters = [];
+    this.#waiting = [];
+    this.#closeFile();
+    this.#status = "finalized";
+    this.#finalizedAt = new Date().toISOString();
+    await this.#refreshMeta();
+    return this.#buildMeta();
+  }
+
+  async #fail(error: unknown): Promise<TapeMeta> {
+    this.#closing = true;
+    this.#stopTimers();
+    while (this.#syncLoop !== undefined) await this.#syncLoop;
+    if (this.#failure === undefined) {
+      try {
+        this.#writeBuffer();
+        if (this.#durability !== "buffered") await this.#syncFile();
+        const resolvers = this.#resolvers;
+        for (let i = 0; i < resolvers.length; i++) resolvers[i]!(this.#waiting[i]!);
+        this.#resolvers = [];
+        this.#rejecters = [];
+        this.#waiting = [];
+      } catch (writeError) {
+        this.#setFailure(asWriteError(writeError, this.path));
+      }
+    }
+    return await this.#endWithError(error, false);
+  }
+
+  /** Closes the file and records status `error`; rethrows `error` when asked. */
+  async #endWithError(error: unknown, rethrow: boolean): Promise<TapeMeta> {
+    for (const reject of this.#rejecters) reject(this.#failure ?? error);
+    this.#resolvers = [];
+    this.#rejecters = [];
+    this.#waiting = [];
+    this.#closeFile();
+    if (this.#failure !== undefined) {
+      // Frames of the failed batch never reached the file: count what did.
+      try {
+        const file = await Deno.open(this.path, { read: true });
+        try {
+          const scan = await scanTape(file, this.path);
+          this.#stats = scan.stats;
+        } finally {
+          file.close();
+        }
+      } catch { /* keep the counters we have */ }
+    }
+    this.#status = "error";
+    this.#errorMessage = messageOf(error);
+    // Best effort: on a full disk even the small meta file may not fit, and the
+    // caller is already handling the error that matters.
+    await this.#refreshMeta().catch(() => {});
+    if (rethrow) throw error;
+    return this.#buildMeta();
+  }
+
+  #closeFile(): void {
+    if (this.#file === undefined) return;
+    try {
+      this.#file.close();
+    } catch { /* already closed */ }
+    this.#file = undefined;
+  }
+
+  #closedError(what: string): TypeError {
+    const state = this.#status === "finalized" || this.#status === "error"
+      ? this.#status
+      : "being closed";
+    return new TypeError(
+      `Cannot ${what} tape '${this.path}': it is ${
+        state === "being closed" ? state : `in status ${state}`
+      }`,
+    );
+  }
+}
+
+// ---- reading a tape back for reopen -------------------------------------------
+
+interface TapeScan {
+  init: InitRecord;
+  size: number;
+  /** Offset just past the last newline: where a partial line starts. */
+  completeEnd: number;
+  stats: TapeStats;
+  lastTs: number;
+  protocolVersion: string | null;
+  correlator: Correlator;
+  finalized: boolean;
+  missingCorrelation: CorrelationRecord | undefined;
+}
+
+/** Reads a whole tape once, streaming, to restore the writer's state. */
+async function scanTape(file: Deno.FsFile, path: string): Promise<TapeScan> {
+  const decoder = new TextDecoder();
+  const splitter = new LineSplitter();
+  const chunk = new Uint8Array(1024 * 1024);
+  const stats = emptyStats();
+  const correlator = new Correlator();
+  let init: InitRecord | undefined;
+  let offset = 0;
+  let completeEnd = 0;
+  let lineNo = 0;
+  let lastTs = 0;
+  let protocolVersion: string | null = null;
+  let finalized = false;
+  let expected: CorrelationRecord | undefined;
+
+  const take = (bytes: Uint8Array): void => {
+    lineNo++;
+    let value: unknown;
+    try {
+      value = JSON.parse(decoder.decode(bytes));
+    } catch {
+      value = undefined;
+    }
+    if (init === undefined) {
+      if (!isInitRecord(value)) {
+        throw new TapeFormatError("Not a tape: the first line is not an init record", {
+          path,
+          line: 1,
+          offset: 0,
+        });
+      }
+      init = value;
+      protocolVersion = value.protocol_version;
+      return;
+    }
+    if (value === null || typeof value !== "object") return;
+    const record = value as { type?: unknown };
+    if (record.type === "frame") {
+      const frame = value as FrameRecord;
+      if (typeof frame.seq !== "number" || (frame.dir !== "c2s" && frame.dir !== "s2c")) return;
+      expected = undefined;
+      stats.frame_count++;
+      if (frame.seq > stats.last_seq) stats.last_seq = frame.seq;
+      if (typeof frame.ts === "number" && frame.ts > lastTs) lastTs = frame.ts;
+      stats.duration_ms = lastTs;
+      const action: FrameAction = isFrameAction(frame.action)
+        ? frame.action
+        : classifyMessage(frame.env, Array.isArray(frame.flags) && frame.flags.includes("text"));
+      stats.message_counts[action]++;
+      const seen = correlator.observe({ ...frame, action });
+      if (seen.record !== undefined) expected = seen.record;
+      if (seen.protocolVersion !== undefined) protocolVersion = seen.protocolVersion;
+    } else if (record.type === "correlation") {
+      const correlation = value as CorrelationRecord;
+      if (expected !== undefined && correlation.id === expected.id) expected = undefined;
+      stats.correlations++;
+      if (correlation.status !== "ok") stats.errors++;
+    } else if (record.type === "checkpoint") {
+      const checkpoint = value as CheckpointRecord;
+      stats.checkpoints++;
+      if (checkpoint.final === true) finalized = true;
+      if (typeof checkpoint.protocol_version === "string") {
+        protocolVersion = checkpoint.protocol_version;
+      }
+    }
+  };
+
+  while (true) {
+    const n = await file.read(chunk);
+    if (n === null) break;
+    const part = chunk.subarray(0, n);
+    const lastNewline = part.lastIndexOf(NEWLINE);
+    if (lastNewline !== -1) completeEnd = offset + lastNewline + 1;
+    offset += n;
+    for (const line of splitter.push(part)) take(line);
+  }
+  if (init === undefined) {
+    throw new TapeFormatError("Not a tape: it has no complete init record", { path });
+  }
+  stats.bytes = completeEnd;
+  return {
+    init,
+    size: offset,
+    completeEnd,
+    stats,
+    lastTs,
+    protocolVersion,
+    correlator,
+    finalized,
+    missingCorrelation: expected,
+  };
+}
+
+function isInitRecord(value: unknown): value is InitRecord {
+  if (value === null || typeof value !== "object") return false;
+  const v = value as Record<string, unknown>;
+  return v.type === "init" && typeof v.tape_id === "string" && typeof v.created_at === "string" &&
+    (v.protocol_version === null || typeof v.protocol_version === "string");
+}
+
+function isFrameAction(value: unknown): value is FrameAction {
+  return value === "request" || value === "notification" || value === "response" ||
+    value === "error" || value === "message" || value === "text";
+}
+
+async function removeStaleMetaTemps(metaPath: string): Promise<void> {
+  const slash = metaPath.lastIndexOf("/");
+  const dir = slash === -1 ? "." : metaPath.slice(0, slash) || "/";
+  const prefix = `.${metaPath.slice(slash + 1)}.`;
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (entry.name.startsWith(prefix) && isMetaTempFile(entry.name)) {
+        await Deno.remove(join(dir, entry.name)).catch(() => {});
+      }
+    }
+  } catch { /* only tidying up */ }
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  // Makes the new file's directory entry durable too; not every platform allows it.
+  try {
+    const handle = await Deno.open(dir, { read: true });
+    try {
+      await handle.sync();
+    } finally {
+      handle.close();
+    }
+  } catch { /* best effort */ }
+}
+
+// ---- small values ---------------------------------------------------------------
+
+function resolveSettings(options: TapeWriterOptions): Settings {
+  const durability = options.durability ?? "flush";
+  if (!DURABILITIES.has(durability)) {
+    throw new TypeError(
+      `Durability must be 'buffered', 'flush' or 'fsync', got '${String(durability)}'`,
+    );
+  }
+  for (const key of ["name", "description", "transport"] as const) {
+    if (options[key] !== undefined && typeof options[key] !== "string") {
+      throw new TypeError(`Option '${key}' must be a string`);
+    }
+  }
+  const tags = options.tags;
+  if (tags !== undefined && (!Array.isArray(tags) || tags.some((t) => typeof t !== "string"))) {
+    throw new TypeError("Option 'tags' must be an array of strings");
+  }
+  return {
+    name: options.name,
+    description: options.description ?? "",
+    tags: tags === undefined ? [] : [...tags],
+    durability,
+    flushIntervalMs: positive("flushIntervalMs", options.flushIntervalMs, 50),
+    flushBytes: positive("flushBytes", options.flushBytes, 64 * 1024),
+    checkpointEveryFrames: positive("checkpointEveryFrames", options.checkpointEveryFrames, 1000),
+    checkpointEveryMs: positive("checkpointEveryMs", options.checkpointEveryMs, 60_000),
+    metaRefreshMs: positive("metaRefreshMs", options.metaRefreshMs, 10_000),
+    transport: options.transport ?? "stdio",
+    environment: options.environment,
+    maxLineBytes: positive("maxLineBytes", options.maxLineBytes, MAX_LINE_BYTES),
+  };
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !(value > 0) || !Number.isFinite(value)) {
+    throw new RangeError(`Option '${name}' must be a positive number, got '${String(value)}'`);
+  }
+  return value;
+}
+
+function emptyStats(): TapeStats {
+  return {
+    frame_count: 0,
+    duration_ms: 0,
+    bytes: 0,
+    last_seq: 0,
+    message_counts: {
+      request: 0,
+      notification: 0,
+      response: 0,
+      error: 0,
+      message: 0,
+      text: 0,
+    },
+    errors: 0,
+    correlations: 0,
+    checkpoints: 0,
+  };
+}
+
+function copyStats(stats: TapeStats): TapeStats {
+  return { ...stats, message_counts: { ...stats.message_counts } };
+}
+
+let environmentCache: TapeEnvironment | undefined;
+
+/** What the writer can learn about its surroundings without asking for more permissions. */
+function defaultEnvironment(): TapeEnvironment {
+  if (environmentCache !== undefined) return environmentCache;
+  const env: TapeEnvironment = { pid: Deno.pid, os: Deno.build.os, deno: Deno.version.deno };
+  try {
+    if (Deno.permissions.querySync({ name: "read", path: "." }).state === "granted") {
+      env.cwd = Deno.cwd();
+    }
+  } catch { /* cwd removed or not allowed */ }
+  try {
+    if (Deno.permissions.querySync({ name: "sys", kind: "hostname" }).state === "granted") {
+      env.hostname = Deno.hostname();
+    }
+  } catch { /* not allowed */ }
+  environmentCache = env;
+  return env;
+}
+
+/**
+ * A time in ms as JSON, to the microsecond: the same text as `String(ms)`
+ * for the 3-decimal values the writer makes, built from integers because
+ * converting fractional doubles to text is a measurable part of a frame.
+ */
+function msText(ms: number | null): string {
+  if (ms === null) return "null";
+  const us = Math.round(ms * 1000);
+  if (!(us >= 0 && us <= 2147483647)) return String(ms);
+  const whole = (us / 1000) | 0;
+  const frac = us - whole * 1000;
+  if (frac === 0) return "" + whole;
+  if (frac % 100 === 0) return whole + "." + frac / 100;
+  if (frac % 10 === 0) return whole + (frac < 100 ? ".0" : ".") + frac / 10;
+  return whole + (frac < 10 ? ".00" : frac < 100 ? ".0" : ".") + frac;
+}
+
+/** UTF-8 length of a string as `TextEncoder` would write it. */
+function utf8Length(text: string): number {
+  let bytes = 0;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
+      const d = text.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        bytes += 4;
+        i++;
+      } else {
+        bytes += 3;
+      }
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+function asWriteError(error: unknown, path: string): TapeWriteError {
+  return error instanceof TapeWriteError ? error : new TapeWriteError("write tape", path, error);
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** A file system error as a short lower-case reason, without Deno's os error suffix. */
+function ioReason(error: unknown): string {
+  if (error instanceof Deno.errors.NotFound) return "no such file or directory";
+  if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
+  if (error instanceof Deno.errors.AlreadyExists) return "file exists";
+  if (error instanceof Deno.errors.IsADirectory) return "is a directory";
+  const text = messageOf(error).replace(/ \(os error \d+\).*$/s, "");
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}

@@ -1,0 +1,300 @@
+/**
+ * End-to-end tests of `replay`: the real program, on a tape recorded by the
+ * real `record` program between the example client and server, and on a
+ * hand-made fixture.
+ */
+
+import assert from "node:assert/strict";
+import { exampleClientArgv, exampleServerArgv, programArgv, ROOT, runProgram } from "./_helpers.ts";
+import type { FrameRecord, TapeRecord } from "../src/tape/types.ts";
+
+const FIXTURE = `${ROOT}tests/fixtures/replay_session.jsonl`;
+const work = await Deno.makeTempDir({ prefix: "spool-replay-test-" });
+globalThis.addEventListener("unload", () => Deno.removeSync(work, { recursive: true }));
+
+function readRecords(path: string): TapeRecord[] {
+  return Deno.readTextFileSync(path).trim().split("\n").map((l) => JSON.parse(l));
+}
+
+function framesOf(path: string): FrameRecord[] {
+  return readRecords(path).filter((r): r is FrameRecord => r.type === "frame");
+}
+
+function lines(text: string): string[] {
+  return text.split("\n").filter((l) => l !== "");
+}
+
+let recorded: Promise<string> | undefined;
+/** Records one real session between the example client and server (once per file). */
+function recordedTape(): Promise<string> {
+  recorded ??= (async () => {
+    const tapes = `${work}/tapes`;
+    const [client, ...clientArgs] = exampleClientArgv(
+      Deno.execPath(),
+      ...programArgv("record"),
+      "--quiet",
+      "--out",
+      tapes,
+      "--",
+      ...exampleServerArgv(),
+    );
+    const out = await new Deno.Command(client!, {
+      args: clientArgs,
+      stdout: "null",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const jsonl = [...Deno.readDirSync(tapes)].find((e) => e.name.endsWith(".jsonl"));
+    assert.ok(jsonl, "record wrote no tape");
+    return `${tapes}/${jsonl.name}`;
+  })();
+  return recorded;
+}
+
+Deno.test("replay prints every frame record of a recorded tape as JSON lines", async () => {
+  const tape = await recordedTape();
+  const out = await runProgram("replay", [tape]);
+  assert.equal(out.code, 0, out.stderr);
+  const expected = framesOf(tape);
+  assert.ok(expected.length >= 15);
+  assert.deepEqual(lines(out.stdout), expected.map((f) => JSON.stringify(f)));
+});
+
+Deno.test("replay --raw prints the original messages only", async () => {
+  const tape = await recordedTape();
+  const out = await runProgram("replay", [tape, "--raw"]);
+  assert.equal(out.code, 0, out.stderr);
+  assert.deepEqual(lines(out.stdout), framesOf(tape).map((f) => JSON.stringify(f.env)));
+  assert.ok(!out.stdout.includes('"type":"frame"'));
+});
+
+Deno.test("replay --raw prints text frames as their original line", async () => {
+  const tape = `${work}/text.jsonl`;
+  const records = [
+    readRecords(FIXTURE)[0],
+    { type: "frame", seq: 1, ts: 1, dir: "s2c", env: "plain log line", flags: ["text"] },
+  ];
+  await Deno.writeTextFile(tape, records.map((r) => JSON.stringify(r) + "\n").join(""));
+  const out = await runProgram("replay", [tape, "--raw"]);
+  assert.equal(out.stdout, "plain log line\n");
+});
+
+Deno.test("replay filters by direction and method, responses counted with their request", async () => {
+  const frames = framesOf(FIXTURE);
+  const c2s = await runProgram("replay", [FIXTURE, "--dir", "c2s"]);
+  assert.deepEqual(
+    lines(c2s.stdout).map((l) => JSON.parse(l).seq),
+    frames.filter((f) => f.dir === "c2s").map((f) => f.seq),
+  );
+  const calls = await runProgram("replay", [FIXTURE, "--method", "tools/call", "-m", "ping"]);
+  assert.deepEqual(lines(calls.stdout).map((l) => JSON.parse(l).seq), [6, 7, 8, 11, 14, 15]);
+  const answers = await runProgram("replay", [FIXTURE, "--method", "tools/call", "--dir", "s2c"]);
+  assert.deepEqual(lines(answers.stdout).map((l) => JSON.parse(l).seq), [7, 11]);
+});
+
+Deno.test("replay --from-seq / --to-seq select an inclusive range", async () => {
+  const out = await runProgram("replay", [FIXTURE, "--from-seq", "4", "--to-seq", "6", "--raw"]);
+  assert.equal(out.code, 0, out.stderr);
+  assert.deepEqual(
+    lines(out.stdout),
+    framesOf(FIXTURE).filter((f) => f.seq >= 4 && f.seq <= 6).map((f) => JSON.stringify(f.env)),
+  );
+  const tail = await runProgram("replay", [FIXTURE, "--from-seq", "15"]);
+  assert.deepEqual(lines(tail.stdout).map((l) => JSON.parse(l).seq), [15]);
+});
+
+Deno.test("replay paced with --speed / --realtime prints the same frames", async () => {
+  const plain = await runProgram("replay", [FIXTURE]);
+  const fast = await runProgram("replay", [FIXTURE, "--speed", "50", "--max-gap", "5"]);
+  const real = await runProgram("replay", [FIXTURE, "--realtime", "--max-gap", "1"]);
+  assert.equal(fast.code, 0, fast.stderr);
+  assert.equal(fast.stdout, plain.stdout);
+  assert.equal(real.stdout, plain.stdout);
+});
+
+Deno.test("replay --progress keeps stdout clean", async () => {
+  const plain = await runProgram("replay", [FIXTURE, "--raw"]);
+  const withBar = await runProgram("replay", [FIXTURE, "--raw", "--progress"]);
+  assert.equal(withBar.code, 0, withBar.stderr);
+  assert.equal(withBar.stdout, plain.stdout);
+});
+
+Deno.test("replay finds a tape by id in --tapes and by its .meta.json path", async () => {
+  const tape = await recordedTape();
+  const id = tape.split("/").at(-1)!.replace(/\.jsonl$/, "");
+  const byPath = await runProgram("replay", [tape, "--raw"]);
+  const byId = await runProgram("replay", [id, "--tapes", `${work}/tapes`, "--raw"]);
+  assert.equal(byId.code, 0, byId.stderr);
+  assert.equal(byId.stdout, byPath.stdout);
+  const byMeta = await runProgram("replay", [tape.replace(/\.jsonl$/, ".meta.json"), "--raw"]);
+  assert.equal(byMeta.stdout, byPath.stdout);
+  const inCwd = await runProgram("replay", [id, "--raw"], { cwd: work });
+  assert.equal(inCwd.stdout, byPath.stdout);
+});
+
+Deno.test("replay reports bad input on one line: missing file, not a tape, bad values", async () => {
+  const missing = await runProgram("replay", [`${work}/x.jsonl`]);
+  assert.equal(missing.code, 1);
+  assert.equal(missing.stderr, `replay: Cannot open tape '${work}/x.jsonl': no such file\n`);
+  const notTape = `${work}/not-a-tape.jsonl`;
+  await Deno.writeTextFile(notTape, '{"hello":"world"}\n');
+  const bad = await runProgram("replay", [notTape]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /^replay: Not a tape.*not-a-tape\.jsonl/);
+  assert.equal(lines(bad.stderr).length, 1);
+  for (
+    const args of [
+      ["--speed", "0"],
+      ["--speed", "fast"],
+      ["--max-gap", "-5"],
+      ["--from-seq", "0"],
+      ["--from-seq", "9", "--to-seq", "3"],
+      ["--dir", "up"],
+      ["--serve", "--verify"],
+      ["--serve", "--raw"],
+      ["--verify"],
+      ["--ignore-path", "$.a[", "--verify", "--", "x"],
+    ]
+  ) {
+    const out = await runProgram("replay", [FIXTURE, ...args]);
+    assert.equal(out.code, 2, `${args.join(" ")}: ${out.stderr}`);
+    assert.equal(lines(out.stderr).length, 1, out.stderr);
+    assert.match(out.stderr, /^replay: /);
+    assert.equal(out.stdout, "");
+  }
+});
+
+Deno.test("replay --serve answers the example client like the recorded server", async () => {
+  const tape = await recordedTape();
+  // Record the client talking to the mock: the new tape must repeat the old one.
+  const again = `${work}/served`;
+  const [cmd, ...args] = exampleClientArgv(
+    Deno.execPath(),
+    ...programArgv("record"),
+    "--quiet",
+    "--out",
+    again,
+    "--",
+    Deno.execPath(),
+    ...programArgv("replay"),
+    tape,
+    "--serve",
+  );
+  const out = await new Deno.Command(cmd!, { args, stdout: "piped", stderr: "piped" }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  const jsonl = [...Deno.readDirSync(again)].find((e) => e.name.endsWith(".jsonl"))!;
+  const served = framesOf(`${again}/${jsonl.name}`);
+  const original = framesOf(tape);
+  assert.deepEqual(served.map((f) => [f.dir, f.env]), original.map((f) => [f.dir, f.env]));
+});
+
+Deno.test("replay --serve rewrites ids and answers unknown requests with a named error", async () => {
+  const input = [
+    {
+      jsonrpc: "2.0",
+      id: "first",
+      method: "tools/call",
+      params: { name: "add", arguments: { a: 2, b: 3 } },
+    },
+    { jsonrpc: "2.0", method: "notifications/initialized" },
+    { jsonrpc: "2.0", id: 99, method: "resources/list", params: {} },
+    {
+      jsonrpc: "2.0",
+      id: 100,
+      method: "tools/call",
+      params: { name: "add", arguments: { a: 1, b: 1 } },
+    },
+  ].map((m) => JSON.stringify(m) + "\n").join("");
+  const out = await runProgram("replay", [FIXTURE, "--serve"], { stdin: input });
+  assert.equal(out.code, 0, out.stderr);
+  const answers = lines(out.stdout).map((l) => JSON.parse(l));
+  assert.equal(answers.length, 3);
+  assert.deepEqual(answers[0], {
+    jsonrpc: "2.0",
+    id: "first",
+    result: { content: [{ type: "text", text: "5" }] },
+  });
+  assert.equal(answers[1].id, 99);
+  assert.equal(answers[1].error.code, -32601);
+  assert.match(answers[1].error.message, /'resources\/list'/);
+  assert.equal(answers[2].id, 100);
+  assert.equal(answers[2].error.code, -32001);
+  assert.match(answers[2].error.message, /'tools\/call'/);
+  const loose = await runProgram("replay", [FIXTURE, "--serve", "--loose"], {
+    stdin: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: {} }) + "\n",
+  });
+  assert.equal(JSON.parse(loose.stdout).result.content[0].text, "5");
+});
+
+Deno.test("replay --verify passes against the server that was recorded", async () => {
+  const tape = await recordedTape();
+  const out = await runProgram("replay", [tape, "--verify", "--", ...exampleServerArgv()]);
+  assert.equal(out.code, 0, out.stdout + out.stderr);
+  assert.match(out.stdout, /^verify: OK: 6 responses compared, 6 matched, 0 differed/m);
+});
+
+Deno.test("replay --verify fails against a changed server with a readable diff", async () => {
+  const tape = await recordedTape();
+  const out = await runProgram("replay", [
+    tape,
+    "--verify",
+    "--",
+    ...exampleServerArgv("--changed"),
+  ]);
+  assert.equal(out.code, 1, out.stdout + out.stderr);
+  assert.match(out.stdout, /differ +seq \d+ tools\/call \(id 3\): 1 difference/);
+  assert.match(out.stdout, /^ {2}\$\.result\.content\[0\]\.text: expected "5", actual "6"$/m);
+  assert.match(out.stdout, /^verify: FAILED: 6 responses compared, 5 matched, 1 differed/m);
+});
+
+Deno.test("replay --verify --ignore-path hides the differences it names", async () => {
+  const out = await runProgram("replay", [
+    FIXTURE,
+    "--verify",
+    "--ignore-path",
+    "$.result.content[0].text",
+    "--",
+    ...exampleServerArgv("--changed"),
+  ]);
+  assert.equal(out.code, 0, out.stdout + out.stderr);
+  assert.match(out.stdout, /verify: OK/);
+});
+
+Deno.test("replay --verify says so on one line when the server is missing or dies", async () => {
+  const missing = await runProgram("replay", [FIXTURE, "--verify", "--", "no-such-server-xyz"]);
+  assert.equal(missing.code, 1);
+  assert.equal(
+    missing.stderr,
+    "replay: Cannot start server 'no-such-server-xyz': no such command\n",
+  );
+  const dies = await runProgram("replay", [
+    FIXTURE,
+    "--verify",
+    "--",
+    Deno.execPath(),
+    "eval",
+    "Deno.exit(3)",
+  ]);
+  assert.equal(dies.code, 1);
+  assert.match(
+    dies.stderr,
+    /^replay: Server '.*' exited with status 3 before answering 'initialize'/,
+  );
+  assert.equal(lines(dies.stderr).length, 1);
+});
+
+Deno.test("replay --verify reports a request that gets no answer in time", async () => {
+  const silent = [Deno.execPath(), "eval", "for await (const _ of Deno.stdin.readable);"];
+  const out = await runProgram("replay", [
+    FIXTURE,
+    "--verify",
+    "--timeout",
+    "200",
+    "--",
+    ...silent,
+  ]);
+  assert.equal(out.code, 1, out.stderr);
+  assert.match(out.stdout, /^timeout seq 1 initialize \(id 1\): no response within 200 ms$/m);
+  assert.match(out.stdout, /6 timed out/);
+});

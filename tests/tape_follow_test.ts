@@ -1,0 +1,493 @@
+import assert from "node:assert/strict";
+import { waitFor } from "./_helpers.ts";
+import { writeMetaAtomic } from "../src/tape/meta_file.ts";
+import { type FollowOptions, followTape } from "../src/tape/tape_follower.ts";
+import { TapeFormatError } from "../src/tape/tape_format_error.ts";
+import { TapeOpenError, TapeReader, type TapeWarning } from "../src/tape/tape_reader.ts";
+import type { FrameRecord, TapeMeta, TapeRecord } from "../src/tape/types.ts";
+
+const encoder = new TextEncoder();
+
+function initLine(id = "t-1"): string {
+  return JSON.stringify({
+    type: "init",
+    version: 1,
+    tape_id: id,
+    session_id: "s-1",
+    created_at: "2026-11-22T03:00:00.000Z",
+    protocol_version: null,
+  }) + "\n";
+}
+
+function frameLine(seq: number, text = "hello"): string {
+  return JSON.stringify({
+    type: "frame",
+    seq,
+    ts: seq,
+    dir: seq % 2 ? "c2s" : "s2c",
+    env: { jsonrpc: "2.0", id: seq, method: "echo", params: { text } },
+  }) + "\n";
+}
+
+function finalLine(seq: number): string {
+  return JSON.stringify({
+    type: "checkpoint",
+    checkpoint_at: "2026-11-22T03:01:00.000Z",
+    seq,
+    stats: {},
+    final: true,
+  }) + "\n";
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Follows a tape in the background, collecting what it yields. */
+class Follow {
+  readonly records: TapeRecord[] = [];
+  readonly warnings: TapeWarning[] = [];
+  readonly controller = new AbortController();
+  readonly done: Promise<unknown>;
+
+  constructor(path: string, options: FollowOptions = {}) {
+    const iterator = followTape(path, {
+      pollIntervalMs: 50,
+      signal: this.controller.signal,
+      onWarning: (w) => this.warnings.push(w),
+      ...options,
+    });
+    this.done = (async () => {
+      for await (const record of iterator) this.records.push(record);
+    })().then(() => undefined, (e) => e);
+  }
+
+  frames(): FrameRecord[] {
+    return this.records.filter((r): r is FrameRecord => r.type === "frame");
+  }
+
+  seqs(): number[] {
+    return this.frames().map((f) => f.seq);
+  }
+
+  /** Waits until `count` frames have been yielded. */
+  async frameCount(count: number): Promise<void> {
+    await waitFor(
+      `${count} frames (have ${this.frames().length})`,
+      () => this.frames().length >= count ? true : undefined,
+    );
+  }
+
+  async stop(): Promise<unknown> {
+    this.controller.abort();
+    return await this.done;
+  }
+}
+
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "spool_follow_" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function append(path: string, text: string | Uint8Array): Promise<void> {
+  using file = await Deno.open(path, { append: true, create: true });
+  const bytes = typeof text === "string" ? encoder.encode(text) : text;
+  let written = 0;
+  while (written < bytes.length) written += await file.write(bytes.subarray(written));
+}
+
+Deno.test("follow yields the existing records, then new ones as they are appended", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/t.jsonl`;
+    await Deno.writeTextFile(path, initLine() + frameLine(1) + frameLine(2));
+    const follow = new Follow(path);
+    await follow.frameCount(2);
+    assert.equal(follow.records[0]!.type, "init");
+    for (let seq = 3; seq <= 20; seq++) await append(path, frameLine(seq));
+    await follow.frameCount(20);
+    assert.equal(await follow.stop(), undefined);
+    assert.deepEqual(follow.seqs(), Array.from({ length: 20 }, (_, i) => i + 1));
+    assert.deepEqual(follow.warnings, []);
+  });
+});
+
+Deno.test("a line written in pieces is delivered once, whole, after its newline", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/t.jsonl`;
+    await Deno.writeTextFile(path, initLine() + frameLine(1));
+    const follow = new Follow(path);
+    await follow.frameCount(1);
+    // Split inside a multi-byte character too: the pieces are bytes, not characters.
+    const line = encoder.encode(frameLine(2, "naïve — 日本 🎉 text"));
+    const cuts = [10, line.indexOf(0xe6) + 1, line.length - 1];
+    let from = 0;
+    for (const cut of cuts) {
+      await append(path, line.subarray(from, cut));
+      from = cut;
+      // Give the follower time to see the partial line; it must hold it, not yield it.
+      await sleep(120);
+      assert.deepEqual(follow.seqs(), [1]);
+    }
+    await append(path, line.subarray(from));
+    await follow.frameCount(2);
+    await append(path, frameLine(3));
+    await follow.frameCount(3);
+    await follow.stop();
+    assert.deepEqual(follow.seqs(), [1, 2, 3]);
+    const env = follow.frames()[1]!.env as { params: { text: string } };
+    assert.equal(env.params.text, "naïve — 日本 🎉 text");
+    assert.deepEqual(follow.warnings, []);
+  });
+});
+
+Deno.test("polling alone (no notifications) also follows, and split lines stay whole", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/t.jsonl`;
+    await Deno.writeTextFile(path, initLine());
+    const follow = new Follow(path, { watch: false, pollIntervalMs: 10 });
+    for (let seq = 1; seq <= 10; seq++) {
+      const line = frameLine(seq);
+      await append(path, line.slice(0, 7));
+      await sleep(15);
+      await append(path, line.slice(7));
+    }
+    await follow.frameCount(10);
+    await follow.stop();
+    assert.deepEqual(follow.seqs(), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+});
+
+Deno.test("follow reads a tape written by another process, every frame once and in order", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/t.jsonl`;
+    const frames = 300;
+    // The writer splits some lines across writes and pauses between bursts.
+    const script = `
+      const path = ${JSON.stringify(path)};
+      const enc = new TextEncoder();
+      const f = await Deno.open(path, { write: true, create: true, truncate: true });
+      const write = async (s) => { const b = enc.encode(s); let w = 0; while (w < b.length) w += await f.write(b.subarray(w)); };
+      await write(${JSON.stringify(initLine("child"))});
+      for (let seq = 1; seq <= ${frames}; seq++) {
+        const line = JSON.stringify({ type: "frame", seq, ts: seq, dir: "c2s", env: { id: seq, pad: "x".repeat(seq % 97) } }) + "\\n";
+        if (seq % 7 === 0) {
+          await write(line.slice(0, 13));
+          await new Promise((r) => setTimeout(r, 3));
+          await write(line.slice(13));
+        } else {
+          await write(line);
+        }
+        if (seq % 50 === 0) await new Promise((r) => setTimeout(r, 20));
+      }
+      await write(${JSON.stringify(finalLine(frames))});
+      f.close();
+    `;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["eval", script],
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    // The follower may start before the writer has created the file.
+    const follow = new Follow(path, { waitForFile: true });
+    const status = await child.output();
+    assert.equal(status.code, 0, new TextDecoder().decode(status.stderr));
+    // The final checkpoint ends the follow by itself.
+    assert.equal(await follow.done, undefined);
+    assert.deepEqual(follow.seqs(), Array.from({ length: frames }, (_, i) => i + 1));
+    assert.equal(follow.records.at(-1)!.type, "checkpoint");
+    assert.equal(follow.records.filter((r) => r.type === "init").length, 1);
+    assert.deepEqual(follow.warnings, []);
+  });
+});
+
+Deno.test("a truncated tape is read again from its start, with a warning", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/t.jsonl`;
+    await Deno.writeTextFile(path, initLine("first") + frameLine(1) + frameLine(2) + frameLine(3));
+    const follow = new Follow(path);
+    await follow.frameCount(3);
+    await Deno.writeTextFile(path, initLine("second") + frameLine(1));
+    await follow.frameCount(4);
+    await append(path, frameLine(2));
+    await follow.frameCount(5);
+    await follow.stop();
+    assert.deepEqual(follow.seqs(), [1, 2, 3, 1, 2]);
+    const inits = follow.records.filter((r) => r.type === "init");
+    assert.deepEqual(inits.map((r) => r.type === "init" && r.tape_id), ["first", "second"]);
+    assert.deepEqual(follow.warnings.map((w) => w.kind), ["truncated"]);
+    assert.match(
+      follow.warnings[0]!.message,
+      /^Tape '.*t\.jsonl' was truncated after line 4 \(byte \d+\), reading it again from the start$/,
+    );
+  });
+});
+
+Deno.test("a replaced tape is read to its end, then the new file from its start", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/t.jsonl`;
+    await Deno.writeTextFile(path, initLine("old") + frameLine(1) + frameLine(2));
+    const follow = new Follow(path);
+    await follow.frameCount(2);
+    // Like a log rotation: the new file is made aside and renamed over the old one.
+    await Deno.writeTextFile(`${dir}/next.tmp`, initLine("new") + frameLine(1));
+    await Deno.rename(`${dir}/next.tmp`, path);
+    await follow.frameCount(3);
+    await append(path, frameLine(2) + frameLine(3));
+    await follow.frameCount(5);
+    await follow.stop();
+    assert.deepEqual(follow.seqs(), [1, 2, 1, 2, 3]);
+    const inits = follow.records.filter((r) => r.type === "init");
+    assert.deepEqual(inits.map((r) => r.type === "init" && r.tape_id), ["old", "new"]);
+    assert.deepEqual(follow.warnings.map((w) => w.kind), ["replaced"]);
+  });
+});
+
+Deno.test("a tape deleted and created again is followed into the new file", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/t.jsonl`;
+    await Deno.writeTextFile(path, initLine("one") + frameLine(1));
+    const follow = new Follow(path);
+    await follow.frameCount(1);
+    await Deno.remove(path);
+    await sleep(100);
+    await Deno.writeTextFile(path, initLine("two") + frameLine(1) + frameLine(2));
+    await follow.frameCount(3);
+    await follow.stop();
+    assert.deepEqual(follow.seqs(), [1, 1, 2]);
+    assert.ok(follow.warnings.some((w) => w.kind === "replaced"));
+  });
+});
+
+Deno.test("following ends at the final checkpoint unless untilFinalized is false", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/t.jsonl`;
+    await Deno.writeTextFile(path, initLine() + frameLine(1));
+    const follow = new Follow(path);
+    await follow.frameCount(1);
+    await append(path, frameLine(2) + finalLine(2));
+    assert.equal(await follow.done, undefined);
+    assert.deepEqual(follow.records.map((r) => r.type), ["init", "frame", "frame", "checkpoint"]);
+
+    // Already finalized: reads to the end and stops.
+    const again = new Follow(path);
+    assert.equal(await again.done, undefined);
+    assert.equal(again.records.length, 4);
+
+    // Asked to keep going: it waits for more until aborted.
+    const keep = new Follow(path, { untilFinalized: false });
+    await waitFor("the final checkpoint", () => keep.records.length === 4 ? true : undefined);
+    await append(path, frameLine(3));
+    await keep.frameCount(3);
+    assert.equal(await keep.stop(), undefined);
+  });
+});
+
+Deno.test("following ends when the meta file says finalized and no data follows", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/t-1.jsonl`;
+    await Deno.writeTextFile(path, initLine() + frameLine(1));
+    const follow = new Follow(path);
+    await follow.frameCount(1);
+    const meta = metaFor("t-1", "recording");
+    await writeMetaAtomic(`${dir}/t-1.meta.json`, meta);
+    await append(path, frameLine(2));
+    await follow.frameCount(2);
+    // Records written just before the status changes are still delivered.
+    await append(path, frameLine(3));
+    await writeMetaAtomic(`${dir}/t-1.meta.json`, { ...meta, status: "finalized" });
+    assert.equal(await follow.done, undefined);
+    assert.deepEqual(follow.seqs(), [1, 2, 3]);
+  });
+});
+
+Deno.test("abort stops a follow that is waiting, promptly and without leaks", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/t.jsonl`;
+    await Deno.writeTextFile(path, initLine() + frameLine(1));
+    const follow = new Follow(path, { pollIntervalMs: 60_000 });
+    await follow.frameCount(1);
+    assert.equal(await follow.stop(), undefined);
+    // An already aborted signal yields nothing.
+    const records: TapeRecord[] = [];
+    for await (const r of followTape(path, { signal: AbortSignal.abort() })) records.push(r);
+    assert.deepEqual(records, []);
+    // Breaking out of the loop also closes everything (the sanitizers check).
+    for await (const r of followTape(path)) {
+      assert.equal(r.type, "init");
+      break;
+    }
+  });
+});
+
+Deno.test("a missing file fails at once, or is waited for with waitForFile", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/later.jsonl`;
+    const error = await new Follow(path).done;
+    assert.ok(error instanceof TapeOpenError);
+    assert.equal(error.message, `Cannot open tape '${path}': no such file`);
+
+    const follow = new Follow(path, { waitForFile: true });
+    await sleep(100);
+    assert.equal(follow.records.length, 0);
+    // The init line arrives in two pieces: it is not judged until it is whole.
+    await append(path, initLine().slice(0, 20));
+    await sleep(100);
+    await append(path, initLine().slice(20) + frameLine(1));
+    await follow.frameCount(1);
+    await follow.stop();
+    assert.equal(follow.records[0]!.type, "init");
+  });
+});
+
+Deno.test("following a file that is not a tape fails with a format error", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/x.jsonl`;
+    await Deno.writeTextFile(path, "just some text\n");
+    const error = await new Follow(path).done;
+    assert.ok(error instanceof TapeFormatError);
+    assert.match(error.message, /^Not a tape: /);
+  });
+});
+
+Deno.test("strict follow fails at a bad line after delivering the records before it", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/t.jsonl`;
+    await Deno.writeTextFile(path, initLine() + frameLine(1));
+    const follow = new Follow(path, { strict: true });
+    await follow.frameCount(1);
+    await append(path, frameLine(2) + "oops\n" + frameLine(3));
+    const error = await follow.done;
+    assert.ok(error instanceof TapeFormatError);
+    assert.equal(error.line, 4);
+    assert.deepEqual(follow.seqs(), [1, 2]);
+  });
+});
+
+function metaFor(id: string, status: TapeMeta["status"]): TapeMeta {
+  const now = new Date().toISOString();
+  return {
+    tape_id: id,
+    name: id,
+    description: "",
+    tags: [],
+    created_at: now,
+    updated_at: now,
+    finalized_at: status === "finalized" ? now : null,
+    status,
+    transport: "stdio",
+    protocol_version: null,
+    environment: {},
+    stats: {
+      frame_count: 0,
+      duration_ms: 0,
+      bytes: 0,
+      last_seq: 0,
+      message_counts: { request: 0, notification: 0, response: 0, error: 0, message: 0, text: 0 },
+      errors: 0,
+      correlations: 0,
+      checkpoints: 0,
+    },
+    performance: { durability: "flush", writes: 0, syncs: 0, max_batch: 0 },
+  };
+}
+
+Deno.test("follow a TapeWriter recording in a child process until it is finalized", async () => {
+  await withDir(async (dir) => {
+    const tapeId = "20261122T031500Z-0badcafe";
+    const frames = 120;
+    const writerUrl = new URL("../src/tape/tape_writer.ts", import.meta.url).href;
+    const script = `
+      import { TapeWriter } from ${JSON.stringify(writerUrl)};
+      const writer = await TapeWriter.create(${JSON.stringify(dir)}, {
+        tapeId: ${JSON.stringify(tapeId)}, checkpointEveryFrames: 25,
+      });
+      for (let i = 1; i <= ${frames}; i++) {
+        const env = i % 2 ? { jsonrpc: "2.0", id: i, method: "echo", params: { i } }
+          : { jsonrpc: "2.0", id: i - 1, result: { i } };
+        await writer.append({ dir: i % 2 ? "c2s" : "s2c", env });
+        if (i % 30 === 0) await new Promise((r) => setTimeout(r, 20));
+      }
+      await writer.finalize();
+    `;
+    const path = `${dir}/${tapeId}.jsonl`;
+    const follow = new Follow(path, { waitForFile: true, strict: true });
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["eval", script],
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const status = await child.output();
+    assert.equal(status.code, 0, new TextDecoder().decode(status.stderr));
+    assert.equal(await follow.done, undefined);
+    assert.deepEqual(follow.seqs(), Array.from({ length: frames }, (_, i) => i + 1));
+    const last = follow.records.at(-1)!;
+    assert.ok(last.type === "checkpoint" && last.final === true);
+    assert.equal(follow.records.filter((r) => r.type === "correlation").length, frames / 2);
+    assert.deepEqual(follow.warnings, []);
+  });
+});
+
+Deno.test("follow picks up where a reader stopped, without reading the tape again", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/t.jsonl`;
+    const fourth = frameLine(4);
+    await Deno.writeTextFile(
+      path,
+      initLine() + frameLine(1) + frameLine(2) + frameLine(3) + fourth.slice(0, 9),
+    );
+    using reader = await TapeReader.open(path, { onWarning: () => {} });
+    const records = reader.frames();
+    const seen: number[] = [];
+    for await (const f of records) seen.push(f.seq);
+    assert.deepEqual(seen, [1, 2, 3]);
+    const position = records.position;
+    const expected = new TextEncoder().encode(
+      initLine() + frameLine(1) + frameLine(2) + frameLine(3),
+    );
+    assert.deepEqual(position, { offset: expected.length, line: 5, lastSeq: 3 });
+
+    const follow = new Follow(path, { from: position });
+    await append(path, fourth.slice(9) + frameLine(5));
+    await follow.frameCount(2);
+    await follow.stop();
+    assert.deepEqual(follow.records.map((r) => r.type), ["init", "frame", "frame"]);
+    assert.deepEqual(follow.seqs(), [4, 5]);
+    assert.deepEqual(follow.warnings, []);
+  });
+});
+
+Deno.test("a partial line left in a replaced file is reported, never parsed", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/t.jsonl`;
+    await Deno.writeTextFile(path, initLine("old") + frameLine(1) + frameLine(2).slice(0, 30));
+    const follow = new Follow(path);
+    await follow.frameCount(1);
+    await Deno.writeTextFile(`${dir}/next.tmp`, initLine("new") + frameLine(1));
+    await Deno.rename(`${dir}/next.tmp`, path);
+    await follow.frameCount(2);
+    await follow.stop();
+    assert.deepEqual(follow.seqs(), [1, 1]);
+    assert.deepEqual(follow.warnings.map((w) => [w.kind, w.line]), [
+      ["partial-line", 3],
+      ["replaced", 3],
+    ]);
+  });
+});
+
+Deno.test("following ends when the meta file says the recording failed", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/t-1.jsonl`;
+    await Deno.writeTextFile(path, initLine() + frameLine(1));
+    await writeMetaAtomic(`${dir}/t-1.meta.json`, metaFor("t-1", "recording"));
+    const follow = new Follow(path);
+    await follow.frameCount(1);
+    await writeMetaAtomic(`${dir}/t-1.meta.json`, {
+      ...metaFor("t-1", "error"),
+      error: "disk full",
+    });
+    assert.equal(await follow.done, undefined);
+    assert.deepEqual(follow.seqs(), [1]);
+  });
+});
