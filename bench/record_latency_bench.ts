@@ -46,38 +46,55 @@ interface Measured {
   seconds: number;
 }
 
-/** Sends one message at a time and times its way back through the echo. */
-async function pingPong(command: string, args: string[]): Promise<Measured> {
+/** One echo path kept running for the whole bench. */
+interface EchoPath {
+  name: string;
+  child: Deno.ChildProcess;
+  writer: WritableStreamDefaultWriter<Uint8Array>;
+  reader: ReadableStreamDefaultReader<Uint8Array>;
+  measured: Measured;
+}
+
+function startPath(name: string, command: string, args: string[]): EchoPath {
   const child = new Deno.Command(command, {
     args,
     stdin: "piped",
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
-  const writer = child.stdin.getWriter();
-  const reader = child.stdout.getReader();
-  const rtts: number[] = [];
-  let pending = 0;
+  return {
+    name,
+    child,
+    writer: child.stdin.getWriter(),
+    reader: child.stdout.getReader(),
+    measured: { rtts: [], seconds: 0 },
+  };
+}
+
+/** Sends `count` messages one at a time and times each one's way back through the echo. */
+async function pingPong(path: EchoPath, first: number, count: number, keep: boolean) {
   const started = performance.now();
-  for (let i = 0; i < WARMUP + MESSAGES; i++) {
+  for (let i = first; i < first + count; i++) {
     const bytes = message(i);
     const t0 = performance.now();
-    await writer.write(bytes);
-    pending += bytes.length;
+    await path.writer.write(bytes);
+    let pending = bytes.length;
     while (pending > 0) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`Echo server '${command}' ended early`);
+      const { value, done } = await path.reader.read();
+      if (done) throw new Error(`Echo path '${path.name}' ended early`);
       pending -= value.length;
     }
-    if (i >= WARMUP) rtts.push((performance.now() - t0) * 1000);
+    if (keep) path.measured.rtts.push((performance.now() - t0) * 1000);
   }
-  const seconds = (performance.now() - started) / 1000;
-  await writer.close();
-  reader.releaseLock();
-  await child.stdout.cancel();
-  const status = await child.status;
-  if (!status.success) throw new Error(`'${command}' exited with ${status.code}`);
-  return { rtts: rtts.sort((a, b) => a - b), seconds };
+  if (keep) path.measured.seconds += (performance.now() - started) / 1000;
+}
+
+async function stopPath(path: EchoPath): Promise<void> {
+  await path.writer.close();
+  path.reader.releaseLock();
+  await path.child.stdout.cancel();
+  const status = await path.child.status;
+  if (!status.success) throw new Error(`'${path.name}' exited with ${status.code}`);
 }
 
 function row(name: string, m: Measured, base?: Measured): Row {
@@ -89,7 +106,7 @@ function row(name: string, m: Measured, base?: Measured): Row {
     "p99 µs": p99,
     "added p50 µs": base === undefined ? "" : p50 - percentile(base.rtts, 50),
     "added p99 µs": base === undefined ? "" : p99 - percentile(base.rtts, 99),
-    "msgs/s": (WARMUP + MESSAGES) / m.seconds,
+    "msgs/s": m.rtts.length / m.seconds,
   };
 }
 
@@ -120,29 +137,40 @@ await child.status;
 const record = findProgram("record");
 if (record === undefined) throw new Error("No 'record' program in the manifest");
 const out = await Deno.makeTempDir({ prefix: "spool_record_bench_" });
+// Paths are measured in interleaved rounds so that all of them see the same
+// machine: on a VM, how deeply idle vCPUs sleep moves every round trip by
+// hundreds of microseconds from one minute to the next.
+const ROUND = 100;
 try {
-  const direct = await pingPong("cat", []);
-  const rows: Row[] = [row("direct: cat", direct)];
-  const relay = await pingPong(Deno.execPath(), ["eval", RELAY]);
-  rows.push(row("Deno relay, no tape -- cat", relay, direct));
-  for (const durability of ["flush", "buffered", "fsync"]) {
-    const through = await pingPong(Deno.execPath(), [
-      "run",
-      ...record.permissions,
-      `${root}${record.entry}`,
-      "--out",
-      `${out}/${durability}`,
-      "--durability",
-      durability,
-      "--quiet",
-      "--",
-      "cat",
-    ]);
-    rows.push(row(`record --durability ${durability} -- cat`, through, direct));
+  const paths = [
+    startPath("direct: cat", "cat", []),
+    startPath("Deno relay, no tape -- cat", Deno.execPath(), ["eval", RELAY]),
+    ...["flush", "buffered", "fsync"].map((durability) =>
+      startPath(`record --durability ${durability} -- cat`, Deno.execPath(), [
+        "run",
+        ...record.permissions,
+        `${root}${record.entry}`,
+        "--out",
+        `${out}/${durability}`,
+        "--durability",
+        durability,
+        "--quiet",
+        "--",
+        "cat",
+      ])
+    ),
+  ];
+  for (const path of paths) await pingPong(path, 0, WARMUP, false);
+  for (let sent = 0; sent < MESSAGES; sent += ROUND) {
+    for (const path of paths) await pingPong(path, WARMUP + sent, ROUND, true);
   }
+  for (const path of paths) await stopPath(path);
+  for (const path of paths) path.measured.rtts.sort((a, b) => a - b);
+  const direct = paths[0]!.measured;
   printTable(
-    `Round trip of one ~300-byte request, ${MESSAGES} messages after ${WARMUP} warm-up`,
-    rows,
+    `Round trip of one ~300-byte request, ${MESSAGES} messages per path after ${WARMUP} warm-up, ` +
+      `interleaved in rounds of ${ROUND}`,
+    paths.map((p, i) => row(p.name, p.measured, i === 0 ? undefined : direct)),
   );
 } finally {
   await Deno.remove(out, { recursive: true });

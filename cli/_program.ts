@@ -17,7 +17,8 @@ import { completionScript, type Shell, SHELLS } from "./_completions.ts";
  * @example
  * ```ts
  * import { UsageError } from "./_program.ts";
- * throw new UsageError("Option '--speed' must be a positive number, got '-1'");
+ * const error = new UsageError("Option '--speed' must be a positive number, got '-1'");
+ * console.log(error instanceof TypeError); // true
  * ```
  */
 export class UsageError extends TypeError {

@@ -318,7 +318,7 @@ Deno.test("a server command that does not exist: one line, exit 1, no tape", asy
     assert.equal(result.code, 1);
     assert.equal(
       result.stderr,
-      "record: cannot start server command 'no-such-command-xyz': not found\n",
+      "record: Cannot start server command 'no-such-command-xyz': not found\n",
     );
     assert.equal(result.stdout, "");
     assert.deepEqual(await tapesIn(dir), []);
@@ -550,9 +550,9 @@ Deno.test("line recorder: lines split across chunks, a last line without newline
   await recorder.settled();
   assert.equal(recorder.frames, 3);
   assert.deepEqual(frames, [
-    { dir: "s2c", env: { a: 1 } },
+    { dir: "s2c", env: { a: 1 }, envJson: '{"a":1}' },
     { dir: "s2c", env: "plain text", flags: ["text"] },
-    { dir: "s2c", env: [2] },
+    { dir: "s2c", env: [2], envJson: "[2]" },
   ]);
 });
 

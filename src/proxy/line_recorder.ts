@@ -56,7 +56,7 @@ export const REDACTED_FLAG = "redacted";
  * ```ts
  * import { frameFromLine } from "./line_recorder.ts";
  * console.log(frameFromLine('{"id":1,"method":"ping"}', "c2s"));
- * // { dir: "c2s", env: { id: 1, method: "ping" } }
+ * // { dir: "c2s", env: { id: 1, method: "ping" }, envJson: '{"id":1,"method":"ping"}' }
  * console.log(frameFromLine("hello", "s2c"));
  * // { dir: "s2c", env: "hello", flags: ["text"] }
  * ```
@@ -83,7 +83,10 @@ export function frameFromLine(
       flags.push(REDACTED_FLAG);
     }
   }
-  return flags.length === 0 ? { dir, env } : { dir, env, flags };
+  if (flags.length > 0) return { dir, env, flags };
+  // The line as received is the message's JSON already: handing it over
+  // spares the writer serializing the same value again.
+  return { dir, env, envJson: line.trim() };
 }
 
 /** Options of {@linkcode LineRecorder}. */

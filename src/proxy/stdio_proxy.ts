@@ -68,7 +68,7 @@ export interface RecordResult {
  * ```ts
  * import { ServerStartError } from "./stdio_proxy.ts";
  * const e = new ServerStartError(["xyz"], "not found");
- * console.log(e.message); // "cannot start server command 'xyz': not found"
+ * console.log(e.message); // "Cannot start server command 'xyz': not found"
  * ```
  */
 export class ServerStartError extends Error {
@@ -77,7 +77,7 @@ export class ServerStartError extends Error {
 
   /** Builds the error from the command and the reason. */
   constructor(command: string[], reason: string, options?: ErrorOptions) {
-    super(`cannot start server command '${command[0] ?? ""}': ${reason}`, options);
+    super(`Cannot start server command '${command[0] ?? ""}': ${reason}`, options);
     this.name = "ServerStartError";
     this.command = command;
   }

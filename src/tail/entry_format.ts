@@ -6,9 +6,8 @@
  */
 
 import pc from "picocolors";
-import { rawMessage } from "../replay/frame_text.ts";
+import { isTextFrame, rawMessage } from "../replay/mod.ts";
 import { classifyMessage, type FrameRecord } from "../tape/mod.ts";
-import { isTextFrame } from "../replay/frame_text.ts";
 import type { TailEntry } from "./tail_entry.ts";
 
 /** How times are shown: seconds since the tape started, or local wall-clock time. */

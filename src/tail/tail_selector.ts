@@ -5,8 +5,7 @@
  * @module
  */
 
-import { type FrameFilter, frameMatches } from "../replay/frame_filter.ts";
-import { RequestTracker } from "../replay/request_tracker.ts";
+import { type FrameFilter, frameMatches, RequestTracker } from "../replay/mod.ts";
 import type { TapeRecord } from "../tape/mod.ts";
 import type { TailEntry } from "./tail_entry.ts";
 

@@ -5,9 +5,7 @@
  * @module
  */
 
-import type { FrameFilter } from "../replay/frame_filter.ts";
-import { type ByteWriter, LineSink } from "../replay/line_sink.ts";
-import { openTape } from "../replay/open_tape.ts";
+import { type ByteWriter, type FrameFilter, LineSink, openTape } from "../replay/mod.ts";
 import { followTape, printWarning, type TapeWarning } from "../tape/mod.ts";
 import { EntryFormatter, type TimeMode } from "./entry_format.ts";
 import { RingBuffer } from "./ring_buffer.ts";
@@ -55,7 +53,11 @@ export interface TailOptions {
  */
 export async function tailTape(options: TailOptions): Promise<void> {
   const n = options.lines ?? 10;
-  using reader = await openTape(options.tape, options.tapesDir);
+  // When following, a last line still being written is expected, not worth a warning.
+  const onWarning = (w: TapeWarning) => {
+    if (!(options.follow && w.kind === "partial-line")) printWarning(w);
+  };
+  using reader = await openTape(options.tape, options.tapesDir, { onWarning });
   const out = options.out ?? Deno.stdout;
   const selector = new TailSelector({
     ...(options.filter === undefined ? {} : { filter: options.filter }),
@@ -69,9 +71,8 @@ export async function tailTape(options: TailOptions): Promise<void> {
   const show = (e: TailEntry) => options.json ? JSON.stringify(e.record) : formatter.format(e);
 
   const ring = new RingBuffer<TailEntry>(n);
-  let seen = 0;
-  for await (const record of reader.records()) {
-    seen++;
+  const records = reader.records();
+  for await (const record of records) {
     const entry = selector.select(record);
     if (entry) ring.push(entry);
   }
@@ -81,22 +82,15 @@ export async function tailTape(options: TailOptions): Promise<void> {
   await sink.flush();
   if (!options.follow || sink.closed) return;
 
-  let skip = seen;
-  const onWarning = (w: TapeWarning) => {
-    if (skip <= 0) printWarning(w);
-  };
+  // Follow from where the first pass stopped, so nothing is read twice.
   const live = followTape(reader.path, {
+    from: records.position,
     untilFinalized: !options.forever,
-    onWarning,
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
   for await (const record of live) {
+    // A replaced or truncated tape starts again with its init record.
     if (record.type === "init") continue;
-    // The first pass already saw these records.
-    if (skip > 0) {
-      skip--;
-      continue;
-    }
     const entry = selector.select(record);
     if (entry) await sink.line(show(entry));
     if (sink.closed) break;

@@ -4,9 +4,13 @@
  * @module
  */
 
-import { type FrameFilter, frameMatches } from "../replay/frame_filter.ts";
-import { isTextFrame, rawMessage } from "../replay/frame_text.ts";
-import { RequestTracker } from "../replay/request_tracker.ts";
+import {
+  type FrameFilter,
+  frameMatches,
+  isTextFrame,
+  rawMessage,
+  RequestTracker,
+} from "../replay/mod.ts";
 import { classifyMessage, type Direction, type FrameAction, type TapeRecord } from "../tape/mod.ts";
 import { percentile } from "./percentile.ts";
 

@@ -30,6 +30,7 @@ export * from "./message_kind.ts";
 export * from "./tape_id.ts";
 export * from "./meta_file.ts";
 export * from "./correlator.ts";
+export * from "./tape_stats.ts";
 export * from "./tape_writer.ts";
 export * from "./record_parser.ts";
 export {

@@ -11,7 +11,8 @@ import { isMetaTempFile, readMeta } from "./meta_file.ts";
 import { parseRecordLine, printWarning, type TapeWarning } from "./record_parser.ts";
 import { type FollowOptions, followTape } from "./tape_follower.ts";
 import { TapeOpenError, TapeReader, type TapeReadOptions } from "./tape_reader.ts";
-import type { CheckpointRecord, FrameAction, TapeMeta, TapeRecord, TapeStats } from "./types.ts";
+import type { CheckpointRecord, TapeMeta, TapeRecord } from "./types.ts";
+import { emptyStats } from "./tape_stats.ts";
 
 /** Options of {@linkcode TapeDirectory}. */
 export interface TapeDirectoryOptions {
@@ -245,27 +246,6 @@ function failure(e: unknown): string {
   return e instanceof Error ? e.message.replace(/ \(os error \d+\).*$/, "") : String(e);
 }
 
-function emptyStats(bytes: number): TapeStats {
-  const counts: Record<FrameAction, number> = {
-    request: 0,
-    notification: 0,
-    response: 0,
-    error: 0,
-    message: 0,
-    text: 0,
-  };
-  return {
-    frame_count: 0,
-    duration_ms: 0,
-    bytes,
-    last_seq: 0,
-    message_counts: counts,
-    errors: 0,
-    correlations: 0,
-    checkpoints: 0,
-  };
-}
-
 /**
  * A meta for a tape that has no (readable) meta file: ids and times from its
  * init record, stats from its last checkpoint (found near the end of the
@@ -276,7 +256,9 @@ async function rebuildMeta(path: string, stem: string): Promise<TapeMeta> {
   const reader = await TapeReader.open(path);
   const info = await Deno.stat(path);
   const last = await lastCheckpoint(path, info.size, reader.dataOffset);
-  const stats = last === undefined ? emptyStats(info.size) : { ...last.stats, bytes: info.size };
+  const stats = last === undefined
+    ? { ...emptyStats(), bytes: info.size }
+    : { ...last.stats, bytes: info.size };
   const finalized = last?.final === true;
   return {
     tape_id: reader.init.tape_id,

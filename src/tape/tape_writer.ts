@@ -28,6 +28,7 @@ import {
   type TapeStats,
   type TapeStatus,
 } from "./types.ts";
+import { copyStats, emptyStats } from "./tape_stats.ts";
 
 /** One message to record, as given to {@linkcode TapeWriter.append}. */
 export interface FrameInput {
@@ -1334,30 +1335,6 @@ function positive(name: string, value: number | undefined, fallback: number): nu
     throw new RangeError(`Option '${name}' must be a positive number, got '${String(value)}'`);
   }
   return value;
-}
-
-function emptyStats(): TapeStats {
-  return {
-    frame_count: 0,
-    duration_ms: 0,
-    bytes: 0,
-    last_seq: 0,
-    message_counts: {
-      request: 0,
-      notification: 0,
-      response: 0,
-      error: 0,
-      message: 0,
-      text: 0,
-    },
-    errors: 0,
-    correlations: 0,
-    checkpoints: 0,
-  };
-}
-
-function copyStats(stats: TapeStats): TapeStats {
-  return { ...stats, message_counts: { ...stats.message_counts } };
 }
 
 let environmentCache: TapeEnvironment | undefined;
