@@ -7,7 +7,15 @@
 
 import type { Command, Option } from "@commander-js/extra-typings";
 
-/** Shells a completion script can be generated for. */
+/**
+ * Shells a completion script can be generated for.
+ *
+ * @example
+ * ```ts
+ * import { SHELLS } from "./_completions.ts";
+ * console.log(SHELLS.join(", ")); // "bash, zsh, fish"
+ * ```
+ */
 export const SHELLS = ["bash", "zsh", "fish"] as const;
 
 /** One of {@linkcode SHELLS}. */

@@ -30,9 +30,9 @@ export class UsageError extends TypeError {
 }
 
 /** Exit status for a usage error. */
-export const EXIT_USAGE = 2;
+const EXIT_USAGE = 2;
 /** Exit status for every other failure. */
-export const EXIT_FAILURE = 1;
+const EXIT_FAILURE = 1;
 
 /**
  * Creates a command with spool's conventions: usage errors are thrown (not
@@ -76,16 +76,8 @@ function writeAll(file: { writeSync(p: Uint8Array): number }, text: string): voi
   while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
 }
 
-/**
- * Turns any error into the one line shown to the user.
- *
- * @example
- * ```ts
- * import { describeError } from "./_program.ts";
- * console.log(describeError(new Deno.errors.NotFound("x"))); // "x"
- * ```
- */
-export function describeError(error: unknown): string {
+// Only the first line: a multi-line message would break the one-line rule.
+function describeError(error: unknown): string {
   if (error instanceof Error) {
     const first = error.message.split("\n")[0] ?? "";
     return first.replace(/^error: /, "");
@@ -127,9 +119,38 @@ export async function runProgram(
   }
 }
 
+/**
+ * Rewrites the argument parser's own message in spool's style: sentence
+ * case, values in quotes, no full stops, a suggestion kept on the same line.
+ *
+ * @example
+ * ```ts
+ * import { CommanderError } from "@commander-js/extra-typings";
+ * import { usageMessage } from "./_program.ts";
+ * const e = new CommanderError(1, "commander.unknownOption", "error: unknown option '--jsn'\n(Did you mean --json?)");
+ * console.log(usageMessage(e)); // "Unknown option '--jsn' (did you mean '--json'?)"
+ * ```
+ */
+export function usageMessage(error: CommanderError): string {
+  const [first = "", ...rest] = error.message.replace(/^error: /, "").split("\n");
+  let text = first
+    .replace(
+      /\. Allowed choices are (.*?)\.?$/,
+      (_, list: string) =>
+        `: allowed choices are ${list.split(", ").map((c) => `'${c}'`).join(", ")}`,
+    )
+    .replace(/\. (\w)/, (_, c: string) => `: ${c.toLowerCase()}`)
+    .replace(/\.$/, "");
+  const suggestion = rest.map((l) => /^\(Did you mean (.+)\?\)$/.exec(l.trim())).find((m) => m);
+  if (suggestion) text += ` (did you mean '${suggestion[1]}'?)`;
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 function report(program: string, error: unknown): void {
-  const hint = error instanceof CommanderError ? ` (see '${program} --help')` : "";
-  writeAll(Deno.stderr, `${program}: ${describeError(error)}${hint}\n`);
+  const line = error instanceof CommanderError
+    ? `${usageMessage(error)} (see '${program} --help')`
+    : describeError(error);
+  writeAll(Deno.stderr, `${program}: ${line}\n`);
   if (debugEnabled() && error instanceof Error && error.stack) {
     writeAll(Deno.stderr, `${error.stack}\n`);
   }

@@ -6,7 +6,8 @@
  * @module
  */
 
-import { InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import { Option } from "@commander-js/extra-typings";
+import { collect, wholeNumber } from "./_options.ts";
 import { newCommand, runProgram, UsageError } from "./_program.ts";
 import { findProgram } from "./manifest.ts";
 import {
@@ -47,18 +48,6 @@ or the tape cannot be written; 2 for a usage error. With --stdin: 0, or 128 + n 
 
 const DURABILITIES = ["buffered", "flush", "fsync"] as const;
 
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
-
-function parseGrace(value: string): number {
-  const ms = Number(value);
-  if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(ms)) {
-    throw new InvalidArgumentError(`expected a whole number of milliseconds, got '${value}'`);
-  }
-  return ms;
-}
-
 /**
  * Builds the `record` command line parser.
  *
@@ -92,7 +81,7 @@ export function recordCommand() {
     .option(
       "--grace-ms <ms>",
       "time the server gets to exit after the client closes stdin, before SIGTERM (then SIGKILL)",
-      parseGrace,
+      wholeNumber,
       5000,
     )
     .option("-q, --quiet", "do not print the closing 'tape … finalized' line")

@@ -44,7 +44,12 @@ Deno.test("an unknown option is one line on stderr and exit status 2", async () 
     assert.equal(out.code, 2, `${program.name}: ${out.stderr}`);
     const lines = out.stderr.trimEnd().split("\n");
     assert.equal(lines.length, 1, out.stderr);
-    assert.match(lines[0]!, new RegExp(`^${program.name}: unknown option '--no-such-option'`));
+    assert.match(
+      lines[0]!,
+      new RegExp(
+        `^${program.name}: Unknown option '--no-such-option' \\(see '${program.name} --help'\\)$`,
+      ),
+    );
     assert.equal(out.stdout, "");
   }
 });

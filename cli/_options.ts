@@ -1,0 +1,72 @@
+/**
+ * Value parsers for options, shared by the programs so the same kind of
+ * value is checked, and its mistake reported, the same way everywhere.
+ * Each throws commander's `InvalidArgumentError`, which the parser turns into
+ * a usage error (exit status 2) naming the option.
+ *
+ * @module
+ */
+
+import { InvalidArgumentError } from "@commander-js/extra-typings";
+
+/**
+ * Parses a whole number (0 or more).
+ *
+ * @example
+ * ```ts
+ * import { wholeNumber } from "./_options.ts";
+ * console.log(wholeNumber("12")); // 12
+ * ```
+ */
+export function wholeNumber(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) {
+    throw new InvalidArgumentError(`expected a whole number, got '${value}'`);
+  }
+  return n;
+}
+
+/**
+ * Parses a whole number of at least 1.
+ *
+ * @example
+ * ```ts
+ * import { positiveWholeNumber } from "./_options.ts";
+ * console.log(positiveWholeNumber("3")); // 3
+ * ```
+ */
+export function positiveWholeNumber(value: string): number {
+  const n = wholeNumber(value);
+  if (n === 0) throw new InvalidArgumentError(`expected a number of at least 1, got '${value}'`);
+  return n;
+}
+
+/**
+ * Parses a number greater than 0 (fractions allowed).
+ *
+ * @example
+ * ```ts
+ * import { positiveNumber } from "./_options.ts";
+ * console.log(positiveNumber("0.5")); // 0.5
+ * ```
+ */
+export function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n <= 0) {
+    throw new InvalidArgumentError(`expected a positive number, got '${value}'`);
+  }
+  return n;
+}
+
+/**
+ * Collects the values of a repeatable option, in the order given.
+ *
+ * @example
+ * ```ts
+ * import { collect } from "./_options.ts";
+ * console.log(collect("b", collect("a", []))); // ["a", "b"]
+ * ```
+ */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
