@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { TapeReader, type TapeWarning } from "../src/tape/tape_reader.ts";
 import { metaPathFor, readMeta } from "../src/tape/meta_file.ts";
 import { type FrameInput, LineTooLongError, TapeWriteError } from "../src/tape/tape_writer.ts";
-import { LineRecorder } from "../src/proxy/line_recorder.ts";
+import { frameFromLine, LineRecorder } from "../src/proxy/line_recorder.ts";
 import type {
   CheckpointRecord,
   CorrelationRecord,
@@ -203,6 +203,61 @@ Deno.test("forwards every byte unchanged in both directions and records each lin
       { last: "no newline" },
     ]);
     assert.deepEqual(c2s.map((f) => f.flags ?? []), [[], ["text"], [], ["text"], [], []]);
+  });
+});
+
+Deno.test("a 20 MiB transfer arrives byte-identical and every line is on the tape", async () => {
+  await withTempDir(async (dir) => {
+    const lines = 20 * 1024;
+    const pad = "x".repeat(1024);
+    const input = encoder.encode(
+      Array.from({ length: lines }, (_, i) => `{"n":${i},"pad":"${pad}"}\n`).join(""),
+    );
+    assert.ok(input.length >= 20 * 1024 * 1024);
+    const result = await runRecordBytes(
+      ["--out", dir, "--quiet", "--durability", "buffered", "--", "cat"],
+      input,
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stderr, "");
+    assert.equal(result.stdout.length, input.length);
+    assert.deepEqual(result.stdout, input);
+    const { frames, warnings } = await readTape(await onlyTape(dir));
+    assert.deepEqual(warnings, []);
+    for (const direction of ["c2s", "s2c"]) {
+      const ns = frames.filter((f) => f.dir === direction).map((f) => (f.env as { n: number }).n);
+      assert.equal(ns.length, lines, direction);
+      assert.ok(ns.every((n, i) => n === i), `${direction} frames in order`);
+    }
+  });
+});
+
+Deno.test("the recording ends when the server exits although the client keeps stdin open", async () => {
+  await withTempDir(async (dir) => {
+    const child = spawnProgram("record", [
+      "--out",
+      dir,
+      "--quiet",
+      "--",
+      "sh",
+      "-c",
+      'read line; echo "{\\"got\\":$line}"',
+    ]);
+    const writer = child.stdin.getWriter();
+    await writer.write(encoder.encode("1\n"));
+    // stdin stays open until record has exited: a record waiting for its EOF would hang here.
+    const [status, stdout, stderr] = await Promise.all([
+      child.status,
+      new Response(child.stdout).text(),
+      new Response(child.stderr).text(),
+    ]);
+    await writer.close().catch(() => {});
+    assert.equal(status.code, 0, stderr);
+    assert.equal(stdout, '{"got":1}\n');
+    const path = await onlyTape(dir);
+    assert.equal((await readMeta(metaPathFor(path))).status, "finalized");
+    const { frames } = await readTape(path);
+    assert.deepEqual(frames.map((f) => [f.dir, f.env]), [["c2s", 1], ["s2c", { got: 1 }]]);
   });
 });
 
@@ -596,4 +651,14 @@ Deno.test("line recorder: ready() holds the reader back while too many appends a
   pending.shift()!();
   await recorder.settled();
   assert.equal(recorder.inFlight, 0);
+});
+
+Deno.test("line recorder: a JSON line with a carriage return inside is re-serialized", () => {
+  // "\r" is JSON whitespace, but a tape line must not hold one.
+  assert.deepEqual(frameFromLine('{"a":1,\r"b":2}', "c2s"), { dir: "c2s", env: { a: 1, b: 2 } });
+  assert.deepEqual(frameFromLine(' {"a":1} ', "c2s"), {
+    dir: "c2s",
+    env: { a: 1 },
+    envJson: '{"a":1}',
+  });
 });

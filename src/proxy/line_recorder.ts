@@ -85,8 +85,10 @@ export function frameFromLine(
   }
   if (flags.length > 0) return { dir, env, flags };
   // The line as received is the message's JSON already: handing it over
-  // spares the writer serializing the same value again.
-  return { dir, env, envJson: line.trim() };
+  // spares the writer serializing the same value again. A carriage return
+  // is JSON whitespace but not allowed in a tape line, so such a line is
+  // serialized afresh.
+  return line.includes("\r") ? { dir, env } : { dir, env, envJson: line.trim() };
 }
 
 /** Options of {@linkcode LineRecorder}. */
