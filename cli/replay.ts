@@ -8,6 +8,7 @@
 
 import { InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { newCommand, runProgram, UsageError } from "./_program.ts";
+import { collect, positiveNumber, positiveWholeNumber, wholeNumber } from "./_options.ts";
 import { findProgram } from "./manifest.ts";
 import { parseJsonPath } from "../src/json/mod.ts";
 import {
@@ -46,35 +47,10 @@ recorded ids; the client's reply is awaited up to --timeout), those recorded rig
 Verify: prints one block per response that differs ("differ  seq 7 tools/call (id 3): 1 difference"
 then "  $.result.content[0].text: expected \\"5\\", actual \\"6\\"") and a summary line.
 
-Exit status: 0; verify: 0 when every response matched, 1 on any difference or timeout; 1 when the
-tape cannot be read or the server cannot be started or dies; 2 for a usage error.
+Exit status: 0; verify: 0 when every response matched, 1 on any difference or timeout, 130 / 143
+when interrupted by SIGINT / SIGTERM (passed on to the server); 1 when the tape cannot be read or
+the server cannot be started or dies; 2 for a usage error.
 `;
-
-function positiveNumber(value: string): number {
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n) || n <= 0) {
-    throw new InvalidArgumentError(`expected a positive number, got '${value}'`);
-  }
-  return n;
-}
-
-function wholeNumber(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) {
-    throw new InvalidArgumentError(`expected a whole number, got '${value}'`);
-  }
-  return n;
-}
-
-function positiveWholeNumber(value: string): number {
-  const n = wholeNumber(value);
-  if (n === 0) throw new InvalidArgumentError(`expected a number of at least 1, got '${value}'`);
-  return n;
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
 
 function jsonPath(value: string, previous: string[]): string[] {
   try {
@@ -83,6 +59,12 @@ function jsonPath(value: string, previous: string[]): string[] {
     throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
   }
   return [...previous, value];
+}
+
+const encoder = new TextEncoder();
+
+function logToStderr(line: string): void {
+  Deno.stderr.writeSync(encoder.encode(`replay: ${line}\n`));
 }
 
 /**
@@ -194,17 +176,27 @@ export async function main(args: string[]): Promise<number> {
       ...location,
       loose: opts.loose ?? false,
       replyTimeoutMs: opts.timeout,
-      verbose: opts.verbose ?? false,
+      ...(opts.verbose ? { log: logToStderr } : {}),
     });
     return 0;
   }
   if (opts.verify) {
-    return await verifyTape({
-      ...location,
-      command,
-      ignorePaths: opts.ignorePath,
-      timeoutMs: opts.timeout,
-    });
+    // Ctrl-C or a kill must stop the server too, not leave it running.
+    const stop = new AbortController();
+    const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+    const listeners = signals.map((signal) => [signal, () => stop.abort(signal)] as const);
+    for (const [signal, listener] of listeners) Deno.addSignalListener(signal, listener);
+    try {
+      return await verifyTape({
+        ...location,
+        command,
+        ignorePaths: opts.ignorePath,
+        timeoutMs: opts.timeout,
+        signal: stop.signal,
+      });
+    } finally {
+      for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
+    }
   }
   const filter: FrameFilter = {
     ...(opts.dir === undefined ? {} : { dir: opts.dir }),

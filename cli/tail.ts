@@ -5,8 +5,9 @@
  * @module
  */
 
-import { InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import { Option } from "@commander-js/extra-typings";
 import { newCommand, runProgram, UsageError } from "./_program.ts";
+import { collect, wholeNumber } from "./_options.ts";
 import { findProgram } from "./manifest.ts";
 import { DEFAULT_TAPES_DIR, type FrameFilter } from "../src/replay/mod.ts";
 import { tailTape, tapeStats, wantsColor } from "../src/tail/mod.ts";
@@ -31,18 +32,6 @@ A response shows its request's method and round trip. Colour only on a terminal,
 
 Exit status: 0; 1 when the tape cannot be read; 2 for a usage error.
 `;
-
-function wholeNumber(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) {
-    throw new InvalidArgumentError(`expected a whole number, got '${value}'`);
-  }
-  return n;
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
 
 /**
  * Builds the `tail` command line parser.

@@ -112,3 +112,15 @@ export async function waitFor<T>(
   }
   throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
 }
+
+/** The JSON of an `init` record (no newline), for tests that write tapes by hand. */
+export function initRecordJson(tapeId = "t-1"): string {
+  return JSON.stringify({
+    type: "init",
+    version: 1,
+    tape_id: tapeId,
+    session_id: "s-1",
+    created_at: "2026-11-22T03:00:00.000Z",
+    protocol_version: null,
+  });
+}

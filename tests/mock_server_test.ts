@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
-import { buildRecordedSession } from "../src/replay/recorded_session.ts";
+import { buildRecordedSession, messageText } from "../src/replay/recorded_session.ts";
 import { RecordedAnswers } from "../src/replay/recorded_answers.ts";
 import {
+  SERVE_INVALID_REQUEST,
   SERVE_NO_MATCH,
   SERVE_PARSE_ERROR,
   SERVE_UNKNOWN_METHOD,
@@ -139,4 +140,65 @@ Deno.test("serveSession answers unknown requests with errors that name the metho
 Deno.test("serveSession with loose matching falls back to the method's responses", async () => {
   const out = await serve(['{"jsonrpc":"2.0","id":1,"method":"add","params":{"a":5}}'], true);
   assert.deepEqual(out, [{ jsonrpc: "2.0", id: 1, result: "first" }]);
+});
+
+Deno.test("serveSession answers everything in arrival order, errors included", async () => {
+  // "ask" waits for the client's reply to a server request; what arrives
+  // meanwhile is answered after it, not before.
+  const out = await serve([
+    '{"jsonrpc":"2.0","id":7,"method":"ask","params":{}}',
+    "garbage",
+    "[1,2]",
+    '{"jsonrpc":"2.0","id":8,"method":"add","params":{"a":1}}',
+    "42",
+    '{"jsonrpc":"2.0","id":"s1","result":"anything"}',
+  ]);
+  const parseError = { jsonrpc: "2.0", id: null, error: { code: -32700, message: "Parse error" } };
+  const invalid = {
+    jsonrpc: "2.0",
+    id: null,
+    error: { code: -32600, message: "Invalid Request: not a JSON object" },
+  };
+  assert.deepEqual(out, [
+    { jsonrpc: "2.0", method: "progress", params: { p: 1 } },
+    { jsonrpc: "2.0", id: "s1", method: "sample", params: { q: "?" } },
+    { jsonrpc: "2.0", id: 7, result: "asked" },
+    { jsonrpc: "2.0", method: "changed" },
+    parseError,
+    invalid,
+    { jsonrpc: "2.0", id: 8, result: "first" },
+    invalid,
+  ]);
+  assert.equal(SERVE_INVALID_REQUEST, -32600);
+});
+
+Deno.test("serveSession rejects an object that is neither a request nor a response", async () => {
+  const out = await serve(['{"jsonrpc":"2.0","id":3,"method":7}', '{"hello":"world"}']);
+  assert.deepEqual(out, [
+    {
+      jsonrpc: "2.0",
+      id: 3,
+      error: { code: -32600, message: "Invalid Request: no method, result or error" },
+    },
+    {
+      jsonrpc: "2.0",
+      id: null,
+      error: { code: -32600, message: "Invalid Request: no method, result or error" },
+    },
+  ]);
+});
+
+Deno.test("messageText keeps recorded text and changes only the id", async () => {
+  const text = '{"jsonrpc":"2.0","id":1,"result":{"n":12345678901234567890,"x":1.0}}';
+  const session = await buildRecordedSession([
+    { frame: RECORDING[0]!, envText: JSON.stringify(RECORDING[0]!.env) },
+    { frame: { ...RECORDING[1]!, env: JSON.parse(text) }, envText: text },
+  ]);
+  const response = session.exchanges[0]!.response!;
+  assert.equal(messageText(session, response), text);
+  assert.equal(messageText(session, response, '"x"'), text.replace('"id":1', '"id":"x"'));
+  // Text equal to the serialization is not stored twice.
+  assert.equal(session.texts.has(session.exchanges[0]!.request), false);
+  // Without a single id member, the message is serialized with the new id.
+  assert.equal(messageText(session, { result: 1 }, "5"), '{"result":1,"id":5}');
 });

@@ -5,8 +5,22 @@
  */
 
 import assert from "node:assert/strict";
-import { exampleClientArgv, exampleServerArgv, programArgv, ROOT, runProgram } from "./_helpers.ts";
+import {
+  exampleClientArgv,
+  exampleServerArgv,
+  programArgv,
+  ROOT,
+  runProgram,
+  spawnProgram,
+  waitFor,
+} from "./_helpers.ts";
 import type { FrameRecord, TapeRecord } from "../src/tape/types.ts";
+import { TapeWriter } from "../src/tape/tape_writer.ts";
+import { buildRecordedSession } from "../src/replay/recorded_session.ts";
+import { verifyServer } from "../src/replay/verifier.ts";
+import { serveTape } from "../src/replay/replay_tape.ts";
+import { formatVerifySummary } from "../src/replay/verify_report.ts";
+import { ServerProcessError } from "../src/replay/server_process_error.ts";
 
 const FIXTURE = `${ROOT}tests/fixtures/replay_session.jsonl`;
 const work = await Deno.makeTempDir({ prefix: "spool-replay-test-" });
@@ -67,6 +81,32 @@ Deno.test("replay --raw prints the original messages only", async () => {
   assert.equal(out.code, 0, out.stderr);
   assert.deepEqual(lines(out.stdout), framesOf(tape).map((f) => JSON.stringify(f.env)));
   assert.ok(!out.stdout.includes('"type":"frame"'));
+});
+
+Deno.test("replay --raw prints each message byte for byte as record received it", async () => {
+  // JSON.parse would round the big integer and respell 1.0 and 1e2.
+  const input = [
+    '{"jsonrpc":"2.0","id":1,"method":"m","params":{"big":12345678901234567890,"x":1.0}}',
+    '{"jsonrpc":"2.0", "id":1, "result":{"big":-12345678901234567890,"e":1e2,"s":"\\u00e9"}}',
+    "a text line",
+  ].join("\n") + "\n";
+  const dir = `${work}/exact`;
+  const recorded = await runProgram("record", ["--stdin", "--quiet", "--out", dir], {
+    stdin: input,
+  });
+  assert.equal(recorded.code, 0, recorded.stderr);
+  const jsonl = [...Deno.readDirSync(dir)].find((e) => e.name.endsWith(".jsonl"))!;
+  const tape = `${dir}/${jsonl.name}`;
+  const raw = await runProgram("replay", [tape, "--raw"]);
+  assert.equal(raw.code, 0, raw.stderr);
+  assert.equal(raw.stdout, input);
+  // Frame records keep the envelopes as written too.
+  const plain = await runProgram("replay", [tape]);
+  const envs = lines(input).slice(0, 2);
+  assert.deepEqual(lines(plain.stdout).slice(0, 2).map((l) => envs.some((e) => l.includes(e))), [
+    true,
+    true,
+  ]);
 });
 
 Deno.test("replay --raw prints text frames as their original line", async () => {
@@ -136,7 +176,10 @@ Deno.test("replay finds a tape by id in --tapes and by its .meta.json path", asy
 Deno.test("replay reports bad input on one line: missing file, not a tape, bad values", async () => {
   const missing = await runProgram("replay", [`${work}/x.jsonl`]);
   assert.equal(missing.code, 1);
-  assert.equal(missing.stderr, `replay: Cannot open tape '${work}/x.jsonl': no such file\n`);
+  assert.equal(
+    missing.stderr,
+    `replay: Cannot open tape '${work}/x.jsonl': no such file or directory\n`,
+  );
   const notTape = `${work}/not-a-tape.jsonl`;
   await Deno.writeTextFile(notTape, '{"hello":"world"}\n');
   const bad = await runProgram("replay", [notTape]);
@@ -227,6 +270,69 @@ Deno.test("replay --serve rewrites ids and answers unknown requests with a named
   assert.equal(JSON.parse(loose.stdout).result.content[0].text, "5");
 });
 
+Deno.test("serveTape hands its per-request lines to the log callback", async () => {
+  const logged: string[] = [];
+  const chunks: Uint8Array[] = [];
+  const summary = await serveTape({
+    tape: FIXTURE,
+    input: new Blob([
+      '{"jsonrpc":"2.0","id":"x","method":"ping","params":{}}\n',
+      '{"jsonrpc":"2.0","id":"y","method":"nope"}\n',
+    ]).stream(),
+    output: {
+      write(p: Uint8Array) {
+        chunks.push(p.slice());
+        return Promise.resolve(p.length);
+      },
+    },
+    log: (line) => logged.push(line),
+  });
+  assert.deepEqual(logged, [
+    'ping (id "x") answered from seq 14 (exact match)',
+    'nope (id "y") error -32601',
+  ]);
+  assert.equal(summary.answered, 1);
+  assert.equal(new TextDecoder().decode(chunks[0]), '{"jsonrpc":"2.0","id":"x","result":{}}\n');
+});
+
+Deno.test("replay --serve -v describes each request on stderr, stdout stays clean", async () => {
+  const out = await runProgram("replay", [FIXTURE, "--serve", "-v"], {
+    stdin: '{"jsonrpc":"2.0","id":1,"method":"ping","params":{}}\n',
+  });
+  assert.equal(out.code, 0, out.stderr);
+  assert.equal(out.stderr, "replay: ping (id 1) answered from seq 14 (exact match)\n");
+  assert.equal(out.stdout, '{"jsonrpc":"2.0","id":1,"result":{}}\n');
+  const quiet = await runProgram("replay", [FIXTURE, "--serve"], {
+    stdin: '{"jsonrpc":"2.0","id":1,"method":"ping","params":{}}\n',
+  });
+  assert.equal(quiet.stderr, "");
+});
+
+Deno.test("replay --serve answers with the recorded text, only the id changed", async () => {
+  const writer = await TapeWriter.create(`${work}/exact-serve`);
+  const request = { jsonrpc: "2.0", id: 1, method: "big", params: {} };
+  await writer.append({ dir: "c2s", env: request });
+  const response = '{"jsonrpc":"2.0","id":1,"result":{"n":12345678901234567890,"x":1.0}}';
+  await writer.append({ dir: "s2c", env: JSON.parse(response), envJson: response });
+  const after = '{"jsonrpc":"2.0","method":"note","params":{"e":1e2}}';
+  await writer.append({ dir: "s2c", env: JSON.parse(after), envJson: after });
+  await writer.finalize();
+  const out = await runProgram("replay", [writer.path, "--serve"], {
+    stdin: '{"jsonrpc":"2.0","id":"abc","method":"big","params":{}}\n' +
+      '{"jsonrpc":"2.0","id":98765432109876543210,"method":"big","params":{}}\n' +
+      '{"jsonrpc":"2.0","id":7.0,"method":"nope"}\n',
+  });
+  assert.equal(out.code, 0, out.stderr);
+  assert.deepEqual(lines(out.stdout), [
+    '{"jsonrpc":"2.0","id":"abc","result":{"n":12345678901234567890,"x":1.0}}',
+    after,
+    '{"jsonrpc":"2.0","id":98765432109876543210,"result":{"n":12345678901234567890,"x":1.0}}',
+    after,
+    '{"jsonrpc":"2.0","id":7.0,"error":{"code":-32601,' +
+    '"message":"Method not found in tape: \'nope\'","data":{"method":"nope"}}}',
+  ]);
+});
+
 Deno.test("replay --verify passes against the server that was recorded", async () => {
   const tape = await recordedTape();
   const out = await runProgram("replay", [tape, "--verify", "--", ...exampleServerArgv()]);
@@ -297,4 +403,125 @@ Deno.test("replay --verify reports a request that gets no answer in time", async
   assert.equal(out.code, 1, out.stderr);
   assert.match(out.stdout, /^timeout seq 1 initialize \(id 1\): no response within 200 ms$/m);
   assert.match(out.stdout, /6 timed out/);
+});
+
+/** A `deno eval` server that runs `setup`, writes its pid to `pidFile` (so it is ready), then runs `loop`. */
+function evalServer(pidFile: string, setup: string, loop = "setInterval(() => {}, 60_000);") {
+  const ready = `Deno.writeTextFileSync(${JSON.stringify(pidFile)}, String(Deno.pid));`;
+  return [Deno.execPath(), "eval", `${setup}\n${ready}\n${loop}`];
+}
+
+function processGone(pidFile: string): boolean {
+  const pid = Deno.readTextFileSync(pidFile);
+  try {
+    Deno.statSync(`/proc/${pid}`);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** Turns a hang into a failure. */
+function notHanging<T>(what: string, promise: Promise<T>, ms = 30_000): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const hung = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} still running after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, hung]).finally(() => clearTimeout(timer));
+}
+
+const STUBBORN = 'Deno.addSignalListener("SIGTERM", () => {});\n' +
+  'Deno.addSignalListener("SIGINT", () => {});';
+
+Deno.test("verifyServer kills a server that ignores its closed input and SIGTERM", async () => {
+  const session = await buildRecordedSession(framesOf(FIXTURE));
+  const pidFile = `${work}/stubborn.pid`;
+  const report = await notHanging(
+    "verifyServer",
+    verifyServer(session, evalServer(pidFile, STUBBORN), { timeoutMs: 100, killGraceMs: 100 }),
+  );
+  assert.equal(report.timedOut, 6);
+  assert.equal(report.ok, false);
+  assert.ok(processGone(pidFile), "the server is still running");
+});
+
+Deno.test("verifyServer reports a server that closes its input and keeps running", async () => {
+  const session = await buildRecordedSession(framesOf(FIXTURE));
+  const pidFile = `${work}/closed.pid`;
+  // The shell closes the server's stdin before it starts; only writes buffered
+  // before that succeed, so some message is the first one that cannot be sent.
+  const [deno, ...evalArgs] = evalServer(pidFile, STUBBORN);
+  const server = ["sh", "-c", 'exec 0<&-; exec "$0" "$@"', deno!, ...evalArgs];
+  await assert.rejects(
+    notHanging(
+      "verifyServer",
+      verifyServer(session, server, { timeoutMs: 100, killGraceMs: 100 }),
+    ),
+    (error: unknown) => {
+      assert.ok(error instanceof ServerProcessError);
+      assert.match(error.message, /^Server '.*' closed its input before .* was sent$/s);
+      return true;
+    },
+  );
+  assert.ok(processGone(pidFile), "the server is still running");
+});
+
+Deno.test("verifyServer stops early on abort and kills a server ignoring the signal", async () => {
+  const session = await buildRecordedSession(framesOf(FIXTURE));
+  const pidFile = `${work}/aborted.pid`;
+  const stop = new AbortController();
+  const running = verifyServer(session, evalServer(pidFile, STUBBORN), {
+    timeoutMs: 60_000,
+    killGraceMs: 100,
+    signal: stop.signal,
+  });
+  await waitFor("the server to start", () => {
+    try {
+      return Deno.readTextFileSync(pidFile) !== "" ? true : undefined;
+    } catch {
+      return undefined;
+    }
+  });
+  stop.abort("SIGINT");
+  const report = await notHanging("verifyServer", running);
+  assert.equal(report.interrupted, true);
+  assert.equal(report.ok, false);
+  assert.ok(processGone(pidFile), "the server is still running");
+  assert.match(formatVerifySummary(report), /^verify: INTERRUPTED: /);
+});
+
+Deno.test("replay --verify passes SIGTERM on to the server and exits with 143", async () => {
+  const pidFile = `${work}/term.pid`;
+  const marker = `${work}/term.marker`;
+  const server = evalServer(
+    pidFile,
+    `Deno.addSignalListener("SIGTERM", () => {
+      Deno.writeTextFileSync(${JSON.stringify(marker)}, "TERM");
+      Deno.exit(0);
+    });`,
+    "for await (const _ of Deno.stdin.readable);",
+  );
+  const child = spawnProgram("replay", [
+    FIXTURE,
+    "--verify",
+    "--timeout",
+    "60000",
+    "--",
+    ...server,
+  ]);
+  await child.stdin.close();
+  await waitFor("the server to start", () => {
+    try {
+      return Deno.readTextFileSync(pidFile) !== "" ? true : undefined;
+    } catch {
+      return undefined;
+    }
+  });
+  child.kill("SIGTERM");
+  const out = await notHanging("replay", child.output());
+  const stdout = new TextDecoder().decode(out.stdout);
+  assert.equal(out.code, 143, new TextDecoder().decode(out.stderr));
+  assert.match(stdout, /^verify: INTERRUPTED: 0 responses compared/m);
+  assert.equal(Deno.readTextFileSync(marker), "TERM");
+  assert.ok(processGone(pidFile), "the server is still running");
 });

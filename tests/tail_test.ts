@@ -134,7 +134,10 @@ Deno.test("tail -n on a large tape shows only its end", async () => {
 Deno.test("tail reports bad input on one line", async () => {
   const missing = await runProgram("tail", [`${work}/nope.jsonl`]);
   assert.equal(missing.code, 1);
-  assert.equal(missing.stderr, `tail: Cannot open tape '${work}/nope.jsonl': no such file\n`);
+  assert.equal(
+    missing.stderr,
+    `tail: Cannot open tape '${work}/nope.jsonl': no such file or directory\n`,
+  );
   const notTape = `${work}/plain.txt`;
   await Deno.writeTextFile(notTape, "hello\n");
   const bad = await runProgram("tail", [notTape]);

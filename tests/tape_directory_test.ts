@@ -126,6 +126,10 @@ Deno.test("list returns every tape newest first, with or without a meta file", a
     assert.equal(bare.stats.frame_count, 2);
     assert.equal(bare.protocol_version, "2025-06-18");
     assert.equal(bare.stats.bytes, (await Deno.stat(`${dir}/${bare.tape_id}.jsonl`)).size);
+    // Nothing on the tape says how it was carried or written: no invented values.
+    assert.equal(bare.transport, "unknown");
+    assert.equal(bare.rebuilt, true);
+    assert.equal(list[1]!.rebuilt, undefined);
     assert.equal(list[4]!.status, "recording");
     assert.equal(list[4]!.stats.frame_count, 0);
     assert.equal(warnings.length, 2);
@@ -136,6 +140,28 @@ Deno.test("list returns every tape newest first, with or without a meta file", a
   });
 });
 
+Deno.test("a rebuilt meta takes the transport a frame names", async () => {
+  await withDir(async (dir) => {
+    const id = "20261122T060000Z-ffffffff";
+    const frame = JSON.stringify({
+      type: "frame",
+      seq: 1,
+      ts: 1,
+      dir: "c2s",
+      env: { id: 1 },
+      transport: "websocket",
+    });
+    await Deno.writeTextFile(
+      `${dir}/${id}.jsonl`,
+      initLine(id, "2026-11-22T06:00:00.000Z") + frame + "\n",
+    );
+    const [meta] = await new TapeDirectory(dir).list();
+    assert.equal(meta!.transport, "websocket");
+    assert.equal(meta!.rebuilt, true);
+    assert.equal(meta!.status, "recording");
+  });
+});
+
 Deno.test("list of a missing directory is one clear error; an empty one is empty", async () => {
   await withDir(async (dir) => {
     assert.deepEqual(await new TapeDirectory(dir).list(), []);
@@ -143,7 +169,7 @@ Deno.test("list of a missing directory is one clear error; an empty one is empty
       new TapeDirectory(`${dir}/nope`).list(),
       (e: unknown) =>
         e instanceof TypeError &&
-        e.message === `Cannot list tapes in '${dir}/nope': no such directory`,
+        e.message === `Cannot list tapes in '${dir}/nope': no such file or directory`,
     );
   });
 });
@@ -184,7 +210,33 @@ Deno.test("resolve accepts an id, an id prefix, a name, a .jsonl path or a .meta
       tapes.resolve(`${dir}/missing.jsonl`),
       (e: unknown) =>
         e instanceof TapeOpenError &&
-        e.message === `Cannot open tape '${dir}/missing.jsonl': no such file`,
+        e.message === `Cannot open tape '${dir}/missing.jsonl': no such file or directory`,
+    );
+  });
+});
+
+Deno.test("resolve reports why a path cannot be used, not just 'no such file'", async () => {
+  await withDir(async (dir) => {
+    await populate(dir);
+    const tapes = new TapeDirectory(dir);
+    const good = `${dir}/20261122T020000Z-bbbbbbbb.jsonl`;
+    const cases: [string, string, string][] = [
+      ["a tape used as a directory", `${good}/x.jsonl`, "not a directory"],
+      ["a name too long", `${dir}/${"a".repeat(300)}.jsonl`, "file name too long"],
+      ["a symlink loop", `${dir}/loop1.jsonl`, "too many levels of symbolic links"],
+    ];
+    await Deno.symlink(`${dir}/loop2.jsonl`, `${dir}/loop1.jsonl`);
+    await Deno.symlink(`${dir}/loop1.jsonl`, `${dir}/loop2.jsonl`);
+    for (const [what, path, reason] of cases) {
+      const error = await tapes.resolve(path).then(() => undefined, (e) => e);
+      assert.ok(error instanceof TapeOpenError, `${what}: got ${error}`);
+      assert.equal(error.message, `Cannot open tape '${path}': ${reason}`, what);
+      assert.equal(error.failure, "other", what);
+    }
+    // Opening by such a path says the same.
+    await assert.rejects(
+      tapes.open(`${good}/x.jsonl`),
+      (e: unknown) => e instanceof TapeOpenError && e.message.endsWith(": not a directory"),
     );
   });
 });

@@ -1,22 +1,17 @@
 import assert from "node:assert/strict";
-import { waitFor } from "./_helpers.ts";
+import { initRecordJson, spawnProgram, waitFor } from "./_helpers.ts";
+import { emptyStats } from "../src/tape/tape_stats.ts";
 import { writeMetaAtomic } from "../src/tape/meta_file.ts";
 import { type FollowOptions, followTape } from "../src/tape/tape_follower.ts";
 import { TapeFormatError } from "../src/tape/tape_format_error.ts";
 import { TapeOpenError, TapeReader, type TapeWarning } from "../src/tape/tape_reader.ts";
 import type { FrameRecord, TapeMeta, TapeRecord } from "../src/tape/types.ts";
+import { TapeWriter } from "../src/tape/tape_writer.ts";
 
 const encoder = new TextEncoder();
 
 function initLine(id = "t-1"): string {
-  return JSON.stringify({
-    type: "init",
-    version: 1,
-    tape_id: id,
-    session_id: "s-1",
-    created_at: "2026-11-22T03:00:00.000Z",
-    protocol_version: null,
-  }) + "\n";
+  return initRecordJson(id) + "\n";
 }
 
 function frameLine(seq: number, text = "hello"): string {
@@ -326,7 +321,7 @@ Deno.test("a missing file fails at once, or is waited for with waitForFile", asy
     const path = `${dir}/later.jsonl`;
     const error = await new Follow(path).done;
     assert.ok(error instanceof TapeOpenError);
-    assert.equal(error.message, `Cannot open tape '${path}': no such file`);
+    assert.equal(error.message, `Cannot open tape '${path}': no such file or directory`);
 
     const follow = new Follow(path, { waitForFile: true });
     await sleep(100);
@@ -379,16 +374,7 @@ function metaFor(id: string, status: TapeMeta["status"]): TapeMeta {
     transport: "stdio",
     protocol_version: null,
     environment: {},
-    stats: {
-      frame_count: 0,
-      duration_ms: 0,
-      bytes: 0,
-      last_seq: 0,
-      message_counts: { request: 0, notification: 0, response: 0, error: 0, message: 0, text: 0 },
-      errors: 0,
-      correlations: 0,
-      checkpoints: 0,
-    },
+    stats: emptyStats(),
     performance: { durability: "flush", writes: 0, syncs: 0, max_batch: 0 },
   };
 }
@@ -446,7 +432,7 @@ Deno.test("follow picks up where a reader stopped, without reading the tape agai
     const expected = new TextEncoder().encode(
       initLine() + frameLine(1) + frameLine(2) + frameLine(3),
     );
-    assert.deepEqual(position, { offset: expected.length, line: 5, lastSeq: 3 });
+    assert.deepEqual(position, { offset: expected.length, line: 5, lastSeq: 3, finalized: false });
 
     const follow = new Follow(path, { from: position });
     await append(path, fourth.slice(9) + frameLine(5));
@@ -489,5 +475,59 @@ Deno.test("following ends when the meta file says the recording failed", async (
     });
     assert.equal(await follow.done, undefined);
     assert.deepEqual(follow.seqs(), [1]);
+  });
+});
+
+Deno.test("a follow from a position after the final checkpoint ends at once, meta or not", async () => {
+  await withDir(async (dir) => {
+    // No meta file: the final checkpoint is the only sign the tape is complete.
+    const path = `${dir}/t-1.jsonl`;
+    await Deno.writeTextFile(path, initLine() + frameLine(1) + finalLine(1));
+    using reader = await TapeReader.open(path);
+    const records = reader.records();
+    for await (const _ of records) { /* read to the end */ }
+    const position = records.position;
+    assert.equal(position.finalized, true);
+
+    const follow = new Follow(path, { from: position });
+    let ended = false;
+    follow.done.then(() => ended = true);
+    try {
+      await waitFor("the follow to end by itself", () => ended ? true : undefined);
+    } finally {
+      await follow.stop();
+    }
+    assert.deepEqual(follow.records, []);
+
+    // Asked to keep going, it still follows from there.
+    const keep = new Follow(path, { from: position, untilFinalized: false });
+    await append(path, frameLine(2));
+    await keep.frameCount(1);
+    assert.equal(await keep.stop(), undefined);
+    assert.deepEqual(keep.seqs(), [2]);
+  });
+});
+
+Deno.test("tail -f on a finalized tape without its meta file prints and exits", async () => {
+  await withDir(async (dir) => {
+    const writer = await TapeWriter.create(dir);
+    await writer.append({ dir: "c2s", env: { jsonrpc: "2.0", id: 1, method: "ping" } });
+    await writer.append({ dir: "s2c", env: { jsonrpc: "2.0", id: 1, result: {} } });
+    await writer.finalize();
+    const path = `${dir}/copy.jsonl`;
+    await Deno.copyFile(writer.path, path);
+    await Deno.remove(writer.path);
+    await Deno.remove(writer.metaPath);
+
+    const child = spawnProgram("tail", [path, "-f", "-n", "1"]);
+    await child.stdin.close();
+    // Before the fix it never ended: kill it so the test fails instead of hanging.
+    const killer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    const out = await child.output();
+    clearTimeout(killer);
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.signal, null, "tail -f did not end by itself");
+    assert.equal(out.code, 0, stderr);
+    assert.match(new TextDecoder().decode(out.stdout), /response|result/);
   });
 });

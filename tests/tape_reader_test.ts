@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { initRecordJson } from "./_helpers.ts";
 import { RecordLineError, RecordParser, validateRecord } from "../src/tape/record_parser.ts";
 import { TapeFormatError } from "../src/tape/tape_format_error.ts";
 import {
@@ -10,19 +11,11 @@ import {
 } from "../src/tape/tape_reader.ts";
 import type { TapeRecord } from "../src/tape/types.ts";
 import { MAX_LINE_BYTES } from "../src/tape/line_splitter.ts";
+import { followTape } from "../src/tape/tape_follower.ts";
 
 const encoder = new TextEncoder();
 
-function initLine(id = "t-1"): string {
-  return JSON.stringify({
-    type: "init",
-    version: 1,
-    tape_id: id,
-    session_id: "s-1",
-    created_at: "2026-11-22T03:00:00.000Z",
-    protocol_version: null,
-  });
-}
+const initLine = initRecordJson;
 
 function frameLine(
   seq: number,
@@ -127,6 +120,26 @@ Deno.test("opening a file that is not a tape names the file and the problem", as
   }
 });
 
+Deno.test("a tape of a newer format version is refused when opened or followed", async () => {
+  const future = initLine().replace('"version":1', '"version":99');
+  await withTape(future + "\n" + frameLine(1) + "\n", async (path) => {
+    const expected =
+      `Unsupported tape version '99' (this reader knows 1) in '${path}' at line 1 (byte 0)`;
+    const error = await TapeReader.open(path).then(() => undefined, (e) => e);
+    assert.ok(error instanceof TapeFormatError, `expected a TapeFormatError, got ${error}`);
+    assert.equal(error.message, expected);
+    const followed: TapeRecord[] = [];
+    await assert.rejects(async () => {
+      for await (const r of followTape(path, { onWarning: () => {} })) followed.push(r);
+    }, (e: unknown) => e instanceof TapeFormatError && e.message === expected);
+    assert.deepEqual(followed, []);
+  });
+  // Version 1 itself still reads.
+  await withTape(initLine() + "\n" + frameLine(1) + "\n", async (path) => {
+    assert.equal((await readAll(path)).records.length, 1);
+  });
+});
+
 Deno.test("opening a missing file, a directory or an unreadable file is one clear line", async () => {
   const dir = await Deno.makeTempDir({ prefix: "spool_reader_" });
   try {
@@ -135,7 +148,7 @@ Deno.test("opening a missing file, a directory or an unreadable file is one clea
       TapeReader.open(missing),
       (e: unknown) =>
         e instanceof TapeOpenError && e.failure === "not-found" && e.path === missing &&
-        e.message === `Cannot open tape '${missing}': no such file`,
+        e.message === `Cannot open tape '${missing}': no such file or directory`,
     );
     await assert.rejects(
       TapeReader.open(dir),

@@ -66,6 +66,8 @@ Deno.test("TapeSummarizer counts frames, methods, errors, timeouts and round tri
     { type: "checkpoint" as const, checkpoint_at: "", seq: 6, stats: {} as never, final: true },
   ];
   for (const r of records) s.add(r);
+  // One round trip per answered request: the correlation records', not the frames' as well.
+  assert.equal(s.rttSamples, 2);
   const sum = s.summary();
   assert.equal(sum.frames, 6);
   assert.deepEqual(sum.byDirection, { c2s: 4, s2c: 2 });
@@ -96,6 +98,7 @@ Deno.test("TapeSummarizer without correlation records matches responses by id", 
   s.add(frame(2, 0, "c2s", { jsonrpc: "2.0", id: 2, method: "z" }));
   s.add(frame(3, 7, "s2c", { jsonrpc: "2.0", id: 1, result: null }));
   s.add(frame(4, 9, "c2s", { jsonrpc: "2.0", id: 3, method: "a" }));
+  assert.equal(s.rttSamples, 1);
   const sum = s.summary();
   assert.equal(sum.frames, 3);
   assert.equal(sum.methods[0]!.rttP50Ms, 7);
@@ -138,4 +141,17 @@ Deno.test("wantsColor needs a terminal and no NO_COLOR", () => {
   assert.equal(wantsColor({ isTerminal: true, noColor: "" }), true);
   assert.equal(wantsColor({ isTerminal: true, noColor: "1" }), false);
   assert.equal(wantsColor({ isTerminal: false, noColor: undefined }), false);
+});
+
+Deno.test("TapeSummarizer keeps one round trip per request on a long tape", () => {
+  const s = new TapeSummarizer();
+  for (let i = 0; i < 1000; i++) {
+    s.add(frame(2 * i + 1, 10 * i, "c2s", { jsonrpc: "2.0", id: i, method: "m" }));
+    s.add(frame(2 * i + 2, 10 * i + 3, "s2c", { jsonrpc: "2.0", id: i, result: null }));
+    s.add(correlation(2 * i + 1, 2 * i + 2, 3 + (i % 2), "m"));
+  }
+  assert.equal(s.rttSamples, 1000);
+  const m = s.summary().methods[0]!;
+  assert.equal(m.rttCount, 1000);
+  assert.equal(m.rttP99Ms, 4); // from the correlation records, not the frames (always 3)
 });

@@ -444,7 +444,7 @@ Deno.test("writeMetaAtomic replaces the file; readMeta names bad files", async (
       readMeta(`${dir}/missing.meta.json`),
       (e: unknown) =>
         e instanceof TypeError &&
-        e.message === `Cannot read tape meta '${dir}/missing.meta.json': no such file`,
+        e.message === `Cannot read tape meta '${dir}/missing.meta.json': no such file or directory`,
     );
     await Deno.writeTextFile(`${dir}/bad.meta.json`, "{ not json");
     await assert.rejects(readMeta(`${dir}/bad.meta.json`), SyntaxError);
@@ -736,6 +736,25 @@ Deno.test("reopen refuses finalized tapes, non-tapes and missing files", async (
   });
 });
 
+Deno.test("reopen refuses a tape of a newer format version and leaves it alone", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/future.jsonl`;
+    const text = '{"type":"init","version":99,"tape_id":"future","session_id":"s",' +
+      '"created_at":"2026-11-22T03:00:00.000Z","protocol_version":null}\n' +
+      '{"type":"frame","seq":1,"ts":1,"dir":"c2s","env":1}\n{"type":"fr';
+    await Deno.writeTextFile(path, text);
+    await assert.rejects(
+      TapeWriter.reopen(path),
+      (e: unknown) =>
+        e instanceof TapeFormatError &&
+        e.message.startsWith("Unsupported tape version '99' (this reader knows 1) in "),
+    );
+    // Not trimmed, not appended to, no meta file made.
+    assert.equal(await Deno.readTextFile(path), text);
+    await assert.rejects(Deno.stat(`${dir}/future.meta.json`), Deno.errors.NotFound);
+  });
+});
+
 Deno.test("a SIGKILLed flush writer loses no acknowledged frame; reopen continues", async () => {
   await withDir(async (dir) => {
     const child = new Deno.Command(Deno.execPath(), {
@@ -820,6 +839,8 @@ Deno.test({
       assert.ok(await mountTmpfs(dir, "256k"), "mounting a tmpfs worked a moment ago");
       try {
         const writer = await TapeWriter.create(dir);
+        // Freed after the failure, so the meta file can be written again.
+        await Deno.writeFile(`${dir}/filler`, new Uint8Array(32 * 1024));
         let failure: unknown;
         let ok = 0;
         for (let i = 0; i < 1000 && failure === undefined; i++) {
@@ -838,7 +859,14 @@ Deno.test({
         );
         // The writer stays stopped: no frame could land after a hole.
         await assert.rejects(writer.append({ dir: "c2s", env: 1 }), TapeWriteError);
-        await assert.rejects(writer.finalize(), TapeWriteError);
+        await Deno.remove(`${dir}/filler`);
+        // Finalize after a failure still ends the tape: file closed, meta status error.
+        await assert.rejects(writer.finalize(), (e) => e === failure);
+        assert.equal(writer.status, "error");
+        const onDisk = await readMeta(writer.metaPath);
+        assert.equal(onDisk.status, "error");
+        assert.equal(onDisk.error, failure.message);
+        await assert.rejects(writer.finalize(), (e) => e === failure);
         // Best effort: the meta file may not fit on the full disk either.
         const meta = await writer.fail(failure);
         assert.equal(meta.status, "error");
@@ -847,8 +875,12 @@ Deno.test({
         const frames = framesOf(await readTape(writer.path));
         assertContiguous(frames);
         assert.equal(frames.length, ok);
+        // Only possible once nothing holds a file there: finalize closed the tape.
+        const umount = await new Deno.Command("umount", { args: [dir], stderr: "piped" }).output();
+        assert.ok(umount.success, new TextDecoder().decode(umount.stderr));
       } finally {
-        await new Deno.Command("umount", { args: [dir] }).output();
+        // Lazy: a file left open by a failed assertion must not hide that failure.
+        await new Deno.Command("umount", { args: ["-l", dir] }).output();
       }
     });
   },

@@ -12,3 +12,4 @@
  */
 
 export * from "./json_path.ts";
+export * from "./member_span.ts";

@@ -5,8 +5,14 @@
  */
 
 import type { JsonValue } from "../tape/mod.ts";
+import { memberValueText } from "../json/mod.ts";
 import type { ByteWriter } from "./line_sink.ts";
-import type { JsonObject, RecordedExchange, RecordedSession } from "./recorded_session.ts";
+import {
+  type JsonObject,
+  messageText,
+  type RecordedExchange,
+  type RecordedSession,
+} from "./recorded_session.ts";
 import { RecordedAnswers } from "./recorded_answers.ts";
 import { streamLines } from "./stream_lines.ts";
 
@@ -41,6 +47,18 @@ export const SERVE_NO_MATCH = -32001;
  * ```
  */
 export const SERVE_PARSE_ERROR = -32700;
+/**
+ * Error code for a line that is JSON but not a JSON-RPC message: not an
+ * object (batches are not supported), or an object with no `method`,
+ * `result` or `error` (JSON-RPC "invalid request").
+ *
+ * @example
+ * ```ts
+ * import { SERVE_INVALID_REQUEST } from "./mock_server.ts";
+ * console.log(SERVE_INVALID_REQUEST); // -32600
+ * ```
+ */
+export const SERVE_INVALID_REQUEST = -32600;
 
 /** Options of {@linkcode serveSession}. */
 export interface ServeOptions {
@@ -75,11 +93,16 @@ export interface ServeSummary {
  *
  * Each client request gets the response recorded for the same method and
  * deep-equal params (several recordings: used in recorded order, the last
- * one repeated), with the id replaced by the client's. The server requests
- * and notifications recorded while that request was pending are sent first
- * (server requests keep their recorded ids, and their replies are awaited
- * up to `replyTimeoutMs`); those recorded right after its response follow
- * it. Client notifications and responses get no answer.
+ * one repeated), with the id replaced by the client's id as the client
+ * wrote it. Recorded messages go out as the session holds their text (see
+ * `messageText`); a response's id changes, nothing else. The server
+ * requests and notifications recorded while that request was pending are
+ * sent first (server requests keep their recorded ids, and their replies
+ * are awaited up to `replyTimeoutMs`); those recorded right after its
+ * response follow it. Client notifications and responses get no answer. A
+ * line that is not JSON gets a parse error, and JSON that is not a message
+ * an invalid-request error (id `null` unless the object has a usable one).
+ * Every answer, errors included, goes out in the order the lines arrived.
  *
  * @example
  * ```ts
@@ -111,8 +134,8 @@ export async function serveSession(
   let outputClosed = false;
   const waiters = new Map<string, () => void>();
 
-  const send = (message: JsonObject): Promise<void> => {
-    const bytes = encoder.encode(JSON.stringify(message) + "\n");
+  const send = (text: string): Promise<void> => {
+    const bytes = encoder.encode(text + "\n");
     writing = writing.then(async () => {
       if (outputClosed) return;
       try {
@@ -143,12 +166,13 @@ export async function serveSession(
   const sendServerMessages = async (messages: JsonObject[]): Promise<void> => {
     for (const m of messages) {
       const replied = m.id !== undefined && m.id !== null ? replyFrom(m.id) : undefined;
-      await send(m);
+      await send(messageText(session, m));
       await replied;
     }
   };
 
-  const handle = async (request: JsonObject): Promise<void> => {
+  // `idText` is the id as the client wrote it: parsing would round a big one.
+  const handle = async (request: JsonObject, idText: string): Promise<void> => {
     const method = String(request.method);
     const id = request.id!;
     const found = answers.find(method, request.params, { loose: options.loose ?? false });
@@ -159,32 +183,40 @@ export async function serveSession(
         : `No recorded response for '${method}' with these params`;
       summary.errors++;
       options.onRequest?.({ method, id, outcome: code });
-      await send({ jsonrpc: "2.0", id, error: { code, message, data: { method } } });
+      await send(errorText(idText, { code, message, data: { method } }));
       return;
     }
     const ex = found.answer;
     options.onRequest?.({ method, id, outcome: found.kind, recordedSeq: ex.seq });
     await sendServerMessages(ex.before);
     summary.answered++;
-    await send({ ...ex.response!, id });
+    await send(messageText(session, ex.response!, idText));
     await sendServerMessages(ex.after);
   };
 
+  // Everything that gets an answer is answered one at a time, in arrival
+  // order, while this loop keeps reading so the client's replies to server
+  // requests arrive.
   let handling = Promise.resolve();
+  const queue = (work: () => Promise<void>) => {
+    handling = handling.then(work);
+  };
+  const reject = (idText: string, code: number, message: string) => {
+    summary.errors++;
+    queue(() => send(errorText(idText, { code, message })));
+  };
   for await (const line of streamLines(input)) {
     let message: JsonValue;
     try {
       message = JSON.parse(line);
     } catch {
-      summary.errors++;
-      await send({
-        jsonrpc: "2.0",
-        id: null,
-        error: { code: SERVE_PARSE_ERROR, message: "Parse error" },
-      });
+      reject("null", SERVE_PARSE_ERROR, "Parse error");
       continue;
     }
-    if (typeof message !== "object" || message === null || Array.isArray(message)) continue;
+    if (typeof message !== "object" || message === null || Array.isArray(message)) {
+      reject("null", SERVE_INVALID_REQUEST, "Invalid Request: not a JSON object");
+      continue;
+    }
     const hasId = message.id !== undefined && message.id !== null;
     if (typeof message.method === "string") {
       if (!hasId) {
@@ -193,11 +225,14 @@ export async function serveSession(
       }
       summary.requests++;
       const request = message;
-      // Requests are answered one at a time, in arrival order, while this
-      // loop keeps reading so the client's replies to server requests arrive.
-      handling = handling.then(() => handle(request));
-    } else if (hasId) {
-      waiters.get(JSON.stringify(message.id))?.();
+      const idText = memberValueText(line, "id") ?? JSON.stringify(message.id);
+      queue(() => handle(request, idText));
+    } else if ("result" in message || "error" in message) {
+      if (hasId) waiters.get(JSON.stringify(message.id))?.();
+    } else {
+      const usable = typeof message.id === "string" || typeof message.id === "number";
+      const idText = usable ? memberValueText(line, "id") ?? JSON.stringify(message.id) : "null";
+      reject(idText, SERVE_INVALID_REQUEST, "Invalid Request: no method, result or error");
     }
   }
   inputEnded = true;
@@ -205,4 +240,8 @@ export async function serveSession(
   await handling;
   await writing;
   return summary;
+}
+
+function errorText(idText: string, error: JsonObject): string {
+  return `{"jsonrpc":"2.0","id":${idText},"error":${JSON.stringify(error)}}`;
 }

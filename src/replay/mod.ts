@@ -4,9 +4,16 @@
  * server against them.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { TapeWriter } from "../tape/mod.ts";
  * import { replayTape } from "./mod.ts";
- * await replayTape({ tape: "tapes/x.jsonl", raw: true });
+ * const dir = await Deno.makeTempDir();
+ * const writer = await TapeWriter.create(dir);
+ * await writer.append({ dir: "c2s", env: { jsonrpc: "2.0", id: 1, method: "ping" } });
+ * await writer.append({ dir: "s2c", env: { jsonrpc: "2.0", id: 1, result: {} } });
+ * await writer.finalize();
+ * await replayTape({ tape: writer.path, raw: true }); // prints both messages
+ * await Deno.remove(dir, { recursive: true });
  * ```
  *
  * @module
@@ -18,6 +25,7 @@ export { frameLine, isTextFrame, rawMessage } from "./frame_text.ts";
 export { diffJson, type DiffOptions, type JsonDifference, jsonEqual } from "./json_diff.ts";
 export { type ByteWriter, LineSink } from "./line_sink.ts";
 export {
+  SERVE_INVALID_REQUEST,
   SERVE_NO_MATCH,
   SERVE_PARSE_ERROR,
   SERVE_UNKNOWN_METHOD,
@@ -39,6 +47,7 @@ export {
   buildRecordedSession,
   type ClientMessage,
   type JsonObject,
+  messageText,
   type RecordedExchange,
   type RecordedSession,
 } from "./recorded_session.ts";

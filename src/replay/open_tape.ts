@@ -22,9 +22,14 @@ export const DEFAULT_TAPES_DIR = "./tapes";
  * Resolves `idOrPath` to the `.jsonl` path of a tape.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { TapeWriter } from "../tape/mod.ts";
  * import { resolveTapePath } from "./open_tape.ts";
- * console.log(await resolveTapePath("20261122T031500Z-1a2b3c4d", "./tapes"));
+ * const dir = await Deno.makeTempDir();
+ * const writer = await TapeWriter.create(dir);
+ * await writer.finalize();
+ * console.log(await resolveTapePath(writer.tapeId, dir) === writer.path); // true
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function resolveTapePath(idOrPath: string, tapesDir = DEFAULT_TAPES_DIR): Promise<string> {
@@ -35,10 +40,17 @@ export function resolveTapePath(idOrPath: string, tapesDir = DEFAULT_TAPES_DIR):
  * Opens a tape for reading by path or id; errors name the tape.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { TapeWriter } from "../tape/mod.ts";
  * import { openTape } from "./open_tape.ts";
- * using reader = await openTape("tapes/x.jsonl");
- * console.log(reader.init.tape_id);
+ * const dir = await Deno.makeTempDir();
+ * const writer = await TapeWriter.create(dir);
+ * await writer.finalize();
+ * {
+ *   using reader = await openTape(writer.tapeId, dir);
+ *   console.log(reader.init.tape_id === writer.tapeId); // true
+ * }
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function openTape(

@@ -20,7 +20,7 @@ export interface Progress {
  * replayed output stays clean.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { startProgress } from "./progress_bar.ts";
  * const bar = startProgress(100, "frames");
  * bar.update(50);

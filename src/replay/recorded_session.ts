@@ -6,8 +6,9 @@
  * @module
  */
 
-import type { FrameRecord, JsonValue } from "../tape/mod.ts";
+import type { FrameRecord, JsonValue, RawFrame } from "../tape/mod.ts";
 import { isTextFrame } from "./frame_text.ts";
+import { replaceMemberValue } from "../json/mod.ts";
 import { RecordedAnswers } from "./recorded_answers.ts";
 
 /** A JSON object message. */
@@ -52,6 +53,12 @@ export interface RecordedSession {
   clientReplies: RecordedAnswers<JsonObject>;
   /** Server messages sent before the client's first request; not tied to any request. */
   unattached: JsonObject[];
+  /**
+   * The text of each recorded message that `JSON.stringify` would not give
+   * back (integers past 2^53, `1.0`, `1e2`, spacing), when built from raw
+   * frames. Use {@linkcode messageText} to send a message.
+   */
+  texts: WeakMap<JsonObject, string>;
 }
 
 /**
@@ -62,6 +69,9 @@ export interface RecordedSession {
  * A server-initiated message is attributed to the most recent client
  * request still unanswered when it was sent (`before` its response); with
  * none pending, to the most recently answered request (`after`).
+ *
+ * Given raw frames (`TapeReader.rawFrames`), it keeps the original text of
+ * every message whose text differs from its serialization.
  *
  * @example
  * ```ts
@@ -75,8 +85,9 @@ export interface RecordedSession {
  * ```
  */
 export async function buildRecordedSession(
-  frames: AsyncIterable<FrameRecord> | Iterable<FrameRecord>,
+  frames: AsyncIterable<FrameRecord | RawFrame> | Iterable<FrameRecord | RawFrame>,
 ): Promise<RecordedSession> {
+  const texts = new WeakMap<JsonObject, string>();
   const exchanges: RecordedExchange[] = [];
   const clientMessages: ClientMessage[] = [];
   const clientReplies = new RecordedAnswers<JsonObject>();
@@ -86,7 +97,9 @@ export async function buildRecordedSession(
   const serverRequests = new Map<string, JsonObject>();
   let lastAnswered: RecordedExchange | undefined;
 
-  for await (const frame of frames) {
+  for await (const item of frames) {
+    const frame = "envText" in item ? item.frame : item;
+    const envText = "envText" in item ? item.envText : undefined;
     if (isTextFrame(frame)) {
       if (frame.dir === "c2s" && typeof frame.env === "string") {
         clientMessages.push({ seq: frame.seq, message: frame.env });
@@ -96,10 +109,11 @@ export async function buildRecordedSession(
     const env = frame.env;
     if (!isObject(env)) {
       if (frame.dir === "c2s") {
-        clientMessages.push({ seq: frame.seq, message: JSON.stringify(env) });
+        clientMessages.push({ seq: frame.seq, message: envText ?? JSON.stringify(env) });
       }
       continue;
     }
+    if (envText !== undefined && envText !== JSON.stringify(env)) texts.set(env, envText);
     const method = typeof env.method === "string" ? env.method : undefined;
     const hasId = env.id !== undefined && env.id !== null;
     if (frame.dir === "c2s") {
@@ -147,7 +161,35 @@ export async function buildRecordedSession(
     else if (lastAnswered) lastAnswered.after.push(env);
     else unattached.push(env);
   }
-  return { exchanges, clientMessages, clientReplies, unattached };
+  return { exchanges, clientMessages, clientReplies, unattached, texts };
+}
+
+/**
+ * The text to send for a recorded message: as recorded when the session
+ * knows it, else serialized. With `idText` (the JSON of an id), the `id`
+ * member's value is replaced by it and the rest left byte for byte; a
+ * message without exactly one `id` member is serialized with the new id.
+ *
+ * @example
+ * ```ts
+ * import { buildRecordedSession, messageText } from "./recorded_session.ts";
+ * const session = await buildRecordedSession([{
+ *   frame: { type: "frame", seq: 1, ts: 0, dir: "s2c", env: { jsonrpc: "2.0", method: "tick", params: { n: 1 } } },
+ *   envText: '{"jsonrpc":"2.0","method":"tick","params":{"n":1.0}}',
+ * }]);
+ * console.log(messageText(session, session.unattached[0]!)); // '{"jsonrpc":"2.0","method":"tick","params":{"n":1.0}}'
+ * console.log(messageText(session, { jsonrpc: "2.0", id: 1, result: 2 }, '"a"')); // '{"jsonrpc":"2.0","id":"a","result":2}'
+ * ```
+ */
+export function messageText(
+  session: RecordedSession,
+  message: JsonObject,
+  idText?: string,
+): string {
+  const text = session.texts.get(message) ?? JSON.stringify(message);
+  if (idText === undefined) return text;
+  return replaceMemberValue(text, "id", idText) ??
+    JSON.stringify({ ...message, id: JSON.parse(idText) as JsonValue });
 }
 
 function idKey(id: JsonValue): string {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { FrameRecord } from "../tape/mod.ts";
+import type { FrameRecord, RawFrame } from "../tape/mod.ts";
 import { type FrameFilter, frameMatches, pastRange } from "./frame_filter.ts";
 import { frameLine, rawMessage } from "./frame_text.ts";
 import { type ByteWriter, LineSink } from "./line_sink.ts";
@@ -27,7 +27,8 @@ export interface ReplayFramesOptions {
  * Writes the selected frames to `out`, one line each: the frame record as
  * JSON, or with `raw` the message itself. Returns how many were written.
  * Stops early once past `filter.toSeq`, and quietly when `out` is a closed
- * pipe.
+ * pipe. Given raw frames (`TapeReader.rawFrames`), envelopes are written
+ * exactly as the tape holds them; given parsed frames, serialized again.
  *
  * @example
  * ```ts
@@ -37,7 +38,7 @@ export interface ReplayFramesOptions {
  * ```
  */
 export async function replayFrames(
-  frames: AsyncIterable<FrameRecord> | Iterable<FrameRecord>,
+  frames: AsyncIterable<FrameRecord | RawFrame> | Iterable<FrameRecord | RawFrame>,
   out: ByteWriter,
   options: ReplayFramesOptions = {},
 ): Promise<number> {
@@ -47,12 +48,14 @@ export async function replayFrames(
   const sink = new LineSink(out, options.pacing ? 0 : 64 * 1024);
   const pacer = options.pacing ? new Pacer(options.pacing) : undefined;
   let written = 0;
-  for await (const frame of frames) {
+  for await (const item of frames) {
+    const frame = "envText" in item ? item.frame : item;
+    const envText = "envText" in item ? item.envText : undefined;
     options.onFrame?.(frame.seq);
     const info = tracker.observe(frame);
     if (frameMatches(frame, info, filter)) {
       if (pacer) await pacer.wait(frame.ts);
-      await sink.line(options.raw ? rawMessage(frame) : frameLine(frame));
+      await sink.line(options.raw ? rawMessage(frame, envText) : frameLine(frame, envText));
       if (sink.closed) break;
       written++;
     }

@@ -13,7 +13,7 @@ import { buildRecordedSession } from "./recorded_session.ts";
 import { replayFrames, type ReplayFramesOptions } from "./replay_frames.ts";
 import { type VerifyOptions, verifyServer } from "./verifier.ts";
 import { formatCheck, formatVerifySummary } from "./verify_report.ts";
-import { LineSink } from "./line_sink.ts";
+import { type ByteWriter, LineSink } from "./line_sink.ts";
 
 /** Where the tape is and how to show progress. */
 export interface TapeLocation {
@@ -33,9 +33,17 @@ export interface ReplayTapeOptions extends TapeLocation, Omit<ReplayFramesOption
  * Prints a tape's frames on stdout; returns the number written.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { TapeWriter } from "../tape/mod.ts";
  * import { replayTape } from "./replay_tape.ts";
- * await replayTape({ tape: "tapes/x.jsonl", raw: true, filter: { dir: "c2s" } });
+ * const dir = await Deno.makeTempDir();
+ * const writer = await TapeWriter.create(dir);
+ * await writer.append({ dir: "c2s", env: { jsonrpc: "2.0", id: 1, method: "ping" } });
+ * await writer.append({ dir: "s2c", env: { jsonrpc: "2.0", id: 1, result: {} } });
+ * await writer.finalize();
+ * await replayTape({ tape: writer.path, raw: true, filter: { dir: "c2s" } });
+ * // {"jsonrpc":"2.0","id":1,"method":"ping"}
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function replayTape(options: ReplayTapeOptions): Promise<number> {
@@ -53,7 +61,7 @@ export async function replayTape(options: ReplayTapeOptions): Promise<number> {
     };
   }
   try {
-    return await replayFrames(reader.frames(), Deno.stdout, frameOptions);
+    return await replayFrames(reader.rawFrames(), Deno.stdout, frameOptions);
   } finally {
     bar?.stop();
   }
@@ -74,35 +82,56 @@ async function lastSeqOf(
 }
 
 /** Options of {@linkcode serveTape}. */
-export interface ServeTapeOptions extends TapeLocation, ServeOptions {
-  /** Describe each request and how it was answered on stderr. */
-  verbose?: boolean;
+export interface ServeTapeOptions extends TapeLocation, Omit<ServeOptions, "onRequest"> {
+  /**
+   * Told one line (no newline, no program prefix) per request: which
+   * recorded request answered it, or the error sent. Absent: quiet.
+   */
+  log?: (line: string) => void;
+  /** Where requests come from (default stdin). */
+  input?: ReadableStream<Uint8Array>;
+  /** Where answers go (default stdout). */
+  output?: ByteWriter;
 }
 
 /**
  * Serves a tape as a mock server on stdin/stdout until stdin ends.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { TapeWriter } from "../tape/mod.ts";
  * import { serveTape } from "./replay_tape.ts";
- * await serveTape({ tape: "tapes/x.jsonl" });
+ * const dir = await Deno.makeTempDir();
+ * const writer = await TapeWriter.create(dir);
+ * await writer.append({ dir: "c2s", env: { jsonrpc: "2.0", id: 1, method: "ping" } });
+ * await writer.append({ dir: "s2c", env: { jsonrpc: "2.0", id: 1, result: {} } });
+ * await writer.finalize();
+ * await serveTape({
+ *   tape: writer.path,
+ *   input: new Blob(['{"jsonrpc":"2.0","id":"a","method":"ping"}\n']).stream(),
+ *   log: (line) => console.log(`replay: ${line}`), // replay: ping (id "a") answered from seq 1 (exact match)
+ * }); // prints {"jsonrpc":"2.0","id":"a","result":{}}
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function serveTape(options: ServeTapeOptions): Promise<ServeSummary> {
   const session = await loadSession(options);
-  const encoder = new TextEncoder();
   const serveOptions: ServeOptions = { ...options };
-  if (options.verbose) {
+  const log = options.log;
+  if (log) {
     serveOptions.onRequest = (e) => {
       const how = typeof e.outcome === "number"
         ? `error ${e.outcome}`
         : `answered from seq ${e.recordedSeq} (${e.outcome} match)`;
-      Deno.stderr.writeSync(
-        encoder.encode(`replay: ${e.method} (id ${JSON.stringify(e.id)}) ${how}\n`),
-      );
+      log(`${e.method} (id ${JSON.stringify(e.id)}) ${how}`);
     };
   }
-  return await serveSession(session, Deno.stdin.readable, Deno.stdout, serveOptions);
+  return await serveSession(
+    session,
+    options.input ?? Deno.stdin.readable,
+    options.output ?? Deno.stdout,
+    serveOptions,
+  );
 }
 
 /** Options of {@linkcode verifyTape}. */
@@ -114,12 +143,32 @@ export interface VerifyTapeOptions extends TapeLocation, Omit<VerifyOptions, "on
 /**
  * Verifies a server against a tape, printing a diff for each request that
  * does not match and a summary line on stdout. Returns the exit status: 0
- * when everything matched, 1 otherwise.
+ * when everything matched, 1 otherwise, and 128 + n when `signal` was
+ * aborted with the name of signal n as its reason (130 for `"SIGINT"`;
+ * any other reason counts as `SIGTERM`).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { TapeWriter } from "../tape/mod.ts";
  * import { verifyTape } from "./replay_tape.ts";
- * const status = await verifyTape({ tape: "tapes/x.jsonl", command: ["deno", "run", "server.ts"] });
+ * const dir = await Deno.makeTempDir();
+ * const writer = await TapeWriter.create(dir);
+ * await writer.append({ dir: "c2s", env: { jsonrpc: "2.0", id: 1, method: "ping" } });
+ * await writer.append({ dir: "s2c", env: { jsonrpc: "2.0", id: 1, result: {} } });
+ * await writer.finalize();
+ * // A server that answers every request with an empty result.
+ * const server = `let rest = "";
+ *   for await (const text of Deno.stdin.readable.pipeThrough(new TextDecoderStream())) {
+ *     const lines = (rest + text).split("\\n");
+ *     rest = lines.pop() ?? "";
+ *     for (const line of lines) {
+ *       const { id } = JSON.parse(line);
+ *       console.log(JSON.stringify({ jsonrpc: "2.0", id, result: {} }));
+ *     }
+ *   }`;
+ * const status = await verifyTape({ tape: writer.path, command: [Deno.execPath(), "eval", server] });
+ * console.log(status); // 0, after "verify: OK: 1 responses compared, 1 matched, …"
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function verifyTape(options: VerifyTapeOptions): Promise<number> {
@@ -137,10 +186,17 @@ export async function verifyTape(options: VerifyTapeOptions): Promise<number> {
   }).finally(() => printing);
   await sink.line(formatVerifySummary(report));
   await sink.flush();
+  if (report.interrupted) return 128 + signalNumber(options.signal?.reason);
   return report.ok ? 0 : 1;
+}
+
+const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGTERM: 15 };
+
+function signalNumber(reason: unknown): number {
+  return (typeof reason === "string" ? SIGNAL_NUMBERS[reason] : undefined) ?? 15;
 }
 
 async function loadSession(location: TapeLocation) {
   using reader = await openTape(location.tape, location.tapesDir);
-  return await buildRecordedSession(reader.frames());
+  return await buildRecordedSession(reader.rawFrames());
 }

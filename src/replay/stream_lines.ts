@@ -9,6 +9,7 @@ import { LineSplitter } from "../tape/mod.ts";
 /**
  * Yields each newline-terminated line of a stream (and a last unterminated
  * one), decoded as UTF-8, without the newline. Blank lines are skipped.
+ * Takes any async source of byte chunks, a `ReadableStream` included.
  *
  * @example
  * ```ts
@@ -18,7 +19,7 @@ import { LineSplitter } from "../tape/mod.ts";
  * ```
  */
 export async function* streamLines(
-  stream: ReadableStream<Uint8Array>,
+  stream: AsyncIterable<Uint8Array>,
 ): AsyncIterableIterator<string> {
   const splitter = new LineSplitter();
   const decoder = new TextDecoder();

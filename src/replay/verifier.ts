@@ -6,9 +6,10 @@
  */
 
 import type { JsonValue } from "../tape/mod.ts";
+import { memberValueText } from "../json/mod.ts";
 import { diffJson, type JsonDifference } from "./json_diff.ts";
 import { type JsonPathStep, parseJsonPath } from "../json/json_path.ts";
-import type { JsonObject, RecordedSession } from "./recorded_session.ts";
+import { type JsonObject, messageText, type RecordedSession } from "./recorded_session.ts";
 import { ServerProcessError } from "./server_process_error.ts";
 import { streamLines } from "./stream_lines.ts";
 
@@ -39,6 +40,8 @@ export interface VerifyReport {
   serverRequestsAnswered: number;
   /** True when every compared response matched and none timed out. */
   ok: boolean;
+  /** True when the run was stopped by `VerifyOptions.signal` before it was over. */
+  interrupted?: boolean;
 }
 
 /** Options of {@linkcode verifyServer}. */
@@ -51,6 +54,17 @@ export interface VerifyOptions {
   onCheck?: (check: RequestCheck) => void;
   /** Where the server's stderr goes (default: inherited). */
   serverStderr?: "inherit" | "null";
+  /**
+   * Stops the run early: the server gets the abort reason when it is a
+   * signal name (`"SIGINT"`), else `SIGTERM`, and is killed if it has not
+   * exited `killGraceMs` later. The report comes back with `interrupted` set.
+   */
+  signal?: AbortSignal;
+  /**
+   * How long the server may take to exit once its input is closed, and again
+   * after `SIGTERM`, before it gets the next, harder signal (ms, default 5000).
+   */
+  killGraceMs?: number;
 }
 
 const encoder = new TextEncoder();
@@ -64,11 +78,20 @@ const encoder = new TextEncoder();
  * @throws {ServerProcessError} when the command cannot start or stops before the run ends.
  * @throws {SyntaxError} when an ignore path cannot be read.
  * @example
- * ```ts ignore
+ * ```ts
  * import { buildRecordedSession } from "./recorded_session.ts";
  * import { verifyServer } from "./verifier.ts";
- * const report = await verifyServer(await buildRecordedSession(frames), ["deno", "run", "server.ts"]);
- * console.log(report.ok);
+ * const session = await buildRecordedSession([
+ *   { type: "frame", seq: 1, ts: 0, dir: "c2s", env: { jsonrpc: "2.0", id: 1, method: "ping" } },
+ *   { type: "frame", seq: 2, ts: 1, dir: "s2c", env: { jsonrpc: "2.0", id: 1, result: {} } },
+ * ]);
+ * // A server that answers its first request with an empty result, then exits.
+ * const server = `const reader = Deno.stdin.readable.getReader();
+ *   const { value } = await reader.read();
+ *   const { id } = JSON.parse(new TextDecoder().decode(value));
+ *   console.log(JSON.stringify({ jsonrpc: "2.0", id, result: {} }));`;
+ * const report = await verifyServer(session, [Deno.execPath(), "eval", server]);
+ * console.log(report.ok, report.matched); // true 1
  * ```
  */
 export async function verifyServer(
@@ -78,8 +101,20 @@ export async function verifyServer(
 ): Promise<VerifyReport> {
   const ignore: JsonPathStep[][] = (options.ignorePaths ?? []).map(parseJsonPath);
   const timeoutMs = options.timeoutMs ?? 10_000;
+  const graceMs = options.killGraceMs ?? 5_000;
   const shown = `'${command.join(" ")}'`;
   if (command.length === 0) throw new ServerProcessError("No server command given", command);
+  const report: VerifyReport = {
+    checks: [],
+    matched: 0,
+    differed: 0,
+    timedOut: 0,
+    unrecorded: 0,
+    sent: 0,
+    serverRequestsAnswered: 0,
+    ok: false,
+  };
+  if (options.signal?.aborted) return { ...report, interrupted: true };
 
   let child: Deno.ChildProcess;
   try {
@@ -103,26 +138,46 @@ export async function verifyServer(
   }
 
   const writer = child.stdin.getWriter();
-  const waiters = new Map<string, (m: JsonObject | undefined) => void>();
-  const report: VerifyReport = {
-    checks: [],
-    matched: 0,
-    differed: 0,
-    timedOut: 0,
-    unrecorded: 0,
-    sent: 0,
-    serverRequestsAnswered: 0,
-    ok: false,
-  };
+  const stdout = child.stdout.getReader();
+  const waiters = new Map<string, (m: JsonObject | "gone" | "timeout") => void>();
   let serverGone = false;
+  let interrupted = false;
 
   const write = async (line: string) => {
     await writer.write(encoder.encode(line + "\n"));
   };
 
+  // Escalates until the server is gone: a server that ignores its closed
+  // input or SIGTERM must not keep the run (and the caller) waiting forever.
+  let stopping: Promise<Deno.CommandStatus> | undefined;
+  const stop = (first: Deno.Signal | "close"): Promise<Deno.CommandStatus> =>
+    stopping ??= (async () => {
+      // Not awaited: a write blocked on a full pipe only ends with the server.
+      writer.close().catch(() => {});
+      const steps: Deno.Signal[] = first === "close" ? ["SIGTERM", "SIGKILL"] : ["SIGKILL"];
+      if (first !== "close") killQuietly(child, first);
+      for (const signal of steps) {
+        const status = await within(child.status, graceMs);
+        if (status) return status;
+        killQuietly(child, signal);
+      }
+      return await child.status;
+    })();
+
+  const onAbort = () => {
+    interrupted = true;
+    const reason: unknown = options.signal?.reason;
+    stop(
+      typeof reason === "string" && reason.startsWith("SIG") ? reason as Deno.Signal : "SIGTERM",
+    );
+    for (const w of [...waiters.values()]) w("gone");
+    waiters.clear();
+  };
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+
   const reading = (async () => {
     try {
-      for await (const line of streamLines(child.stdout)) {
+      for await (const line of streamLines(chunksOf(stdout))) {
         let m: JsonValue;
         try {
           m = JSON.parse(line);
@@ -134,15 +189,18 @@ export async function verifyServer(
         if (typeof m.method === "string") {
           if (!hasId) continue;
           const found = session.clientReplies.find(m.method, m.params, { loose: true });
-          const reply: JsonObject = typeof found === "string"
-            ? {
-              jsonrpc: "2.0",
-              id: m.id!,
-              error: { code: -32601, message: `No recorded client reply for '${m.method}'` },
-            }
-            : { ...found.answer, id: m.id! };
+          // The server's id as it wrote it: parsing would round a big one.
+          const idText = memberValueText(line, "id") ?? JSON.stringify(m.id);
+          const reply = typeof found === "string"
+            ? `{"jsonrpc":"2.0","id":${idText},"error":${
+              JSON.stringify({
+                code: -32601,
+                message: `No recorded client reply for '${m.method}'`,
+              })
+            }}`
+            : messageText(session, found.answer, idText);
           if (typeof found !== "string") report.serverRequestsAnswered++;
-          await write(JSON.stringify(reply)).catch(() => {});
+          await write(reply).catch(() => {});
         } else if (hasId) {
           const key = JSON.stringify(m.id);
           const waiter = waiters.get(key);
@@ -152,14 +210,21 @@ export async function verifyServer(
       }
     } finally {
       serverGone = true;
-      for (const w of [...waiters.values()]) w(undefined);
+      for (const w of [...waiters.values()]) w("gone");
       waiters.clear();
     }
   })();
 
-  const gone = async (what: string): Promise<never> => {
-    const status = await child.status;
-    const how = status.signal
+  // A pipe that broke because the server exited shows its status within this.
+  const settleMs = Math.min(graceMs, 1_000);
+  let firstStop: Deno.Signal | "close" = "close";
+  const gone = async (what: string, closed: "input" | "output"): Promise<never> => {
+    // A server may close a pipe and keep running; that is reported, not waited out.
+    const status = await within(child.status, settleMs);
+    if (status === undefined) firstStop = "SIGTERM";
+    const how = status === undefined
+      ? `closed its ${closed}`
+      : status.signal
       ? `was killed by ${status.signal}`
       : `exited with status ${status.code}`;
     throw new ServerProcessError(`Server ${shown} ${how} ${what}`, command);
@@ -167,11 +232,14 @@ export async function verifyServer(
 
   try {
     for (const item of session.clientMessages) {
-      const line = typeof item.message === "string" ? item.message : JSON.stringify(item.message);
+      if (interrupted) break;
+      const line = typeof item.message === "string"
+        ? item.message
+        : messageText(session, item.message);
       const exchange = item.exchange;
       const describe = exchange ? `'${exchange.method}' (seq ${item.seq})` : `seq ${item.seq}`;
-      if (serverGone) await gone(`before ${describe} was sent`);
-      let answer: Promise<JsonObject | undefined | "timeout"> | undefined;
+      if (serverGone) await gone(`before ${describe} was sent`, "output");
+      let answer: Promise<JsonObject | "gone" | "timeout"> | undefined;
       let timer: ReturnType<typeof setTimeout> | undefined;
       if (exchange?.response) {
         const key = JSON.stringify(exchange.request.id);
@@ -187,7 +255,8 @@ export async function verifyServer(
         await write(line);
       } catch {
         clearTimeout(timer);
-        await gone(`before ${describe} was sent`);
+        if (interrupted) break;
+        await gone(`before ${describe} was sent`, "input");
       }
       report.sent++;
       if (!exchange) continue;
@@ -201,10 +270,11 @@ export async function verifyServer(
       if (answer) {
         const actual = await answer;
         clearTimeout(timer);
-        if (actual === undefined) await gone(`before answering ${describe}`);
-        if (actual === "timeout") check.outcome = "timeout";
+        if (interrupted) break;
+        if (actual === "gone") await gone(`before answering ${describe}`, "output");
+        else if (actual === "timeout") check.outcome = "timeout";
         else {
-          check.differences = diffJson(withoutId(exchange.response!), withoutId(actual!), {
+          check.differences = diffJson(withoutId(exchange.response!), withoutId(actual), {
             ignore,
           });
           check.outcome = check.differences.length === 0 ? "match" : "differ";
@@ -218,20 +288,48 @@ export async function verifyServer(
       options.onCheck?.(check);
     }
   } finally {
-    await writer.close().catch(() => {});
-    const stop = setTimeout(() => {
-      try {
-        child.kill("SIGTERM");
-      } catch {
-        // Already gone.
-      }
-    }, 5_000);
-    await child.status;
-    clearTimeout(stop);
+    options.signal?.removeEventListener("abort", onAbort);
+    await stop(firstStop);
+    // The server's children may still hold its stdout open; its own exit is what counts.
+    if (await within(reading.then(() => true, () => true), settleMs) === undefined) {
+      await stdout.cancel().catch(() => {});
+    }
     await reading.catch(() => {});
   }
-  report.ok = report.differed === 0 && report.timedOut === 0;
+  report.ok = !interrupted && report.differed === 0 && report.timedOut === 0;
+  if (interrupted) report.interrupted = true;
   return report;
+}
+
+/** Resolves with `promise`'s value, or with `undefined` after `ms`. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((resolve) =>
+    timer = setTimeout(() => resolve(undefined), ms)
+  );
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function* chunksOf(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+): AsyncIterableIterator<Uint8Array> {
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    yield value;
+  }
+}
+
+function killQuietly(child: Deno.ChildProcess, signal: Deno.Signal): void {
+  try {
+    child.kill(signal);
+  } catch {
+    // Already gone.
+  }
 }
 
 function withoutId(message: JsonObject): JsonObject {

@@ -61,7 +61,8 @@ export function formatDifference(d: JsonDifference): string {
 }
 
 /**
- * The last line of a verify run.
+ * The last line of a verify run: `OK`, `FAILED`, or `INTERRUPTED` when it
+ * was stopped early.
  *
  * @example
  * ```ts
@@ -76,7 +77,8 @@ export function formatDifference(d: JsonDifference): string {
 export function formatVerifySummary(report: VerifyReport): string {
   const compared = report.matched + report.differed + report.timedOut;
   const skipped = report.unrecorded > 0 ? `, ${report.unrecorded} not recorded` : "";
-  return `verify: ${report.ok ? "OK" : "FAILED"}: ${compared} responses compared, ` +
+  const verdict = report.interrupted ? "INTERRUPTED" : report.ok ? "OK" : "FAILED";
+  return `verify: ${verdict}: ${compared} responses compared, ` +
     `${report.matched} matched, ${report.differed} differed, ${report.timedOut} timed out${skipped}`;
 }
 

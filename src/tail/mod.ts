@@ -3,9 +3,17 @@
  * following it as it grows, and summarizing it.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { TapeWriter } from "../tape/mod.ts";
  * import { tailTape } from "./mod.ts";
- * await tailTape({ tape: "tapes/x.jsonl", lines: 20, follow: true });
+ * const dir = await Deno.makeTempDir();
+ * const writer = await TapeWriter.create(dir);
+ * await writer.append({ dir: "c2s", env: { jsonrpc: "2.0", id: 1, method: "ping" } });
+ * await writer.append({ dir: "s2c", env: { jsonrpc: "2.0", id: 1, result: {} } });
+ * await writer.finalize();
+ * // Ends at once: the tape is finalized.
+ * await tailTape({ tape: writer.path, lines: 20, follow: true });
+ * await Deno.remove(dir, { recursive: true });
  * ```
  *
  * @module

@@ -46,9 +46,17 @@ export interface TailOptions {
  * record appended later, until the tape is finalized.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { TapeWriter } from "../tape/mod.ts";
  * import { tailTape } from "./tail_tape.ts";
- * await tailTape({ tape: "tapes/x.jsonl", lines: 5, color: false });
+ * const dir = await Deno.makeTempDir();
+ * const writer = await TapeWriter.create(dir);
+ * await writer.append({ dir: "c2s", env: { jsonrpc: "2.0", id: 1, method: "ping" } });
+ * await writer.append({ dir: "s2c", env: { jsonrpc: "2.0", id: 1, result: {} } });
+ * await writer.finalize();
+ * await tailTape({ tape: writer.path, lines: 5, color: false });
+ * // "     0.000s → request      ping …", then the response with its round trip
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function tailTape(options: TailOptions): Promise<void> {
@@ -114,9 +122,17 @@ export interface StatsOptions {
  * duration and bytes. Returns the summary.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { TapeWriter } from "../tape/mod.ts";
  * import { tapeStats } from "./tail_tape.ts";
- * const s = await tapeStats({ tape: "tapes/x.jsonl", json: true });
+ * const dir = await Deno.makeTempDir();
+ * const writer = await TapeWriter.create(dir);
+ * await writer.append({ dir: "c2s", env: { jsonrpc: "2.0", id: 1, method: "ping" } });
+ * await writer.append({ dir: "s2c", env: { jsonrpc: "2.0", id: 1, result: {} } });
+ * await writer.finalize();
+ * const s = await tapeStats({ tape: writer.path, json: true }); // prints the summary as JSON
+ * console.log(s.frames, s.methods[0]?.method); // 2 "ping"
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function tapeStats(options: StatsOptions): Promise<TapeSummary> {

@@ -53,8 +53,8 @@ export interface TapeSummary {
 interface MethodAcc {
   count: number;
   errors: number;
-  frameRtts: number[];
-  correlationRtts: number[];
+  /** Round trips from the one source in use, see `TapeSummarizer.#fromCorrelations`. */
+  rtts: number[];
 }
 
 const encoder = new TextEncoder();
@@ -62,8 +62,9 @@ const encoder = new TextEncoder();
 /**
  * Accumulates a {@linkcode TapeSummary}; feed every record in tape order.
  * Round trips come from the correlation records when the tape has them, and
- * otherwise from matching responses to requests by id. Memory grows with
- * the number of round trips kept for the percentiles (8 bytes each).
+ * otherwise from matching responses to requests by id. Only one of the two
+ * is kept: memory grows with the number of round trips (8 bytes each), see
+ * {@linkcode TapeSummarizer.rttSamples}.
  *
  * @example
  * ```ts
@@ -78,7 +79,10 @@ export class TapeSummarizer {
   #filter: FrameFilter;
   #tracker = new RequestTracker();
   #methods = new Map<string, MethodAcc>();
-  #sawCorrelation = false;
+  // Correlation records come after their responses, so round trips measured
+  // from frames are kept until the first one shows up, then dropped for good.
+  #fromCorrelations = false;
+  #rttSamples = 0;
   #timeoutsFromCorrelation = 0;
   #firstTs: number | undefined;
   #lastTs = 0;
@@ -110,9 +114,13 @@ export class TapeSummarizer {
     if (record.type === "correlation") {
       const method = record.method;
       if (method === undefined || !this.#methodWanted(method)) return;
-      this.#sawCorrelation = true;
+      if (!this.#fromCorrelations) {
+        this.#fromCorrelations = true;
+        for (const acc of this.#methods.values()) acc.rtts = [];
+        this.#rttSamples = 0;
+      }
       if (record.status === "timeout") this.#timeoutsFromCorrelation++;
-      if (record.rtt_ms !== null) this.#acc(method).correlationRtts.push(record.rtt_ms);
+      if (record.rtt_ms !== null) this.#keepRtt(method, record.rtt_ms);
       return;
     }
     if (record.type !== "frame") return;
@@ -133,14 +141,19 @@ export class TapeSummarizer {
     const acc = this.#acc(info.method);
     if (action === "request" || action === "notification") acc.count++;
     if (action === "error") acc.errors++;
-    if (info.rttMs !== undefined) acc.frameRtts.push(info.rttMs);
+    if (info.rttMs !== undefined && !this.#fromCorrelations) this.#keepRtt(info.method, info.rttMs);
+  }
+
+  /** Round trips held for the percentiles: one per measured request, never two. */
+  get rttSamples(): number {
+    return this.#rttSamples;
   }
 
   /** The summary of everything fed so far. */
   summary(): TapeSummary {
-    const useCorrelations = this.#sawCorrelation;
+    const useCorrelations = this.#fromCorrelations;
     const methods: MethodSummary[] = [...this.#methods].map(([method, acc]) => {
-      const rtts = useCorrelations ? acc.correlationRtts : acc.frameRtts;
+      const rtts = acc.rtts;
       return {
         method,
         count: acc.count,
@@ -168,9 +181,12 @@ export class TapeSummarizer {
 
   #acc(method: string): MethodAcc {
     let acc = this.#methods.get(method);
-    if (!acc) {
-      this.#methods.set(method, acc = { count: 0, errors: 0, frameRtts: [], correlationRtts: [] });
-    }
+    if (!acc) this.#methods.set(method, acc = { count: 0, errors: 0, rtts: [] });
     return acc;
+  }
+
+  #keepRtt(method: string, ms: number): void {
+    this.#acc(method).rtts.push(ms);
+    this.#rttSamples++;
   }
 }

@@ -8,7 +8,17 @@
 import { classifyMessage, methodOf } from "./message_kind.ts";
 import type { CorrelationRecord, Direction, FrameRecord, JsonValue } from "./types.ts";
 
-/** What {@linkcode Correlator.observe} learned from one frame. */
+/**
+ * What {@linkcode Correlator.observe} learned from one frame.
+ *
+ * @example
+ * ```ts
+ * import { Correlator, type Observation } from "./correlator.ts";
+ * const c = new Correlator();
+ * const seen: Observation = c.observe({ type: "frame", seq: 1, ts: 0, dir: "c2s", env: { id: 1, method: "ping" } });
+ * console.log(seen.correlationId); // "c2s-1"
+ * ```
+ */
 export interface Observation {
   /** Correlation id to store on the frame: set on requests and on matched responses. */
   correlationId?: string;
@@ -23,7 +33,16 @@ export interface Observation {
   evicted?: CorrelationRecord;
 }
 
-/** Options of {@linkcode Correlator}. */
+/**
+ * Options of {@linkcode Correlator}.
+ *
+ * @example
+ * ```ts
+ * import { Correlator, type CorrelatorOptions } from "./correlator.ts";
+ * const options: CorrelatorOptions = { maxPending: 1000 };
+ * console.log(new Correlator(options).timeoutPending().length); // 0
+ * ```
+ */
 export interface CorrelatorOptions {
   /**
    * Most requests waiting for an answer at once, default 65 536. Past it the

@@ -4,13 +4,40 @@
  * @module
  */
 
-/** Longest line a tape may hold: 10 MiB, not counting the newline. */
+/**
+ * Longest line a tape may hold: 10 MiB, not counting the newline.
+ *
+ * @example
+ * ```ts
+ * import { MAX_LINE_BYTES } from "./line_splitter.ts";
+ * console.log(MAX_LINE_BYTES); // 10485760
+ * ```
+ */
 export const MAX_LINE_BYTES = 10 * 1024 * 1024;
 
-/** Called when a line grows past the limit; the line is dropped whole. */
+/**
+ * Called when a line grows past the limit; the line is dropped whole.
+ *
+ * @example
+ * ```ts
+ * import { LineSplitter, type OversizeHandler } from "./line_splitter.ts";
+ * const onOversize: OversizeHandler = (n) => console.log(`dropped a line of ${n} bytes`);
+ * const splitter = new LineSplitter({ maxLineBytes: 4, onOversize });
+ * console.log(splitter.push(new TextEncoder().encode("too long\nok\n")).length); // 1
+ * ```
+ */
 export type OversizeHandler = (byteLength: number) => void;
 
-/** Options of {@linkcode LineSplitter}. */
+/**
+ * Options of {@linkcode LineSplitter}.
+ *
+ * @example
+ * ```ts
+ * import { LineSplitter, type LineSplitterOptions } from "./line_splitter.ts";
+ * const options: LineSplitterOptions = { maxLineBytes: 1024 };
+ * console.log(new LineSplitter(options).pending); // 0
+ * ```
+ */
 export interface LineSplitterOptions {
   /** Longest line kept, in bytes, without the newline. Defaults to {@linkcode MAX_LINE_BYTES}. */
   maxLineBytes?: number;

@@ -7,6 +7,7 @@
  */
 
 import { basename, dirname, join } from "node:path";
+import { ioReason } from "./io_reason.ts";
 import type { TapeMeta } from "./types.ts";
 
 const TAPE_STATUSES = new Set(["recording", "paused", "finalized", "error"]);
@@ -39,7 +40,7 @@ export function metaPathFor(jsonlPath: string): string {
  * try {
  *   await readMeta("no-such-tape.meta.json");
  * } catch (error) {
- *   console.log((error as Error).message); // "Cannot read tape meta 'no-such-tape.meta.json': no such file"
+ *   console.log((error as Error).message); // "Cannot read tape meta 'no-such-tape.meta.json': no such file or directory"
  * }
  * ```
  */
@@ -48,7 +49,7 @@ export async function readMeta(metaPath: string): Promise<TapeMeta> {
   try {
     text = await Deno.readTextFile(metaPath);
   } catch (error) {
-    throw new TypeError(`Cannot read tape meta '${metaPath}': ${readFailure(error)}`, {
+    throw new TypeError(`Cannot read tape meta '${metaPath}': ${ioReason(error)}`, {
       cause: error,
     });
   }
@@ -148,12 +149,4 @@ function metaProblem(value: unknown): string | undefined {
     if (typeof stats[key] !== "number") return `field 'stats.${key}' is not a number`;
   }
   return undefined;
-}
-
-function readFailure(error: unknown): string {
-  if (error instanceof Deno.errors.NotFound) return "no such file";
-  if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
-  if (error instanceof Deno.errors.IsADirectory) return "is a directory";
-  if (error instanceof Error) return error.message.replace(/ \(os error \d+\).*$/, "");
-  return String(error);
 }

@@ -26,6 +26,7 @@
 export * from "./types.ts";
 export * from "./tape_format_error.ts";
 export * from "./line_splitter.ts";
+export * from "./io_reason.ts";
 export * from "./message_kind.ts";
 export * from "./tape_id.ts";
 export * from "./meta_file.ts";
@@ -36,6 +37,7 @@ export * from "./record_parser.ts";
 export {
   FEED_BYTES,
   openTapeFile,
+  type RawFrame,
   READ_CHUNK_BYTES,
   readTapeHead,
   type TapeHead,

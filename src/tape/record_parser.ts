@@ -8,7 +8,12 @@
 
 import { MAX_LINE_BYTES } from "./line_splitter.ts";
 import { TapeFormatError } from "./tape_format_error.ts";
-import type { FrameRecord, InitRecord, TapeRecord } from "./types.ts";
+import {
+  type FrameRecord,
+  type InitRecord,
+  TAPE_FORMAT_VERSION,
+  type TapeRecord,
+} from "./types.ts";
 
 /**
  * What went wrong with a line that was skipped or a change to the file that
@@ -20,6 +25,13 @@ import type { FrameRecord, InitRecord, TapeRecord } from "./types.ts";
  * - `partial-line`: a last line without its newline (a writer still writing, or killed);
  * - `truncated`: a followed file shrank, reading restarted from its start;
  * - `replaced`: a followed path now names another file, reading restarted on it.
+ *
+ * @example
+ * ```ts
+ * import type { TapeWarningKind } from "./record_parser.ts";
+ * const isDamage = (kind: TapeWarningKind) => kind === "bad-line" || kind === "gap";
+ * console.log(isDamage("partial-line")); // false
+ * ```
  */
 export type TapeWarningKind =
   | "bad-line"
@@ -29,7 +41,18 @@ export type TapeWarningKind =
   | "truncated"
   | "replaced";
 
-/** A problem a lenient reader stepped over, with where it is. */
+/**
+ * A problem a lenient reader stepped over, with where it is.
+ *
+ * @example
+ * ```ts
+ * import { RecordParser, type TapeWarning } from "./record_parser.ts";
+ * const warnings: TapeWarning[] = [];
+ * const p = new RecordParser("a.jsonl", { firstLine: 2, onWarning: (w) => warnings.push(w) });
+ * p.push(new TextEncoder().encode("not json\n"));
+ * console.log(warnings[0]?.kind, warnings[0]?.line); // "bad-line" 2
+ * ```
+ */
 export interface TapeWarning {
   kind: TapeWarningKind;
   /** File the problem was found in. */
@@ -42,7 +65,17 @@ export interface TapeWarning {
   message: string;
 }
 
-/** How records are read. */
+/**
+ * How records are read.
+ *
+ * @example
+ * ```ts
+ * import type { TapeReadOptions } from "./record_parser.ts";
+ * import { TapeReader } from "./tape_reader.ts";
+ * const options: TapeReadOptions = { strict: true };
+ * await TapeReader.open("/nonexistent.jsonl", options).catch((e) => console.log(e.name)); // "TapeOpenError"
+ * ```
+ */
 export interface TapeReadOptions {
   /**
    * Turns bad lines and unknown record types into a {@linkcode TapeFormatError}
@@ -162,6 +195,34 @@ export function validateRecord(value: unknown): TapeRecord {
 }
 
 /**
+ * Refuses a tape whose `init` record has a format version this code does
+ * not know (a newer one, whose records it could misread or, appending,
+ * corrupt): throws {@linkcode TapeFormatError}
+ * `Unsupported tape version '99' (this reader knows 1)`.
+ *
+ * @example
+ * ```ts
+ * import { checkTapeVersion } from "./record_parser.ts";
+ * checkTapeVersion(1, "a.jsonl"); // fine
+ * try {
+ *   checkTapeVersion(99, "a.jsonl");
+ * } catch (e) {
+ *   console.log((e as Error).message); // "Unsupported tape version '99' (this reader knows 1) in 'a.jsonl' at line 1 (byte 0)"
+ * }
+ * ```
+ */
+export function checkTapeVersion(version: unknown, path: string): void {
+  if (
+    typeof version === "number" && Number.isInteger(version) && version >= 1 &&
+    version <= TAPE_FORMAT_VERSION
+  ) return;
+  throw new TapeFormatError(
+    `Unsupported tape version '${String(version)}' (this reader knows ${TAPE_FORMAT_VERSION})`,
+    { path, line: 1, offset: 0 },
+  );
+}
+
+/**
  * Parses one line of a tape (without its newline) into a validated record.
  * Throws {@linkcode RecordLineError} for a line that is not JSON, not a
  * record, or a record of an unknown type.
@@ -184,7 +245,18 @@ export function parseRecordLine(line: string): TapeRecord {
   return validateRecord(value);
 }
 
-/** Options of {@linkcode RecordParser}. */
+/**
+ * Options of {@linkcode RecordParser}.
+ *
+ * @example
+ * ```ts
+ * import { RecordParser, type RecordParserOptions } from "./record_parser.ts";
+ * // Picking up in the middle of a tape: line 10, byte 4096, after frame 7.
+ * const options: RecordParserOptions = { firstLine: 10, firstOffset: 4096, lastSeq: 7 };
+ * const p = new RecordParser("a.jsonl", options);
+ * console.log(p.line, p.offset, p.lastSeq); // 10 4096 7
+ * ```
+ */
 export interface RecordParserOptions extends TapeReadOptions {
   /** Line number of the first byte pushed; 1 (the default) means the file's start, with its init. */
   firstLine?: number;
@@ -273,6 +345,7 @@ export class RecordParser {
   #skipped = 0;
   #lastSeq = 0;
   #sawFinal = false;
+  #lastText = "";
   #failure: TapeFormatError | undefined;
 
   /** Creates a parser for the file at `path`. */
@@ -304,6 +377,14 @@ export class RecordParser {
   /** Sequence number of the last frame returned (0 before the first). */
   get lastSeq(): number {
     return this.#lastSeq;
+  }
+
+  /**
+   * The text of the line of the last record returned (without its newline),
+   * for callers that need more than the parsed record, e.g. exact numbers.
+   */
+  get lastLine(): string {
+    return this.#lastText;
   }
 
   /** Whether a `checkpoint` with `final: true` has been returned. */
@@ -438,11 +519,13 @@ export class RecordParser {
         const seq = record.seq;
         if (seq !== this.#lastSeq + 1) this.#gap(seq, lineNo, lineOffset(seg, index));
         this.#lastSeq = seq;
-      } else if (lineNo === 1 && record.type !== "init") {
-        this.#notATape(undefined, 0, record.type);
+      } else if (lineNo === 1) {
+        if (record.type !== "init") this.#notATape(undefined, 0, record.type);
+        checkTapeVersion(record.version, this.path);
       } else if (record.type === "checkpoint" && record.final === true) {
         this.#sawFinal = true;
       }
+      this.#lastText = lineText;
       return record;
     }
   }
@@ -496,6 +579,7 @@ export class RecordParser {
     this.#skipped = 0;
     this.#lastSeq = 0;
     this.#sawFinal = false;
+    this.#lastText = "";
     this.#failure = undefined;
   }
 

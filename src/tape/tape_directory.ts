@@ -7,14 +7,27 @@
  */
 
 import { basename, join } from "node:path";
+import { ioReason } from "./io_reason.ts";
 import { isMetaTempFile, readMeta } from "./meta_file.ts";
 import { parseRecordLine, printWarning, type TapeWarning } from "./record_parser.ts";
 import { type FollowOptions, followTape } from "./tape_follower.ts";
-import { TapeOpenError, TapeReader, type TapeReadOptions } from "./tape_reader.ts";
+import { TapeOpenError, tapeOpenError, TapeReader, type TapeReadOptions } from "./tape_reader.ts";
 import type { CheckpointRecord, TapeMeta, TapeRecord } from "./types.ts";
 import { emptyStats } from "./tape_stats.ts";
 
-/** Options of {@linkcode TapeDirectory}. */
+/**
+ * Options of {@linkcode TapeDirectory}.
+ *
+ * @example
+ * ```ts
+ * import { TapeDirectory, type TapeDirectoryOptions } from "./tape_directory.ts";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/notes.jsonl`, "not a tape\n");
+ * const options: TapeDirectoryOptions = { onWarning: (w) => console.log(w.kind) }; // "bad-line"
+ * console.log((await new TapeDirectory(dir, options).list()).length); // 0
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export interface TapeDirectoryOptions {
   /**
    * Told about tapes that {@linkcode TapeDirectory.list} leaves out (files that
@@ -24,7 +37,21 @@ export interface TapeDirectoryOptions {
   onWarning?: (warning: TapeWarning) => void;
 }
 
-/** A tape of a directory: its meta (read or reconstructed) and its `.jsonl` path. */
+/**
+ * A tape of a directory: its meta (read or reconstructed) and its `.jsonl` path.
+ *
+ * @example
+ * ```ts
+ * import { TapeDirectory, type TapeEntry } from "./tape_directory.ts";
+ * import { TapeWriter } from "./tape_writer.ts";
+ * const dir = await Deno.makeTempDir();
+ * const writer = await TapeWriter.create(dir);
+ * await writer.finalize();
+ * const [entry]: TapeEntry[] = await new TapeDirectory(dir).entries();
+ * console.log(entry?.path === writer.path, entry?.meta.status); // true "finalized"
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export interface TapeEntry {
   meta: TapeMeta;
   path: string;
@@ -126,7 +153,7 @@ export class TapeDirectory {
     if (looksLikePath) {
       const inRoot = join(this.root, candidate);
       if (!candidate.startsWith("/") && await isFile(inRoot)) return inRoot;
-      throw new TapeOpenError(candidate, "not-found", "no such file");
+      throw tapeOpenError(candidate, kind);
     }
     const byId = join(this.root, candidate + TAPE_SUFFIX);
     if (await isFile(byId)) return byId;
@@ -187,7 +214,7 @@ export class TapeDirectory {
         if (entry.isFile || entry.isSymlink) names.push(entry.name);
       }
     } catch (e) {
-      throw new TypeError(`Cannot list tapes in '${this.root}': ${failure(e)}`, { cause: e });
+      throw new TypeError(`Cannot list tapes in '${this.root}': ${ioReason(e)}`, { cause: e });
     }
     return names;
   }
@@ -230,32 +257,34 @@ async function isFile(path: string): Promise<boolean> {
   return await fileKind(path) === "file";
 }
 
-async function fileKind(path: string): Promise<"file" | "directory" | undefined> {
+/**
+ * What is at `path`; a missing file gives its `NotFound` error. Any other
+ * failure (a symlink loop, a name too long, a file used as a directory) is
+ * thrown as a {@linkcode TapeOpenError} saying so, not passed off as missing.
+ */
+async function fileKind(path: string): Promise<"file" | "directory" | Deno.errors.NotFound> {
   try {
     const info = await Deno.stat(path);
     return info.isDirectory ? "directory" : "file";
-  } catch {
-    return undefined;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return e;
+    throw tapeOpenError(path, e);
   }
 }
 
-function failure(e: unknown): string {
-  if (e instanceof Deno.errors.NotFound) return "no such directory";
-  if (e instanceof Deno.errors.PermissionDenied) return "permission denied";
-  if (e instanceof Deno.errors.NotADirectory) return "not a directory";
-  return e instanceof Error ? e.message.replace(/ \(os error \d+\).*$/, "") : String(e);
-}
-
 /**
- * A meta for a tape that has no (readable) meta file: ids and times from its
- * init record, stats from its last checkpoint (found near the end of the
- * file, so this stays cheap for a big tape), status `finalized` when that
- * checkpoint is the final one and `recording` otherwise.
+ * A meta for a tape that has no (readable) meta file, marked `rebuilt`: ids
+ * and times from its init record, stats from its last checkpoint (found
+ * near the end of the file, so this stays cheap for a big tape), status
+ * `finalized` when that checkpoint is the final one and `recording`
+ * otherwise, the transport its first frame names (else `unknown`). What
+ * only the writer knew (performance) is a placeholder.
  */
 async function rebuildMeta(path: string, stem: string): Promise<TapeMeta> {
-  const reader = await TapeReader.open(path);
+  using reader = await TapeReader.open(path, { onWarning: () => {} });
   const info = await Deno.stat(path);
   const last = await lastCheckpoint(path, info.size, reader.dataOffset);
+  const transport = await firstFrameTransport(reader);
   const stats = last === undefined
     ? { ...emptyStats(), bytes: info.size }
     : { ...last.stats, bytes: info.size };
@@ -269,12 +298,20 @@ async function rebuildMeta(path: string, stem: string): Promise<TapeMeta> {
     updated_at: (info.mtime ?? new Date(reader.init.created_at)).toISOString(),
     finalized_at: finalized ? last.checkpoint_at : null,
     status: finalized ? "finalized" : "recording",
-    transport: "stdio",
+    transport: transport ?? "unknown",
     protocol_version: last?.protocol_version ?? reader.init.protocol_version,
     environment: {},
     stats,
+    // Durability is a closed set and the tape does not record it: a placeholder, see `rebuilt`.
     performance: { durability: "flush", writes: 0, syncs: 0, max_batch: 0 },
+    rebuilt: true,
   };
+}
+
+/** The `transport` of the tape's first frame, if it has one; reads no further. */
+async function firstFrameTransport(reader: TapeReader): Promise<string | undefined> {
+  for await (const frame of reader.frames()) return frame.transport;
+  return undefined;
 }
 
 async function lastCheckpoint(

@@ -18,7 +18,19 @@ import {
 } from "./tape_reader.ts";
 import type { TapeRecord } from "./types.ts";
 
-/** How a tape is followed. */
+/**
+ * How a tape is followed.
+ *
+ * @example
+ * ```ts
+ * import { type FollowOptions, followTape } from "./tape_follower.ts";
+ * const dir = await Deno.makeTempDir();
+ * // Wait for a tape that is not recorded yet, keep following it, give up after 100 ms.
+ * const options: FollowOptions = { waitForFile: true, untilFinalized: false, signal: AbortSignal.timeout(100) };
+ * for await (const record of followTape(`${dir}/later.jsonl`, options)) console.log(record.type);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export interface FollowOptions extends TapeReadOptions {
   /** Stops following promptly: the iteration ends and its files and watchers are closed. */
   signal?: AbortSignal;
@@ -36,7 +48,7 @@ export interface FollowOptions extends TapeReadOptions {
   pollIntervalMs?: number;
   /**
    * Waits for a tape that does not exist yet instead of failing with
-   * "no such file" (like `tail -F`). Default `false`.
+   * "no such file or directory" (like `tail -F`). Default `false`.
    */
   waitForFile?: boolean;
   /**
@@ -49,13 +61,15 @@ export interface FollowOptions extends TapeReadOptions {
    * finished `TapeReader` pass, so the records already read are not read
    * again. The init record is still checked and yielded first. If the file
    * is by then shorter than `from.offset` it is read from its start, like
-   * any truncated file.
+   * any truncated file. If the pass read the final checkpoint
+   * (`from.finalized`) and `untilFinalized` holds, the follow ends at once
+   * without yielding anything: the tape is complete.
    */
   from?: TapePosition;
 }
 
 /** Default of {@linkcode FollowOptions.pollIntervalMs}. */
-export const DEFAULT_POLL_INTERVAL_MS = 250;
+const DEFAULT_POLL_INTERVAL_MS = 250;
 
 /**
  * Follows the tape at `path`: yields every record from the start of the
@@ -103,6 +117,9 @@ async function* follow(path: string, options: FollowOptions): AsyncGenerator<Tap
   const signal = options.signal;
   if (signal?.aborted) return;
   const untilFinalized = options.untilFinalized ?? true;
+  // The pass that produced `from` already read the final checkpoint: nothing more will come,
+  // and a fresh parser starting after it would never see it again.
+  if (untilFinalized && options.from?.finalized === true) return;
   const pollMs = Math.max(1, options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
   const onWarning = options.onWarning ?? printWarning;
   const metaPath = path.endsWith(".jsonl") ? metaPathFor(path) : undefined;

@@ -5,20 +5,6 @@
  */
 
 /**
- * Shape of identifiers made by {@linkcode newTapeId}. Other identifiers are
- * accepted by the writer as long as they are safe file names (see
- * {@linkcode isSafeTapeId}).
- *
- * @example
- * ```ts
- * import { TAPE_ID_PATTERN } from "./tape_id.ts";
- * console.log(TAPE_ID_PATTERN.test("20261122T031500Z-1a2b3c4d")); // true
- * console.log(TAPE_ID_PATTERN.test("my-tape")); // false
- * ```
- */
-export const TAPE_ID_PATTERN: RegExp = /^\d{8}T\d{6}Z-[0-9a-f]{8}$/;
-
-/**
  * Makes a new tape id: the UTC creation time to the second, then 32 random
  * bits in hex, e.g. `20261122T031500Z-1a2b3c4d`. Ids sort by creation time
  * as plain strings, and two writers starting in the same second collide

@@ -5,7 +5,9 @@
  * @module
  */
 
+import { ioReason } from "./io_reason.ts";
 import { MAX_LINE_BYTES } from "./line_splitter.ts";
+import { memberValueText } from "../json/mod.ts";
 import { RecordParser, type TapeReadOptions } from "./record_parser.ts";
 import { TapeFormatError } from "./tape_format_error.ts";
 import type { FrameRecord, InitRecord, TapeRecord } from "./types.ts";
@@ -15,6 +17,12 @@ export type { TapeReadOptions, TapeWarning, TapeWarningKind } from "./record_par
 /**
  * Bytes read per system call while streaming a tape: few enough calls that
  * their cost (a thread hop each) stays small.
+ *
+ * @example
+ * ```ts
+ * import { READ_CHUNK_BYTES } from "./tape_reader.ts";
+ * console.log(READ_CHUNK_BYTES); // 262144
+ * ```
  */
 export const READ_CHUNK_BYTES = 256 * 1024;
 
@@ -23,10 +31,25 @@ export const READ_CHUNK_BYTES = 256 * 1024;
  * of a slice stays alive while its records are handed out, and smaller
  * slices let it die young in V8's nursery instead of growing the heap
  * (64 KiB slices cost about 8 MiB more peak memory than 32 KiB ones).
+ *
+ * @example
+ * ```ts
+ * import { FEED_BYTES, READ_CHUNK_BYTES } from "./tape_reader.ts";
+ * console.log(READ_CHUNK_BYTES / FEED_BYTES); // 8
+ * ```
  */
 export const FEED_BYTES = 32 * 1024;
 
-/** Why a tape file could not be opened. */
+/**
+ * Why a tape file could not be opened.
+ *
+ * @example
+ * ```ts
+ * import { tapeOpenError, type TapeOpenFailure } from "./tape_reader.ts";
+ * const failure: TapeOpenFailure = tapeOpenError("x.jsonl", new Deno.errors.NotFound("gone")).failure;
+ * console.log(failure); // "not-found"
+ * ```
+ */
 export type TapeOpenFailure =
   | "not-found"
   | "permission-denied"
@@ -36,7 +59,7 @@ export type TapeOpenFailure =
 /**
  * A tape file that cannot be opened at all: missing, unreadable, or a
  * directory. The message is one line naming the file, e.g.
- * `Cannot open tape 'x.jsonl': no such file`.
+ * `Cannot open tape 'x.jsonl': no such file or directory`.
  *
  * @example
  * ```ts
@@ -70,27 +93,19 @@ export class TapeOpenError extends Error {
  * ```ts
  * import { tapeOpenError } from "./tape_reader.ts";
  * console.log(tapeOpenError("x.jsonl", new Deno.errors.NotFound("gone")).message);
- * // "Cannot open tape 'x.jsonl': no such file"
+ * // "Cannot open tape 'x.jsonl': no such file or directory"
  * ```
  */
 export function tapeOpenError(path: string, error: unknown): TapeOpenError {
   if (error instanceof TapeOpenError) return error;
-  if (error instanceof Deno.errors.NotFound) {
-    return new TapeOpenError(path, "not-found", "no such file", { cause: error });
-  }
-  if (error instanceof Deno.errors.PermissionDenied) {
-    return new TapeOpenError(path, "permission-denied", "permission denied", { cause: error });
-  }
-  if (error instanceof Deno.errors.NotCapable) {
-    return new TapeOpenError(path, "permission-denied", "read access not granted (--allow-read)", {
-      cause: error,
-    });
-  }
-  if (error instanceof Deno.errors.IsADirectory) {
-    return new TapeOpenError(path, "is-directory", "is a directory", { cause: error });
-  }
-  const detail = error instanceof Error ? error.message : String(error);
-  return new TapeOpenError(path, "other", detail, { cause: error });
+  const failure: TapeOpenFailure = error instanceof Deno.errors.NotFound
+    ? "not-found"
+    : error instanceof Deno.errors.PermissionDenied || error instanceof Deno.errors.NotCapable
+    ? "permission-denied"
+    : error instanceof Deno.errors.IsADirectory
+    ? "is-directory"
+    : "other";
+  return new TapeOpenError(path, failure, ioReason(error), { cause: error });
 }
 
 /**
@@ -125,21 +140,76 @@ export async function openTapeFile(path: string): Promise<Deno.FsFile> {
 
 /**
  * Where a read of a tape stopped: the start of the first line it did not
- * read (a partial last line is not read), that line's number, and the
- * sequence number of the last frame before it. A follow can pick up from
- * here without reading the tape again.
+ * read (a partial last line is not read), that line's number, the
+ * sequence number of the last frame before it, and whether the tape's final
+ * checkpoint was read. A follow can pick up from here without reading the
+ * tape again.
+ *
+ * @example
+ * ```ts
+ * import { TapeReader, type TapePosition } from "./tape_reader.ts";
+ * const path = await Deno.makeTempFile({ suffix: ".jsonl" });
+ * await Deno.writeTextFile(path, '{"type":"init","version":1,"tape_id":"t1","session_id":"s","created_at":"2026-11-22T03:15:00Z","protocol_version":null}\n');
+ * {
+ *   using reader = await TapeReader.open(path);
+ *   const records = reader.records();
+ *   for await (const record of records) console.log(record.type); // nothing after init
+ *   const position: TapePosition = records.position;
+ *   console.log(position.line, position.lastSeq, position.finalized); // 2 0 false
+ * }
+ * await Deno.remove(path);
+ * ```
  */
 export interface TapePosition {
   offset: number;
   line: number;
   lastSeq: number;
+  /** Whether a `checkpoint` with `final: true` was read: nothing more will be appended. */
+  finalized: boolean;
 }
 
 /**
- * The iterator of {@linkcode TapeReader.records} and {@linkcode TapeReader.frames}:
- * an async iterator that also tells where it has got to.
+ * A frame with the exact text of its envelope as the tape holds it: the
+ * `env` member's value, untouched, so integers past 2^53 or spellings such
+ * as `1.0` survive (the parsed `frame.env` loses them). For a `text` frame
+ * it is the JSON string literal, quotes and escapes included.
+ *
+ * @example
+ * ```ts
+ * import type { RawFrame } from "./tape_reader.ts";
+ * const raw: RawFrame = {
+ *   frame: { type: "frame", seq: 1, ts: 0, dir: "s2c", env: { id: 1, result: 1 } },
+ *   envText: '{"id":1,"result":1.0}',
+ * };
+ * console.log(raw.envText.includes("1.0")); // true
+ * ```
  */
-export interface TapeRecordIterator<T extends TapeRecord> extends AsyncIterableIterator<T> {
+export interface RawFrame {
+  frame: FrameRecord;
+  envText: string;
+}
+
+/**
+ * The iterator of {@linkcode TapeReader.records}, {@linkcode TapeReader.frames}
+ * and {@linkcode TapeReader.rawFrames}: an async iterator that also tells
+ * where it has got to.
+ *
+ * @example
+ * ```ts
+ * import { TapeReader, type TapeRecordIterator } from "./tape_reader.ts";
+ * import type { FrameRecord } from "./types.ts";
+ * const path = await Deno.makeTempFile({ suffix: ".jsonl" });
+ * await Deno.writeTextFile(path, '{"type":"init","version":1,"tape_id":"t1","session_id":"s","created_at":"2026-11-22T03:15:00Z","protocol_version":null}\n');
+ * {
+ *   using reader = await TapeReader.open(path);
+ *   const frames: TapeRecordIterator<FrameRecord> = reader.frames();
+ *   for await (const frame of frames) console.log(frame.seq);
+ *   console.log(frames.position.offset > 0); // true
+ * }
+ * await Deno.remove(path);
+ * ```
+ */
+export interface TapeRecordIterator<T> extends AsyncIterableIterator<T> {
   /**
    * Where reading stopped, once the iteration has ended (before that, it may
    * lag behind the records already handed out).
@@ -147,7 +217,22 @@ export interface TapeRecordIterator<T extends TapeRecord> extends AsyncIterableI
   readonly position: TapePosition;
 }
 
-/** The init record of a tape and where the records after it start. */
+/**
+ * The init record of a tape and where the records after it start.
+ *
+ * @example
+ * ```ts
+ * import { openTapeFile, readTapeHead, type TapeHead } from "./tape_reader.ts";
+ * const path = await Deno.makeTempFile({ suffix: ".jsonl" });
+ * await Deno.writeTextFile(path, '{"type":"init","version":1,"tape_id":"t1","session_id":"s","created_at":"2026-11-22T03:15:00Z","protocol_version":null}\n');
+ * {
+ *   using file = await openTapeFile(path);
+ *   const head: TapeHead | undefined = await readTapeHead(file, path);
+ *   console.log(head?.init.tape_id, head?.dataOffset === (await Deno.stat(path)).size); // "t1" true
+ * }
+ * await Deno.remove(path);
+ * ```
+ */
 export interface TapeHead {
   init: InitRecord;
   /** Byte offset just past the init line's newline (or the end of the file). */
@@ -287,12 +372,38 @@ export class TapeReader {
    * about. Each call reads the file again from the start.
    */
   records(): TapeRecordIterator<TapeRecord> {
-    return this.#iterate<TapeRecord>(false);
+    return this.#iterate<TapeRecord>(Select.Records);
   }
 
   /** The frame records of the tape, in order; see {@linkcode TapeReader.records}. */
   frames(): TapeRecordIterator<FrameRecord> {
-    return this.#iterate<FrameRecord>(true);
+    return this.#iterate<FrameRecord>(Select.Frames);
+  }
+
+  /**
+   * The frames of the tape, each with the exact text of its envelope (see
+   * {@linkcode RawFrame}); streamed, warned about and stopped like
+   * {@linkcode TapeReader.frames}.
+   *
+   * @example
+   * ```ts
+   * import { TapeReader } from "./tape_reader.ts";
+   * const path = await Deno.makeTempFile({ suffix: ".jsonl" });
+   * await Deno.writeTextFile(path, [
+   *   '{"type":"init","version":1,"tape_id":"t1","session_id":"s","created_at":"2026-11-22T03:15:00Z","protocol_version":null}',
+   *   '{"type":"frame","seq":1,"ts":0.4,"dir":"s2c","env":{"id":1,"result":12345678901234567890}}',
+   *   "",
+   * ].join("\n"));
+   * {
+   *   using reader = await TapeReader.open(path);
+   *   for await (const { envText } of reader.rawFrames()) console.log(envText);
+   *   // {"id":1,"result":12345678901234567890}
+   * }
+   * await Deno.remove(path);
+   * ```
+   */
+  rawFrames(): TapeRecordIterator<RawFrame> {
+    return this.#iterate<RawFrame>(Select.RawFrames);
   }
 
   /** Stops every iteration in progress and closes their files. */
@@ -307,18 +418,25 @@ export class TapeReader {
     this.close();
   }
 
-  #iterate<T extends TapeRecord>(framesOnly: boolean): TapeRecordIterator<T> {
+  #iterate<T>(select: Select): TapeRecordIterator<T> {
     const iteration = new RecordIteration<T>(
       this.path,
       this.dataOffset,
       this.#options,
-      framesOnly,
+      select,
       () => this.#iterations.delete(iteration),
     );
     if (this.#closed) iteration.stop();
     else this.#iterations.add(iteration);
     return iteration;
   }
+}
+
+/** What an iteration hands out. */
+const enum Select {
+  Records,
+  Frames,
+  RawFrames,
 }
 
 /**
@@ -329,11 +447,11 @@ export class TapeReader {
  * parsed record is alive at a time, which keeps the garbage collector's
  * nursery small.
  */
-class RecordIteration<T extends TapeRecord> implements TapeRecordIterator<T> {
+class RecordIteration<T> implements TapeRecordIterator<T> {
   #path: string;
   #offset: number;
   #options: TapeReadOptions;
-  #framesOnly: boolean;
+  #select: Select;
   #onDone: () => void;
   #file: Deno.FsFile | undefined;
   #parser: RecordParser | undefined;
@@ -348,13 +466,13 @@ class RecordIteration<T extends TapeRecord> implements TapeRecordIterator<T> {
     path: string,
     offset: number,
     options: TapeReadOptions,
-    framesOnly: boolean,
+    select: Select,
     onDone: () => void,
   ) {
     this.#path = path;
     this.#offset = offset;
     this.#options = options;
-    this.#framesOnly = framesOnly;
+    this.#select = select;
     this.#onDone = onDone;
   }
 
@@ -364,8 +482,15 @@ class RecordIteration<T extends TapeRecord> implements TapeRecordIterator<T> {
 
   get position(): TapePosition {
     const parser = this.#parser;
-    if (parser === undefined) return { offset: this.#offset, line: 2, lastSeq: 0 };
-    return { offset: parser.offset, line: parser.line, lastSeq: parser.lastSeq };
+    if (parser === undefined) {
+      return { offset: this.#offset, line: 2, lastSeq: 0, finalized: false };
+    }
+    return {
+      offset: parser.offset,
+      line: parser.line,
+      lastSeq: parser.lastSeq,
+      finalized: parser.sawFinal,
+    };
   }
 
   next(): Promise<IteratorResult<T>> {
@@ -374,9 +499,17 @@ class RecordIteration<T extends TapeRecord> implements TapeRecordIterator<T> {
       try {
         for (;;) {
           for (let record = parser.next(); record !== undefined; record = parser.next()) {
-            if (!this.#framesOnly || record.type === "frame") {
+            if (this.#select === Select.Records) {
               return Promise.resolve({ value: record as T, done: false });
             }
+            if (record.type !== "frame") continue;
+            if (this.#select === Select.Frames) {
+              return Promise.resolve({ value: record as T, done: false });
+            }
+            // The line parsed as a frame with an env, so the scan finds it.
+            const envText = memberValueText(parser.lastLine, "env") ?? JSON.stringify(record.env);
+            const raw: RawFrame = { frame: record, envText };
+            return Promise.resolve({ value: raw as T, done: false });
           }
           if (this.#fed >= this.#read) break;
           this.#feedSlice(parser);

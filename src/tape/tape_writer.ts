@@ -8,8 +8,10 @@
 import { join } from "node:path";
 import { Correlator } from "./correlator.ts";
 import { LineSplitter, MAX_LINE_BYTES } from "./line_splitter.ts";
+import { ioReason } from "./io_reason.ts";
 import { classifyMessage } from "./message_kind.ts";
 import { isMetaTempFile, metaPathFor, readMeta, writeMetaAtomic } from "./meta_file.ts";
+import { checkTapeVersion } from "./record_parser.ts";
 import { TapeFormatError } from "./tape_format_error.ts";
 import { isSafeTapeId, newTapeId } from "./tape_id.ts";
 import {
@@ -30,7 +32,20 @@ import {
 } from "./types.ts";
 import { copyStats, emptyStats } from "./tape_stats.ts";
 
-/** One message to record, as given to {@linkcode TapeWriter.append}. */
+/**
+ * One message to record, as given to {@linkcode TapeWriter.append}.
+ *
+ * @example
+ * ```ts
+ * import { type FrameInput, TapeWriter } from "./tape_writer.ts";
+ * const dir = await Deno.makeTempDir();
+ * const writer = await TapeWriter.create(dir);
+ * const input: FrameInput = { dir: "s2c", env: "server log line", flags: ["text"] };
+ * console.log((await writer.append(input)).action); // "text"
+ * await writer.finalize();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export interface FrameInput {
   /** Which way the message travelled. */
   dir: Direction;
@@ -49,7 +64,19 @@ export interface FrameInput {
   envJson?: string;
 }
 
-/** Options of {@linkcode TapeWriter.create} and {@linkcode TapeWriter.reopen}. */
+/**
+ * Options of {@linkcode TapeWriter.create} and {@linkcode TapeWriter.reopen}.
+ *
+ * @example
+ * ```ts
+ * import { TapeWriter, type TapeWriterOptions } from "./tape_writer.ts";
+ * const dir = await Deno.makeTempDir();
+ * const options: TapeWriterOptions = { name: "demo", durability: "buffered", checkpointEveryFrames: 100 };
+ * const writer = await TapeWriter.create(dir, options);
+ * console.log((await writer.finalize()).name); // "demo"
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export interface TapeWriterOptions {
   /** Human name of the tape; defaults to the tape id. */
   name?: string;
@@ -612,7 +639,9 @@ export class TapeWriter {
    * Ends the tape: requests still unanswered get a `timeout` correlation
    * record, a last checkpoint with `final: true` is written, the file is
    * synced and closed, and the meta file says `finalized`. Calling it again
-   * returns the same result.
+   * returns the same result. After a failed write it still ends the tape
+   * (closes the file, sets the meta status `error`, best effort on a full
+   * disk) and rejects with that {@linkcode TapeWriteError}.
    *
    * @example
    * ```ts
@@ -627,7 +656,7 @@ export class TapeWriter {
    */
   finalize(): Promise<TapeMeta> {
     if (this.#ending !== undefined) return this.#ending;
-    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    // After a failed write too: #finalize closes the file, sets status error and rethrows.
     this.#ending = this.#finalize();
     return this.#ending;
   }
@@ -1196,6 +1225,8 @@ async function scanTape(file: Deno.FsFile, path: string): Promise<TapeScan> {
           offset: 0,
         });
       }
+      // Appending version 1 records to a newer tape would corrupt it.
+      checkTapeVersion(value.version, path);
       init = value;
       protocolVersion = value.protocol_version;
       return;
@@ -1401,14 +1432,4 @@ function asWriteError(error: unknown, path: string): TapeWriteError {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** A file system error as a short lower-case reason, without Deno's os error suffix. */
-function ioReason(error: unknown): string {
-  if (error instanceof Deno.errors.NotFound) return "no such file or directory";
-  if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
-  if (error instanceof Deno.errors.AlreadyExists) return "file exists";
-  if (error instanceof Deno.errors.IsADirectory) return "is a directory";
-  const text = messageOf(error).replace(/ \(os error \d+\).*$/s, "");
-  return text.charAt(0).toLowerCase() + text.slice(1);
 }

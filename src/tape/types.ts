@@ -6,12 +6,27 @@
  * @module
  */
 
-/** Version of the tape format written into every `init` record. */
+/**
+ * Version of the tape format written into every `init` record.
+ *
+ * @example
+ * ```ts
+ * import { TAPE_FORMAT_VERSION } from "./types.ts";
+ * console.log(TAPE_FORMAT_VERSION); // 1
+ * ```
+ */
 export const TAPE_FORMAT_VERSION = 1;
 
 /**
  * Direction of a frame: `c2s` travels from the client to the server,
  * `s2c` from the server to the client.
+ *
+ * @example
+ * ```ts
+ * import type { Direction } from "./types.ts";
+ * const reply = (dir: Direction): Direction => dir === "c2s" ? "s2c" : "c2s";
+ * console.log(reply("c2s")); // "s2c"
+ * ```
  */
 export type Direction = "c2s" | "s2c";
 
@@ -19,6 +34,14 @@ export type Direction = "c2s" | "s2c";
  * What a frame carries, derived from its envelope: a JSON-RPC `request`,
  * `notification`, `response` or `error` response, any other JSON `message`,
  * or a `text` line that was not JSON.
+ *
+ * @example
+ * ```ts
+ * import { classifyMessage } from "./message_kind.ts";
+ * import type { FrameAction } from "./types.ts";
+ * const action: FrameAction = classifyMessage({ jsonrpc: "2.0", method: "ping" }, false);
+ * console.log(action); // "notification"
+ * ```
  */
 export type FrameAction =
   | "request"
@@ -28,7 +51,16 @@ export type FrameAction =
   | "message"
   | "text";
 
-/** Any JSON value. */
+/**
+ * Any JSON value.
+ *
+ * @example
+ * ```ts
+ * import type { JsonValue } from "./types.ts";
+ * const env: JsonValue = { jsonrpc: "2.0", id: 1, params: [true, null, "x"] };
+ * console.log(JSON.stringify(env).length > 0); // true
+ * ```
+ */
 export type JsonValue =
   | null
   | boolean
@@ -37,7 +69,19 @@ export type JsonValue =
   | JsonValue[]
   | { [key: string]: JsonValue };
 
-/** First record of every tape. */
+/**
+ * First record of every tape.
+ *
+ * @example
+ * ```ts
+ * import type { InitRecord } from "./types.ts";
+ * const init: InitRecord = {
+ *   type: "init", version: 1, tape_id: "t1", session_id: "s",
+ *   created_at: "2026-11-22T03:15:00.000Z", protocol_version: null,
+ * };
+ * console.log(init.tape_id); // "t1"
+ * ```
+ */
 export interface InitRecord {
   type: "init";
   /** Tape format version, {@linkcode TAPE_FORMAT_VERSION}. */
@@ -54,7 +98,19 @@ export interface InitRecord {
   protocol_version: string | null;
 }
 
-/** One message that crossed the wire. */
+/**
+ * One message that crossed the wire.
+ *
+ * @example
+ * ```ts
+ * import type { FrameRecord } from "./types.ts";
+ * const frame: FrameRecord = {
+ *   type: "frame", seq: 1, ts: 0.4, dir: "c2s",
+ *   env: { jsonrpc: "2.0", id: 1, method: "ping" }, action: "request", correlation_id: "c2s-1",
+ * };
+ * console.log(frame.seq, frame.action); // 1 "request"
+ * ```
+ */
 export interface FrameRecord {
   type: "frame";
   /** Sequence number, 1 for the first frame, contiguous. */
@@ -76,10 +132,31 @@ export interface FrameRecord {
   flags?: string[];
 }
 
-/** Outcome of a request/response pair. */
+/**
+ * Outcome of a request/response pair.
+ *
+ * @example
+ * ```ts
+ * import type { CorrelationStatus } from "./types.ts";
+ * const isFailure = (status: CorrelationStatus) => status !== "ok";
+ * console.log(isFailure("timeout")); // true
+ * ```
+ */
 export type CorrelationStatus = "ok" | "error" | "timeout";
 
-/** Links a JSON-RPC request to its response. */
+/**
+ * Links a JSON-RPC request to its response.
+ *
+ * @example
+ * ```ts
+ * import type { CorrelationRecord } from "./types.ts";
+ * const pair: CorrelationRecord = {
+ *   type: "correlation", id: "c2s-1", request_seq: 1, response_seq: 2,
+ *   request_ts: 0.4, response_ts: 1.2, rtt_ms: 0.8, status: "ok", method: "ping",
+ * };
+ * console.log(pair.rtt_ms); // 0.8
+ * ```
+ */
 export interface CorrelationRecord {
   type: "correlation";
   id: string;
@@ -94,7 +171,17 @@ export interface CorrelationRecord {
   method?: string;
 }
 
-/** Counters kept while a tape is written; stored in checkpoints and meta. */
+/**
+ * Counters kept while a tape is written; stored in checkpoints and meta.
+ *
+ * @example
+ * ```ts
+ * import { emptyStats } from "./tape_stats.ts";
+ * import type { TapeStats } from "./types.ts";
+ * const stats: TapeStats = emptyStats();
+ * console.log(stats.frame_count, stats.message_counts.request); // 0 0
+ * ```
+ */
 export interface TapeStats {
   frame_count: number;
   /** Milliseconds from creation to the last frame. */
@@ -111,7 +198,20 @@ export interface TapeStats {
   checkpoints: number;
 }
 
-/** A periodic summary that lets a reader resume or check a tape cheaply. */
+/**
+ * A periodic summary that lets a reader resume or check a tape cheaply.
+ *
+ * @example
+ * ```ts
+ * import { emptyStats } from "./tape_stats.ts";
+ * import type { CheckpointRecord } from "./types.ts";
+ * const last: CheckpointRecord = {
+ *   type: "checkpoint", checkpoint_at: "2026-11-22T03:16:00.000Z", seq: 0,
+ *   stats: emptyStats(), protocol_version: null, final: true,
+ * };
+ * console.log(last.final); // true
+ * ```
+ */
 export interface CheckpointRecord {
   type: "checkpoint";
   /** ISO 8601 time of the checkpoint. */
@@ -125,20 +225,61 @@ export interface CheckpointRecord {
   final?: boolean;
 }
 
-/** Any record of a tape. */
+/**
+ * Any record of a tape.
+ *
+ * @example
+ * ```ts
+ * import { parseRecordLine } from "./record_parser.ts";
+ * import type { TapeRecord } from "./types.ts";
+ * const record: TapeRecord = parseRecordLine('{"type":"frame","seq":1,"ts":0,"dir":"s2c","env":1}');
+ * if (record.type === "frame") console.log(record.dir); // "s2c"
+ * ```
+ */
 export type TapeRecord =
   | InitRecord
   | FrameRecord
   | CorrelationRecord
   | CheckpointRecord;
 
-/** Lifecycle state of a tape, kept in its meta file. */
+/**
+ * Lifecycle state of a tape, kept in its meta file.
+ *
+ * @example
+ * ```ts
+ * import type { TapeStatus } from "./types.ts";
+ * const isOver = (status: TapeStatus) => status === "finalized" || status === "error";
+ * console.log(isOver("paused")); // false
+ * ```
+ */
 export type TapeStatus = "recording" | "paused" | "finalized" | "error";
 
-/** How hard the writer works to keep each frame. */
+/**
+ * How hard the writer works to keep each frame.
+ *
+ * @example
+ * ```ts
+ * import type { Durability } from "./types.ts";
+ * import { TapeWriter } from "./tape_writer.ts";
+ * const durability: Durability = "fsync";
+ * const dir = await Deno.makeTempDir();
+ * const writer = await TapeWriter.create(dir, { durability });
+ * console.log((await writer.finalize()).performance.durability); // "fsync"
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export type Durability = "buffered" | "flush" | "fsync";
 
-/** Where a tape was recorded. */
+/**
+ * Where a tape was recorded.
+ *
+ * @example
+ * ```ts
+ * import type { TapeEnvironment } from "./types.ts";
+ * const environment: TapeEnvironment = { command: ["deno", "run", "server.ts"], os: Deno.build.os };
+ * console.log(environment.command?.length); // 3
+ * ```
+ */
 export interface TapeEnvironment {
   /** Server command line, when the tape was recorded by `record`. */
   command?: string[];
@@ -149,7 +290,16 @@ export interface TapeEnvironment {
   deno?: string;
 }
 
-/** How the writer performed, kept in the meta file. */
+/**
+ * How the writer performed, kept in the meta file.
+ *
+ * @example
+ * ```ts
+ * import type { TapePerformance } from "./types.ts";
+ * const performance: TapePerformance = { durability: "flush", writes: 12, syncs: 1, max_batch: 3 };
+ * console.log(performance.writes); // 12
+ * ```
+ */
 export interface TapePerformance {
   durability: Durability;
   /** Write system calls issued. */
@@ -160,7 +310,20 @@ export interface TapePerformance {
   max_batch: number;
 }
 
-/** Contents of `<tape_id>.meta.json`. */
+/**
+ * Contents of `<tape_id>.meta.json`.
+ *
+ * @example
+ * ```ts
+ * import type { TapeMeta } from "./types.ts";
+ * import { TapeWriter } from "./tape_writer.ts";
+ * const dir = await Deno.makeTempDir();
+ * const writer = await TapeWriter.create(dir, { name: "demo" });
+ * const meta: TapeMeta = await writer.finalize();
+ * console.log(meta.name, meta.status, meta.rebuilt); // "demo" "finalized" undefined
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export interface TapeMeta {
   tape_id: string;
   name: string;
@@ -177,4 +340,11 @@ export interface TapeMeta {
   performance: TapePerformance;
   /** Message of the error that stopped the recording, when status is `error`. */
   error?: string;
+  /**
+   * `true` when this meta was not read from a meta file but rebuilt from the
+   * tape itself (the meta file is missing or unreadable). Its `performance`
+   * block is then a placeholder, and `transport` is `unknown` unless a frame
+   * names one.
+   */
+  rebuilt?: true;
 }
