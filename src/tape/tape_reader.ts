@@ -568,6 +568,7 @@ class RecordIteration<T> implements TapeRecordIterator<T> {
           ...this.#options,
           firstLine: 2,
           firstOffset: this.#offset,
+          keepLastLine: this.#select === Select.RawFrames,
         });
         this.#buffer = new Uint8Array(READ_CHUNK_BYTES);
       }
