@@ -1,0 +1,107 @@
+/**
+ * Permission denied by the operating system, through the real programs.
+ * Root reads everything, so when the tests run as root the programs are run
+ * as the unprivileged user `nobody` (with `setpriv`) from a copy of the
+ * sources and of the npm cache that `nobody` can read.
+ */
+
+import assert from "node:assert/strict";
+import { findProgram } from "../cli/manifest.ts";
+import { ROOT } from "./_helpers.ts";
+
+const NOBODY = 65534;
+const isRoot = Deno.uid() === 0;
+
+async function denoDir(): Promise<string> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json"],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  return (JSON.parse(new TextDecoder().decode(out.stdout)) as { denoDir: string }).denoDir;
+}
+
+async function copyTree(from: string, to: string): Promise<void> {
+  const status = await new Deno.Command("cp", { args: ["-R", from, to] }).output();
+  assert.ok(status.success, `cp -R ${from} ${to}`);
+}
+
+/** A place where an unprivileged user can run the programs from source. */
+async function unprivilegedCopy(work: string): Promise<string> {
+  const repo = `${work}/repo`;
+  await Deno.mkdir(repo);
+  for (const item of ["cli", "src", "deno.json", "deno.lock"]) {
+    await copyTree(`${ROOT}${item}`, `${repo}/${item}`);
+  }
+  await Deno.mkdir(`${work}/deno_dir`);
+  await copyTree(`${await denoDir()}/npm`, `${work}/deno_dir/npm`);
+  const chmod = await new Deno.Command("chmod", { args: ["-R", "a+rX", work] }).output();
+  assert.ok(chmod.success);
+  return repo;
+}
+
+/** Where the programs run from: the repository, or as root a copy `nobody` can read. */
+function sourcesFor(work: string): Promise<string> {
+  return isRoot ? unprivilegedCopy(work) : Promise.resolve(ROOT.replace(/\/$/, ""));
+}
+
+async function runAsUser(
+  work: string,
+  repo: string,
+  name: string,
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const program = findProgram(name)!;
+  const deno = [Deno.execPath(), "run", "--cached-only", ...program.permissions];
+  const argv = isRoot
+    ? ["setpriv", `--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", ...deno]
+    : deno;
+  const out = await new Deno.Command(argv[0]!, {
+    args: [...argv.slice(1), `${repo}/${program.entry}`, ...args],
+    stdin: "null",
+    env: isRoot ? { DENO_DIR: `${work}/deno_dir`, HOME: work, NO_COLOR: "1" } : { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+}
+
+Deno.test("a tape the user may not read: one line naming it, exit 1", async () => {
+  const work = await Deno.makeTempDir({ prefix: "spool_perm_" });
+  try {
+    await Deno.chmod(work, 0o755);
+    const repo = await sourcesFor(work);
+    const tape = `${work}/secret.jsonl`;
+    await Deno.writeTextFile(
+      tape,
+      '{"type":"init","version":1,"tape_id":"secret","session_id":"s","created_at":"2026-11-22T00:00:00.000Z","protocol_version":null}\n',
+    );
+    await Deno.chmod(tape, 0o000);
+    for (const name of ["tail", "replay"]) {
+      const out = await runAsUser(work, repo, name, [tape]);
+      assert.equal(out.code, 1, `${name}: ${out.stderr} ${out.stdout}`);
+      assert.equal(out.stderr, `${name}: Cannot open tape '${tape}': permission denied\n`);
+      assert.equal(out.stdout, "");
+    }
+  } finally {
+    await Deno.remove(work, { recursive: true });
+  }
+});
+
+Deno.test("an output directory the user may not write to: one line, exit 1, nothing left", async () => {
+  const work = await Deno.makeTempDir({ prefix: "spool_perm_" });
+  try {
+    await Deno.chmod(work, 0o755);
+    const repo = await sourcesFor(work);
+    const out = `${work}/locked`;
+    await Deno.mkdir(out, { mode: 0o555 });
+    await Deno.chmod(out, 0o555);
+    const result = await runAsUser(work, repo, "record", ["--stdin", "--out", out]);
+    assert.equal(result.code, 1, result.stderr);
+    assert.equal(result.stderr, `record: Cannot create a tape in '${out}': permission denied\n`);
+    assert.deepEqual([...Deno.readDirSync(out)], []);
+  } finally {
+    await Deno.remove(work, { recursive: true });
+  }
+});
