@@ -18,6 +18,7 @@ import {
   RedactRuleError,
   runStdioProxy,
 } from "../src/proxy/mod.ts";
+import { DEFAULT_TAPES_DIR } from "../src/tape/mod.ts";
 
 const EXAMPLES = `
 Examples:
@@ -61,7 +62,11 @@ export function recordCommand() {
   return newCommand("record", findProgram("record")?.summary ?? "Record a tape")
     .usage("[options] -- <command> [args...]\n       record --stdin [options]")
     .argument("[command...]", "server command and its arguments, after --")
-    .option("-o, --out <dir>", "directory for <tape_id>.jsonl and <tape_id>.meta.json", "./tapes")
+    .option(
+      "-o, --out <dir>",
+      "directory for <tape_id>.jsonl and <tape_id>.meta.json",
+      DEFAULT_TAPES_DIR,
+    )
     .option("-n, --name <name>", "name of the tape, shown by listings")
     .option("-d, --description <text>", "free text describing the recording")
     .option("-t, --tag <tag>", "tag the tape (repeatable)", collect)

@@ -11,13 +11,8 @@ import { newCommand, runProgram, UsageError } from "./_program.ts";
 import { collect, positiveNumber, positiveWholeNumber, wholeNumber } from "./_options.ts";
 import { findProgram } from "./manifest.ts";
 import { parseJsonPath } from "../src/json/mod.ts";
-import {
-  DEFAULT_TAPES_DIR,
-  type FrameFilter,
-  replayTape,
-  serveTape,
-  verifyTape,
-} from "../src/replay/mod.ts";
+import { DEFAULT_TAPES_DIR } from "../src/tape/mod.ts";
+import { type FrameFilter, replayTape, serveTape, verifyTape } from "../src/replay/mod.ts";
 
 const EXAMPLES = `
 Examples:

@@ -9,7 +9,8 @@ import { Option } from "@commander-js/extra-typings";
 import { newCommand, runProgram, UsageError } from "./_program.ts";
 import { collect, wholeNumber } from "./_options.ts";
 import { findProgram } from "./manifest.ts";
-import { DEFAULT_TAPES_DIR, type FrameFilter } from "../src/replay/mod.ts";
+import type { FrameFilter } from "../src/replay/mod.ts";
+import { DEFAULT_TAPES_DIR } from "../src/tape/mod.ts";
 import { tailTape, tapeStats, wantsColor } from "../src/tail/mod.ts";
 
 const EXAMPLES = `

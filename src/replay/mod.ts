@@ -34,7 +34,7 @@ export {
   serveSession,
   type ServeSummary,
 } from "./mock_server.ts";
-export { DEFAULT_TAPES_DIR, openTape, resolveTapePath } from "./open_tape.ts";
+export { openTape, resolveTapePath } from "./open_tape.ts";
 export { frameDelay, Pacer, type PacingOptions, pacingSchedule } from "./pacing.ts";
 export { type Progress, startProgress } from "./progress_bar.ts";
 export {

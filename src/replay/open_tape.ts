@@ -5,18 +5,12 @@
  * @module
  */
 
-import { TapeDirectory, type TapeReader, type TapeReadOptions } from "../tape/mod.ts";
-
-/**
- * Default directory where tape ids are looked up.
- *
- * @example
- * ```ts
- * import { DEFAULT_TAPES_DIR } from "./open_tape.ts";
- * console.log(DEFAULT_TAPES_DIR); // "./tapes"
- * ```
- */
-export const DEFAULT_TAPES_DIR = "./tapes";
+import {
+  DEFAULT_TAPES_DIR,
+  TapeDirectory,
+  type TapeReader,
+  type TapeReadOptions,
+} from "../tape/mod.ts";
 
 /**
  * Resolves `idOrPath` to the `.jsonl` path of a tape.

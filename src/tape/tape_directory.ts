@@ -16,6 +16,18 @@ import type { CheckpointRecord, TapeMeta, TapeRecord } from "./types.ts";
 import { emptyStats } from "./tape_stats.ts";
 
 /**
+ * Where tapes go, and where tape ids are looked up, unless told otherwise:
+ * `./tapes`, relative to the working directory.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_TAPES_DIR } from "./tape_directory.ts";
+ * console.log(DEFAULT_TAPES_DIR); // "./tapes"
+ * ```
+ */
+export const DEFAULT_TAPES_DIR = "./tapes";
+
+/**
  * Options of {@linkcode TapeDirectory}.
  *
  * @example
