@@ -128,7 +128,7 @@ try {
   await run([...program("tail"), tape, "-n", "4"]);
   await run([...program("tail"), tape, "--stats"]);
 
-  say("Replay the original messages, as the client and server sent them.");
+  say("Replay what the client sent, byte for byte as recorded.");
   await run([...program("replay"), tape, "--raw", "--dir", "c2s"]);
 
   say("Serve the tape as a mock server: the same client talks to the recording.");
