@@ -7,7 +7,7 @@
  * @module
  */
 
-import { InvalidArgumentError } from "@commander-js/extra-typings";
+import { InvalidArgumentError, Option } from "@commander-js/extra-typings";
 
 /**
  * Parses a whole number (0 or more).
@@ -69,4 +69,38 @@ export function positiveNumber(value: string): number {
  */
 export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
+}
+
+/**
+ * `--dir c2s|s2c`: keep only frames in one direction (replay and tail).
+ *
+ * @example
+ * ```ts
+ * import { directionOption } from "./_options.ts";
+ * console.log(directionOption().long); // "--dir"
+ * ```
+ */
+export function directionOption() {
+  return new Option("--dir <dir>", "only frames in this direction").choices(
+    ["c2s", "s2c"] as const,
+  );
+}
+
+/**
+ * `-m, --method M` (repeatable): keep only frames of these methods, with
+ * their responses (replay and tail).
+ *
+ * @example
+ * ```ts
+ * import { methodOption } from "./_options.ts";
+ * console.log(methodOption().long); // "--method"
+ * ```
+ */
+export function methodOption() {
+  return new Option(
+    "-m, --method <method>",
+    "only frames of this method, responses included (repeatable)",
+  )
+    .argParser(collect)
+    .default([] as string[]);
 }

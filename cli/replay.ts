@@ -6,9 +6,15 @@
  * @module
  */
 
-import { InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import { InvalidArgumentError } from "@commander-js/extra-typings";
 import { newCommand, runProgram, UsageError } from "./_program.ts";
-import { collect, positiveNumber, positiveWholeNumber, wholeNumber } from "./_options.ts";
+import {
+  directionOption,
+  methodOption,
+  positiveNumber,
+  positiveWholeNumber,
+  wholeNumber,
+} from "./_options.ts";
 import { findProgram } from "./manifest.ts";
 import { parseJsonPath } from "../src/json/mod.ts";
 import { DEFAULT_TAPES_DIR } from "../src/tape/mod.ts";
@@ -89,15 +95,8 @@ export function replayCommand() {
       wholeNumber,
       1000,
     )
-    .addOption(
-      new Option("--dir <dir>", "only frames in this direction").choices(["c2s", "s2c"] as const),
-    )
-    .option(
-      "-m, --method <method>",
-      "only frames of this method, responses included (repeatable)",
-      collect,
-      [] as string[],
-    )
+    .addOption(directionOption())
+    .addOption(methodOption())
     .option("--from-seq <n>", "only frames with seq at least n", positiveWholeNumber)
     .option("--to-seq <n>", "only frames with seq at most n", positiveWholeNumber)
     .option("--progress", "show a progress bar on stderr")

@@ -5,9 +5,8 @@
  * @module
  */
 
-import { Option } from "@commander-js/extra-typings";
 import { newCommand, runProgram, UsageError } from "./_program.ts";
-import { collect, wholeNumber } from "./_options.ts";
+import { directionOption, methodOption, wholeNumber } from "./_options.ts";
 import { findProgram } from "./manifest.ts";
 import type { FrameFilter } from "../src/replay/mod.ts";
 import { DEFAULT_TAPES_DIR } from "../src/tape/mod.ts";
@@ -55,15 +54,8 @@ export function tailCommand() {
     .option("--forever", "with -f: keep following after the tape is finalized (stop with Ctrl-C)")
     .option("--json", "print records as JSON lines (with --stats: the summary as one JSON object)")
     .option("-a, --all", "also show correlation and checkpoint records, not only frames")
-    .addOption(
-      new Option("--dir <dir>", "only frames in this direction").choices(["c2s", "s2c"] as const),
-    )
-    .option(
-      "-m, --method <method>",
-      "only frames of this method, responses included (repeatable)",
-      collect,
-      [] as string[],
-    )
+    .addOption(directionOption())
+    .addOption(methodOption())
     .option("--wall", "show wall-clock times (local) instead of seconds since the tape started")
     .option("--stats", "print a summary of the whole tape instead of its last records")
     .addHelpText("after", EXAMPLES);

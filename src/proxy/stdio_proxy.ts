@@ -13,6 +13,7 @@
 import {
   type Direction,
   type Durability,
+  ioReason,
   type TapeEnvironment,
   type TapeMeta,
   TapeWriter,
@@ -426,7 +427,7 @@ function startServer(command: string[]): Deno.ChildProcess {
       stderr: "inherit",
     }).spawn();
   } catch (error) {
-    throw new ServerStartError(command, reasonOf(error), { cause: error });
+    throw new ServerStartError(command, startReason(error), { cause: error });
   }
 }
 
@@ -443,7 +444,9 @@ async function createWriter(options: RecordOptions, environment: TapeEnvironment
   try {
     return await TapeWriter.create(options.out, writerOptions);
   } catch (error) {
-    throw new TapeCreateError(options.out, reasonOf(error), { cause: error });
+    // The writer wraps the OS error; its cause says what went wrong.
+    const cause = error instanceof Error && error.cause !== undefined ? error.cause : error;
+    throw new TapeCreateError(options.out, ioReason(cause), { cause: error });
   }
 }
 
@@ -507,19 +510,9 @@ function logToStderr(line: string): void {
   }
 }
 
-/** The short reason in an error, for one-line messages. */
-function reasonOf(error: unknown): string {
-  const seen = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-  for (const candidate of [error, seen]) {
-    if (candidate instanceof Deno.errors.NotFound) return "not found";
-    if (candidate instanceof Deno.errors.PermissionDenied) return "permission denied";
-    if (candidate instanceof Deno.errors.NotADirectory) return "not a directory";
-    if (candidate instanceof Deno.errors.AlreadyExists) return "a file is in the way";
-    if (candidate instanceof Deno.errors.NotCapable) {
-      return "not permitted (the program lacks a Deno permission)";
-    }
-  }
-  return describe(error);
+/** Why the server command did not start; file-system wording comes from the tape module. */
+function startReason(error: unknown): string {
+  return error instanceof Deno.errors.NotFound ? "not found" : ioReason(error);
 }
 
 function describe(error: unknown): string {

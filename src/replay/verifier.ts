@@ -5,10 +5,9 @@
  * @module
  */
 
-import type { JsonValue } from "../tape/mod.ts";
-import { memberValueText } from "../json/mod.ts";
+import { ioReason, type JsonValue } from "../tape/mod.ts";
+import { type JsonPathStep, memberValueText, parseJsonPath } from "../json/mod.ts";
 import { diffJson, type JsonDifference } from "./json_diff.ts";
-import { type JsonPathStep, parseJsonPath } from "../json/json_path.ts";
 import { type JsonObject, messageText, type RecordedSession } from "./recorded_session.ts";
 import { ServerProcessError } from "./server_process_error.ts";
 import { streamLines } from "./stream_lines.ts";
@@ -125,13 +124,7 @@ export async function verifyServer(
       stderr: options.serverStderr ?? "inherit",
     }).spawn();
   } catch (error) {
-    const why = error instanceof Deno.errors.NotFound
-      ? "no such command"
-      : error instanceof Deno.errors.PermissionDenied
-      ? "permission denied"
-      : error instanceof Error
-      ? error.message
-      : String(error);
+    const why = error instanceof Deno.errors.NotFound ? "no such command" : ioReason(error);
     throw new ServerProcessError(`Cannot start server ${shown}: ${why}`, command, {
       cause: error,
     });
