@@ -145,16 +145,24 @@ export async function verifyServer(
   let stopping: Promise<Deno.CommandStatus> | undefined;
   const stop = (first: Deno.Signal | "close"): Promise<Deno.CommandStatus> =>
     stopping ??= (async () => {
-      // Not awaited: a write blocked on a full pipe only ends with the server.
-      writer.close().catch(() => {});
+      // Closing the input is not awaited: a write blocked on a full pipe only
+      // ends with the server. A passed-on signal goes alone, with the input
+      // left open: a server that sees end of input first might exit before
+      // its handler for the signal ever runs.
+      const closeInput = () => writer.close().catch(() => {});
+      if (first === "close") closeInput();
+      else killQuietly(child, first);
       const steps: Deno.Signal[] = first === "close" ? ["SIGTERM", "SIGKILL"] : ["SIGKILL"];
-      if (first !== "close") killQuietly(child, first);
-      for (const signal of steps) {
-        const status = await within(child.status, graceMs);
-        if (status) return status;
-        killQuietly(child, signal);
+      try {
+        for (const signal of steps) {
+          const status = await within(child.status, graceMs);
+          if (status) return status;
+          killQuietly(child, signal);
+        }
+        return await child.status;
+      } finally {
+        closeInput();
       }
-      return await child.status;
     })();
 
   const onAbort = () => {
