@@ -1,0 +1,122 @@
+/**
+ * The chronicle's errors, by meaning. Each names the file it is about so a
+ * one-line message is enough for an operator.
+ *
+ * @module
+ */
+
+/**
+ * FFI is not permitted, libc cannot be loaded, or the platform is not Linux.
+ *
+ * @example
+ * ```ts
+ * import { FfiUnavailableError } from "./chronicle_errors.ts";
+ * const e = new FfiUnavailableError("Run with '--allow-ffi'");
+ * console.log(e.name); // "FfiUnavailableError"
+ * ```
+ */
+export class FfiUnavailableError extends Error {
+  /** Creates the error with its message. */
+  constructor(message: string) {
+    super(message);
+    this.name = "FfiUnavailableError";
+  }
+}
+
+/**
+ * A queue file does not hold what the format says: a bad magic or version, a
+ * corrupt record header, a reader offset past the end, or a directory that
+ * is not a queue at all.
+ *
+ * @example
+ * ```ts
+ * import { QueueFormatError } from "./chronicle_errors.ts";
+ * const e = new QueueFormatError("Bad magic", "/q/0000000001.seg", 0);
+ * console.log(e.path, e.offset); // "/q/0000000001.seg" 0
+ * ```
+ */
+export class QueueFormatError extends SyntaxError {
+  /** The file (or directory) at fault. */
+  readonly path: string;
+  /** Byte offset of the fault in the file, when there is one. */
+  readonly offset: number | undefined;
+  /** Creates the error; the message should already name the file. */
+  constructor(message: string, path: string, offset?: number) {
+    super(message);
+    this.name = "QueueFormatError";
+    this.path = path;
+    this.offset = offset;
+  }
+}
+
+/**
+ * Another live process holds the queue's writer lock.
+ *
+ * @example
+ * ```ts
+ * import { QueueLockedError } from "./chronicle_errors.ts";
+ * const e = new QueueLockedError("/q", 4242);
+ * console.log(e.message); // "Queue '/q' is already open for writing by pid 4242"
+ * ```
+ */
+export class QueueLockedError extends Error {
+  /** The queue directory. */
+  readonly path: string;
+  /** The holder's pid as it wrote it into the lock file, when readable. */
+  readonly pid: number | undefined;
+  /** Creates the error for a queue and the holder's pid. */
+  constructor(path: string, pid: number | undefined) {
+    super(
+      pid === undefined
+        ? `Queue '${path}' is already open for writing by another process`
+        : `Queue '${path}' is already open for writing by pid ${pid}`,
+    );
+    this.name = "QueueLockedError";
+    this.path = path;
+    this.pid = pid;
+  }
+}
+
+/**
+ * A system call on a queue file failed (no space, no permission, …).
+ *
+ * @example
+ * ```ts
+ * import { QueueIoError } from "./chronicle_errors.ts";
+ * const e = new QueueIoError("Cannot preallocate '/q/0000000002.seg': no space left on device", "/q/0000000002.seg", 28);
+ * console.log(e.errno); // 28
+ * ```
+ */
+export class QueueIoError extends Error {
+  /** The file the call was about. */
+  readonly path: string;
+  /** The errno the call failed with. */
+  readonly errno: number;
+  /** Creates the error; the message should already name the file and the reason. */
+  constructor(message: string, path: string, errno: number) {
+    super(message);
+    this.name = "QueueIoError";
+    this.path = path;
+    this.errno = errno;
+  }
+}
+
+/**
+ * A writer or reader was used after `close()`.
+ *
+ * @example
+ * ```ts
+ * import { QueueClosedError } from "./chronicle_errors.ts";
+ * console.log(new QueueClosedError("/q").message); // "Queue '/q' is closed"
+ * ```
+ */
+export class QueueClosedError extends Error {
+  /** The queue directory. */
+  readonly path: string;
+  /** Creates the error for a queue directory. */
+  constructor(path: string) {
+    super(`Queue '${path}' is closed`);
+    this.name = "QueueClosedError";
+    this.path = path;
+  }
+}

@@ -1,0 +1,291 @@
+/**
+ * The chronicle's on-disk layout as constants, one place for every offset the
+ * writer and the readers agree on. `docs/chronicle-format.md` is the prose
+ * form of this file.
+ *
+ * @module
+ */
+
+/** Current version of every chronicle file. Readers refuse newer versions. */
+export const FORMAT_VERSION = 1;
+
+/** Name of the queue's metadata file. */
+export const META_FILE = "queue.meta";
+/** Name of the writer's lock file. */
+export const LOCK_FILE = "writer.lock";
+/** Directory holding named readers' offset files. */
+export const READERS_DIR = "readers";
+/** Segment file suffix. */
+export const SEGMENT_SUFFIX = ".seg";
+/** Seek index file suffix. */
+export const INDEX_SUFFIX = ".idx";
+/** Reader offset file suffix. */
+export const OFFSET_SUFFIX = ".offset";
+
+/** Magic of `queue.meta`. */
+export const META_MAGIC = "SPQMETA\0";
+/** Magic of a segment file. */
+export const SEGMENT_MAGIC = "SPQSEG\0\0";
+/** Magic of a seek index file. */
+export const INDEX_MAGIC = "SPQIDX\0\0";
+/** Magic of a reader offset file. */
+export const OFFSET_MAGIC = "SPQRDR\0\0";
+
+/** Size of `queue.meta`. */
+export const META_SIZE = 4096;
+/** `queue.meta` field offsets. */
+export const META = {
+  magic: 0,
+  version: 8,
+  segmentBytes: 16,
+  indexSpacing: 24,
+  createdNs: 32,
+  /** Futex word bumped by the writer to wake blocked readers; alone on its cache line. */
+  notify: 64,
+  /** Count of readers blocked (or about to block) on `notify`. */
+  waiters: 128,
+  /** Lowest segment index retention has not deleted. */
+  firstSegment: 192,
+} as const;
+
+/** Size of a segment's file header; the first record starts here. */
+export const SEGMENT_HEADER_SIZE = 64;
+/** Segment header field offsets. */
+export const SEGMENT = {
+  magic: 0,
+  version: 8,
+  index: 12,
+  firstSeq: 16,
+  createdNs: 24,
+  capacity: 32,
+} as const;
+
+/** Record header: header word, type id, reserved, seq, timestamp. */
+export const RECORD_HEADER_SIZE = 24;
+/** Record field offsets from the start of the record. */
+export const RECORD = {
+  header: 0,
+  typeId: 4,
+  seq: 8,
+  timestampNs: 16,
+  payload: 24,
+} as const;
+
+/** Header word bits 0–28: payload length in bytes. */
+export const LENGTH_MASK = 0x1fff_ffff;
+/** Header word flag: the segment ends here; continue in the next one. */
+export const END_OF_SEGMENT = 0x2000_0000;
+/** Header word flag: not a record; skip `align8(24 + length)` bytes. */
+export const PADDING = 0x4000_0000;
+/** Header word flag: claimed by the writer but not yet published. */
+export const NOT_COMPLETE = 0x8000_0000;
+/** Every flag bit. */
+export const FLAG_MASK = END_OF_SEGMENT | PADDING | NOT_COMPLETE;
+
+/** Largest payload a record can carry (the length field's range). */
+export const MAX_PAYLOAD = LENGTH_MASK;
+
+/** Seek index file header size; entries follow. */
+export const INDEX_HEADER_SIZE = 64;
+/** Seek index header field offsets. */
+export const INDEX = {
+  magic: 0,
+  version: 8,
+  segment: 12,
+  spacing: 16,
+  capacity: 20,
+} as const;
+/** One index entry: seq u64, offset u64, highest timestamp in the segment so far u64. */
+export const INDEX_ENTRY_SIZE = 24;
+
+/** Reader offset file size. */
+export const OFFSET_SIZE = 64;
+/** Reader offset file field offsets. */
+export const OFFSET = {
+  magic: 0,
+  version: 8,
+  flags: 12,
+  committedSeq: 16,
+  updatedNs: 24,
+} as const;
+/** Reader offset flag: the reader holds back retention. */
+export const OFFSET_HOLDING = 1;
+
+/**
+ * The size a record with `length` payload bytes occupies, 8-byte aligned.
+ *
+ * @example
+ * ```ts
+ * import { recordSize } from "./format.ts";
+ * console.log(recordSize(64)); // 88
+ * ```
+ */
+export function recordSize(length: number): number {
+  return (RECORD_HEADER_SIZE + length + 7) & ~7;
+}
+
+/**
+ * The file name of segment `index` (ten digits, so names sort by index).
+ *
+ * @example
+ * ```ts
+ * import { segmentName } from "./format.ts";
+ * console.log(segmentName(7)); // "0000000007.seg"
+ * ```
+ */
+export function segmentName(index: number): string {
+  return String(index).padStart(10, "0") + SEGMENT_SUFFIX;
+}
+
+/**
+ * The file name of segment `index`'s seek index.
+ *
+ * @example
+ * ```ts
+ * import { indexName } from "./format.ts";
+ * console.log(indexName(7)); // "0000000007.idx"
+ * ```
+ */
+export function indexName(index: number): string {
+  return String(index).padStart(10, "0") + INDEX_SUFFIX;
+}
+
+/**
+ * The segment index a file name denotes, or undefined for any other file.
+ *
+ * @example
+ * ```ts
+ * import { parseSegmentName } from "./format.ts";
+ * console.log(parseSegmentName("0000000007.seg"), parseSegmentName("x.seg")); // 7 undefined
+ * ```
+ */
+export function parseSegmentName(name: string): number | undefined {
+  const match = /^(\d{10})\.seg$/.exec(name);
+  return match === null ? undefined : Number(match[1]);
+}
+
+/**
+ * Reads a little-endian u64 at a 4-byte aligned offset as a number.
+ *
+ * @example
+ * ```ts
+ * import { readU64, writeU64 } from "./format.ts";
+ * const words = new Uint32Array(2);
+ * writeU64(words, 0, 2 ** 40 + 5);
+ * console.log(readU64(words, 0)); // 1099511627781
+ * ```
+ */
+export function readU64(words: Uint32Array, byteOffset: number): number {
+  const i = byteOffset >>> 2;
+  return words[i]! + words[i + 1]! * 0x1_0000_0000;
+}
+
+/**
+ * Writes a number as a little-endian u64 at a 4-byte aligned offset.
+ *
+ * @example
+ * ```ts
+ * import { readU64, writeU64 } from "./format.ts";
+ * const words = new Uint32Array(2);
+ * writeU64(words, 0, 42);
+ * console.log(readU64(words, 0)); // 42
+ * ```
+ */
+export function writeU64(words: Uint32Array, byteOffset: number, value: number): void {
+  const i = byteOffset >>> 2;
+  const hi = Math.floor(value / 0x1_0000_0000);
+  words[i] = value - hi * 0x1_0000_0000;
+  words[i + 1] = hi;
+}
+
+/**
+ * Reads a little-endian u64 at a 4-byte aligned offset as a bigint (for
+ * nanosecond timestamps, which exceed 2^53).
+ *
+ * @example
+ * ```ts
+ * import { readU64Big } from "./format.ts";
+ * console.log(readU64Big(new Uint32Array([1, 1]), 0)); // 4294967297n
+ * ```
+ */
+export function readU64Big(words: Uint32Array, byteOffset: number): bigint {
+  const i = byteOffset >>> 2;
+  return (BigInt(words[i + 1]!) << 32n) | BigInt(words[i]!);
+}
+
+/**
+ * Writes a bigint as a little-endian u64 at a 4-byte aligned offset.
+ *
+ * @example
+ * ```ts
+ * import { readU64Big, writeU64Big } from "./format.ts";
+ * const words = new Uint32Array(2);
+ * writeU64Big(words, 0, 1_700_000_000_000_000_123n);
+ * console.log(readU64Big(words, 0)); // 1700000000000000123n
+ * ```
+ */
+export function writeU64Big(words: Uint32Array, byteOffset: number, value: bigint): void {
+  const i = byteOffset >>> 2;
+  words[i] = Number(value & 0xffff_ffffn);
+  words[i + 1] = Number((value >> 32n) & 0xffff_ffffn);
+}
+
+/**
+ * Writes an ASCII magic at a byte offset.
+ *
+ * @example
+ * ```ts
+ * import { hasMagic, writeMagic } from "./format.ts";
+ * const bytes = new Uint8Array(8);
+ * writeMagic(bytes, 0, "SPQSEG\0\0");
+ * console.log(hasMagic(bytes, 0, "SPQSEG\0\0")); // true
+ * ```
+ */
+export function writeMagic(bytes: Uint8Array, offset: number, magic: string): void {
+  for (let i = 0; i < magic.length; i++) bytes[offset + i] = magic.charCodeAt(i);
+}
+
+/**
+ * The first four bytes of a magic as the little-endian word a writer stores
+ * atomically to make a header valid in one step.
+ *
+ * @example
+ * ```ts
+ * import { magicWord } from "./format.ts";
+ * console.log(magicWord("SPQSEG\0\0").toString(16)); // "53515053"
+ * ```
+ */
+export function magicWord(magic: string): number {
+  return (magic.charCodeAt(0) | magic.charCodeAt(1) << 8 | magic.charCodeAt(2) << 16 |
+    magic.charCodeAt(3) << 24) >>> 0;
+}
+
+/**
+ * Whether the bytes at an offset spell an ASCII magic.
+ *
+ * @example
+ * ```ts
+ * import { hasMagic } from "./format.ts";
+ * console.log(hasMagic(new Uint8Array(8), 0, "SPQSEG\0\0")); // false
+ * ```
+ */
+export function hasMagic(bytes: Uint8Array, offset: number, magic: string): boolean {
+  for (let i = 0; i < magic.length; i++) {
+    if (bytes[offset + i] !== magic.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/**
+ * Whether `length` bytes at an offset are all zero (a file never written).
+ *
+ * @example
+ * ```ts
+ * import { isZero } from "./format.ts";
+ * console.log(isZero(new Uint8Array(8), 0, 8)); // true
+ * ```
+ */
+export function isZero(bytes: Uint8Array, offset: number, length: number): boolean {
+  for (let i = offset; i < offset + length; i++) if (bytes[i] !== 0) return false;
+  return true;
+}

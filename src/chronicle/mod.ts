@@ -1,0 +1,44 @@
+/**
+ * The chronicle: a persisted, segmented, memory-mapped queue for live IPC
+ * between processes on one host and for durable archives. One writer
+ * publishes each record with a single atomic store; readers in any process
+ * see it within microseconds, with no copy and no system call.
+ *
+ * Needs `--allow-ffi` (libc is bound through `Deno.dlopen`), plus
+ * `--allow-read` and `--allow-write` on the queue directory.
+ *
+ * @example Write and read a queue
+ * ```ts
+ * import { QueueReader, QueueWriter } from "./mod.ts";
+ * const dir = Deno.makeTempDirSync();
+ * const w = await QueueWriter.open(dir, { segmentBytes: 1 << 20 });
+ * w.append(1, new TextEncoder().encode("tick"));
+ * const r = await QueueReader.open(dir, { name: "audit" });
+ * console.log(r.next()?.seq); // 1
+ * r.commit();
+ * r.close();
+ * w.close();
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ *
+ * @module
+ */
+
+export {
+  FfiUnavailableError,
+  QueueClosedError,
+  QueueFormatError,
+  QueueIoError,
+  QueueLockedError,
+} from "./chronicle_errors.ts";
+export { monotonicNs, realtimeNs } from "./libc.ts";
+export {
+  type QueueMessage,
+  QueueReader,
+  type QueueReaderOptions,
+  type StartPosition,
+} from "./queue_reader.ts";
+export { type Durability, QueueWriter, type QueueWriterOptions } from "./queue_writer.ts";
+export { ReaderOffset, type ReaderPosition } from "./reader_offset.ts";
+export type { RetentionPolicy, RetentionResult } from "./retention.ts";
+export { WAIT_STRATEGIES, type WaitStrategy } from "./wait_strategy.ts";

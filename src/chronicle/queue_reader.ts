@@ -1,0 +1,625 @@
+/**
+ * A queue reader: follows the records of a queue from any process, handing
+ * out zero-copy views of the mapped segment.
+ *
+ * @module
+ */
+
+import { QueueClosedError, QueueFormatError } from "./chronicle_errors.ts";
+import {
+  END_OF_SEGMENT,
+  META,
+  NOT_COMPLETE,
+  PADDING,
+  readU64Big,
+  RECORD,
+  RECORD_HEADER_SIZE,
+  SEGMENT_HEADER_SIZE,
+} from "./format.ts";
+import { libc } from "./libc.ts";
+import { listSegments, queueExists, readSegmentHeader } from "./queue_files.ts";
+import { QueueMeta } from "./queue_meta.ts";
+import { ReaderOffset } from "./reader_offset.ts";
+import { entryPointsAtRecord, walkToEnd } from "./seek_index.ts";
+import { type CachedSegment, SegmentCache } from "./segment_cache.ts";
+import { checkWaitStrategy, type WaitStrategy, waitUntil } from "./wait_strategy.ts";
+
+/** Where a reader starts. */
+export type StartPosition =
+  | "earliest"
+  | "latest"
+  | "committed"
+  | { seq: number }
+  | { timestampNs: bigint | number };
+
+/** Options of {@linkcode QueueReader.open}. */
+export interface QueueReaderOptions {
+  /** A named reader persists its committed position in `readers/<name>.offset`. */
+  name?: string;
+  /** Default: `committed` for a named reader, `earliest` otherwise. */
+  start?: StartPosition;
+  /** Whether a named reader holds back retention until it commits past a segment. Default true. */
+  holding?: boolean;
+  /** How {@linkcode QueueReader.wait} waits. Default `backoff`. */
+  waitStrategy?: WaitStrategy;
+}
+
+/**
+ * One record as a reader sees it. The reader reuses one object: it and its
+ * payload are valid until the following `next()` call.
+ */
+export interface QueueMessage {
+  /** The record's seq; the first record of a queue is 1. */
+  readonly seq: number;
+  /** Application-defined type, 0 to 65535. */
+  readonly typeId: number;
+  /** Wall-clock nanoseconds since the epoch the writer stamped. */
+  readonly timestampNs: bigint;
+  /** Payload length in bytes. */
+  readonly payloadLength: number;
+  /** The payload: a view of the mapped segment, not a copy. */
+  readonly payload: Uint8Array;
+}
+
+// The flyweight next() returns: plain fields set per record, the payload
+// view and the bigint timestamp made only when asked for.
+class RecordView implements QueueMessage {
+  seq = 0;
+  typeId = 0;
+  payloadLength = 0;
+  offset = 0;
+  words: Uint32Array = new Uint32Array(0);
+  // Set once a payload view escapes: the segment must then never be
+  // unmapped under it.
+  shared = false;
+
+  get timestampNs(): bigint {
+    return readU64Big(this.words, this.offset + RECORD.timestampNs);
+  }
+
+  get payload(): Uint8Array {
+    this.shared = true;
+    return new Uint8Array(this.words.buffer, this.offset + RECORD_HEADER_SIZE, this.payloadLength);
+  }
+}
+
+const EMPTY = new Uint32Array(2);
+const FIRST_SEGMENT_WORD = META.firstSegment >>> 2;
+const TWO_32 = 0x1_0000_0000;
+const ORDERED_LOADS = Deno.build.arch === "x86_64";
+// A reader looks whether retention deleted its segment at least this often
+// (and whenever it has caught up), so it never keeps a deleted file alive
+// for long without paying a shared-memory load per record.
+const RETENTION_CHECK_EVERY = 256;
+// Segments a reader keeps mapped: seeking about a queue of this many
+// segments maps each once.
+const MAPPED_SEGMENTS = 8;
+
+interface SegmentStart {
+  index: number;
+  firstSeq: number;
+}
+
+/**
+ * Reads a queue. Any number of readers, in any process, each at its own
+ * position.
+ *
+ * @example Read what a writer appended
+ * ```ts
+ * import { QueueReader, QueueWriter } from "./mod.ts";
+ * const dir = Deno.makeTempDirSync();
+ * const w = await QueueWriter.open(dir, { segmentBytes: 1 << 20 });
+ * w.append(7, new TextEncoder().encode("hello"));
+ * const r = await QueueReader.open(dir);
+ * const m = r.next()!;
+ * console.log(m.seq, m.typeId, new TextDecoder().decode(m.payload)); // 1 7 "hello"
+ * r.close();
+ * w.close();
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ */
+export class QueueReader {
+  /** The queue directory. */
+  readonly path: string;
+  /** The reader's name, when it is a named reader. */
+  readonly name: string | undefined;
+  readonly #meta: QueueMeta;
+  readonly #metaWords: Uint32Array;
+  readonly #offset: ReaderOffset | undefined;
+  readonly #view = new RecordView();
+  #strategy: WaitStrategy;
+  readonly #cache: SegmentCache;
+  #current: CachedSegment | undefined;
+  #segmentIndex: number;
+  // Started segments at the last directory listing; refreshed when a seek
+  // runs past the last of them.
+  #starts: SegmentStart[] | undefined;
+  #words: Uint32Array = EMPTY;
+  #capacity = 0;
+  #pos = 0;
+  #nextSeq = 1;
+  #lost = 0;
+  #toRetentionCheck = RETENTION_CHECK_EVERY;
+  #firstSeen = -1;
+  #closed = false;
+
+  private constructor(
+    dir: string,
+    meta: QueueMeta,
+    offset: ReaderOffset | undefined,
+    strategy: WaitStrategy,
+  ) {
+    this.path = dir;
+    this.name = offset?.name;
+    this.#meta = meta;
+    this.#metaWords = meta.file.words;
+    this.#offset = offset;
+    this.#strategy = strategy;
+    this.#segmentIndex = meta.firstSegment;
+    this.#cache = new SegmentCache(dir, meta.indexSpacing, MAPPED_SEGMENTS);
+  }
+
+  /**
+   * Opens a reader on the queue in `dir`.
+   *
+   * @throws {QueueFormatError} when `dir` is not a queue, a file is damaged, or a named reader's offset lies past the end.
+   * @throws {TypeError} for a bad name, start or wait strategy.
+   * @throws {RangeError} when a start seq is not in the queue.
+   * @throws {FfiUnavailableError} without `--allow-ffi`.
+   */
+  static open(dir: string, options: QueueReaderOptions = {}): Promise<QueueReader> {
+    try {
+      return Promise.resolve(QueueReader.#open(dir, options));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  static #open(dir: string, options: QueueReaderOptions): QueueReader {
+    const strategy = options.waitStrategy ?? "backoff";
+    checkWaitStrategy(strategy);
+    const start = options.start ?? (options.name === undefined ? "earliest" : "committed");
+    checkStart(start);
+    if (start === "committed" && options.name === undefined) {
+      throw new TypeError("Start 'committed' needs a named reader: pass 'name'");
+    }
+    if (!queueExists(dir)) {
+      throw new QueueFormatError(
+        `'${dir}' is not a spool queue: no such directory or no 'queue.meta'`,
+        dir,
+      );
+    }
+    libc();
+    const meta = QueueMeta.open(dir);
+    let offset: ReaderOffset | undefined;
+    try {
+      if (options.name !== undefined) {
+        offset = ReaderOffset.open(dir, options.name, options.holding ?? true);
+      }
+      const reader = new QueueReader(dir, meta, offset, strategy);
+      reader.#start(start);
+      return reader;
+    } catch (error) {
+      offset?.close();
+      meta.close();
+      throw error;
+    }
+  }
+
+  /**
+   * The next record, or undefined when the reader has caught up with the
+   * writer. The returned object (and its payload) is reused: it is valid
+   * until the following call.
+   *
+   * @throws {QueueFormatError} on a corrupt record header; every record before it was delivered.
+   */
+  next(): QueueMessage | undefined {
+    if (--this.#toRetentionCheck === 0) this.#checkRetention();
+    let words = this.#words;
+    let pos = this.#pos;
+    for (;;) {
+      // On x86-64 a plain load first: a published header can only be seen
+      // after the writer's stores before it, since the CPU keeps loads and
+      // stores in order. "Nothing yet" is confirmed with an atomic load,
+      // which also keeps a caller's spin loop from being optimised into a
+      // single read. Elsewhere every header load is atomic.
+      let header = ORDERED_LOADS ? words[pos >>> 2]! : 0;
+      if (header === 0) header = Atomics.load(words, pos >>> 2);
+      if (header === 0 || header >= NOT_COMPLETE) {
+        if (this.#checkRetention()) {
+          words = this.#words;
+          pos = this.#pos;
+          continue;
+        }
+        if (this.#current === undefined) {
+          if (this.#closed) throw new QueueClosedError(this.path);
+          if (this.#tryFirstSegment()) {
+            words = this.#words;
+            pos = this.#pos;
+            continue;
+          }
+        }
+        return undefined;
+      }
+      if (header > 0x1fff_ffff) {
+        if (header === END_OF_SEGMENT) {
+          if (!this.#advance()) return undefined;
+          words = this.#words;
+          pos = this.#pos;
+          continue;
+        }
+        if (header < END_OF_SEGMENT + PADDING && header >= PADDING) {
+          const skip = (RECORD_HEADER_SIZE + (header - PADDING) + 7) & ~7;
+          if (pos + skip > this.#capacity) {
+            throw this.#current!.segment.corrupt(pos, "padding runs past the segment's end");
+          }
+          pos += skip;
+          this.#pos = pos;
+          continue;
+        }
+        throw this.#current!.segment.corrupt(
+          pos,
+          `impossible flags in header word 0x${header.toString(16)}`,
+        );
+      }
+      const size = (RECORD_HEADER_SIZE + header + 7) & ~7;
+      if (pos + size > this.#capacity) {
+        throw this.#current!.segment.corrupt(pos, `length ${header} runs past the segment's end`);
+      }
+      const w = pos >>> 2;
+      const seq = words[w + 2]! + words[w + 3]! * TWO_32;
+      if (seq !== this.#nextSeq) {
+        throw this.#current!.segment.corrupt(pos, `seq ${seq} where ${this.#nextSeq} belongs`);
+      }
+      const view = this.#view;
+      view.seq = seq;
+      view.typeId = words[w + 1]! & 0xffff;
+      view.payloadLength = header;
+      view.offset = pos;
+      this.#pos = pos + size;
+      this.#nextSeq = seq + 1;
+      return view;
+    }
+  }
+
+  /** Whether `next()` would return a record (or move to the next segment) now. */
+  hasNext(): boolean {
+    const header = Atomics.load(this.#words, this.#pos >>> 2);
+    if (header !== 0 && header < NOT_COMPLETE) return true;
+    return this.#current === undefined && !this.#closed && listSegments(this.path).length > 0;
+  }
+
+  /**
+   * Waits, with the reader's wait strategy, until a record is available or
+   * `timeoutMs` passes.
+   *
+   * @returns whether a record is available
+   */
+  wait(timeoutMs = Infinity): Promise<boolean> {
+    if (this.#closed) return Promise.reject(new QueueClosedError(this.path));
+    return waitUntil(this.#strategy, () => this.hasNext(), timeoutMs, this.#meta);
+  }
+
+  /** Changes how {@linkcode QueueReader.wait} waits. */
+  setWaitStrategy(strategy: WaitStrategy): void {
+    checkWaitStrategy(strategy);
+    this.#strategy = strategy;
+  }
+
+  /** The current wait strategy. */
+  get waitStrategy(): WaitStrategy {
+    return this.#strategy;
+  }
+
+  /** Seq the next record will carry. */
+  get nextSeq(): number {
+    return this.#nextSeq;
+  }
+
+  /** Records skipped because retention deleted them before this reader got there. */
+  get lostRecords(): number {
+    return this.#lost;
+  }
+
+  /**
+   * Persists the position: every record before `nextSeq` counts as consumed.
+   * A named reader resumes after it; retention may then delete what it no
+   * longer needs.
+   *
+   * @throws {TypeError} for an anonymous reader.
+   */
+  commit(): void {
+    if (this.#closed) throw new QueueClosedError(this.path);
+    if (this.#offset === undefined) {
+      throw new TypeError("Only a named reader can commit: open it with a 'name'");
+    }
+    this.#offset.commit(this.#nextSeq - 1);
+  }
+
+  /**
+   * Moves the reader so `next()` returns the record with seq `target.seq`,
+   * or the first record stamped at or after `target.timestampNs`. Uses the
+   * seek index and walks at most one index spacing of records.
+   *
+   * @throws {RangeError} when the seq is not in the queue.
+   */
+  seek(target: { seq: number } | { timestampNs: bigint | number }): void {
+    if (this.#closed) throw new QueueClosedError(this.path);
+    checkStart(target);
+    if ("seq" in target) this.#seekSeq(target.seq);
+    else this.#seekTime(BigInt(target.timestampNs));
+  }
+
+  /** Unmaps everything. A named reader's committed position stays on disk. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#leaveSegment();
+    this.#cache.clear();
+    this.#offset?.close();
+    this.#meta.close();
+  }
+
+  #start(start: StartPosition): void {
+    if (start === "earliest") return this.#toEarliest();
+    if (start === "latest") return this.#toLatest();
+    if (start === "committed") {
+      const committed = this.#offset!.committedSeq;
+      if (committed === 0) return this.#toEarliest();
+      const end = this.#endSeq();
+      if (committed + 1 > end) {
+        throw new QueueFormatError(
+          `Reader offset file '${
+            this.#offset!.path
+          }' says seq ${committed} was committed but queue '${this.path}' ends at seq ${end - 1}`,
+          this.#offset!.path,
+        );
+      }
+      const earliest = this.#earliestSeq();
+      if (committed + 1 < earliest) {
+        this.#toEarliest();
+        this.#lost = earliest - committed - 1;
+        return;
+      }
+      return this.#seekSeq(committed + 1);
+    }
+    this.seek(start);
+  }
+
+  // Started segments retention has not deleted, ascending. A segment's
+  // first seq never changes once started, so a refresh reads only the
+  // headers of segments new since the last listing.
+  #segments(refresh = false): SegmentStart[] {
+    const first = Atomics.load(this.#metaWords, FIRST_SEGMENT_WORD);
+    if (refresh || this.#starts === undefined) {
+      const known = new Map(this.#starts?.map((s) => [s.index, s.firstSeq]));
+      const starts: SegmentStart[] = [];
+      for (const index of listSegments(this.path)) {
+        if (index < first) continue;
+        const firstSeq = known.get(index) ?? readSegmentHeader(this.path, index)?.firstSeq;
+        if (firstSeq !== undefined) starts.push({ index, firstSeq });
+      }
+      this.#starts = starts;
+    }
+    while (this.#starts.length > 0 && this.#starts[0]!.index < first) this.#starts.shift();
+    return this.#starts;
+  }
+
+  #earliestSeq(): number {
+    return this.#segments(true)[0]?.firstSeq ?? 1;
+  }
+
+  // Seq one past the last published record.
+  #endSeq(): number {
+    const last = this.#segments(true).at(-1);
+    if (last === undefined) return 1;
+    const entry = this.#cache.get(last.index);
+    return walkToEnd(entry.segment, this.#cache.seekIndex(entry)).nextSeq;
+  }
+
+  #toEarliest(): void {
+    let first = this.#segments()[0];
+    if (first === undefined) first = this.#segments(true)[0];
+    if (first === undefined) {
+      this.#leaveSegment();
+      this.#segmentIndex = Atomics.load(this.#metaWords, FIRST_SEGMENT_WORD);
+      return;
+    }
+    this.#enter(first.index, SEGMENT_HEADER_SIZE, first.firstSeq);
+  }
+
+  #toLatest(): void {
+    const last = this.#segments(true).at(-1);
+    if (last === undefined) return this.#toEarliest();
+    this.#enter(last.index, SEGMENT_HEADER_SIZE, last.firstSeq);
+    const current = this.#current!;
+    const end = walkToEnd(current.segment, this.#cache.seekIndex(current));
+    this.#pos = end.offset;
+    this.#nextSeq = end.nextSeq;
+  }
+
+  #seekSeq(seq: number, refresh = false): void {
+    const segments = this.#segments(refresh);
+    const first = segments[0];
+    if (first === undefined || seq < first.firstSeq) {
+      if (!refresh) return this.#seekSeq(seq, true);
+      throw new RangeError(
+        first === undefined
+          ? `Seq ${seq} is not in queue '${this.path}': it is empty`
+          : `Seq ${seq} is no longer in queue '${this.path}': the earliest is ${first.firstSeq}`,
+      );
+    }
+    let lo = 0;
+    let hi = segments.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (segments[mid]!.firstSeq <= seq) lo = mid;
+      else hi = mid - 1;
+    }
+    const target = segments[lo]!;
+    this.#enter(target.index, SEGMENT_HEADER_SIZE, target.firstSeq);
+    const current = this.#current!;
+    const segment = current.segment;
+    let entry = this.#cache.seekIndex(current).floorBySeq(seq, target.firstSeq);
+    if (entry !== undefined && (entry.seq > seq || !entryPointsAtRecord(segment, entry))) {
+      entry = this.#cache.rebuildIndex(current).floorBySeq(seq, target.firstSeq);
+    }
+    const from = entry ?? { offset: SEGMENT_HEADER_SIZE, seq: target.firstSeq };
+    const end = segment.walk(from.offset, from.seq, (_offset, s) => s === seq);
+    if (end.nextSeq !== seq) {
+      // Past the end of the last segment listed: it may lie in one started since.
+      if (!refresh && end.sealed) return this.#seekSeq(seq, true);
+      throw new RangeError(
+        `Seq ${seq} is not in queue '${this.path}' yet: it ends at seq ${end.nextSeq - 1}`,
+      );
+    }
+    this.#pos = end.offset;
+    this.#nextSeq = seq;
+  }
+
+  // Index maxima are per segment, so segments are tried in order: in each,
+  // the index skips to within one spacing of the first record at or after
+  // the time, or shows in one step that the segment has none.
+  #seekTime(timestampNs: bigint): void {
+    const hi = Number(timestampNs >> 32n);
+    const lo = Number(timestampNs & 0xffff_ffffn);
+    let segments = this.#segments();
+    for (let i = 0; i < segments.length; i++) {
+      const target = segments[i]!;
+      this.#enter(target.index, SEGMENT_HEADER_SIZE, target.firstSeq);
+      const current = this.#current!;
+      const segment = current.segment;
+      let entry = this.#cache.seekIndex(current).floorByTime(hi, lo);
+      if (entry !== undefined && !entryPointsAtRecord(segment, entry)) {
+        entry = this.#cache.rebuildIndex(current).floorByTime(hi, lo);
+      }
+      const from = entry ?? { offset: SEGMENT_HEADER_SIZE, seq: target.firstSeq };
+      const words = segment.file.words;
+      const end = segment.walk(from.offset, from.seq, (offset) => {
+        const t = (offset + RECORD.timestampNs) >>> 2;
+        const h = words[t + 1]!;
+        return h > hi || (h === hi && words[t]! >= lo);
+      });
+      this.#pos = end.offset;
+      this.#nextSeq = end.nextSeq;
+      if (!end.sealed) return;
+      if (i === segments.length - 1) segments = this.#segments(true);
+    }
+  }
+
+  #enter(index: number, pos: number, seq: number): void {
+    if (this.#current?.segment.index !== index) {
+      const entry = this.#cache.get(index);
+      this.#leaveSegment();
+      this.#current = entry;
+      this.#words = entry.segment.file.words;
+      this.#view.words = this.#words;
+      this.#capacity = entry.segment.capacity;
+    }
+    this.#segmentIndex = index;
+    this.#pos = pos;
+    this.#nextSeq = seq;
+  }
+
+  #leaveSegment(): void {
+    if (this.#view.shared) {
+      this.#current?.segment.file.markShared();
+      this.#view.shared = false;
+    }
+    this.#current = undefined;
+    this.#words = EMPTY;
+    this.#view.words = EMPTY;
+    this.#pos = 0;
+  }
+
+  #tryFirstSegment(): boolean {
+    const first = this.#segments()[0];
+    if (first === undefined) return false;
+    this.#enter(first.index, SEGMENT_HEADER_SIZE, first.firstSeq);
+    return true;
+  }
+
+  // The writer starts segment n+1 before it seals segment n, so after the
+  // end marker the next file is there with its header written.
+  #advance(): boolean {
+    const nextIndex = this.#segmentIndex + 1;
+    let next: CachedSegment;
+    try {
+      next = this.#cache.get(nextIndex);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound || (error as { errno?: number }).errno === 2) {
+        if (nextIndex >= Atomics.load(this.#metaWords, FIRST_SEGMENT_WORD)) return false;
+        this.#fallOff(); // retention deleted it: go on at the earliest kept record
+        return this.#current !== undefined;
+      }
+      throw error;
+    }
+    const segment = next.segment;
+    if (!segment.started) {
+      // Not mapped for later: a writer recovering from a crash may replace
+      // a segment it prepared but never started.
+      this.#cache.drop(nextIndex);
+      return false;
+    }
+    if (segment.firstSeq !== this.#nextSeq) {
+      throw new QueueFormatError(
+        `Segment '${segment.path}' starts at seq ${segment.firstSeq} but the segment before it ends before seq ${this.#nextSeq}`,
+        segment.path,
+      );
+    }
+    this.#enter(nextIndex, SEGMENT_HEADER_SIZE, this.#nextSeq);
+    return true;
+  }
+
+  // Whether retention moved the reader. Segments it deleted are unmapped
+  // here, so no mapping of this reader keeps their disk space in use.
+  #checkRetention(): boolean {
+    this.#toRetentionCheck = RETENTION_CHECK_EVERY;
+    const first = Atomics.load(this.#metaWords, FIRST_SEGMENT_WORD);
+    if (first === this.#firstSeen) return false;
+    this.#firstSeen = first;
+    if (this.#segmentIndex >= first) {
+      this.#cache.dropBelow(first);
+      return false;
+    }
+    this.#fallOff();
+    return this.#current !== undefined;
+  }
+
+  // Retention deleted the segment under this (non-holding) reader: let go of
+  // the mapping so the disk space is freed, and continue at the earliest
+  // record still kept.
+  #fallOff(): void {
+    const before = this.#nextSeq;
+    this.#leaveSegment();
+    this.#cache.dropBelow(Atomics.load(this.#metaWords, FIRST_SEGMENT_WORD));
+    this.#toEarliest();
+    if (this.#current !== undefined) this.#lost += Math.max(0, this.#nextSeq - before);
+  }
+}
+
+function checkStart(start: unknown): asserts start is StartPosition {
+  if (start === "earliest" || start === "latest" || start === "committed") return;
+  if (typeof start === "object" && start !== null) {
+    if ("seq" in start) {
+      const seq = (start as { seq: unknown }).seq;
+      if (typeof seq === "number" && Number.isSafeInteger(seq) && seq >= 1) return;
+      throw new RangeError(`Start seq must be a whole number of at least 1, not '${String(seq)}'`);
+    }
+    if ("timestampNs" in start) {
+      const ts = (start as { timestampNs: unknown }).timestampNs;
+      if (
+        (typeof ts === "bigint" && ts >= 0n) ||
+        (typeof ts === "number" && Number.isFinite(ts) && ts >= 0)
+      ) return;
+      throw new RangeError(
+        `Start timestampNs must be a non-negative number of nanoseconds, not '${String(ts)}'`,
+      );
+    }
+  }
+  throw new TypeError(
+    `Start '${
+      typeof start === "object" ? JSON.stringify(start) : String(start)
+    }' does not exist: use 'earliest', 'latest', 'committed', { seq } or { timestampNs }`,
+  );
+}

@@ -1,0 +1,632 @@
+/**
+ * The queue's single writer: appends records into the mapped active segment
+ * and publishes each with one atomic store of its header word.
+ *
+ * @module
+ */
+
+import { QueueClosedError, QueueFormatError } from "./chronicle_errors.ts";
+import {
+  END_OF_SEGMENT,
+  LENGTH_MASK,
+  MAX_PAYLOAD,
+  META,
+  META_FILE,
+  NOT_COMPLETE,
+  RECORD,
+  RECORD_HEADER_SIZE,
+  recordSize,
+  SEGMENT_HEADER_SIZE,
+  segmentName,
+} from "./format.ts";
+import { libc, syncDirectory } from "./libc.ts";
+import { listSegments, queueExists } from "./queue_files.ts";
+import { QueueMeta } from "./queue_meta.ts";
+import { applyRetention, type RetentionPolicy, type RetentionResult } from "./retention.ts";
+import { entryPointsAtRecord, SeekIndex, walkToEnd } from "./seek_index.ts";
+import { Segment } from "./segment.ts";
+import { WriterLock } from "./writer_lock.ts";
+
+/** How a writer keeps records: `ipc` survives a process crash, `durable` also a machine crash. */
+export type Durability = "ipc" | "durable";
+
+/** Options of {@linkcode QueueWriter.open}. */
+export interface QueueWriterOptions {
+  /** Capacity of each segment file, fixed when the queue is created. Default 64 MiB. */
+  segmentBytes?: number;
+  /** Records between seek index entries, fixed when the queue is created. Default 64. */
+  indexSpacing?: number;
+  /** Also roll to a new segment once the active one is this old. */
+  rollIntervalMs?: number;
+  /** `ipc` (page cache only, the default) or `durable` (msync at roll and by count and time). */
+  durability?: Durability;
+  /** `durable`: msync after this many records. Default 4096. */
+  syncEveryRecords?: number;
+  /** `durable`: msync at least this often while appending. Default 100 ms. */
+  syncIntervalMs?: number;
+  /** Delete old segments at each roll (and on {@linkcode QueueWriter.applyRetention}). */
+  retention?: RetentionPolicy;
+  /** Fault segment pages in ahead of the writer, off the hot path. Default true. */
+  prefault?: boolean;
+}
+
+const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+const DEFAULT_SPACING = 64;
+const MAX_SEGMENT_BYTES = 0xffff_f000;
+// Pages are faulted in a chunk at a time, one chunk ahead of the writer:
+// one madvise per ~3000 small records instead of a fault per page.
+const PREFAULT_CHUNK = 512 * 1024;
+// Without pre-faulting the clocks are still looked at this often.
+const WATCH_EVERY = 64 * 1024;
+const TWO_32 = 0x1_0000_0000;
+const WAITERS_WORD = META.waiters >>> 2;
+
+function checkRecord(typeId: number, length: number): never {
+  if ((typeId & 0xffff) !== typeId) {
+    throw new RangeError(`Type id must be a whole number from 0 to 65535, not '${typeId}'`);
+  }
+  if (length === 0) {
+    throw new RangeError("Payload is empty: a record carries at least one byte");
+  }
+  throw new RangeError(`Payload of ${length} bytes is over the limit of ${MAX_PAYLOAD} bytes`);
+}
+
+function wholeOption(name: string, value: number | undefined, min: number, max: number) {
+  if (value !== undefined && (!Number.isSafeInteger(value) || value < min || value > max)) {
+    throw new RangeError(
+      `Option '${name}' must be a whole number from ${min} to ${max}, not '${value}'`,
+    );
+  }
+}
+
+/**
+ * Appends records to a queue. One writer per queue at a time, across every
+ * process on the host; a second gets {@linkcode QueueLockedError}.
+ *
+ * @example Append three records
+ * ```ts
+ * import { QueueWriter } from "./queue_writer.ts";
+ * const dir = Deno.makeTempDirSync();
+ * const w = await QueueWriter.open(dir, { segmentBytes: 1 << 20 });
+ * for (const text of ["a", "b", "c"]) w.append(1, new TextEncoder().encode(text));
+ * console.log(w.lastSeq); // 3
+ * w.close();
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ */
+export class QueueWriter {
+  /** The queue directory. */
+  readonly path: string;
+  readonly #lock: WriterLock;
+  readonly #meta: QueueMeta;
+  readonly #metaWords: Uint32Array;
+  readonly #spacing: number;
+  readonly #durable: boolean;
+  readonly #syncEvery: number;
+  readonly #syncIntervalMs: number;
+  readonly #rollIntervalMs: number;
+  readonly #retention: RetentionPolicy | undefined;
+  readonly #prefault: boolean;
+  readonly #clock = new Uint32Array(4);
+  readonly #clockGet = libc().clock_gettime;
+
+  #segment!: Segment;
+  #index!: SeekIndex;
+  #words!: Uint32Array;
+  #bytes!: Uint8Array;
+  #pos = 0;
+  #limit = 0;
+  #seq = 1;
+  #toIndex = 1;
+  #maxHi = 0;
+  #maxLo = 0;
+  #watchAt = 0;
+  #prefaultedTo = 0;
+  #next: Segment | undefined;
+  #nextError: unknown;
+  #toSync = Infinity;
+  #syncedTo = 0;
+  #lastSyncMs = 0;
+  #rollDeadlineMs = Infinity;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #closed = false;
+  #deferred: { error: unknown } | undefined;
+
+  private constructor(dir: string, lock: WriterLock, meta: QueueMeta, options: QueueWriterOptions) {
+    this.path = dir;
+    this.#lock = lock;
+    this.#meta = meta;
+    this.#metaWords = meta.file.words;
+    this.#spacing = meta.indexSpacing;
+    this.#durable = options.durability === "durable";
+    this.#syncEvery = options.syncEveryRecords ?? 4096;
+    this.#syncIntervalMs = options.syncIntervalMs ?? 100;
+    this.#rollIntervalMs = options.rollIntervalMs ?? Infinity;
+    this.#retention = options.retention;
+    this.#prefault = options.prefault ?? true;
+  }
+
+  /**
+   * Opens the queue in `dir` for writing, creating it when the directory is
+   * missing or empty. Recovers the end of the last committed record, so the
+   * sequence continues with no gap after any crash.
+   *
+   * @throws {QueueLockedError} when another writer holds the queue.
+   * @throws {QueueFormatError} when `dir` is not a queue or a file is damaged.
+   * @throws {QueueIoError} when a file cannot be created (a full disk) or mapped.
+   * @throws {FfiUnavailableError} without `--allow-ffi`.
+   */
+  static open(dir: string, options: QueueWriterOptions = {}): Promise<QueueWriter> {
+    try {
+      return Promise.resolve(QueueWriter.#open(dir, options));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  static #open(dir: string, options: QueueWriterOptions): QueueWriter {
+    wholeOption("segmentBytes", options.segmentBytes, 64 * 1024, MAX_SEGMENT_BYTES);
+    if (options.segmentBytes !== undefined && options.segmentBytes % 4096 !== 0) {
+      throw new RangeError(
+        `Option 'segmentBytes' must be a multiple of 4096 (a page), not '${options.segmentBytes}'`,
+      );
+    }
+    wholeOption("indexSpacing", options.indexSpacing, 1, 1 << 20);
+    wholeOption("syncEveryRecords", options.syncEveryRecords, 1, Number.MAX_SAFE_INTEGER);
+    for (const name of ["rollIntervalMs", "syncIntervalMs"] as const) {
+      const v = options[name];
+      if (v !== undefined && !(v > 0)) {
+        throw new RangeError(
+          `Option '${name}' must be a positive number of milliseconds, not '${v}'`,
+        );
+      }
+    }
+    if (options.durability !== undefined && !["ipc", "durable"].includes(options.durability)) {
+      throw new TypeError(
+        `Option 'durability' must be 'ipc' or 'durable', not '${options.durability}'`,
+      );
+    }
+    const exists = queueExists(dir);
+    if (!exists) Deno.mkdirSync(dir, { recursive: true });
+    libc();
+    const lock = WriterLock.acquire(dir);
+    try {
+      let meta: QueueMeta;
+      if (exists && !unfinishedCreation(dir)) {
+        meta = QueueMeta.open(dir);
+      } else {
+        meta = QueueMeta.create(
+          dir,
+          {
+            segmentBytes: options.segmentBytes ?? DEFAULT_SEGMENT_BYTES,
+            indexSpacing: options.indexSpacing ?? DEFAULT_SPACING,
+          },
+          BigInt(Date.now()) * 1_000_000n,
+        );
+      }
+      const writer = new QueueWriter(dir, lock, meta, options);
+      writer.#recover();
+      if (writer.#durable) {
+        meta.file.sync();
+        syncDirectory(dir);
+      }
+      return writer;
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
+  }
+
+  /** Seq of the last record appended; 0 for an empty queue. */
+  get lastSeq(): number {
+    return this.#seq - 1;
+  }
+
+  /** Index of the segment being written. */
+  get segmentIndex(): number {
+    return this.#segment.index;
+  }
+
+  /**
+   * Appends one record and publishes it. Synchronous: when it returns, every
+   * reader on the host can see the record.
+   *
+   * @param typeId an application-defined type, 0 to 65535
+   * @param payload the bytes to store; copied into the queue
+   * @param timestampNs wall-clock nanoseconds since the epoch; now when omitted
+   * @returns the record's seq
+   * @throws {RangeError} for a type id out of range, an empty payload, or one that cannot fit in a segment.
+   * @throws {QueueIoError} when a new segment cannot be created (a full disk) or a sync fails; the
+   *   record was not appended, and every record before it is kept.
+   */
+  append(typeId: number, payload: Uint8Array, timestampNs?: bigint | number): number {
+    const length = payload.length;
+    const size = (RECORD_HEADER_SIZE + length + 7) & ~7;
+    if ((typeId & 0xffff) !== typeId || length === 0 || length > MAX_PAYLOAD) {
+      checkRecord(typeId, length);
+    }
+    if (this.#pos + size > this.#limit) this.#roll(size);
+    let lo: number;
+    let hi: number;
+    if (timestampNs === undefined) {
+      const c = this.#clock;
+      this.#clockGet(0, c);
+      // ns = sec * 1e9 + nsec in exact double arithmetic, split into u32 words.
+      const sec = c[0]!;
+      const a = (sec >>> 16) * 1e9;
+      const aHigh = Math.floor(a / 65536);
+      const mid = (a - aHigh * 65536) * 65536 + (sec & 0xffff) * 1e9 + c[2]!;
+      const carry = Math.floor(mid / TWO_32);
+      hi = aHigh + carry;
+      lo = mid - carry * TWO_32;
+    } else if (typeof timestampNs === "number") {
+      hi = Math.floor(timestampNs / TWO_32);
+      lo = timestampNs - hi * TWO_32;
+    } else {
+      hi = Number(BigInt.asUintN(64, timestampNs) >> 32n);
+      lo = Number(BigInt.asUintN(32, timestampNs));
+    }
+    const pos = this.#pos;
+    const w = pos >>> 2;
+    const words = this.#words;
+    const seq = this.#seq;
+    // Claimed first, so a writer recovering from a crash here knows how far
+    // the unpublished bytes reach.
+    words[w] = NOT_COMPLETE | length;
+    words[w + 1] = typeId & 0xffff;
+    words[w + 2] = seq;
+    words[w + 3] = seq < TWO_32 ? 0 : Math.floor(seq / TWO_32);
+    words[w + 4] = lo;
+    words[w + 5] = hi;
+    this.#bytes.set(payload, pos + RECORD_HEADER_SIZE);
+    Atomics.store(words, w, length);
+    if (hi > this.#maxHi || (hi === this.#maxHi && lo > this.#maxLo)) {
+      this.#maxHi = hi;
+      this.#maxLo = lo;
+    }
+    if (--this.#toIndex === 0) {
+      this.#index.set(
+        (seq - this.#segment.firstSeq) / this.#spacing,
+        seq,
+        pos,
+        this.#maxLo,
+        this.#maxHi,
+      );
+      this.#toIndex = this.#spacing;
+    }
+    this.#pos = pos + size;
+    this.#seq = seq + 1;
+    // A plain load is enough here: the publishing store above is a full
+    // barrier, and a reader registers (an atomic add) before its last look.
+    if (this.#metaWords[WAITERS_WORD] !== 0) this.#meta.wake();
+    if (this.#pos > this.#watchAt) this.#housekeep(false);
+    if (--this.#toSync === 0) this.#housekeep(true);
+    return seq;
+  }
+
+  /**
+   * Writes every appended record back to disk and waits (`msync`). Called for
+   * you by the `durable` profile; call it yourself at a point that must
+   * survive a machine crash.
+   */
+  sync(): void {
+    if (this.#closed) return;
+    this.#segment.file.sync(this.#syncedTo, this.#pos - this.#syncedTo);
+    this.#index.sync();
+    this.#syncedTo = this.#pos;
+    this.#lastSyncMs = Date.now();
+    if (this.#durable) this.#toSync = this.#syncEvery;
+  }
+
+  /** Applies the retention policy now (it also runs at every roll). */
+  applyRetention(): RetentionResult {
+    this.#check();
+    if (this.#retention === undefined) return { deleted: [] };
+    return applyRetention(
+      this.path,
+      this.#meta,
+      this.#retention,
+      this.#segment.index,
+      this.#nowNs(),
+    );
+  }
+
+  /**
+   * Syncs (under `durable`), unmaps and lets the next writer in. The active
+   * segment stays open-ended, so a writer opened later continues it.
+   */
+  close(): void {
+    if (this.#closed) return;
+    if (this.#durable) this.sync();
+    this.#closed = true;
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#segment.file.release();
+    this.#index.close();
+    this.#next?.file.release();
+    this.#meta.close();
+    this.#lock.release();
+    this.#limit = -1;
+  }
+
+  #check(): void {
+    if (this.#closed) throw new QueueClosedError(this.path);
+  }
+
+  // Work after a record is published must not fail its append (the caller
+  // would append it again): a failure is kept and thrown by the next
+  // append, before that one writes anything.
+  #housekeep(sync: boolean): void {
+    try {
+      if (sync) this.sync();
+      else this.#watch();
+    } catch (error) {
+      this.#deferred = { error };
+      this.#limit = -1;
+    }
+  }
+
+  #nowNs(): bigint {
+    return BigInt(Date.now()) * 1_000_000n;
+  }
+
+  // Everything after the last published record in the active segment is
+  // either zero or what a killed writer left unpublished: find that end,
+  // rebuild the index up to it, and wipe the leftovers so no stale word can
+  // ever be read as a header.
+  #recover(): void {
+    const dir = this.path;
+    const segments = listSegments(dir).filter((i) => i >= this.#meta.firstSegment);
+    let segment: Segment | undefined;
+    while (segments.length > 0) {
+      const last = segments.pop()!;
+      if (Deno.statSync(`${dir}/${segmentName(last)}`).size === 0) {
+        // Killed between creating the file and preallocating it.
+        Deno.removeSync(`${dir}/${segmentName(last)}`);
+        continue;
+      }
+      const candidate = Segment.open(dir, last, true);
+      if (candidate.started) {
+        segment = candidate;
+        break;
+      }
+      candidate.file.release();
+      Deno.removeSync(`${dir}/${segmentName(last)}`);
+    }
+    if (segment === undefined) {
+      const first = this.#meta.firstSegment;
+      segment = Segment.create(dir, first, this.#meta.segmentBytes);
+      segment.start(1, this.#nowNs());
+      this.#meta.firstSegment = first;
+      this.#enter(segment, SEGMENT_HEADER_SIZE, 1, 0, 0);
+      return;
+    }
+    const index = SeekIndex.forWriter(dir, segment, this.#spacing);
+    const firstSeq = segment.firstSeq;
+    let start = { offset: SEGMENT_HEADER_SIZE, seq: firstSeq };
+    let maxHi = 0;
+    let maxLo = 0;
+    const count = index.count();
+    if (count > 0) {
+      const entry = index.entry(count - 1);
+      if (
+        entry.seq === firstSeq + (count - 1) * this.#spacing && entryPointsAtRecord(segment, entry)
+      ) {
+        start = entry;
+        [maxHi, maxLo] = index.maxTimestamp(count - 1);
+      }
+    }
+    if (start.offset === SEGMENT_HEADER_SIZE) index.truncate(0);
+    const words = segment.file.words;
+    const spacing = this.#spacing;
+    const end = segment.walk(start.offset, start.seq, (offset, seq) => {
+      const t = (offset + RECORD.timestampNs) >>> 2;
+      const lo = words[t]!;
+      const hi = words[t + 1]!;
+      if (hi > maxHi || (hi === maxHi && lo > maxLo)) {
+        maxHi = hi;
+        maxLo = lo;
+      }
+      if ((seq - firstSeq) % spacing === 0) {
+        index.set((seq - firstSeq) / spacing, seq, offset, maxLo, maxHi);
+      }
+    });
+    const recordsInSegment = end.nextSeq - firstSeq;
+    index.truncate(Math.ceil(recordsInSegment / spacing));
+    if (!end.sealed) wipeClaim(segment, end.offset);
+    this.#index = index;
+    this.#enterState(segment, end.offset, end.nextSeq, maxHi, maxLo, recordsInSegment);
+    if (recordsInSegment === 0) this.#sealPrevious(segment);
+    if (end.sealed) this.#roll(0);
+  }
+
+  // A writer killed between starting a segment and sealing the one before
+  // leaves that one open-ended; readers would wait on it forever.
+  #sealPrevious(segment: Segment): void {
+    const prevIndex = segment.index - 1;
+    if (prevIndex < this.#meta.firstSegment) return;
+    let prev: Segment;
+    try {
+      prev = Segment.open(this.path, prevIndex, true);
+    } catch {
+      return;
+    }
+    try {
+      if (!prev.started) return;
+      const seek = SeekIndex.forReader(this.path, prev, this.#spacing);
+      const end = walkToEnd(prev, seek);
+      seek.close();
+      if (!end.sealed) {
+        if (end.nextSeq !== segment.firstSeq) {
+          throw new QueueFormatError(
+            `Segment '${segment.path}' starts at seq ${segment.firstSeq} but '${prev.path}' ends before seq ${end.nextSeq}`,
+            segment.path,
+          );
+        }
+        Atomics.store(prev.file.words, end.offset >>> 2, END_OF_SEGMENT);
+      }
+    } finally {
+      prev.file.release();
+    }
+  }
+
+  #enter(segment: Segment, pos: number, seq: number, maxHi: number, maxLo: number): void {
+    this.#index = SeekIndex.forWriter(this.path, segment, this.#spacing);
+    this.#enterState(segment, pos, seq, maxHi, maxLo, 0);
+  }
+
+  #enterState(
+    segment: Segment,
+    pos: number,
+    seq: number,
+    maxHi: number,
+    maxLo: number,
+    recordsInSegment: number,
+  ): void {
+    this.#segment = segment;
+    this.#words = segment.file.words;
+    this.#bytes = segment.file.bytes;
+    this.#pos = pos;
+    // Eight bytes always stay free for the end-of-segment marker.
+    this.#limit = segment.capacity - 8;
+    this.#seq = seq;
+    this.#maxHi = maxHi;
+    this.#maxLo = maxLo;
+    const intoSpacing = recordsInSegment % this.#spacing;
+    this.#toIndex = intoSpacing === 0 ? 1 : this.#spacing - intoSpacing + 1;
+    this.#syncedTo = pos;
+    this.#toSync = this.#durable ? this.#syncEvery : Infinity;
+    this.#prefaultedTo = pos;
+    this.#prefaultAhead();
+    this.#watchAt = this.#nextWatch();
+    if (this.#rollIntervalMs !== Infinity) {
+      this.#rollDeadlineMs = Number(segment.createdNs / 1_000_000n) + this.#rollIntervalMs;
+    }
+    if (this.#durable || this.#rollIntervalMs !== Infinity) this.#startTimer();
+  }
+
+  #startTimer(): void {
+    if (this.#timer !== undefined) return;
+    const every = Math.min(this.#syncIntervalMs, this.#rollIntervalMs, 1000);
+    this.#timer = setInterval(() => {
+      if (this.#closed || this.#deferred !== undefined) return;
+      try {
+        if (this.#durable && this.#syncedTo !== this.#pos) this.sync();
+        if (Date.now() >= this.#rollDeadlineMs && this.#pos > SEGMENT_HEADER_SIZE) this.#roll(0);
+      } catch (error) {
+        this.#deferred = { error };
+        this.#limit = -1;
+      }
+    }, every);
+    Deno.unrefTimer(this.#timer);
+  }
+
+  // Faults the next chunk in, one chunk ahead of the writer.
+  #prefaultAhead(): void {
+    const capacity = this.#segment.capacity;
+    if (!this.#prefault || this.#prefaultedTo >= capacity) return;
+    if (this.#prefaultedTo < this.#pos) this.#prefaultedTo = this.#pos;
+    this.#segment.file.populate(this.#prefaultedTo, PREFAULT_CHUNK);
+    this.#prefaultedTo = Math.min(capacity, this.#prefaultedTo + PREFAULT_CHUNK);
+  }
+
+  #nextWatch(): number {
+    return this.#prefault && this.#prefaultedTo < this.#segment.capacity
+      ? this.#prefaultedTo - PREFAULT_CHUNK / 2
+      : this.#pos + WATCH_EVERY;
+  }
+
+  // Runs when the writer passes #watchAt, every half chunk or so: faults
+  // the next chunk in, prepares the next segment past half-way, and looks at
+  // the durable and roll-by-time clocks, all off the per-record path.
+  #watch(): void {
+    const capacity = this.#segment.capacity;
+    const pos = this.#pos;
+    this.#prefaultAhead();
+    if (this.#next === undefined && this.#nextError === undefined && pos > capacity / 2) {
+      try {
+        this.#next = Segment.create(this.path, this.#segment.index + 1, this.#meta.segmentBytes);
+        if (this.#prefault) this.#next.file.populateInBackground(0, PREFAULT_CHUNK);
+      } catch (error) {
+        this.#nextError = error;
+      }
+    }
+    const now = Date.now();
+    if (this.#durable && now - this.#lastSyncMs >= this.#syncIntervalMs) this.sync();
+    this.#watchAt = this.#nextWatch();
+    if (now >= this.#rollDeadlineMs && pos > SEGMENT_HEADER_SIZE) this.#roll(0);
+  }
+
+  #roll(size: number): void {
+    this.#check();
+    if (this.#deferred !== undefined) {
+      const { error } = this.#deferred;
+      this.#deferred = undefined;
+      this.#limit = this.#segment.capacity - 8;
+      throw error;
+    }
+    const room = this.#meta.segmentBytes - SEGMENT_HEADER_SIZE - 8;
+    if (size > room) {
+      throw new RangeError(
+        `A record of ${size} bytes does not fit in a segment of queue '${this.path}' (at most ${room} bytes); create the queue with a larger 'segmentBytes'`,
+      );
+    }
+    let next = this.#next;
+    if (next === undefined) {
+      // Throws on a full disk, leaving the writer where it was.
+      next = Segment.create(this.path, this.#segment.index + 1, this.#meta.segmentBytes);
+    }
+    this.#next = undefined;
+    this.#nextError = undefined;
+    let index: SeekIndex;
+    try {
+      index = SeekIndex.forWriter(this.path, next, this.#spacing);
+    } catch (error) {
+      this.#next = next;
+      throw error;
+    }
+    next.start(this.#seq, this.#nowNs());
+    if (this.#durable) {
+      next.file.sync(0, SEGMENT_HEADER_SIZE);
+      syncDirectory(this.path);
+    }
+    const old = this.#segment;
+    const oldIndex = this.#index;
+    Atomics.store(this.#words, this.#pos >>> 2, END_OF_SEGMENT);
+    if (this.#meta.hasWaiters()) this.#meta.wake();
+    if (this.#durable) {
+      old.file.sync(this.#syncedTo);
+      oldIndex.sync();
+    }
+    this.#index = index;
+    this.#enterState(next, SEGMENT_HEADER_SIZE, this.#seq, 0, 0, 0);
+    old.file.release();
+    oldIndex.close();
+    if (this.#retention !== undefined) {
+      applyRetention(this.path, this.#meta, this.#retention, next.index, this.#nowNs());
+    }
+  }
+}
+
+// A writer killed between claiming a record and publishing it leaves the
+// claim (NOT_COMPLETE and the length) and some of the record's bytes. They
+// are zeroed back to front, the claim last, so a crash while wiping leaves
+// a claim the next recovery wipes again.
+function wipeClaim(segment: Segment, offset: number): void {
+  const words = segment.file.words;
+  const header = words[offset >>> 2]!;
+  if (header === 0) return;
+  const end = Math.min(segment.capacity, offset + recordSize(header & LENGTH_MASK));
+  for (let i = (end >>> 2) - 1; i >= offset >>> 2; i--) words[i] = 0;
+}
+
+// A creator killed before finishing queue.meta leaves it zero and no
+// segments; the next writer (holding the lock) simply creates it again.
+function unfinishedCreation(dir: string): boolean {
+  if (listSegments(dir).length > 0) return false;
+  try {
+    const head = Deno.readFileSync(`${dir}/${META_FILE}`).subarray(0, 8);
+    return head.every((b) => b === 0);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * The single-writer rule, enforced by `flock(2)` on `writer.lock`. The kernel
+ * drops the lock the moment its holder dies, however it dies, so a writer
+ * restarted after SIGKILL gets in at once with no stale-lock timeout.
+ *
+ * @module
+ */
+
+import { QueueIoError, QueueLockedError } from "./chronicle_errors.ts";
+import { LOCK_FILE } from "./format.ts";
+import {
+  cPath,
+  EAGAIN,
+  errno,
+  errnoText,
+  libc,
+  LOCK_EX,
+  LOCK_NB,
+  O_CLOEXEC,
+  O_CREAT,
+  O_RDWR,
+} from "./libc.ts";
+
+/**
+ * A held writer lock. The holder's pid is written into the file so a
+ * refused writer can name it.
+ *
+ * @example
+ * ```ts
+ * import { WriterLock } from "./writer_lock.ts";
+ * const dir = Deno.makeTempDirSync();
+ * const lock = WriterLock.acquire(dir);
+ * try {
+ *   WriterLock.acquire(dir);
+ * } catch (e) {
+ *   console.log((e as Error).name); // "QueueLockedError"
+ * }
+ * lock.release();
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ */
+export class WriterLock {
+  readonly #fd: number;
+
+  private constructor(fd: number) {
+    this.#fd = fd;
+  }
+
+  /**
+   * Takes the lock of the queue in `dir` without waiting.
+   *
+   * @throws {QueueLockedError} when another process (or another writer in this one) holds it.
+   */
+  static acquire(dir: string): WriterLock {
+    const c = libc();
+    const path = `${dir}/${LOCK_FILE}`;
+    const fd = c.open(cPath(path), O_RDWR | O_CREAT | O_CLOEXEC, 0o644);
+    if (fd < 0) {
+      const code = errno();
+      throw new QueueIoError(`Cannot open lock file '${path}': ${errnoText(code)}`, path, code);
+    }
+    if (c.flock(fd, LOCK_EX | LOCK_NB) !== 0) {
+      const code = errno();
+      c.close(fd);
+      if (code !== EAGAIN) {
+        throw new QueueIoError(`Cannot lock '${path}': ${errnoText(code)}`, path, code);
+      }
+      throw new QueueLockedError(dir, holderPid(path));
+    }
+    Deno.writeTextFileSync(path, `${Deno.pid}\n`);
+    return new WriterLock(fd);
+  }
+
+  /** Lets the next writer in. */
+  release(): void {
+    libc().close(this.#fd);
+  }
+}
+
+function holderPid(path: string): number | undefined {
+  try {
+    const pid = Number(Deno.readTextFileSync(path).trim());
+    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
