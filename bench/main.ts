@@ -29,6 +29,8 @@ for (const name of wanted) {
       "--allow-run",
       "--allow-env",
       "--allow-sys",
+      "--allow-ffi",
+      "--allow-net",
       `${here}${name}_bench.ts`,
     ],
     stdout: "inherit",
