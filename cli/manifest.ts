@@ -40,26 +40,26 @@ export const PROGRAMS: readonly ProgramSpec[] = [
   {
     name: "replay",
     entry: "cli/replay.ts",
-    permissions: ["--allow-read", "--allow-run", "--allow-env"],
-    summary: "Replay a tape, serve it as a mock server, or verify a server against it",
+    permissions: ["--allow-read", "--allow-run", "--allow-env", "--allow-ffi"],
+    summary: "Replay a tape or queue, serve a tape as a mock server, or verify a server against it",
   },
   {
     name: "tail",
     entry: "cli/tail.ts",
-    permissions: ["--allow-read", "--allow-env"],
-    summary: "Show the last records of a tape and follow it as it grows",
+    permissions: ["--allow-read", "--allow-env", "--allow-ffi"],
+    summary: "Show the last records of a tape or queue and follow it as it grows",
   },
   {
     name: "archive-tap",
     entry: "cli/archive_tap.ts",
-    permissions: ["--allow-read", "--allow-write", "--allow-env"],
-    summary: "Copy a live queue into its durable archive (not yet available)",
+    permissions: ["--allow-read", "--allow-write", "--allow-env", "--allow-ffi"],
+    summary: "Copy a live queue into its durable archive, in order, resuming with no loss",
   },
   {
     name: "import",
     entry: "cli/import.ts",
-    permissions: ["--allow-read", "--allow-write", "--allow-env"],
-    summary: "Backfill JSON lines or a tape into a queue (not yet available)",
+    permissions: ["--allow-read", "--allow-write", "--allow-env", "--allow-ffi"],
+    summary: "Backfill JSON lines or a tape into a queue",
   },
 ];
 

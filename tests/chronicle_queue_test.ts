@@ -926,3 +926,25 @@ Deno.test("a payload kept past its segment being unmapped reads zeros instead of
     w.close();
   });
 });
+
+Deno.test("a queue created with firstSeq numbers its records from there, across segments and reopening", async () => {
+  await withQueueDir(async (dir) => {
+    let w = await QueueWriter.open(dir, { segmentBytes: SEGMENT_BYTES, firstSeq: 1000 });
+    assert.equal(w.lastSeq, 999);
+    assert.equal(w.append(1, payloadFor(1000)), 1000);
+    w.close();
+    // Ignored once the queue exists.
+    w = await QueueWriter.open(dir, { firstSeq: 5 });
+    assert.equal(w.lastSeq, 1000);
+    fillToSegment(w, 2);
+    const last = w.lastSeq;
+    const r = await QueueReader.open(dir);
+    assertRecords(readAll(r), 1000, last);
+    r.seek({ seq: 1000 });
+    assert.equal(r.next()?.seq, 1000);
+    assert.throws(() => r.seek({ seq: 999 }), RangeError);
+    r.close();
+    w.close();
+    await assert.rejects(QueueWriter.open(`${dir}-2`, { firstSeq: 0 }), RangeError);
+  });
+});

@@ -68,17 +68,6 @@ Deno.test("completion scripts name the program and its options", async () => {
   assert.match(bad.stderr, /^replay: .*'tcsh' is invalid/);
 });
 
-Deno.test("archive-tap and import say they are not available yet", async () => {
-  for (const name of ["archive-tap", "import"]) {
-    const out = await runProgram(name, []);
-    assert.equal(out.code, 1);
-    assert.equal(
-      out.stderr,
-      `${name}: Not yet available: '${name}' arrives with the chronicle queue\n`,
-    );
-  }
-});
-
 Deno.test("compile finds the base runtime in DENORT_BIN or the download cache, never the network", async () => {
   const dir = await Deno.makeTempDir();
   try {

@@ -48,6 +48,11 @@ export interface QueueWriterOptions {
   retention?: RetentionPolicy;
   /** Fault segment pages in ahead of the writer, off the hot path. Default true. */
   prefault?: boolean;
+  /**
+   * Seq of the first record of a queue created now (an archive continuing
+   * another queue's numbering). Default 1; ignored when the queue has a segment.
+   */
+  firstSeq?: number;
 }
 
 const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
@@ -107,6 +112,7 @@ export class QueueWriter {
   readonly #rollIntervalMs: number;
   readonly #retention: RetentionPolicy | undefined;
   readonly #prefault: boolean;
+  readonly #firstSeq: number;
   readonly #clock = new Uint32Array(4);
   readonly #clockGet = libc().clock_gettime;
 
@@ -144,6 +150,7 @@ export class QueueWriter {
     this.#rollIntervalMs = options.rollIntervalMs ?? Infinity;
     this.#retention = options.retention;
     this.#prefault = options.prefault ?? true;
+    this.#firstSeq = options.firstSeq ?? 1;
   }
 
   /**
@@ -172,6 +179,7 @@ export class QueueWriter {
       );
     }
     wholeOption("indexSpacing", options.indexSpacing, 1, 1 << 20);
+    wholeOption("firstSeq", options.firstSeq, 1, Number.MAX_SAFE_INTEGER);
     wholeOption("syncEveryRecords", options.syncEveryRecords, 1, Number.MAX_SAFE_INTEGER);
     for (const name of ["rollIntervalMs", "syncIntervalMs"] as const) {
       const v = options[name];
@@ -217,7 +225,7 @@ export class QueueWriter {
     }
   }
 
-  /** Seq of the last record appended; 0 for an empty queue. */
+  /** Seq of the last record appended; one less than the first seq (0 by default) for an empty queue. */
   get lastSeq(): number {
     return this.#seq - 1;
   }
@@ -395,9 +403,9 @@ export class QueueWriter {
     if (segment === undefined) {
       const first = this.#meta.firstSegment;
       segment = Segment.create(dir, first, this.#meta.segmentBytes);
-      segment.start(1, this.#nowNs());
+      segment.start(this.#firstSeq, this.#nowNs());
       this.#meta.firstSegment = first;
-      this.#enter(segment, SEGMENT_HEADER_SIZE, 1, 0, 0);
+      this.#enter(segment, SEGMENT_HEADER_SIZE, this.#firstSeq, 0, 0);
       return;
     }
     const index = SeekIndex.forWriter(dir, segment, this.#spacing);
