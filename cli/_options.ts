@@ -59,6 +59,27 @@ export function positiveNumber(value: string): number {
 }
 
 /**
+ * Parses a point in time: an ISO 8601 time (`2026-11-22T03:00:00Z`) or a
+ * whole number of nanoseconds since the epoch, into nanoseconds.
+ *
+ * @example
+ * ```ts
+ * import { timeNs } from "./_options.ts";
+ * console.log(timeNs("1970-01-01T00:00:01Z"), timeNs("5")); // 1000000000n 5n
+ * ```
+ */
+export function timeNs(value: string): bigint {
+  if (/^[0-9]{1,20}$/.test(value)) return BigInt(value);
+  const ms = /^[0-9]{4}-/.test(value) ? Date.parse(value) : NaN;
+  if (!Number.isFinite(ms) || ms < 0) {
+    throw new InvalidArgumentError(
+      `expected an ISO 8601 time such as '2026-11-22T03:00:00Z' or nanoseconds since the epoch, got '${value}'`,
+    );
+  }
+  return BigInt(ms) * 1_000_000n;
+}
+
+/**
  * Collects the values of a repeatable option, in the order given.
  *
  * @example

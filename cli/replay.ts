@@ -13,12 +13,20 @@ import {
   methodOption,
   positiveNumber,
   positiveWholeNumber,
+  timeNs,
   wholeNumber,
 } from "./_options.ts";
 import { findProgram } from "./manifest.ts";
 import { parseJsonPath } from "../src/json/mod.ts";
 import { DEFAULT_TAPES_DIR } from "../src/tape/mod.ts";
-import { type FrameFilter, replayTape, serveTape, verifyTape } from "../src/replay/mod.ts";
+import {
+  type FrameFilter,
+  replayStreams,
+  replayTape,
+  serveTape,
+  verifyTape,
+} from "../src/replay/mod.ts";
+import { locateStream } from "../src/stream/mod.ts";
 
 const EXAMPLES = `
 Examples:
@@ -37,6 +45,17 @@ Examples:
 
   # Check that a new build of the server still answers like the recorded one
   replay <tape> --verify --ignore-path '$.result.serverInfo.version' -- ./server
+
+  # A chronicle queue (or a bus stream directory) from a point in time, paced at 10x, as JSON
+  replay /var/spool/bus/archive/quotes --from-time 2026-11-22T03:00:00Z --speed 10 --json
+
+  # Several queues and tapes merged by timestamp (ties: the source listed first)
+  replay bus/archive/quotes bus/archive/trades session.jsonl --merge
+
+Queues and merges print one line per record: <UTC time, ns> #<seq> type <id> <size> B <payload>
+(text when UTF-8, else base64:…), or with --json {"seq","timestamp_ns","type_id","encoding",
+"payload"}, the form 'import --format jsonl' reads. In a merge, tapes are read as messages too (type 1
+client to server, 2 server to client; payload the message line). --from-seq/--to-seq need one source.
 
 Serve: a request gets the response recorded for the same method and deep-equal params, id rewritten
 to the client's; several recordings are used in recorded order, the last one repeated. --loose falls
@@ -84,7 +103,10 @@ export function replayCommand() {
         "       replay <tape> --verify [options] -- <command> [args...]",
     )
     .argument("<tape>", "tape: path to a .jsonl or .meta.json file, or a tape id")
-    .argument("[command...]", "with --verify: the server command and its arguments, after --")
+    .argument(
+      "[more...]",
+      "with --verify: the server command and its arguments, after --; with --merge: more sources",
+    )
     .option("--tapes <dir>", "directory where tape ids are looked up", DEFAULT_TAPES_DIR)
     .option("--raw", "print the original messages only, not frame records")
     .option("--realtime", "pace the output like the recording (same as --speed 1)")
@@ -100,6 +122,13 @@ export function replayCommand() {
     .option("--from-seq <n>", "only frames with seq at least n", positiveWholeNumber)
     .option("--to-seq <n>", "only frames with seq at most n", positiveWholeNumber)
     .option("--progress", "show a progress bar on stderr")
+    .option("--merge", "replay several tapes and queues as one, merged by timestamp")
+    .option("--json", "queues and merges: print records as JSON lines")
+    .option(
+      "--from-time <time>",
+      "queues and merges: only records stamped at or after this ISO 8601 time (or ns since the epoch)",
+      timeNs,
+    )
     .option("--serve", "act as a mock server on stdin/stdout, answering from the tape")
     .option(
       "--loose",
@@ -156,15 +185,33 @@ export async function main(args: string[]): Promise<number> {
   if (opts.fromSeq !== undefined && opts.toSeq !== undefined && opts.fromSeq > opts.toSeq) {
     throw new UsageError(`Option '--from-seq ${opts.fromSeq}' is after '--to-seq ${opts.toSeq}'`);
   }
+  if (opts.merge && (opts.serve || opts.verify)) {
+    throw new UsageError(
+      `Option '--merge' replays; it does not apply to '--${opts.serve ? "serve" : "verify"}'`,
+    );
+  }
+  if (opts.merge && command.length === 0) {
+    throw new UsageError("Option '--merge' needs at least two sources: 'replay a b --merge'");
+  }
   if (opts.verify && command.length === 0) {
     throw new UsageError(
       "Missing server command: use 'replay <tape> --verify -- <command> [args...]'",
     );
   }
-  if (!opts.verify && command.length > 0) {
+  if (!opts.verify && !opts.merge && command.length > 0) {
     throw new UsageError(`Unexpected argument '${command[0]}': a server command needs '--verify'`);
   }
   const location = { tape, tapesDir: opts.tapes };
+  const sources = opts.merge ? [tape, ...command] : [tape];
+  const kinds = await Promise.all(sources.map((s) => locateStream(s, opts.tapes)));
+  if (opts.merge || kinds.some((k) => k.kind === "queue")) {
+    return await replayAsStream(opts, kinds.map((k) => k.path));
+  }
+  if (opts.json || opts.fromTime !== undefined) {
+    throw new UsageError(
+      `Options '--json' and '--from-time' apply to queues and merges; a tape replays as its frame records`,
+    );
+  }
   if (opts.serve) {
     await serveTape({
       ...location,
@@ -203,6 +250,39 @@ export async function main(args: string[]): Promise<number> {
     raw: opts.raw ?? false,
     filter,
     progress: opts.progress ?? false,
+    ...(pacing ? { pacing: { speed: opts.speed ?? 1, maxGapMs: opts.maxGap } } : {}),
+  });
+  return 0;
+}
+
+type ReplayOptions = ReturnType<ReturnType<typeof replayCommand>["opts"]>;
+
+// Queues and merges go through the stream API; the tape-only options do not apply.
+async function replayAsStream(opts: ReplayOptions, locations: string[]): Promise<number> {
+  const tapeOnly: [string, boolean][] = [
+    ["--serve", opts.serve ?? false],
+    ["--verify", opts.verify ?? false],
+    ["--raw", opts.raw ?? false],
+    ["--dir", opts.dir !== undefined],
+    ["--method", opts.method.length > 0],
+    ["--progress", opts.progress ?? false],
+  ];
+  const misplaced = tapeOnly.find(([, given]) => given);
+  if (misplaced) {
+    throw new UsageError(`Option '${misplaced[0]}' applies to a tape, not to a queue or a merge`);
+  }
+  if (locations.length > 1 && (opts.fromSeq !== undefined || opts.toSeq !== undefined)) {
+    throw new UsageError(
+      "Options '--from-seq' and '--to-seq' need one source: merged sources each have their own seqs",
+    );
+  }
+  const pacing = opts.realtime || opts.speed !== undefined;
+  await replayStreams({
+    locations,
+    json: opts.json ?? false,
+    ...(opts.fromSeq === undefined ? {} : { fromSeq: opts.fromSeq }),
+    ...(opts.toSeq === undefined ? {} : { toSeq: opts.toSeq }),
+    ...(opts.fromTime === undefined ? {} : { fromTimeNs: opts.fromTime }),
     ...(pacing ? { pacing: { speed: opts.speed ?? 1, maxGapMs: opts.maxGap } } : {}),
   });
   return 0;

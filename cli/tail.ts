@@ -10,7 +10,8 @@ import { directionOption, methodOption, wholeNumber } from "./_options.ts";
 import { findProgram } from "./manifest.ts";
 import type { FrameFilter } from "../src/replay/mod.ts";
 import { DEFAULT_TAPES_DIR } from "../src/tape/mod.ts";
-import { tailTape, tapeStats, wantsColor } from "../src/tail/mod.ts";
+import { locateStream } from "../src/stream/mod.ts";
+import { tailStream, tailTape, tapeStats, wantsColor } from "../src/tail/mod.ts";
 
 const EXAMPLES = `
 Examples:
@@ -26,11 +27,21 @@ Examples:
   # Summary: frames by direction and action, methods with RTT p50/p99, errors, timeouts
   tail <tape> --stats
 
+  # The last 3 records of a chronicle queue (or a bus stream directory), then follow it
+  tail /var/spool/bus/live/quotes -n 3 -f
+  tail ./queue -n 3 --json | jq -r .payload
+
 Human format, one line per frame:
   <seconds since start> <→ client to server | ← server to client> <action> <method> #<id> <RTT> <size>
 A response shows its request's method and round trip. Colour only on a terminal, never with NO_COLOR.
 
-Exit status: 0; 1 when the tape cannot be read; 2 for a usage error.
+Queue format, one line per record:
+  <UTC time, ns> #<seq> type <type id> <size> B <payload as text, or base64:… when not UTF-8>
+--json prints {"seq","timestamp_ns","type_id","encoding":"utf8"|"base64","payload"} per record,
+the form 'import --format jsonl' reads. With a queue, -f follows until Ctrl-C; the tape-only options
+(--stats, --all, --dir, --method, --wall, --forever) do not apply.
+
+Exit status: 0; 1 when the tape or queue cannot be read; 2 for a usage error.
 `;
 
 /**
@@ -44,7 +55,10 @@ Exit status: 0; 1 when the tape cannot be read; 2 for a usage error.
  */
 export function tailCommand() {
   return newCommand("tail", findProgram("tail")?.summary ?? "Show a tape")
-    .argument("<tape>", "tape: path to a .jsonl or .meta.json file, or a tape id")
+    .argument(
+      "<tape|queue>",
+      "tape (a .jsonl or .meta.json file, or a tape id) or queue (its directory, or a bus stream's)",
+    )
     .option("--tapes <dir>", "directory where tape ids are looked up", DEFAULT_TAPES_DIR)
     .option("-n, --lines <n>", "how many records to show before following", wholeNumber, 10)
     .option(
@@ -83,16 +97,36 @@ export async function main(args: string[]): Promise<number> {
     ...(opts.dir === undefined ? {} : { dir: opts.dir }),
     ...(opts.method.length === 0 ? {} : { methods: opts.method }),
   };
+  const where = await locateStream(tape, opts.tapes);
+  if (where.kind === "queue") {
+    const tapeOnly: [string, boolean][] = [
+      ["--stats", opts.stats ?? false],
+      ["--all", opts.all ?? false],
+      ["--dir", opts.dir !== undefined],
+      ["--method", opts.method.length > 0],
+      ["--wall", opts.wall ?? false],
+      ["--forever", opts.forever ?? false],
+    ];
+    const misplaced = tapeOnly.find(([, given]) => given);
+    if (misplaced) {
+      throw new UsageError(`Option '${misplaced[0]}' applies to tapes, not to queue '${tape}'`);
+    }
+    return await untilSignal(opts.follow ?? false, (signal) =>
+      tailStream({
+        location: where.path,
+        lines: opts.lines,
+        follow: opts.follow ?? false,
+        json: opts.json ?? false,
+        signal,
+      }));
+  }
   const color = wantsColor();
   if (opts.stats) {
     await tapeStats({ tape, tapesDir: opts.tapes, filter, json: opts.json ?? false, color });
     return 0;
   }
-  const stop = new AbortController();
-  const onSignal = () => stop.abort();
-  if (opts.follow) Deno.addSignalListener("SIGINT", onSignal);
-  try {
-    await tailTape({
+  return await untilSignal(opts.follow ?? false, (signal) =>
+    tailTape({
       tape,
       tapesDir: opts.tapes,
       lines: opts.lines,
@@ -103,10 +137,23 @@ export async function main(args: string[]): Promise<number> {
       filter,
       color,
       time: opts.wall ? "wall" : "relative",
-      signal: stop.signal,
-    });
+      signal,
+    }));
+}
+
+// Following ends cleanly, with status 0, on Ctrl-C or a kill.
+async function untilSignal(
+  follow: boolean,
+  run: (signal: AbortSignal) => Promise<void>,
+): Promise<number> {
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  const signals: Deno.Signal[] = follow ? ["SIGINT", "SIGTERM"] : [];
+  for (const signal of signals) Deno.addSignalListener(signal, onSignal);
+  try {
+    await run(stop.signal);
   } finally {
-    if (opts.follow) Deno.removeSignalListener("SIGINT", onSignal);
+    for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
   }
   return 0;
 }

@@ -32,6 +32,7 @@ export {
   QueueLockedError,
 } from "./chronicle_errors.ts";
 export { monotonicNs, realtimeNs } from "./libc.ts";
+export { queueExists } from "./queue_files.ts";
 export {
   type QueueMessage,
   QueueReader,

@@ -71,3 +71,4 @@ export {
   verifyServer,
 } from "./verifier.ts";
 export { formatCheck, formatDifference, formatVerifySummary } from "./verify_report.ts";
+export { replayStreams, type StreamReplayOptions } from "./replay_stream.ts";

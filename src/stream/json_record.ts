@@ -29,18 +29,27 @@ const encoder = new TextEncoder();
  * ```
  */
 export function jsonRecordLine(m: StreamMessage): string {
-  let encoding: "utf8" | "base64";
-  let text: string;
-  try {
-    text = strict.decode(m.payload);
-    encoding = "utf8";
-  } catch {
-    text = toBase64(m.payload);
-    encoding = "base64";
-  }
+  const { encoding, text } = payloadText(m.payload);
   return `{"seq":${m.seq},"timestamp_ns":${m.timestampNs},"type_id":${m.typeId},"encoding":"${encoding}","payload":${
     JSON.stringify(text)
   }}`;
+}
+
+/**
+ * A payload as text: itself when it is valid UTF-8, otherwise base64.
+ *
+ * @example
+ * ```ts
+ * import { payloadText } from "./json_record.ts";
+ * console.log(payloadText(new Uint8Array([0xff])).encoding); // "base64"
+ * ```
+ */
+export function payloadText(payload: Uint8Array): { encoding: "utf8" | "base64"; text: string } {
+  try {
+    return { encoding: "utf8", text: strict.decode(payload) };
+  } catch {
+    return { encoding: "base64", text: toBase64(payload) };
+  }
 }
 
 /** What a JSON record line holds; fields it leaves out are undefined. */

@@ -28,3 +28,4 @@ export type { TailEntry } from "./tail_entry.ts";
 export { TailSelector, type TailSelectorOptions } from "./tail_selector.ts";
 export { type StatsOptions, type TailOptions, tailTape, tapeStats } from "./tail_tape.ts";
 export { type MethodSummary, TapeSummarizer, type TapeSummary } from "./tape_summary.ts";
+export { type StreamTailOptions, tailStream } from "./tail_stream.ts";

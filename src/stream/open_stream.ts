@@ -1,0 +1,171 @@
+/**
+ * Opens any stream by its location, telling tapes and queues apart by what
+ * is on disk.
+ *
+ * @module
+ */
+
+import { queueExists, type StartPosition } from "../chronicle/mod.ts";
+import { DEFAULT_TAPES_DIR, TapeDirectory, TapeFormatError } from "../tape/mod.ts";
+import { QueueStream } from "./queue_stream.ts";
+import type { StreamKind, StreamReader, StreamWaitStrategy } from "./stream_reader.ts";
+import { TapeStream } from "./tape_stream.ts";
+
+/** A location that holds neither a tape nor a queue. */
+export class StreamLocationError extends TypeError {
+  /** The location as given. */
+  readonly location: string;
+
+  /** Builds the error. */
+  constructor(message: string, location: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "StreamLocationError";
+    this.location = location;
+  }
+}
+
+/** What a location holds, and where exactly. */
+export interface StreamLocation {
+  /** Tape or queue. */
+  kind: StreamKind;
+  /** The tape file, or the queue directory. */
+  path: string;
+}
+
+/** Options of {@linkcode openStream}. */
+export interface OpenStreamOptions {
+  /** Where tape ids are looked up. Default `tapes`. */
+  tapesDir?: string;
+  /** Only the last this many messages (then, when following, every new one). */
+  last?: number;
+  /** Keep reading as messages arrive. */
+  follow?: boolean;
+  /** A tape followed past its end: until `signal` aborts. */
+  forever?: boolean;
+  /** Ends following. */
+  signal?: AbortSignal;
+  /** Queues only: a named reader that keeps its committed position. */
+  name?: string;
+  /** Queues only: whether the named reader holds back retention. */
+  holding?: boolean;
+  /** Queues only: where to start. Tapes start at their first frame. */
+  start?: StartPosition;
+  /** Queues only: how `wait` waits. */
+  waitStrategy?: StreamWaitStrategy;
+}
+
+function isQueue(dir: string): boolean {
+  try {
+    return queueExists(dir);
+  } catch {
+    return false; // a directory of other things
+  }
+}
+
+/**
+ * Finds what `location` holds: a queue directory (or a bus stream
+ * directory with its `queue/`, or a queue's `queue.meta`), a tape file
+ * (or its `.meta.json`), or a tape id in `tapesDir`.
+ *
+ * @throws {StreamLocationError} when it is neither a tape nor a queue.
+ *
+ * @example
+ * ```ts
+ * import { locateStream } from "./open_stream.ts";
+ * await locateStream("/nonexistent/feed").catch((e) => console.log(e.name)); // "StreamLocationError"
+ * ```
+ */
+export async function locateStream(
+  location: string,
+  tapesDir: string = DEFAULT_TAPES_DIR,
+): Promise<StreamLocation> {
+  let info: Deno.FileInfo | undefined;
+  try {
+    info = await Deno.stat(location);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) {
+      throw new StreamLocationError(
+        `Cannot read '${location}': ${(error as Error).message}`,
+        location,
+        { cause: error },
+      );
+    }
+  }
+  if (info?.isDirectory) {
+    if (isQueue(location)) return { kind: "queue", path: location };
+    const inner = `${location.replace(/\/+$/, "")}/queue`;
+    if (isQueue(inner)) return { kind: "queue", path: inner };
+    throw new StreamLocationError(
+      `'${location}' is a directory but neither a queue nor a bus stream (it has no 'queue.meta')`,
+      location,
+    );
+  }
+  if (info !== undefined && location.split("/").at(-1) === "queue.meta") {
+    const dir = location.slice(0, -"queue.meta".length) || ".";
+    if (isQueue(dir)) return { kind: "queue", path: dir };
+  }
+  const tapeName = location.endsWith(".jsonl") || location.endsWith(".meta.json");
+  if (info === undefined && location.includes("/") && !tapeName) {
+    throw new StreamLocationError(`No tape or queue at '${location}'`, location);
+  }
+  // A file, a tape's name, or a name that may be a tape id: the tape
+  // module says what is wrong with it.
+  return { kind: "tape", path: await new TapeDirectory(tapesDir).resolve(location) };
+}
+
+/**
+ * Opens a reader on the tape or queue at `location`.
+ *
+ * @throws {StreamLocationError} when it is neither a tape nor a queue.
+ * @throws {TapeOpenError} for a tape that cannot be opened.
+ * @throws {QueueFormatError} for a damaged queue.
+ *
+ * @example
+ * ```ts
+ * import { QueueWriter } from "../chronicle/mod.ts";
+ * import { openStream } from "./open_stream.ts";
+ * const dir = Deno.makeTempDirSync();
+ * const w = await QueueWriter.open(dir, { segmentBytes: 1 << 16 });
+ * w.append(1, new TextEncoder().encode("hi"));
+ * const stream = await openStream(dir);
+ * for await (const m of stream) console.log(stream.kind, m.seq); // "queue" 1
+ * stream.close();
+ * w.close();
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ */
+export async function openStream(
+  location: string,
+  options: OpenStreamOptions = {},
+): Promise<StreamReader> {
+  const found = await locateStream(location, options.tapesDir);
+  const common = {
+    ...(options.last === undefined ? {} : { last: options.last }),
+    ...(options.follow === undefined ? {} : { follow: options.follow }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  };
+  if (found.kind === "queue") {
+    return await QueueStream.open(found.path, {
+      ...common,
+      ...(options.name === undefined ? {} : { name: options.name }),
+      ...(options.holding === undefined ? {} : { holding: options.holding }),
+      ...(options.start === undefined ? {} : { start: options.start }),
+      ...(options.waitStrategy === undefined ? {} : { waitStrategy: options.waitStrategy }),
+    });
+  }
+  try {
+    return await TapeStream.open(found.path, {
+      ...common,
+      ...(options.forever === undefined ? {} : { forever: options.forever }),
+    });
+  } catch (error) {
+    if (error instanceof TapeFormatError) {
+      throw new StreamLocationError(
+        `'${location}' is neither a tape nor a queue: ${error.message}`,
+        location,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,284 @@
+/**
+ * The stream module: one reader API over tapes and queues, location
+ * detection, the bus layout, and fan-in merge (with a property test over
+ * random inputs).
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { QueueWriter } from "../src/chronicle/mod.ts";
+import {
+  busQueuePath,
+  copyMessage,
+  listBusStreams,
+  locateStream,
+  MergedStream,
+  openStream,
+  StreamLocationError,
+  type StreamMessage,
+  type StreamReader,
+  TAPE_TYPE_C2S,
+  TAPE_TYPE_S2C,
+  TapeStream,
+} from "../src/stream/mod.ts";
+import { TapeWriter } from "../src/tape/mod.ts";
+import { ROOT } from "./_helpers.ts";
+import { withQueueDir } from "./fixtures/chronicle_common.ts";
+
+const FIXTURE = `${ROOT}tests/fixtures/replay_session.jsonl`;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+async function drain(reader: StreamReader): Promise<StreamMessage[]> {
+  const out: StreamMessage[] = [];
+  for await (const m of reader) out.push(copyMessage(m));
+  return out;
+}
+
+/** A queue in `dir` holding `payloads` stamped `ts[i]`. */
+async function queueOf(dir: string, ts: bigint[], tag = "m"): Promise<void> {
+  const w = await QueueWriter.open(dir, { segmentBytes: 64 * 1024 });
+  ts.forEach((t, i) => w.append(i % 3, encoder.encode(`${tag}${i}`), t));
+  w.close();
+}
+
+Deno.test("openStream reads a queue's records with seq, time, type and payload", async () => {
+  await withQueueDir(async (dir) => {
+    await queueOf(dir, [10n, 20n, 30n]);
+    const stream = await openStream(dir);
+    assert.equal(stream.kind, "queue");
+    const got = await drain(stream);
+    stream.close();
+    assert.deepEqual(got.map((m) => m.seq), [1, 2, 3]);
+    assert.deepEqual(got.map((m) => m.timestampNs), [10n, 20n, 30n]);
+    assert.deepEqual(got.map((m) => m.typeId), [0, 1, 2]);
+    assert.deepEqual(got.map((m) => decoder.decode(m.payload)), ["m0", "m1", "m2"]);
+    const last = await openStream(`${dir}/queue.meta`, { last: 2 });
+    assert.deepEqual((await drain(last)).map((m) => m.seq), [2, 3]);
+    last.close();
+  });
+});
+
+Deno.test("openStream reads a tape's frames as messages, exact envelope text", async () => {
+  const stream = await openStream(FIXTURE);
+  assert.equal(stream.kind, "tape");
+  const got = await drain(stream);
+  stream.close();
+  const frames = Deno.readTextFileSync(FIXTURE).trim().split("\n").map((l) => JSON.parse(l))
+    .filter((r) => r.type === "frame");
+  assert.equal(got.length, frames.length);
+  const epoch = BigInt(Date.parse("2026-11-22T03:00:00.000Z")) * 1_000_000n;
+  got.forEach((m, i) => {
+    const f = frames[i];
+    assert.equal(m.seq, f.seq);
+    assert.equal(m.typeId, f.dir === "c2s" ? TAPE_TYPE_C2S : TAPE_TYPE_S2C);
+    assert.equal(m.timestampNs, epoch + BigInt(Math.round(f.ts * 1e6)));
+    assert.deepEqual(JSON.parse(decoder.decode(m.payload)), f.env);
+  });
+  const last = await openStream(FIXTURE, { last: 3 });
+  assert.deepEqual((await drain(last)).map((m) => m.seq), frames.slice(-3).map((f) => f.seq));
+  last.close();
+  assert.throws(() => stream.commit(), TypeError);
+});
+
+Deno.test("a followed tape hands out frames as they are recorded", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const writer = await TapeWriter.create(dir);
+    await writer.append({ dir: "c2s", env: { jsonrpc: "2.0", id: 1, method: "ping" } });
+    const stream = await TapeStream.open(writer.path, { follow: true });
+    assert.equal(await stream.wait(5000), true);
+    assert.equal(stream.next()?.seq, 1);
+    assert.equal(stream.next(), undefined);
+    assert.equal(await stream.wait(50), false, "nothing new yet");
+    await writer.append({ dir: "s2c", env: { jsonrpc: "2.0", id: 1, result: {} } });
+    assert.equal(await stream.wait(5000), true);
+    const m = stream.next()!;
+    assert.equal(m.seq, 2);
+    assert.equal(m.typeId, TAPE_TYPE_S2C);
+    await writer.finalize();
+    assert.equal(await stream.wait(5000), false, "the follow ends with the recording");
+    stream.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a location that is neither a tape nor a queue is a StreamLocationError naming it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    Deno.writeTextFileSync(`${dir}/notes.txt`, "hello\n");
+    for (
+      const [location, text] of [
+        [dir, "neither a queue nor a bus stream"],
+        [`${dir}/notes.txt`, "neither a tape nor a queue"],
+        [`${dir}/missing`, "No tape or queue"],
+      ] as const
+    ) {
+      await assert.rejects(openStream(location), (e: unknown) => {
+        assert.ok(e instanceof StreamLocationError, String(e));
+        assert.ok(e.message.includes(`'${location}'`), e.message);
+        assert.ok(e.message.includes(text), e.message);
+        return true;
+      });
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the bus layout puts streams under live/ and archive/, and discovery lists them", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    assert.deepEqual(listBusStreams(root), []);
+    await queueOf(busQueuePath(root, "live", "quotes"), [1n]);
+    await queueOf(busQueuePath(root, "live", "trades"), [1n]);
+    await queueOf(busQueuePath(root, "archive", "quotes"), [1n]);
+    Deno.mkdirSync(`${root}/live/empty-dir`);
+    assert.deepEqual(listBusStreams(root), [
+      { name: "quotes", tier: "live", queue: `${root}/live/quotes/queue` },
+      { name: "trades", tier: "live", queue: `${root}/live/trades/queue` },
+      { name: "quotes", tier: "archive", queue: `${root}/archive/quotes/queue` },
+    ]);
+    // A bus stream directory opens as its queue.
+    assert.deepEqual(await locateStream(`${root}/live/quotes`), {
+      kind: "queue",
+      path: `${root}/live/quotes/queue`,
+    });
+    assert.throws(() => busQueuePath(root, "live", "../x"), TypeError);
+    assert.throws(() => busQueuePath(root, "hot" as "live", "x"), TypeError);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+/** An in-memory source lending one reused object, like a queue does. */
+function lendingSource(items: StreamMessage[], name: string): StreamReader {
+  let i = 0;
+  const view = { seq: 0, timestampNs: 0n, typeId: 0, payload: new Uint8Array(0) };
+  return {
+    location: name,
+    kind: "queue",
+    next() {
+      const m = items[i];
+      if (m === undefined) {
+        view.seq = -1; // a stale borrowed view would show this
+        return undefined;
+      }
+      i++;
+      Object.assign(view, m);
+      return view;
+    },
+    wait: () => Promise.resolve(i < items.length),
+    commit() {},
+    setWaitStrategy() {},
+    close() {},
+    async *[Symbol.asyncIterator]() {},
+  };
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+Deno.test("merge order: timestamp, then source order, then each source's own order (200 random cases)", async () => {
+  for (let run = 0; run < 200; run++) {
+    const random = mulberry32(run + 1);
+    const k = 1 + Math.floor(random() * 5);
+    const inputs: StreamMessage[][] = [];
+    for (let s = 0; s < k; s++) {
+      const n = Math.floor(random() * 30);
+      let t = BigInt(Math.floor(random() * 5));
+      const items: StreamMessage[] = [];
+      for (let j = 0; j < n; j++) {
+        // Small steps, often zero: many ties within and across sources.
+        t += BigInt(Math.floor(random() * 3));
+        items.push({ seq: j + 1, timestampNs: t, typeId: s, payload: encoder.encode(`${s}:${j}`) });
+      }
+      inputs.push(items);
+    }
+    const owned = run % 2 === 0;
+    const merged = new MergedStream(inputs.map((items, s) => lendingSource(items, `s${s}`)), {
+      owned,
+    });
+    const out: string[] = [];
+    for await (const m of merged) out.push(`${m.timestampNs}|${decoder.decode(m.payload)}`);
+    // The expected order: a stable sort of all inputs by timestamp, sources in order.
+    const expected = inputs.flat().map((m, order) => ({ m, order }))
+      .sort((a, b) =>
+        a.m.timestampNs < b.m.timestampNs
+          ? -1
+          : a.m.timestampNs > b.m.timestampNs
+          ? 1
+          : a.order - b.order
+      )
+      .map(({ m }) => `${m.timestampNs}|${decoder.decode(m.payload)}`);
+    assert.deepEqual(out, expected, `run ${run}, ${k} sources, owned ${owned}`);
+  }
+});
+
+Deno.test("a zero-copy merge over queues lends each view until the next call; an owned one keeps them", async () => {
+  await withQueueDir(async (base) => {
+    const a = `${base}-a`;
+    const b = `${base}-b`;
+    await queueOf(a, [1n, 3n, 5n, 7n], "a");
+    await queueOf(b, [2n, 3n, 4n, 9n], "b");
+    try {
+      const open = async () => [await openStream(a), await openStream(b)];
+      const zero = new MergedStream(await open());
+      const seen: string[] = [];
+      for await (const m of zero) seen.push(`${m.timestampNs}${decoder.decode(m.payload)}`);
+      zero.close();
+      assert.deepEqual(seen, ["1a0", "2b0", "3a1", "3b1", "4b2", "5a2", "7a3", "9b3"]);
+
+      const owned = new MergedStream(await open(), { owned: true });
+      const kept: StreamMessage[] = [];
+      for (let m = owned.next();; m = owned.next()) {
+        if (m !== undefined) kept.push(m);
+        else if (!await owned.wait()) break;
+      }
+      owned.close();
+      assert.deepEqual(kept.map((m) => decoder.decode(m.payload)), [
+        "a0",
+        "b0",
+        "a1",
+        "b1",
+        "b2",
+        "a2",
+        "a3",
+        "b3",
+      ]);
+    } finally {
+      await Deno.remove(a, { recursive: true });
+      await Deno.remove(b, { recursive: true });
+    }
+  });
+});
+
+Deno.test("a merge of a tape and a queue reads both to their ends", async () => {
+  await withQueueDir(async (dir) => {
+    const epoch = BigInt(Date.parse("2026-11-22T03:00:00.000Z")) * 1_000_000n;
+    // Between the tape's first frame (10 ms) and the rest.
+    await queueOf(dir, [epoch + 10_500_000n, epoch + 10_000_000_000n], "q");
+    const merged = new MergedStream([await openStream(FIXTURE), await openStream(dir)], {
+      owned: true,
+    });
+    const got = await drain(merged);
+    merged.close();
+    const tapeFrames = Deno.readTextFileSync(FIXTURE).split("\n").filter((l) =>
+      l.includes('"type":"frame"')
+    ).length;
+    assert.equal(got.length, tapeFrames + 2);
+    assert.equal(decoder.decode(got[1]!.payload), "q0");
+    assert.equal(decoder.decode(got.at(-1)!.payload), "q1");
+    for (let i = 1; i < got.length; i++) assert.ok(got[i - 1]!.timestampNs <= got[i]!.timestampNs);
+  });
+});
