@@ -456,7 +456,11 @@ Deno.test("seeking before the earliest record or past the end is a RangeError", 
     assert.throws(() => r.seek({ seq: last + 1000 }), RangeError);
     await assert.rejects(QueueReader.open(dir, { start: { seq: earliest - 1 } }), RangeError);
     await assert.rejects(QueueReader.open(dir, { start: { seq: last + 2 } }), RangeError);
-    // The failed seeks left a working reader.
+    // A failed seek leaves the reader where it was.
+    r.seek({ seq: earliest + 1 });
+    assert.throws(() => r.seek({ seq: last + 2 }), RangeError);
+    assert.equal(r.nextSeq, earliest + 1);
+    assert.equal(r.next()?.seq, earliest + 1);
     r.seek({ seq: earliest });
     assertRecords(readAll(r), earliest, last);
     r.close();

@@ -341,13 +341,23 @@ export class QueueReader {
    * or the first record stamped at or after `target.timestampNs`. Uses the
    * seek index and walks at most one index spacing of records.
    *
-   * @throws {RangeError} when the seq is not in the queue.
+   * @throws {RangeError} when the seq is not in the queue; the reader stays where it was.
    */
   seek(target: { seq: number } | { timestampNs: bigint | number }): void {
     if (this.#closed) throw new QueueClosedError(this.path);
     checkStart(target);
-    if ("seq" in target) this.#seekSeq(target.seq);
-    else this.#seekTime(BigInt(target.timestampNs));
+    const at = this.#current === undefined
+      ? undefined
+      : { index: this.#segmentIndex, pos: this.#pos, seq: this.#nextSeq };
+    try {
+      if ("seq" in target) this.#seekSeq(target.seq);
+      else this.#seekTime(BigInt(target.timestampNs));
+    } catch (error) {
+      // A failed seek leaves the reader where it was.
+      if (at === undefined) this.#leaveSegment();
+      else this.#enter(at.index, at.pos, at.seq);
+      throw error;
+    }
   }
 
   /** Unmaps everything. A named reader's committed position stays on disk. */

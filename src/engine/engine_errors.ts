@@ -1,0 +1,142 @@
+/**
+ * The engine's errors, by meaning: the source failed, the consumer
+ * cancelled, the engine was used after it closed, a seek was asked of a
+ * source that cannot seek, a child process ended badly. Each carries the
+ * name of the source it is about.
+ *
+ * @module
+ */
+
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split("\n")[0] ?? "";
+}
+
+/**
+ * The source failed: it threw, its stream errored or its process exited
+ * badly. Every item it produced before the failure was delivered first; the
+ * original error is the `cause`.
+ *
+ * @example
+ * ```ts
+ * import { SourceError } from "./engine_errors.ts";
+ * const e = new SourceError("feed", new Error("connection reset"));
+ * console.log(e.message); // "Source 'feed' failed: connection reset"
+ * console.log(e.source, (e.cause as Error).message); // "feed" "connection reset"
+ * ```
+ */
+export class SourceError extends Error {
+  /** Name of the source that failed. */
+  readonly source: string;
+
+  /** Wraps `cause`, the source's own error. */
+  constructor(source: string, cause: unknown) {
+    super(`Source '${source}' failed: ${firstLine(cause)}`, { cause });
+    this.name = "SourceError";
+    this.source = source;
+  }
+}
+
+/**
+ * The engine's `AbortSignal` was aborted. The abort reason is the `cause`.
+ *
+ * @example
+ * ```ts
+ * import { CancelledError } from "./engine_errors.ts";
+ * const e = new CancelledError("feed", new Error("user pressed Ctrl-C"));
+ * console.log(e.message); // "Engine reading 'feed' was cancelled: user pressed Ctrl-C"
+ * ```
+ */
+export class CancelledError extends Error {
+  /** Name of the engine's source. */
+  readonly source: string;
+
+  /** Builds the error from the source name and the abort reason. */
+  constructor(source: string, reason?: unknown) {
+    super(
+      reason === undefined
+        ? `Engine reading '${source}' was cancelled`
+        : `Engine reading '${source}' was cancelled: ${firstLine(reason)}`,
+      { cause: reason },
+    );
+    this.name = "CancelledError";
+    this.source = source;
+  }
+}
+
+/**
+ * The engine was used after it closed: it ended, failed, was stopped or
+ * cancelled.
+ *
+ * @example
+ * ```ts
+ * import { EngineClosedError } from "./engine_errors.ts";
+ * console.log(new EngineClosedError("feed").message); // "Engine reading 'feed' is closed"
+ * ```
+ */
+export class EngineClosedError extends Error {
+  /** Name of the engine's source. */
+  readonly source: string;
+
+  /** Builds the error from the source name. */
+  constructor(source: string) {
+    super(`Engine reading '${source}' is closed`);
+    this.name = "EngineClosedError";
+    this.source = source;
+  }
+}
+
+/**
+ * A seek was asked of a source that cannot seek (a pipe, a child process).
+ *
+ * @example
+ * ```ts
+ * import { SeekUnsupportedError } from "./engine_errors.ts";
+ * const e = new SeekUnsupportedError("stdin");
+ * console.log(e instanceof TypeError, e.message); // true "Source 'stdin' cannot seek"
+ * ```
+ */
+export class SeekUnsupportedError extends TypeError {
+  /** Name of the source. */
+  readonly source: string;
+
+  /** Builds the error from the source name. */
+  constructor(source: string) {
+    super(`Source '${source}' cannot seek`);
+    this.name = "SeekUnsupportedError";
+    this.source = source;
+  }
+}
+
+/**
+ * A child process exited with a status other than 0, or was killed by a
+ * signal it was not sent by the engine.
+ *
+ * @example
+ * ```ts
+ * import { ProcessExitError } from "./engine_errors.ts";
+ * console.log(new ProcessExitError("grep", 2, null).message); // "Command 'grep' exited with status 2"
+ * console.log(new ProcessExitError("sh", 137, "SIGKILL").message); // "Command 'sh' was killed by 'SIGKILL'"
+ * ```
+ */
+export class ProcessExitError extends Error {
+  /** The command that was run. */
+  readonly command: string;
+  /** Its exit status (128 plus the signal number when a signal ended it). */
+  readonly code: number;
+  /** The signal that ended it, if one did. */
+  readonly signal: Deno.Signal | null;
+
+  /** Builds the error from the command and how it ended. */
+  constructor(command: string, code: number, signal: Deno.Signal | null) {
+    super(
+      signal === null
+        ? `Command '${command}' exited with status ${code}`
+        : `Command '${command}' was killed by '${signal}'`,
+    );
+    this.name = "ProcessExitError";
+    this.command = command;
+    this.code = code;
+    this.signal = signal;
+  }
+}
