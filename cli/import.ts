@@ -1,32 +1,136 @@
 /**
- * `import`: Backfill JSON lines or a tape into a chronicle queue. Not yet available: it arrives with the chronicle queue.
- * The entry exists so the manifest, `deno task import` and `deno task compile`
- * already know it.
+ * `import`: backfills JSON lines or a tape into a chronicle queue. Parsing
+ * and printing only; the work is done by `src/import/`.
  *
  * @module
  */
 
-import { newCommand, runProgram } from "./_program.ts";
+import { Option } from "@commander-js/extra-typings";
+import { newCommand, runProgram, UsageError } from "./_program.ts";
+import { findProgram } from "./manifest.ts";
+import {
+  detectFormat,
+  IMPORT_FORMATS,
+  importJsonlFile,
+  type ImportOptions,
+  importSummaryLine,
+  importTape,
+  regularFileSize,
+  startImportProgress,
+} from "../src/import/mod.ts";
+
+const EXAMPLES = `
+Examples:
+  # Copy a queue into another one, seqs and timestamps kept
+  replay ./quotes --json | import --to ./quotes-copy
+
+  # Backfill a file of JSON lines (one record per line, as 'tail --json' prints)
+  import --to /var/spool/bus/live/quotes backfill.jsonl
+
+  # An import stopped at a bad line: fix the line, then run it again on the whole file
+  import --to ./quotes backfill.jsonl --skip-existing
+
+  # A tape: each frame becomes a record (type 1 client to server, 2 server to client)
+  import --to ./session tapes/20261122T031500Z-1a2b3c4d.jsonl
+
+  # Refuse timestamps that go back instead of counting them
+  zcat day.jsonl.gz | import --to ./ticks --strict-order
+
+JSON lines, one record per line (blank lines are skipped):
+  {"seq":1,"timestamp_ns":1700000000000000000,"type_id":7,"encoding":"utf8","payload":"hello"}
+Only 'payload' is required. 'encoding' is utf8 (the default; a payload that is any other JSON
+value is stored as its JSON text) or base64. 'type_id' defaults to 0; a record without
+'timestamp_ns' gets the clock's time.
+
+Seqs: records either all have a 'seq' or none do, and seqs go up by one. A new queue starts at the
+first record's seq; an existing queue must continue at the input's first seq (--skip-existing
+leaves out the records it already has). Records without seqs are appended after what the queue has.
+
+A file whose first line is a tape's init record is read as a tape, anything else as JSON lines;
+stdin is always JSON lines (a tape is read by its path).
+
+The queue is synced to disk before the program ends. A summary goes to stderr:
+  import: 3 records into './q' (seq 1..3) in 0.02 s
+
+Exit status: 0; 1 when the input or the queue cannot be read or written, or a record is refused
+(records before it stay in the queue, and the message says how to resume); 2 for a usage error.
+`;
 
 /**
- * Parses the arguments and reports that the program is not available yet.
+ * Builds the `import` command line parser.
+ *
+ * @example
+ * ```ts
+ * import { importCommand } from "./import.ts";
+ * console.log(importCommand().name()); // "import"
+ * ```
+ */
+export function importCommand() {
+  return newCommand("import", findProgram("import")?.summary ?? "Backfill a queue")
+    .argument("[file]", "JSON lines or tape to import, or - for stdin", "-")
+    // Checked after parsing, not by the parser: it would report a missing --to before an unknown option.
+    .option("--to <queue>", "queue directory to import into, created when missing (required)")
+    .addOption(
+      new Option("--format <format>", "input format (default: a tape when it starts like one)")
+        .choices(IMPORT_FORMATS),
+    )
+    .option(
+      "--skip-existing",
+      "leave out input records whose seq the queue already has, to resume an import",
+    )
+    .option("--strict-order", "refuse a timestamp earlier than the one before instead of counting")
+    .option("--durable", "write with the durable profile (msync as it goes), not only at the end")
+    .option("--progress", "show a progress bar on stderr even when it is not a terminal")
+    .option("--no-progress", "never show a progress bar")
+    .addHelpText("after", EXAMPLES);
+}
+
+/**
+ * Runs `import` with the given arguments and returns its exit status.
  *
  * @example
  * ```ts ignore
  * import { main } from "./import.ts";
- * Deno.exit(await main(["--help"]));
+ * Deno.exit(await main(["--to", "./q", "backfill.jsonl"]));
  * ```
  */
 export async function main(args: string[]): Promise<number> {
-  const command = newCommand(
-    "import",
-    "Backfill JSON lines or a tape into a chronicle queue (not yet available)",
-  )
-    .argument("[file]", "JSON lines or tape to import, or - for stdin")
-    .option("--to <queue>", "queue to import into")
-    .option("--format <format>", "input format: jsonl or tape");
-  await command.parseAsync(args, { from: "user" });
-  throw new Error("Not yet available: 'import' arrives with the chronicle queue");
+  const program = importCommand();
+  await program.parseAsync(args, { from: "user" });
+  const opts = program.opts();
+  const file = program.processedArgs[0];
+  if (opts.to === undefined) {
+    throw new UsageError("Option '--to <queue>' is required: name the queue to import into");
+  }
+  const stdin = file === "-";
+  if (stdin && Deno.stdin.isTerminal()) {
+    throw new UsageError("No input: give a file to import, or pipe JSON lines into stdin");
+  }
+  const format = opts.format ?? (stdin ? "jsonl" : await detectFormat(file));
+  if (stdin && format === "tape") {
+    // The tape reader opens its file by path, and the program may not open /dev/stdin.
+    throw new UsageError("A tape cannot be read from stdin: give the tape's path instead of '-'");
+  }
+  const size = stdin ? undefined : await regularFileSize(file);
+  const bar = (opts.progress ?? Deno.stderr.isTerminal()) ? startImportProgress(size) : undefined;
+  const options: ImportOptions = {
+    to: opts.to,
+    source: stdin ? "stdin" : file,
+    skipExisting: opts.skipExisting ?? false,
+    strictOrder: opts.strictOrder ?? false,
+    durability: opts.durable ? "durable" : "ipc",
+    ...(bar === undefined ? {} : { onProgress: bar.update }),
+  };
+  let summary;
+  try {
+    summary = format === "tape"
+      ? await importTape(file, options)
+      : await importJsonlFile(file, options);
+  } finally {
+    bar?.stop();
+  }
+  console.error(`import: ${importSummaryLine(summary)}`);
+  return 0;
 }
 
 if (import.meta.main) Deno.exit(await runProgram("import", () => main(Deno.args)));

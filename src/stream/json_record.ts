@@ -13,6 +13,7 @@
  * @module
  */
 
+import { memberValueText } from "../json/mod.ts";
 import type { StreamMessage } from "./stream_message.ts";
 
 const strict = new TextDecoder("utf-8", { fatal: true });
@@ -80,15 +81,8 @@ export interface JsonRecord {
  */
 export function parseJsonRecord(line: string): JsonRecord {
   let value: unknown;
-  let timestampText: string | undefined;
   try {
-    // The reviver sees the source text of numbers, so a timestamp past 2^53 stays exact.
-    value = JSON.parse(line, function (key, v, context?: { source?: string }) {
-      if (key === "timestamp_ns" && this !== undefined && typeof v === "number") {
-        timestampText = context?.source;
-      }
-      return v;
-    });
+    value = JSON.parse(line);
   } catch (error) {
     throw new SyntaxError(`Not JSON: ${(error as Error).message}`);
   }
@@ -109,7 +103,12 @@ export function parseJsonRecord(line: string): JsonRecord {
   let timestampNs: bigint | undefined;
   const ts = o.timestamp_ns;
   if (ts !== undefined) {
-    const text = typeof ts === "number" ? timestampText ?? String(ts) : ts;
+    // A number past 2^53 was rounded by JSON.parse: its exact digits are in the line.
+    const text = typeof ts !== "number"
+      ? ts
+      : Number.isSafeInteger(ts)
+      ? String(ts)
+      : memberValueText(line, "timestamp_ns") ?? String(ts);
     if (typeof text !== "string" || !/^[0-9]{1,20}$/.test(text) || BigInt(text) >= 1n << 64n) {
       throw new SyntaxError(
         `'timestamp_ns' must be a whole number of nanoseconds, not '${JSON.stringify(ts)}'`,

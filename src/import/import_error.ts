@@ -1,0 +1,128 @@
+/**
+ * The import's errors, by meaning: a line of the input that cannot be
+ * imported, an input file that cannot be read, and an import that stopped
+ * part way, which says how much reached the queue and how to resume.
+ *
+ * @module
+ */
+
+/**
+ * One record of the input cannot be imported: the line is not a record, its
+ * seq does not follow the one before, its timestamp goes back under strict
+ * order, or the queue refuses it. The message is the reason alone; the line
+ * is carried apart so the final message can name the input once.
+ *
+ * @example
+ * ```ts
+ * import { InputLineError } from "./import_error.ts";
+ * const e = new InputLineError("Seq 9 follows seq 7: seq 8 is missing", 12);
+ * console.log(e.line, e instanceof SyntaxError); // 12 true
+ * ```
+ */
+export class InputLineError extends SyntaxError {
+  /** 1-based line number of the record in the input. */
+  readonly line: number;
+
+  /** Builds the error for a reason and the line it is about. */
+  constructor(reason: string, line: number, options?: ErrorOptions) {
+    super(reason, options);
+    this.name = "InputLineError";
+    this.line = line;
+  }
+}
+
+/**
+ * The input file cannot be opened or read (missing, a directory, no
+ * permission, an I/O error part way).
+ *
+ * @example
+ * ```ts
+ * import { InputFileError } from "./import_error.ts";
+ * const e = new InputFileError("data.jsonl", "no such file or directory");
+ * console.log(e.message); // "Cannot read 'data.jsonl': no such file or directory"
+ * ```
+ */
+export class InputFileError extends Error {
+  /** The file that could not be read. */
+  readonly path: string;
+
+  /** Builds the error from the file and a lower-case reason. */
+  constructor(path: string, reason: string, options?: ErrorOptions) {
+    super(`Cannot read '${path}': ${reason}`, options);
+    this.name = "InputFileError";
+    this.path = path;
+  }
+}
+
+/** Where an import stood when it stopped; see {@linkcode ImportError}. */
+export interface ImportStop {
+  /** How the input is named in the message: a path, or `stdin`. */
+  source: string;
+  /** The queue directory. */
+  queue: string;
+  /** Line of the record at fault, when the fault is one record's. */
+  line: number | undefined;
+  /** Records appended to the queue by this import before it stopped. */
+  imported: number;
+  /** Seqs of the first and last record appended, when any were. */
+  seqs: { first: number; last: number } | undefined;
+  /** Whether the input's records carry seqs, so a re-run can skip what is in the queue. */
+  seqsInInput: boolean;
+  /** First input line not imported, for a resume of an input without seqs. */
+  resumeLine: number;
+}
+
+/**
+ * An import that stopped part way. Every record appended before the fault
+ * stays in the queue; the message says how many there are and how to
+ * resume, all on one line:
+ *
+ * `'data.jsonl' line 7: Not JSON: …; 6 records were imported into 'q' (seq 1..6): fix the input and re-run with '--skip-existing' to resume`
+ *
+ * @example
+ * ```ts
+ * import { ImportError } from "./import_error.ts";
+ * const e = new ImportError("Not JSON: unexpected end", {
+ *   source: "data.jsonl", queue: "q", line: 3, imported: 2,
+ *   seqs: { first: 1, last: 2 }, seqsInInput: true, resumeLine: 3,
+ * });
+ * console.log(e.line, e.imported); // 3 2
+ * console.log(e.message.startsWith("'data.jsonl' line 3: Not JSON")); // true
+ * ```
+ */
+export class ImportError extends Error {
+  /** How the input is named: a path, or `stdin`. */
+  readonly source: string;
+  /** The queue directory. */
+  readonly queue: string;
+  /** Line of the record at fault, when the fault is one record's. */
+  readonly line: number | undefined;
+  /** Records appended by this import before it stopped; they stay in the queue. */
+  readonly imported: number;
+
+  /** Builds the error from the reason and where the import stood. */
+  constructor(reason: string, stop: ImportStop, options?: ErrorOptions) {
+    super(importStopMessage(reason, stop), options);
+    this.name = "ImportError";
+    this.source = stop.source;
+    this.queue = stop.queue;
+    this.line = stop.line;
+    this.imported = stop.imported;
+  }
+}
+
+function importStopMessage(reason: string, stop: ImportStop): string {
+  const where = stop.line === undefined
+    ? ""
+    : `${stop.source === "stdin" ? "stdin" : `'${stop.source}'`} line ${stop.line}: `;
+  if (stop.imported === 0 || stop.seqs === undefined) {
+    return `${where}${reason}; nothing was imported into '${stop.queue}'`;
+  }
+  const count = stop.imported === 1 ? "1 record was" : `${stop.imported} records were`;
+  const done = `${count} imported into '${stop.queue}' (seq ${stop.seqs.first}..${stop.seqs.last})`;
+  // With seqs the whole input can be given again: what the queue has is skipped.
+  const how = stop.seqsInInput
+    ? "fix the input and re-run with '--skip-existing' to resume"
+    : `fix the input and re-run on its lines from ${stop.resumeLine} on to resume`;
+  return `${where}${reason}; ${done}: ${how}`;
+}

@@ -1,0 +1,49 @@
+/**
+ * Which format an input is in, when the user does not say: a tape starts
+ * with its `init` record, anything else is read as JSON lines.
+ *
+ * @module
+ */
+
+import { ioReason, readTapeHead, TapeFormatError, TapeOpenError } from "../tape/mod.ts";
+import { InputFileError } from "./import_error.ts";
+import { openInputFile } from "./input_lines.ts";
+
+/** Input formats `import` reads. */
+export const IMPORT_FORMATS = ["jsonl", "tape"] as const;
+
+/** One of {@linkcode IMPORT_FORMATS}. */
+export type ImportFormat = typeof IMPORT_FORMATS[number];
+
+/**
+ * The format of the file at `path`: `tape` when its first line is a tape's
+ * `init` record, `jsonl` otherwise: an empty file, and a pipe (such as
+ * `<(zcat x.gz)`), which cannot be read twice, so is not looked into.
+ *
+ * @throws {InputFileError} when the file cannot be read.
+ *
+ * @example
+ * ```ts
+ * import { detectFormat } from "./import_format.ts";
+ * const path = Deno.makeTempFileSync({ suffix: ".jsonl" });
+ * Deno.writeTextFileSync(path, '{"seq":1,"payload":"a"}\n');
+ * console.log(await detectFormat(path)); // "jsonl"
+ * Deno.writeTextFileSync(path, '{"type":"init","version":1,"tape_id":"t1","session_id":"s","created_at":"2026-11-22T03:15:00Z","protocol_version":null}\n');
+ * console.log(await detectFormat(path)); // "tape"
+ * Deno.removeSync(path);
+ * ```
+ */
+export async function detectFormat(path: string): Promise<ImportFormat> {
+  using file = await openInputFile(path);
+  if (!(await file.stat()).isFile) return "jsonl";
+  try {
+    await readTapeHead(file, path);
+    return "tape";
+  } catch (error) {
+    if (error instanceof TapeFormatError) return "jsonl";
+    if (error instanceof TapeOpenError) {
+      throw new InputFileError(path, ioReason(error.cause), { cause: error });
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * The lines of an input file or of stdin, as text, counting the bytes
+ * handed out so a progress bar can show how far the import has read.
+ *
+ * @module
+ */
+
+import { ioReason } from "../tape/mod.ts";
+import { InputFileError, InputLineError } from "./import_error.ts";
+
+/**
+ * Longest line read, in bytes, without its newline. A record's payload can
+ * be as large as a queue segment (64 MiB by default), and base64 makes it a
+ * third longer; a line past this is an error rather than unbounded memory.
+ */
+export const MAX_INPUT_LINE_BYTES = 128 * 1024 * 1024;
+
+const NEWLINE = 0x0a;
+
+/**
+ * The lines of a byte stream, decoded as UTF-8 (invalid UTF-8 is an
+ * {@linkcode InputLineError}: a payload must not be changed silently), a
+ * last line without a newline included. Lines are handed out in order,
+ * blank ones too, so their position in the iteration is their line number.
+ *
+ * @example
+ * ```ts
+ * import { InputLines } from "./input_lines.ts";
+ * const lines = new InputLines(new Blob(["a\n\nb"]).stream());
+ * for await (const line of lines) console.log(JSON.stringify(line)); // "a", "", "b"
+ * console.log(lines.bytesRead); // 4
+ * ```
+ */
+export class InputLines implements AsyncIterable<string> {
+  readonly #chunks: AsyncIterable<Uint8Array>;
+  readonly #maxLineBytes: number;
+  #bytesRead = 0;
+
+  /**
+   * Reads `chunks`. `maxLineBytes` is the longest line accepted,
+   * {@linkcode MAX_INPUT_LINE_BYTES} by default.
+   */
+  constructor(chunks: AsyncIterable<Uint8Array>, options: { maxLineBytes?: number } = {}) {
+    this.#chunks = chunks;
+    this.#maxLineBytes = options.maxLineBytes ?? MAX_INPUT_LINE_BYTES;
+  }
+
+  /** Bytes of the lines handed out so far, newlines included. */
+  get bytesRead(): number {
+    return this.#bytesRead;
+  }
+
+  /** Opens a file for reading line by line; {@linkcode InputFileError} when it cannot be read. */
+  static async open(path: string): Promise<InputLines> {
+    const file = await openInputFile(path);
+    return new InputLines(readChunks(file, path));
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<string> {
+    const decoder = new TextDecoder("utf-8", { fatal: true });
+    const max = this.#maxLineBytes;
+    let parts: Uint8Array[] = [];
+    let pending = 0;
+    let line = 0;
+    const take = (last: Uint8Array): string => {
+      line++;
+      let bytes = last;
+      if (parts.length > 0) {
+        bytes = new Uint8Array(pending + last.length);
+        let at = 0;
+        for (const part of parts) {
+          bytes.set(part, at);
+          at += part.length;
+        }
+        bytes.set(last, at);
+        parts = [];
+        pending = 0;
+      }
+      try {
+        return decoder.decode(bytes);
+      } catch {
+        throw new InputLineError("Line is not valid UTF-8", line);
+      }
+    };
+    const tooLong = (length: number) =>
+      new InputLineError(`Line is longer than ${max} bytes (${length} or more)`, line + 1);
+    for await (const chunk of this.#chunks) {
+      let start = 0;
+      while (start < chunk.length) {
+        const nl = chunk.indexOf(NEWLINE, start);
+        if (nl === -1) {
+          if (pending + chunk.length - start > max) throw tooLong(pending + chunk.length - start);
+          // Copied: the reader may reuse the chunk's buffer.
+          parts.push(chunk.slice(start));
+          pending += chunk.length - start;
+          break;
+        }
+        if (pending + nl - start > max) throw tooLong(pending + nl - start);
+        const length = pending + nl - start + 1;
+        const text = take(chunk.subarray(start, nl));
+        start = nl + 1;
+        this.#bytesRead += length;
+        yield text;
+      }
+    }
+    if (pending > 0) {
+      const length = pending;
+      const text = take(new Uint8Array(0));
+      this.#bytesRead += length;
+      yield text;
+    }
+  }
+}
+
+/**
+ * Opens an input file read-only, refusing a directory up front (Linux lets
+ * one be opened; only its reads would fail).
+ *
+ * @throws {InputFileError} when it is missing, a directory, or not readable.
+ *
+ * @example
+ * ```ts
+ * import { openInputFile } from "./input_lines.ts";
+ * await openInputFile("/nonexistent.jsonl").catch((e) => console.log(e.message));
+ * // "Cannot read '/nonexistent.jsonl': no such file or directory"
+ * ```
+ */
+export async function openInputFile(path: string): Promise<Deno.FsFile> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (error) {
+    throw new InputFileError(path, ioReason(error), { cause: error });
+  }
+  let info: Deno.FileInfo;
+  try {
+    info = await file.stat();
+  } catch (error) {
+    file.close();
+    throw new InputFileError(path, ioReason(error), { cause: error });
+  }
+  if (info.isDirectory) {
+    file.close();
+    throw new InputFileError(path, "is a directory");
+  }
+  return file;
+}
+
+async function* readChunks(file: Deno.FsFile, path: string): AsyncIterableIterator<Uint8Array> {
+  const buffer = new Uint8Array(256 * 1024);
+  try {
+    for (;;) {
+      let n: number | null;
+      try {
+        n = await file.read(buffer);
+      } catch (error) {
+        throw new InputFileError(path, ioReason(error), { cause: error });
+      }
+      if (n === null) return;
+      yield buffer.subarray(0, n);
+    }
+  } finally {
+    file.close();
+  }
+}
+
+/**
+ * Size of the regular file at `path`, or undefined for a pipe, a missing
+ * file or anything else whose size says nothing about where it ends.
+ *
+ * @example
+ * ```ts
+ * import { regularFileSize } from "./input_lines.ts";
+ * const path = Deno.makeTempFileSync();
+ * Deno.writeTextFileSync(path, "abc\n");
+ * console.log(await regularFileSize(path), await regularFileSize("/nonexistent")); // 4 undefined
+ * Deno.removeSync(path);
+ * ```
+ */
+export async function regularFileSize(path: string): Promise<number | undefined> {
+  try {
+    const info = await Deno.stat(path);
+    return info.isFile ? info.size : undefined;
+  } catch {
+    return undefined;
+  }
+}

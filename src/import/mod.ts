@@ -1,0 +1,40 @@
+/**
+ * Backfilling a chronicle queue from JSON lines or a tape. Each input
+ * format turns its input into records; {@linkcode importRecords} appends
+ * them, checking that seqs continue the queue with no gap, counting
+ * timestamps that go back, and saying how to resume when it stops part way.
+ * The `import` program (`cli/import.ts`) is a thin layer over this module.
+ *
+ * Needs `--allow-ffi`, `--allow-read` and `--allow-write` (the queue).
+ *
+ * @example Import JSON lines, then the same lines again with nothing duplicated
+ * ```ts
+ * import { importJsonlFile, importSummaryLine } from "./mod.ts";
+ * const dir = Deno.makeTempDirSync();
+ * Deno.writeTextFileSync(`${dir}/in.jsonl`, [
+ *   '{"seq":1,"timestamp_ns":1700000000000000000,"type_id":7,"payload":"bid 101.5"}',
+ *   '{"seq":2,"timestamp_ns":1700000000000000001,"type_id":7,"payload":"ask 101.75"}',
+ * ].join("\n"));
+ * const first = await importJsonlFile(`${dir}/in.jsonl`, { to: `${dir}/q` });
+ * console.log(first.seqs); // { first: 1, last: 2 }
+ * const again = await importJsonlFile(`${dir}/in.jsonl`, { to: `${dir}/q`, skipExisting: true });
+ * console.log(importSummaryLine(again).startsWith("0 records")); // true
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ *
+ * @module
+ */
+
+export { ImportError, type ImportStop, InputFileError, InputLineError } from "./import_error.ts";
+export { detectFormat, IMPORT_FORMATS, type ImportFormat } from "./import_format.ts";
+export { type ImportProgressBar, startImportProgress } from "./import_progress.ts";
+export { type ImportSummary, importSummaryLine } from "./import_summary.ts";
+export { InputLines, MAX_INPUT_LINE_BYTES, openInputFile, regularFileSize } from "./input_lines.ts";
+export { importJsonlFile, importJsonLines, jsonRecords } from "./jsonl_import.ts";
+export {
+  type ImportOptions,
+  type ImportProgress,
+  type ImportRecord,
+  importRecords,
+} from "./queue_import.ts";
+export { importTape, tapeRecords } from "./tape_import.ts";

@@ -1,0 +1,249 @@
+/**
+ * The heart of every import: appends records to a queue in input order,
+ * checking that seqs continue the queue with no gap and counting timestamps
+ * that go back. The input formats (JSON lines, tapes) turn their input into
+ * {@linkcode ImportRecord}s and hand them here.
+ *
+ * @module
+ */
+
+import { type Durability, queueExists, QueueWriter, realtimeNs } from "../chronicle/mod.ts";
+import { ImportError, InputLineError } from "./import_error.ts";
+import type { ImportSummary } from "./import_summary.ts";
+
+/** One record of the input, with where it came from. */
+export interface ImportRecord {
+  /** 1-based line of the input the record is on. */
+  line: number;
+  /** Input bytes read up to and including this record, for progress. */
+  bytesRead: number;
+  /** The record's seq, when the input carries one. */
+  seq: number | undefined;
+  /** Nanoseconds since the epoch; the writer's clock when undefined. */
+  timestampNs: bigint | undefined;
+  /** Type id, 0 to 65535. */
+  typeId: number;
+  /** The payload; the queue refuses an empty one. */
+  payload: Uint8Array;
+}
+
+/** How far an import has got; see {@linkcode ImportOptions.onProgress}. */
+export interface ImportProgress {
+  /** Records appended so far. */
+  records: number;
+  /** Records skipped so far (`skipExisting`). */
+  skipped: number;
+  /** Input bytes read so far. */
+  bytesRead: number;
+}
+
+/** Options of an import. */
+export interface ImportOptions {
+  /** The queue directory; created when missing, with the input's first seq as its first. */
+  to: string;
+  /** How messages name the input: a path, or `stdin`. Default `input`. */
+  source?: string;
+  /**
+   * Leave out input records whose seq the queue already has (at most its
+   * last seq), so an interrupted import can be run again on the whole input.
+   */
+  skipExisting?: boolean;
+  /** A timestamp earlier than the one before is an error instead of being counted. */
+  strictOrder?: boolean;
+  /** Durability profile of the writer; `ipc` by default. The queue is synced at the end either way. */
+  durability?: Durability;
+  /** Told how far the import has got, every so many records and once at the end. */
+  onProgress?: (progress: ImportProgress) => void;
+}
+
+// Progress is cheap but not free: one report per this many records.
+const PROGRESS_EVERY = 1024;
+
+function seqStep(seq: number, previous: number): string {
+  if (seq > previous + 1) {
+    const missing = seq === previous + 2
+      ? `seq ${previous + 1} is missing`
+      : `seqs ${previous + 1}..${seq - 1} are missing`;
+    return `Seq ${seq} follows seq ${previous}: ${missing}`;
+  }
+  const how = seq === previous ? "repeats it" : "steps back";
+  return `Seq ${seq} follows seq ${previous}: seqs must go up by one, this one ${how}`;
+}
+
+function queueMismatch(queue: string, lastSeq: number, seq: number): string {
+  const ends = `Queue '${queue}' ends at seq ${lastSeq} but the input starts at seq ${seq}`;
+  if (seq <= lastSeq) {
+    return `${ends}: re-run with '--skip-existing' to leave out the records it has`;
+  }
+  const missing = seq === lastSeq + 2
+    ? `seq ${lastSeq + 1} is`
+    : `seqs ${lastSeq + 1}..${seq - 1} are`;
+  return `${ends}: ${missing} missing`;
+}
+
+/**
+ * Appends `records` to the queue `options.to`, in order, and returns what
+ * was done. The queue is synced to disk before this returns.
+ *
+ * - Seqs: records either all carry a seq or none do. Seqs go up by one
+ *   from record to record. A new queue starts at the first record's seq;
+ *   an existing one must continue at the input's first seq (or, with
+ *   `skipExisting`, the records it already has are left out). Without
+ *   seqs, records are appended after whatever the queue holds.
+ * - Timestamps: a record without one gets the clock's; one earlier than the
+ *   record before is counted in {@linkcode ImportSummary.backwardTimestamps}
+ *   (an error with `strictOrder`).
+ *
+ * On a fault part way, every record appended before it stays in the queue
+ * and an {@linkcode ImportError} says how many and how to resume. Faults
+ * before anything is written (a directory that is not a queue, a queue
+ * locked by another writer, an unreadable input) are thrown as they are.
+ *
+ * @throws {ImportError} for a bad record, or any fault once the queue is open.
+ * @throws {QueueFormatError} when `options.to` is not a queue.
+ * @throws {QueueLockedError} when another process writes the queue.
+ *
+ * @example Import three records into a new queue starting at seq 5
+ * ```ts
+ * import { importRecords, type ImportRecord } from "./queue_import.ts";
+ * import { QueueReader } from "../chronicle/mod.ts";
+ * async function* input(): AsyncIterableIterator<ImportRecord> {
+ *   for (const seq of [5, 6, 7]) {
+ *     const payload = new TextEncoder().encode(`tick ${seq}`);
+ *     yield { line: seq - 4, bytesRead: 0, seq, timestampNs: BigInt(seq), typeId: 1, payload };
+ *   }
+ * }
+ * const dir = Deno.makeTempDirSync();
+ * const summary = await importRecords(input(), { to: `${dir}/q` });
+ * console.log(summary.records, summary.seqs); // 3 { first: 5, last: 7 }
+ * const r = await QueueReader.open(`${dir}/q`, { start: "earliest" });
+ * console.log(r.next()?.seq); // 5
+ * r.close();
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ */
+export async function importRecords(
+  records: AsyncIterable<ImportRecord>,
+  options: ImportOptions,
+): Promise<ImportSummary> {
+  const started = performance.now();
+  const queue = options.to;
+  const source = options.source ?? "input";
+  const skipExisting = options.skipExisting ?? false;
+  // A directory that is not a queue is refused before any input is read.
+  queueExists(queue);
+  let writer: QueueWriter | undefined;
+  let withSeqs: boolean | undefined;
+  let previousSeq: number | undefined;
+  let previousTs: bigint | undefined;
+  let imported = 0;
+  let skipped = 0;
+  let backward = 0;
+  let bytesRead = 0;
+  let lastImportedLine = 0;
+  let seqs: { first: number; last: number } | undefined;
+  const report = () => options.onProgress?.({ records: imported, skipped, bytesRead });
+  try {
+    for await (const record of records) {
+      const { line, seq } = record;
+      bytesRead = record.bytesRead;
+      if (withSeqs === undefined) {
+        withSeqs = seq !== undefined;
+        if (!withSeqs && skipExisting) {
+          throw new InputLineError(
+            "Record has no 'seq', so '--skip-existing' cannot tell which records the queue has",
+            line,
+          );
+        }
+      } else if (withSeqs !== (seq !== undefined)) {
+        throw new InputLineError(
+          withSeqs
+            ? "Record has no 'seq' but the records before it have one: give every record a 'seq' or none"
+            : "Record has a 'seq' but the records before it have none: give every record a 'seq' or none",
+          line,
+        );
+      }
+      if (seq !== undefined && previousSeq !== undefined && seq !== previousSeq + 1) {
+        throw new InputLineError(seqStep(seq, previousSeq), line);
+      }
+      previousSeq = seq;
+      if (record.payload.length === 0) {
+        throw new InputLineError(
+          "Payload is empty: the queue refuses empty payloads (a record carries at least one byte)",
+          line,
+        );
+      }
+      if (writer === undefined) {
+        writer = await QueueWriter.open(queue, {
+          ...(seq === undefined ? {} : { firstSeq: seq }),
+          ...(options.durability === undefined ? {} : { durability: options.durability }),
+        });
+        if (seq !== undefined) {
+          const next = writer.lastSeq + 1;
+          if (seq > next || (seq < next && !skipExisting)) {
+            throw new InputLineError(queueMismatch(queue, writer.lastSeq, seq), line);
+          }
+        }
+      }
+      if (seq !== undefined && seq <= writer.lastSeq) {
+        // Only reached with skipExisting: the check above refused it otherwise.
+        skipped++;
+        previousTs = record.timestampNs ?? previousTs;
+      } else {
+        const ts = record.timestampNs ?? realtimeNs();
+        if (previousTs !== undefined && ts < previousTs) {
+          if (options.strictOrder) {
+            throw new InputLineError(
+              `Timestamp ${ts} is earlier than ${previousTs} of the record before ('--strict-order')`,
+              line,
+            );
+          }
+          backward++;
+        }
+        previousTs = ts;
+        let appended: number;
+        try {
+          appended = writer.append(record.typeId, record.payload, ts);
+        } catch (error) {
+          // A record the queue refuses (too large for a segment) is the input's fault.
+          if (error instanceof RangeError) {
+            throw new InputLineError(error.message, line, { cause: error });
+          }
+          throw error;
+        }
+        imported++;
+        lastImportedLine = line;
+        seqs = { first: seqs?.first ?? appended, last: appended };
+      }
+      if ((imported + skipped) % PROGRESS_EVERY === 0) report();
+    }
+    writer?.sync();
+  } catch (error) {
+    try {
+      writer?.sync();
+    } catch {
+      // The first fault is the one to report.
+    }
+    writer?.close();
+    if (!(error instanceof InputLineError) && writer === undefined) throw error;
+    throw new ImportError(error instanceof Error ? error.message : String(error), {
+      source,
+      queue,
+      line: error instanceof InputLineError ? error.line : undefined,
+      imported,
+      seqs,
+      seqsInInput: withSeqs ?? false,
+      resumeLine: lastImportedLine + 1,
+    }, { cause: error });
+  }
+  writer?.close();
+  report();
+  return {
+    queue,
+    records: imported,
+    skipped,
+    seqs,
+    backwardTimestamps: backward,
+    elapsedMs: performance.now() - started,
+  };
+}
