@@ -146,3 +146,13 @@ Deno.test("tail and replay refuse what does not apply to a queue or merge, on on
     assert.ok(out.stderr.includes(text), `${program} ${args.join(" ")}: ${out.stderr}`);
   }
 });
+
+Deno.test("replay --json | import --to copies a queue exactly, binary payloads and all", async () => {
+  const copy = `${work}/copy`;
+  const out = await runProgram("replay", [Q, "--json"]);
+  assert.equal(out.code, 0, out.stderr);
+  const imported = await runProgram("import", ["--to", copy, "-"], { stdin: out.stdout });
+  assert.equal(imported.code, 0, imported.stderr);
+  const again = await runProgram("replay", [copy, "--json"]);
+  assert.equal(again.stdout, out.stdout);
+});
