@@ -18,6 +18,7 @@ import {
   type EventItem,
   iterableSource,
   linesSource,
+  messageFrame,
   ProcessExitError,
   queueSource,
   queueStorage,
@@ -25,8 +26,17 @@ import {
   SourceError,
   type SourceInput,
   type Storage,
+  tapeStorage,
+  type TapeStorageWriter,
 } from "../src/engine/mod.ts";
 import type { StreamMessage } from "../src/stream/mod.ts";
+import {
+  type FrameInput,
+  type FrameRecord,
+  LineTooLongError,
+  type TapeMeta,
+  TapeWriter,
+} from "../src/tape/mod.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -657,4 +667,255 @@ Deno.test("engine: a child whose own child holds its pipes open still ends", asy
   } finally {
     Deno.kill(grandchild, "SIGKILL");
   }
+});
+
+// ---------------------------------------------------------------- tape storage
+
+/** The frames of a tape as `[dir, env, flags]`, and the frame lines as written. */
+async function tapeFrames(path: string): Promise<{ frames: unknown[][]; lines: string[] }> {
+  const lines = (await Deno.readTextFile(path)).split("\n").filter((l) =>
+    l.includes('"type":"frame"')
+  );
+  const frames = lines.map((l) => {
+    const f = JSON.parse(l) as FrameRecord;
+    return [f.dir, f.env, f.flags ?? []];
+  });
+  return { frames, lines };
+}
+
+/** A stand-in tape writer whose appends settle only when the test says so. */
+function heldWriter() {
+  const held: { frame: FrameInput; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  const calls = { finalize: 0, fail: [] as unknown[] };
+  const meta = {} as TapeMeta;
+  let finalizeError: unknown;
+  const writer: TapeStorageWriter = {
+    path: "held.jsonl",
+    append: (frame) =>
+      new Promise<FrameRecord>((resolve, reject) => {
+        held.push({ frame, resolve: () => resolve({} as FrameRecord), reject });
+      }),
+    finalize: () => {
+      calls.finalize++;
+      return finalizeError === undefined ? Promise.resolve(meta) : Promise.reject(finalizeError);
+    },
+    fail: (error) => {
+      calls.fail.push(error);
+      return Promise.resolve(meta);
+    },
+  };
+  const failFinalize = (error: unknown) => (finalizeError = error);
+  return { writer, held, calls, failFinalize };
+}
+
+/** Lets pending promise reactions (and the engine's stages) run. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await sleep(0);
+}
+
+Deno.test("tapeStorage: lines become frames of a real tape, read back in order; the close finalizes it", async () => {
+  await withDir(async (dir) => {
+    const writer = await TapeWriter.create(dir);
+    const input = new Blob([
+      '{"jsonrpc":"2.0","id":1,"method":"ping"}\nplain text\n  {"a": 1} \n',
+    ]).stream();
+    const engine = new Engine(linesSource(input, { name: "pipe" }), {
+      storage: tapeStorage(writer),
+    });
+    const { items, error } = await drain(engine);
+    assert.equal(error, undefined);
+    assert.deepEqual(items.map(label), [
+      "start",
+      'data:{"jsonrpc":"2.0","id":1,"method":"ping"}',
+      "data:plain text",
+      'data:  {"a": 1} ',
+      "eof",
+    ]);
+    assert.equal(writer.status, "finalized");
+    assert.equal((await writer.finalize()).stats.frame_count, 3);
+    const { frames, lines } = await tapeFrames(writer.path);
+    assert.deepEqual(frames, [
+      ["c2s", { jsonrpc: "2.0", id: 1, method: "ping" }, []],
+      ["c2s", "plain text", ["text"]],
+      ["c2s", { a: 1 }, []],
+    ]);
+    // The JSON text is written as it came; padded JSON is serialized afresh.
+    assert.ok(lines[0]!.includes(',"env":{"jsonrpc":"2.0","id":1,"method":"ping"},'), lines[0]);
+    assert.ok(lines[2]!.includes(',"env":{"a":1},'), lines[2]);
+  });
+});
+
+Deno.test("tapeStorage: toFrame picks the frame; type 2 is server to client by default", async () => {
+  await withDir(async (dir) => {
+    const writer = await TapeWriter.create(dir, { durability: "buffered" });
+    const messages = ["1", "skip", "3"].map((text, i) => ({
+      seq: i + 1,
+      timestampNs: 0n,
+      typeId: 2,
+      payload: encoder.encode(text),
+    }));
+    const seen: string[] = [];
+    const engine = new Engine(iterableSource(messages), {
+      storage: tapeStorage(writer, {
+        toFrame: (m) => {
+          seen.push(text(m));
+          return text(m) === "skip" ? undefined : messageFrame(m);
+        },
+      }),
+    });
+    const { error } = await drain(engine);
+    assert.equal(error, undefined);
+    assert.deepEqual(seen, ["1", "skip", "3"]);
+    assert.deepEqual((await tapeFrames(writer.path)).frames, [["s2c", 1, []], ["s2c", 3, []]]);
+  });
+});
+
+Deno.test("tapeStorage: a frame over the tape's limit goes to onRefused and the recording goes on", async () => {
+  await withDir(async (dir) => {
+    const writer = await TapeWriter.create(dir, { maxLineBytes: 200 });
+    const refused: [LineTooLongError, FrameInput][] = [];
+    const input = new Blob([`short\n${"x".repeat(150)}\nafter\n`]).stream();
+    const engine = new Engine(linesSource(input), {
+      storage: tapeStorage(writer, { onRefused: (error, frame) => refused.push([error, frame]) }),
+    });
+    const { error } = await drain(engine);
+    assert.equal(error, undefined);
+    assert.equal(refused.length, 1);
+    assert.ok(refused[0]![0] instanceof LineTooLongError);
+    assert.equal(refused[0]![1].env, "x".repeat(150));
+    assert.equal(writer.status, "finalized");
+    assert.deepEqual((await tapeFrames(writer.path)).frames, [
+      ["c2s", "short", ["text"]],
+      ["c2s", "after", ["text"]],
+    ]);
+  });
+});
+
+Deno.test("tapeStorage: without onRefused a refused frame fails the engine and the tape ends in error", async () => {
+  await withDir(async (dir) => {
+    const writer = await TapeWriter.create(dir, { maxLineBytes: 200 });
+    const input = new Blob([`short\n${"x".repeat(150)}\nafter\n`]).stream();
+    const { items, error } = await drain(
+      new Engine(linesSource(input), { storage: tapeStorage(writer) }),
+    );
+    assert.ok(error instanceof LineTooLongError, `got ${error}`);
+    assert.deepEqual(items.map(label), ["start", "data:short"]);
+    assert.equal(writer.status, "error");
+    assert.deepEqual((await tapeFrames(writer.path)).frames, [["c2s", "short", ["text"]]]);
+  });
+});
+
+Deno.test("tapeStorage: each write waits for its append by default; a failed one fails the engine and ends the tape with fail", async () => {
+  const { writer, held, calls } = heldWriter();
+  const failure = new Error("no space");
+  const engine = new Engine(iterableSource([1, 2, 3, 4].map((n) => message(n))), {
+    storage: tapeStorage(writer),
+  });
+  const running = drain(engine);
+  await settle();
+  // One append out, and the source is not pulled past it.
+  assert.equal(held.length, 1);
+  assert.equal(engine.stats.produced, 1);
+  held[0]!.resolve();
+  await settle();
+  assert.equal(held.length, 2);
+  held[1]!.reject(failure);
+  const { items, error } = await running;
+  assert.equal(error, failure);
+  assert.deepEqual(items.map(label), ["start", "data:1"]);
+  assert.equal(held.length, 2);
+  assert.equal(calls.finalize, 0);
+  assert.deepEqual(calls.fail, [failure]);
+});
+
+Deno.test("tapeStorage: at most inFlight appends wait at once, and a failure is told at once", async () => {
+  const { writer, held, calls } = heldWriter();
+  const failure = new Error("no space");
+  const told: unknown[] = [];
+  const engine = new Engine(iterableSource([1, 2, 3, 4, 5, 6].map((n) => message(n))), {
+    storage: tapeStorage(writer, { inFlight: 3, onFailure: (e) => told.push(e) }),
+  });
+  const running = drain(engine);
+  await settle();
+  assert.equal(held.length, 3);
+  assert.equal(engine.stats.produced, 3);
+  held[1]!.resolve();
+  await settle();
+  // One settled, so one more went out.
+  assert.equal(held.length, 4);
+  held[0]!.reject(failure);
+  await Promise.resolve();
+  assert.deepEqual(told, [failure]);
+  let ended = false;
+  running.then(() => (ended = true));
+  await settle();
+  // The engine has the error; its close waits for the appends still out.
+  assert.equal(ended, false);
+  assert.deepEqual(calls.fail, []);
+  held.slice(2).forEach((h) => h.reject(failure));
+  const { items, error } = await running;
+  assert.equal(error, failure);
+  assert.equal(items.filter((i) => i.kind === "data").length, 3);
+  assert.deepEqual(calls.fail, [failure]);
+  assert.equal(calls.finalize, 0);
+  assert.deepEqual(told, [failure]);
+});
+
+Deno.test("tapeStorage: an append that fails after its write returned is thrown by the close", async () => {
+  const { writer, held, calls } = heldWriter();
+  const failure = new Error("no space");
+  const engine = new Engine(iterableSource([message(1), message(2)]), {
+    storage: tapeStorage(writer, { inFlight: 8 }),
+  });
+  const running = drain(engine);
+  await settle();
+  assert.equal(held.length, 2);
+  held[0]!.resolve();
+  held[1]!.reject(failure);
+  const { items, error } = await running;
+  assert.equal(error, failure);
+  assert.deepEqual(items.map(label), ["start", "data:1", "data:2", "eof"]);
+  assert.deepEqual(calls.fail, [failure]);
+  assert.equal(calls.finalize, 0);
+});
+
+Deno.test("tapeStorage: a finalization that fails ends the iteration with its error", async () => {
+  const { writer, held, calls, failFinalize } = heldWriter();
+  const failure = new Error("cannot sync");
+  failFinalize(failure);
+  const running = drain(new Engine(iterableSource([message(1)]), { storage: tapeStorage(writer) }));
+  await settle();
+  held[0]!.resolve();
+  const { items, error } = await running;
+  assert.equal(error, failure);
+  assert.deepEqual(items.map(label), ["start", "data:1", "eof"]);
+  assert.equal(calls.finalize, 1);
+});
+
+Deno.test("tapeStorage: with appends in flight, fsync commits frames in groups", async () => {
+  await withDir(async (dir) => {
+    const lines = Array.from(
+      { length: 200 },
+      (_, i) => `{"jsonrpc":"2.0","method":"n","params":[${i}]}`,
+    );
+    const run = async (inFlight: number) => {
+      const writer = await TapeWriter.create(dir, { durability: "fsync" });
+      const input = new Blob([lines.join("\n") + "\n"]).stream();
+      const engine = new Engine(linesSource(input), { storage: tapeStorage(writer, { inFlight }) });
+      const { error } = await drain(engine);
+      assert.equal(error, undefined);
+      const meta = await writer.finalize();
+      assert.equal(meta.stats.frame_count, 200);
+      return meta.performance.syncs;
+    };
+    // One at a time, every frame waits for its own sync.
+    assert.ok(await run(1) > 200);
+    assert.ok(await run(64) < 100);
+  });
+});
+
+Deno.test("tapeStorage: inFlight is checked", () => {
+  const { writer } = heldWriter();
+  assert.throws(() => tapeStorage(writer, { inFlight: 0 }), RangeError);
+  assert.throws(() => tapeStorage(writer, { inFlight: 1.5 }), RangeError);
 });

@@ -885,3 +885,51 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name:
+    "fsync: an append queued behind a failing group commit leaves finalize able to end the tape",
+  ignore: !(await canMountTmpfs()),
+  fn: async () => {
+    await withDir(async (dir) => {
+      assert.ok(await mountTmpfs(dir, "256k"), "mounting a tmpfs worked a moment ago");
+      try {
+        // The frame cannot fit on the disk, so its commit fails; the second append comes
+        // after 0 to 10 microtask turns, so one of them lands while the commit yields to
+        // let appenders join. Run in a child: the failure this guards against is finalize
+        // spinning in microtasks forever, which no timer in this process could interrupt.
+        const script = `
+          import { TapeWriter } from "${ROOT}src/tape/tape_writer.ts";
+          const ends = [];
+          for (let turns = 0; turns <= 10; turns++) {
+            const writer = await TapeWriter.create(Deno.args[0] + "/t" + turns, { durability: "fsync" });
+            const failing = writer.append({ dir: "c2s", env: "z".repeat(300 * 1024), flags: ["text"] });
+            for (let i = 0; i < turns; i++) await null;
+            const behind = writer.append({ dir: "c2s", env: 2 });
+            const errors = await Promise.all([failing, behind].map((p) => p.then(() => "ok", (e) => e.name)));
+            const meta = await writer.finalize().catch((e) => writer.fail(e));
+            ends.push(errors.join(",") + ":" + meta.status);
+          }
+          console.log(ends.join(" "));
+        `;
+        const child = new Deno.Command(Deno.execPath(), {
+          args: ["eval", "--ext=ts", script, dir],
+          stdout: "piped",
+          stderr: "piped",
+        }).spawn();
+        const guard = setTimeout(() => child.kill("SIGKILL"), 60_000);
+        const out = await child.output();
+        clearTimeout(guard);
+        const stderr = new TextDecoder().decode(out.stderr);
+        assert.equal(out.signal, null, `the child never ended: finalize waited forever. ${stderr}`);
+        assert.equal(out.code, 0, stderr);
+        assert.equal(
+          new TextDecoder().decode(out.stdout).trim(),
+          Array(11).fill("TapeWriteError,TapeWriteError:error").join(" "),
+        );
+      } finally {
+        await new Deno.Command("umount", { args: ["-l", dir] }).output();
+      }
+    });
+  },
+});

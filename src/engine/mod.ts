@@ -45,3 +45,9 @@ export { queueSource, type QueueSourceOptions } from "./queue_source.ts";
 export { queueStorage } from "./queue_storage.ts";
 export type { SeekTarget, Source } from "./source.ts";
 export type { Storage, StorageReader, StorageWriter } from "./storage.ts";
+export {
+  messageFrame,
+  tapeStorage,
+  type TapeStorageOptions,
+  type TapeStorageWriter,
+} from "./tape_storage.ts";

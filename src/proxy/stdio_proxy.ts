@@ -14,12 +14,15 @@ import {
   type Direction,
   type Durability,
   ioReason,
+  MAX_LINE_BYTES,
   type TapeEnvironment,
   type TapeMeta,
   TapeWriter,
   type TapeWriterOptions,
 } from "../tape/mod.ts";
-import { type FrameSink, LineRecorder } from "./line_recorder.ts";
+import { CancelledError, Engine, linesSource, tapeStorage, wallClockNs } from "../engine/mod.ts";
+import { TAPE_TYPE_C2S } from "../stream/tape_message.ts";
+import { frameFromLine, type FrameSink, LineRecorder } from "./line_recorder.ts";
 import type { Redactor } from "./redactor.ts";
 
 /** Options shared by {@linkcode runStdioProxy} and {@linkcode recordStdin}. */
@@ -114,6 +117,11 @@ const SIGNAL_NUMBERS: Partial<Record<Deno.Signal, number>> = {
 };
 const READ_BUFFER_BYTES = 64 * 1024;
 const DEFAULT_GRACE_MS = 5000;
+/**
+ * With `--stdin`: appends out at once before reading waits (so `fsync` still commits in
+ * groups), and the engine's capacity, as the line recorder's high-water mark was.
+ */
+const IN_FLIGHT_APPENDS = 1024;
 
 /**
  * Describes where a tape is recorded: the server command, working
@@ -308,6 +316,10 @@ export async function runStdioProxy(options: ProxyOptions): Promise<RecordResult
  * SIGINT, SIGTERM or SIGHUP stop the recording cleanly: the tape is
  * finalized and the status is 128 plus the signal number.
  *
+ * Runs on the engine: stdin is a line source read only when the engine
+ * pulls, the tape is its storage (so the tape's durability paces the
+ * reading), and a signal aborts it.
+ *
  * @example
  * ```ts ignore
  * import { recordStdin } from "./stdio_proxy.ts";
@@ -318,41 +330,94 @@ export async function runStdioProxy(options: ProxyOptions): Promise<RecordResult
 export async function recordStdin(options: RecordOptions): Promise<RecordResult> {
   const log = options.log ?? logToStderr;
   const writer = await createWriter(options, recordingEnvironment());
-  const recording = new Recording(writer, log);
-  const c2s = recording.recorder("c2s", options);
+  const maxLineBytes = options.writer?.maxLineBytes ?? MAX_LINE_BYTES;
+  const redactor = options.redactor;
+  const decoder = new TextDecoder();
 
+  // The first failure stops the recording for good, as in the proxy's Recording.
+  let failure: { error: unknown } | undefined;
+  const stopRecording = (error: unknown) => {
+    if (failure !== undefined) return;
+    failure = { error };
+    log(`${describe(error)}; recording stopped, traffic is still forwarded`);
+    writer.fail(error).catch(() => {});
+  };
+
+  const stdin = new StdinInput(maxLineBytes, (bytes) =>
+    log(
+      `warning: a c2s line of ${bytes} bytes is over the ${maxLineBytes}-byte limit and was` +
+        " not recorded",
+    ));
   let stopSignal: Deno.Signal | undefined;
-  let stop: () => void = () => {};
-  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  const abort = new AbortController();
+  let signalled: () => void = () => {};
+  const stopped = new Promise<void>((resolve) => (signalled = resolve));
   const onSignal = (signal: Deno.Signal) => () => {
     stopSignal ??= signal;
-    stop();
+    // After a signal the bytes after the last newline may be half a message: only EOF completes them.
+    stdin.stop();
+    abort.abort(signal);
+    signalled();
   };
   const listeners = FORWARDED_SIGNALS.map((signal) => [signal, onSignal(signal)] as const);
   for (const [signal, listener] of listeners) addSignal(signal, listener);
 
-  const reading = (async () => {
-    const buffer = new Uint8Array(READ_BUFFER_BYTES);
-    while (stopSignal === undefined) {
-      let n: number | null;
-      try {
-        n = await Deno.stdin.read(buffer);
-      } catch {
-        // An unreadable stdin ends the input like EOF: what was read is kept.
-        n = null;
-      }
-      if (n === null || stopSignal !== undefined) break;
-      c2s.push(buffer.subarray(0, n));
-      await c2s.ready();
-    }
-  })();
+  const engine = new Engine(
+    linesSource(stdin.stream(), {
+      name: "stdin",
+      maxLineBytes,
+      toMessage: (line, seq) =>
+        isBlankLine(line, decoder)
+          ? undefined
+          : { seq, timestampNs: wallClockNs(), typeId: TAPE_TYPE_C2S, payload: line },
+    }),
+    {
+      storage: tapeStorage(writer, {
+        toFrame: (message) => frameFromLine(decoder.decode(message.payload), "c2s", redactor),
+        onRefused: (error) => log(`warning: a c2s message was not recorded: ${error.message}`),
+        // Told at once, as the proxy is, not when the next line comes.
+        onFailure: stopRecording,
+        inFlight: IN_FLIGHT_APPENDS,
+      }),
+      capacity: IN_FLIGHT_APPENDS,
+      signal: abort.signal,
+    },
+  );
+
   try {
-    await Promise.race([reading, stopped]);
-    // After a signal the bytes after the last newline may be half a message: only EOF completes them.
-    if (stopSignal === undefined) c2s.end();
+    try {
+      for await (const _ of engine) {
+        // Nothing to do here: the storage stage is the recording. Over-long lines were
+        // already told about as stdin was read.
+      }
+    } catch (error) {
+      // A cancel is a signal, which only sets the status.
+      if (!(error instanceof CancelledError)) stopRecording(error);
+    }
+    try {
+      // After a cancel, how closing the tape went is only told here.
+      await engine.stop();
+    } catch (error) {
+      stopRecording(error);
+    }
+    // As before: once recording has stopped, the input is still read (and dropped) to its end.
+    if (failure !== undefined) await Promise.race([stdin.drain(), stopped]);
     const code = stopSignal === undefined ? 0 : 128 + signalNumber(stopSignal, 0);
-    return await recording.finish(code, options.quiet ?? false);
+    if (failure === undefined) {
+      try {
+        const meta = await writer.finalize();
+        if (!(options.quiet ?? false)) {
+          log(`tape ${meta.tape_id} finalized: ${meta.stats.frame_count} frames → ${writer.path}`);
+        }
+        return { code, meta, path: writer.path };
+      } catch (error) {
+        stopRecording(error);
+      }
+    }
+    const meta = await writer.fail(failure!.error);
+    return { code: code === 0 ? 1 : code, meta, path: writer.path };
   } finally {
+    // Kept until the tape is closed so a late Ctrl-C cannot cut finalization short.
     for (const [signal, listener] of listeners) removeSignal(signal, listener);
   }
 }
@@ -414,6 +479,115 @@ class Recording {
     // The server's own failure wins; otherwise the lost recording is the failure.
     return { code: code === 0 ? 1 : code, meta, path: this.#writer.path };
   }
+}
+
+/**
+ * Standard input read as the recorder always read it: 64 KiB at a time, a
+ * read error ending the input like EOF, and a warning for each line over
+ * the limit as soon as its end is read (the engine's line source drops such
+ * a line quietly). The read in progress outlives the engine's stream (a
+ * read of stdin cannot be cancelled), so `drain` goes on where it stopped.
+ */
+class StdinInput {
+  #maxLineBytes: number;
+  #onOversize: (bytes: number) => void;
+  #pending: Promise<Uint8Array | null> | undefined;
+  #ended = false;
+  #stopped = false;
+  /** Bytes since the last newline, counted as the line splitter counts them. */
+  #lineBytes = 0;
+
+  constructor(maxLineBytes: number, onOversize: (bytes: number) => void) {
+    this.#maxLineBytes = maxLineBytes;
+    this.#onOversize = onOversize;
+  }
+
+  /** The next chunk, or null at the end of the input or once stopped. */
+  read(): Promise<Uint8Array | null> {
+    if (this.#ended || this.#stopped) return Promise.resolve(null);
+    return this.#pending ??= this.#readOnce();
+  }
+
+  /** Nothing read from now on counts: a chunk that arrives later is dropped unseen. */
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  /** Chunks when the stream's reader asks (no read-ahead); cancelling it leaves stdin open. */
+  stream(): ReadableStream<Uint8Array> {
+    let cancelled = false;
+    return new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        const chunk = await this.read();
+        if (cancelled) return;
+        if (chunk === null) controller.close();
+        else controller.enqueue(chunk);
+      },
+      cancel: () => {
+        cancelled = true;
+      },
+    }, { highWaterMark: 0 });
+  }
+
+  /** Reads the rest of the input, still warning about over-long lines, and drops it. */
+  async drain(): Promise<void> {
+    while (await this.read() !== null) {
+      // Dropped: nothing is recorded any more.
+    }
+  }
+
+  async #readOnce(): Promise<Uint8Array | null> {
+    const buffer = new Uint8Array(READ_BUFFER_BYTES);
+    let n: number | null;
+    try {
+      n = await Deno.stdin.read(buffer);
+    } catch {
+      // An unreadable stdin ends the input like EOF: what was read is kept.
+      n = null;
+    }
+    this.#pending = undefined;
+    if (this.#stopped) return null;
+    if (n === null) {
+      this.#ended = true;
+      // The last line needs no newline.
+      this.#lineEnded();
+      return null;
+    }
+    const chunk = buffer.subarray(0, n);
+    this.#measure(chunk);
+    return chunk;
+  }
+
+  #measure(chunk: Uint8Array): void {
+    let start = 0;
+    for (;;) {
+      const newline = chunk.indexOf(0x0a, start);
+      if (newline === -1) {
+        this.#lineBytes += chunk.length - start;
+        return;
+      }
+      this.#lineBytes += newline - start;
+      this.#lineEnded();
+      start = newline + 1;
+    }
+  }
+
+  #lineEnded(): void {
+    if (this.#lineBytes > this.#maxLineBytes) this.#onOversize(this.#lineBytes);
+    this.#lineBytes = 0;
+  }
+}
+
+/**
+ * Whether a line is blank as `frameFromLine` sees it (`trim()` leaves
+ * nothing), without decoding the usual line: one ASCII byte that is not
+ * whitespace settles it.
+ */
+function isBlankLine(line: Uint8Array, decoder: TextDecoder): boolean {
+  for (const byte of line) {
+    if (byte < 0x80 && byte !== 0x20 && (byte < 0x09 || byte > 0x0d)) return false;
+  }
+  return decoder.decode(line).trim() === "";
 }
 
 function startServer(command: string[]): Deno.ChildProcess {

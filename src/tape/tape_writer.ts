@@ -885,7 +885,11 @@ export class TapeWriter {
   #onDrain = (): void => {
     this.#drainScheduled = false;
     if (this.#durability === "fsync") {
-      this.#syncLoop ??= this.#runSyncLoop();
+      // Only a loop with work to do: one without ends before it could be stored, and a
+      // settled loop left stored would keep finalize and fail waiting for it forever (an
+      // append queued this drain just before the loop running then failed).
+      const work = this.#hasPending() && this.#failure === undefined && this.#file !== undefined;
+      if (this.#syncLoop === undefined && work) this.#syncLoop = this.#runSyncLoop();
     } else {
       this.#drain();
     }
