@@ -1,33 +1,161 @@
 /**
- * `archive-tap`: Copy a live chronicle queue into its durable archive. Not yet available: it arrives with the chronicle queue.
- * The entry exists so the manifest, `deno task archive-tap` and `deno task compile`
- * already know it.
+ * `archive-tap`: copies a live chronicle queue into its durable archive
+ * queue. Parsing and signals only; the work is done by `src/archive/`.
  *
  * @module
  */
 
-import { newCommand, runProgram } from "./_program.ts";
+import { InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import { newCommand, runProgram, UsageError } from "./_program.ts";
+import { positiveWholeNumber } from "./_options.ts";
+import { findProgram } from "./manifest.ts";
+import {
+  ARCHIVE_STARTS,
+  archiveTap,
+  type ArchiveTapLog,
+  checkArchiveTapOptions,
+  DEFAULT_READER_NAME,
+} from "../src/archive/mod.ts";
+
+const EXAMPLES = `
+Examples:
+  # Keep a bus stream's archive up to date, resuming where the last run stopped
+  archive-tap --live /var/spool/bus/live/quotes --archive /var/spool/bus/archive/quotes
+
+  # A cron job: copy what is new, then exit
+  archive-tap --live ./hot/quotes --archive ./archive/quotes --once
+
+  # Start a new archive with what is appended from now on
+  archive-tap --live ./hot/quotes --archive ./archive/quotes-2 --start latest
+
+  # One line per record copied, on stderr
+  archive-tap --live ./hot/quotes --archive ./archive/quotes --once --log-level debug
+
+How it works: each live record is appended to the archive with its seq, type id, timestamp and
+payload, then the reader '--name' commits on the live queue. The archive's last seq decides where a
+run goes on, so a tap killed at any moment (even with SIGKILL) resumes with no loss and no
+duplicate. The reader never holds back the live queue's retention: when retention deletes records
+before the tap copied them, the archive cannot hold that gap and the tap stops with exit status 1,
+naming the missing seqs. The archive is created at the first record copied, with the durable profile.
+A live or archive location may be a queue directory or a bus stream directory (with its 'queue/').
+Lines go to stderr: what was opened, progress while catching up, and a summary at the end.
+
+Exit status: 0 when done (--once) or stopped by SIGINT/SIGTERM after committing; 1 when a queue cannot
+be read or written, the archive is open in another process, or the archive would have a gap; 2 for a
+usage error. See docs/archive-tap.md.
+`;
+
+function segmentBytes(value: string): number {
+  const n = positiveWholeNumber(value);
+  if (n < 65536 || n % 4096 !== 0) {
+    throw new InvalidArgumentError(
+      `expected a multiple of 4096 of at least 65536, got '${value}'`,
+    );
+  }
+  return n;
+}
 
 /**
- * Parses the arguments and reports that the program is not available yet.
+ * Builds the `archive-tap` command line parser.
+ *
+ * @example
+ * ```ts
+ * import { archiveTapCommand } from "./archive_tap.ts";
+ * console.log(archiveTapCommand().name()); // "archive-tap"
+ * ```
+ */
+export function archiveTapCommand() {
+  return newCommand(
+    "archive-tap",
+    findProgram("archive-tap")?.summary ?? "Copy a live queue into its archive",
+  )
+    .option("--live <queue>", "live queue (or bus stream) directory to copy from (required)")
+    .option(
+      "--archive <queue>",
+      "archive queue (or bus stream) directory to copy into, created at the first record (required)",
+    )
+    .addOption(
+      new Option(
+        "--start <mode>",
+        "where to start: earliest (the oldest record kept), latest (only new records) or " +
+          "committed (after the reader's last commit, else earliest); records the archive " +
+          "already holds are never copied twice",
+      ).choices(ARCHIVE_STARTS).default("committed" as const),
+    )
+    .option("--once", "copy what the live queue holds now, then exit (default: follow it)")
+    .option("--name <reader>", "name of the tap's reader on the live queue", DEFAULT_READER_NAME)
+    .addOption(
+      new Option("--log-level <level>", "'debug' adds one line per record copied")
+        .choices(["info", "debug"] as const).default("info" as const),
+    )
+    .option(
+      "--segment-bytes <bytes>",
+      "segment size of an archive created now (a multiple of 4096; default 64 MiB)",
+      segmentBytes,
+    )
+    .addHelpText("after", EXAMPLES);
+}
+
+function writeLine(line: string): void {
+  const bytes = new TextEncoder().encode(`archive-tap: ${line}\n`);
+  let written = 0;
+  while (written < bytes.length) written += Deno.stderr.writeSync(bytes.subarray(written));
+}
+
+/**
+ * Runs `archive-tap` with the given arguments and returns its exit status.
  *
  * @example
  * ```ts ignore
  * import { main } from "./archive_tap.ts";
- * Deno.exit(await main(["--help"]));
+ * Deno.exit(await main(["--live", "hot/q", "--archive", "archive/q", "--once"]));
  * ```
  */
 export async function main(args: string[]): Promise<number> {
-  const command = newCommand(
-    "archive-tap",
-    "Copy a live chronicle queue into its durable archive (not yet available)",
-  )
-    .option("--live <queue>", "live queue to copy from")
-    .option("--archive <queue>", "archive queue to copy into")
-    .option("--start <mode>", "where to start: earliest, latest or committed")
-    .option("--once", "drain what is there and exit");
-  await command.parseAsync(args, { from: "user" });
-  throw new Error("Not yet available: 'archive-tap' arrives with the chronicle queue");
+  const program = archiveTapCommand();
+  await program.parseAsync(args, { from: "user" });
+  const opts = program.opts();
+  // Checked here rather than by commander, which would report a missing
+  // option before an unknown one.
+  for (const [flag, value] of [["--live", opts.live], ["--archive", opts.archive]] as const) {
+    if (value === undefined) {
+      program.error(`error: required option '${flag} <queue>' not specified`, {
+        code: "commander.missingMandatoryOptionValue",
+      });
+    }
+  }
+  const options = {
+    live: opts.live!,
+    archive: opts.archive!,
+    start: opts.start,
+    once: opts.once ?? false,
+    name: opts.name,
+    ...(opts.segmentBytes === undefined ? {} : { segmentBytes: opts.segmentBytes }),
+  };
+  try {
+    checkArchiveTapOptions(options);
+  } catch (error) {
+    // The same directory twice, or a bad reader name: how it was called.
+    if (error instanceof TypeError) throw new UsageError(error.message);
+    throw error;
+  }
+  const log: ArchiveTapLog = opts.logLevel === "debug"
+    ? { info: writeLine, debug: writeLine }
+    : { info: writeLine };
+  const stop = new AbortController();
+  // The first signal stops the tap cleanly; a second one does not wait.
+  const onSignal = (signal: Deno.Signal) => () => {
+    if (stop.signal.aborted) Deno.exit(signal === "SIGINT" ? 130 : 143);
+    stop.abort();
+  };
+  const handlers = (["SIGINT", "SIGTERM"] as const).map((s) => [s, onSignal(s)] as const);
+  for (const [signal, handler] of handlers) Deno.addSignalListener(signal, handler);
+  try {
+    await archiveTap({ ...options, signal: stop.signal, log });
+  } finally {
+    for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
+  }
+  return 0;
 }
 
 if (import.meta.main) Deno.exit(await runProgram("archive-tap", () => main(Deno.args)));

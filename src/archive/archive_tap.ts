@@ -1,0 +1,453 @@
+/**
+ * The archive tap: copies a live queue into its archive queue, record for
+ * record, keeping each record's seq, type id, timestamp and payload.
+ *
+ * The archive is the record of what was copied. A record is appended to the
+ * archive first and the tap's reader on the live queue commits after it, so
+ * a tap killed between the two finds, when it starts again, records in the
+ * archive past its committed position: it skips them (the archive's last
+ * seq decides, not the commit), so nothing is copied twice and nothing is
+ * lost. The reader never holds back the live queue's retention; records
+ * retention deletes before the tap gets to them are a gap the archive cannot
+ * hold, and the tap stops with {@linkcode ArchiveGapError}.
+ *
+ * @module
+ */
+
+import { type QueueMessage, QueueReader, QueueWriter, ReaderOffset } from "../chronicle/mod.ts";
+import { queueExists } from "../chronicle/mod.ts";
+import { ArchiveAheadError, ArchiveGapError } from "./archive_errors.ts";
+import { lastSeqOf, queueSeqRange } from "./live_range.ts";
+import {
+  ARCHIVE_WRITER_OPTIONS,
+  type ArchiveStart,
+  type ArchiveTapLog,
+  type ArchiveTapOptions,
+  checkArchiveTapOptions,
+  type CheckedTapOptions,
+} from "./tap_options.ts";
+
+/** What a tap did, returned when it stops. */
+export interface ArchiveTapSummary {
+  /** Records copied by this run. */
+  copied: number;
+  /** Seq of the first record this run copied; undefined when it copied none. */
+  firstSeq: number | undefined;
+  /** Seq of the last record this run copied; undefined when it copied none. */
+  lastSeq: number | undefined;
+  /** Seq of the archive's last record; undefined when there is no archive yet. */
+  archiveLastSeq: number | undefined;
+  /** `drained`: the live queue had no more (`once`); `signal`: the signal aborted. */
+  stoppedBy: "drained" | "signal";
+}
+
+// wait() returns at least this often while following, to notice an abort.
+const WAIT_SLICE_MS = 100;
+// A long catch-up returns to the event loop this often, so signals and
+// timers run (a setTimeout costs ~2 ms here: more often would slow the
+// copy), and reports its progress this often.
+const YIELD_EVERY_MS = 250;
+const PROGRESS_EVERY_MS = 1000;
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+function seqs(first: number, last: number): string {
+  return first === last ? `seq ${first}` : `seqs ${first}..${last}`;
+}
+
+function count(n: number, what = "record"): string {
+  return `${n.toLocaleString("en-US")} ${what}${n === 1 ? "" : "s"}`;
+}
+
+/**
+ * Copies the live queue `options.live` into the archive `options.archive`
+ * until the live queue has no more records (`once`) or `options.signal`
+ * aborts, then commits, closes both queues and says what it did.
+ *
+ * - The archive is created (durable profile) at the first record copied,
+ *   numbered from that record's seq, so archive seq equals live seq.
+ * - The live reader is the named reader `options.name` (default
+ *   `archive-tap`), opened with `holding: false` and the futex wait.
+ * - On start, live records the archive already holds are skipped. With
+ *   `committed`, an archive that ends before the committed position (a
+ *   machine crash lost its unsynced end) is filled in again from the live
+ *   queue.
+ * - Commits come after the archive append: at least every `commitEvery`
+ *   records and whenever the tap has caught up.
+ *
+ * @throws {ArchiveGapError} when the live queue lacks records the archive needs next; every
+ *   record before them is archived and committed.
+ * @throws {ArchiveAheadError} when the archive holds seqs the live queue never reached.
+ * @throws {TypeError} for bad options, or when both locations are one directory.
+ * @throws {QueueFormatError} when the live location holds no queue.
+ * @throws {QueueLockedError} when another process writes the archive.
+ * @throws {FfiUnavailableError} without `--allow-ffi`.
+ *
+ * @example Copy a queue into a new archive
+ * ```ts
+ * import { QueueReader, QueueWriter } from "../chronicle/mod.ts";
+ * import { archiveTap } from "./archive_tap.ts";
+ * const dir = Deno.makeTempDirSync();
+ * const w = await QueueWriter.open(`${dir}/live`, { segmentBytes: 1 << 16 });
+ * for (const word of ["bid", "ask", "trade"]) w.append(7, new TextEncoder().encode(word), 1000n);
+ * const summary = await archiveTap({
+ *   live: `${dir}/live`,
+ *   archive: `${dir}/archive`,
+ *   start: "earliest",
+ *   once: true,
+ *   segmentBytes: 1 << 16,
+ * });
+ * console.log(summary.copied, summary.firstSeq, summary.lastSeq); // 3 1 3
+ * const r = await QueueReader.open(`${dir}/archive`);
+ * const m = r.next()!;
+ * console.log(m.seq, m.typeId, m.timestampNs, new TextDecoder().decode(m.payload)); // 1 7 1000n "bid"
+ * r.close();
+ * w.close();
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ */
+export async function archiveTap(options: ArchiveTapOptions): Promise<ArchiveTapSummary> {
+  return await new Tap(checkArchiveTapOptions(options), options).run();
+}
+
+class Tap {
+  readonly #o: CheckedTapOptions;
+  readonly #once: boolean;
+  readonly #signal: AbortSignal | undefined;
+  readonly #log: ArchiveTapLog | undefined;
+  readonly #segmentBytes: number | undefined;
+  #reader!: QueueReader;
+  #writer: QueueWriter | undefined;
+  #copied = 0;
+  #uncommitted = 0;
+  #firstSeq: number | undefined;
+  #caughtUp = false;
+  #startedMs = performance.now();
+
+  constructor(checked: CheckedTapOptions, options: ArchiveTapOptions) {
+    this.#o = checked;
+    this.#once = options.once ?? false;
+    this.#signal = options.signal;
+    this.#log = options.log;
+    this.#segmentBytes = options.segmentBytes;
+  }
+
+  #info(line: string): void {
+    this.#log?.info(line);
+  }
+
+  get #aborted(): boolean {
+    return this.#signal?.aborted ?? false;
+  }
+
+  async run(): Promise<ArchiveTapSummary> {
+    const { live, archive, name, start } = this.#o;
+    const committed = ReaderOffset.list(live).find((r) => r.name === name)?.committedSeq ?? 0;
+    this.#reader = await QueueReader.open(live, {
+      name,
+      start,
+      holding: false,
+      waitStrategy: "futex",
+    });
+    let summary: ArchiveTapSummary;
+    try {
+      const at = this.#reader.nextSeq;
+      const lost = this.#reader.lostRecords;
+      if (queueExists(archive)) this.#writer = await this.#openArchive(undefined);
+      this.#info(await this.#openedLive(at, committed));
+      const writer = this.#writer;
+      if (writer === undefined) {
+        this.#info(
+          `archive queue '${archive}' is new: it is created (durable) at the first record copied`,
+        );
+        if (lost > 0) {
+          this.#info(
+            `the live queue's retention deleted ${seqs(committed + 1, at - 1)} before the tap ` +
+              "read them: the new archive starts after them",
+          );
+        }
+      } else {
+        this.#info(`opened archive queue '${archive}' ending at seq ${writer.lastSeq}`);
+        await this.#lineUp(writer, start);
+      }
+      const stoppedBy = await this.#copy();
+      // On disk before the commit says so; close() syncs again, at no cost.
+      this.#writer?.sync();
+      this.#commitArchived();
+      summary = this.#summary(stoppedBy);
+      this.#info(this.#summaryLine(summary, "copied"));
+    } catch (error) {
+      try {
+        this.#commitArchived();
+      } catch {
+        // The archive's own end decides where the next run resumes.
+      }
+      if (this.#copied > 0) this.#info(this.#summaryLine(this.#summary("drained"), "stopped"));
+      this.#reader.close();
+      try {
+        this.#writer?.close();
+      } catch {
+        // The error that stopped the tap is the one to report.
+      }
+      throw error;
+    }
+    this.#reader.close();
+    this.#writer?.close();
+    return summary;
+  }
+
+  #openArchive(firstSeq: number | undefined): Promise<QueueWriter> {
+    return QueueWriter.open(this.#o.archive, {
+      ...ARCHIVE_WRITER_OPTIONS,
+      ...(firstSeq === undefined ? {} : { firstSeq }),
+      ...(this.#segmentBytes === undefined ? {} : { segmentBytes: this.#segmentBytes }),
+    });
+  }
+
+  async #openedLive(at: number, committed: number): Promise<string> {
+    const { live, name, start } = this.#o;
+    const range = await queueSeqRange(live);
+    const holds = range.last < range.first
+      ? "it is empty"
+      : `it holds ${seqs(range.first, range.last)}`;
+    let how = `start '${start}'`;
+    if (start === "committed") {
+      how += committed === 0
+        ? `: reader '${name}' has committed nothing, so from the earliest`
+        : `: reader '${name}' committed seq ${committed}`;
+    }
+    return `opened live queue '${live}' at seq ${at} (${how}; ${holds})`;
+  }
+
+  // Moves the live reader to the record after the archive's last, or says
+  // why it cannot.
+  async #lineUp(writer: QueueWriter, start: ArchiveStart): Promise<void> {
+    const { live, archive } = this.#o;
+    const reader = this.#reader;
+    const next = writer.lastSeq + 1;
+    const at = reader.nextSeq;
+    if (at === next) return;
+    if (at < next) {
+      try {
+        reader.seek({ seq: next });
+      } catch (error) {
+        if (!(error instanceof RangeError)) throw error;
+        throw new ArchiveAheadError(live, archive, writer.lastSeq, await lastSeqOf(live));
+      }
+      this.#info(`the archive already holds ${seqs(at, next - 1)}: going on from seq ${next}`);
+      return;
+    }
+    let held = true;
+    try {
+      reader.seek({ seq: next });
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      held = false;
+    }
+    if (held && start === "committed") {
+      this.#info(
+        `the archive ends at seq ${
+          next - 1
+        }, before the committed position: copying again from seq ${next}`,
+      );
+      return;
+    }
+    if (held) {
+      throw new ArchiveGapError({
+        live,
+        archive,
+        missingFrom: next,
+        missingTo: at - 1,
+        reason: `start '${start}' is at seq ${at} of live queue '${live}'`,
+        remedy:
+          `the live queue still holds them: start at 'committed' or 'earliest' to copy them, or archive into a new directory`,
+      });
+    }
+    const earliest = (await queueSeqRange(live)).first;
+    throw new ArchiveGapError({
+      live,
+      archive,
+      missingFrom: next,
+      missingTo: Math.max(next, earliest - 1),
+      reason:
+        `live queue '${live}' no longer holds them (it starts at seq ${earliest}): its retention deleted them before the tap read them`,
+    });
+  }
+
+  async #copy(): Promise<"drained" | "signal"> {
+    const reader = this.#reader;
+    const commitEvery = this.#o.commitEvery;
+    let lastYield = performance.now();
+    for (;;) {
+      if (this.#aborted) return "signal";
+      this.#caughtUp = false;
+      const started = performance.now();
+      const copiedBefore = this.#copied;
+      if (this.#writer === undefined) await this.#createArchive();
+      if (this.#writer !== undefined) {
+        let reportAt = started + PROGRESS_EVERY_MS;
+        let reported = false;
+        while (!this.#caughtUp) {
+          this.#drain(this.#writer, commitEvery);
+          if (this.#uncommitted > 0) {
+            reader.commit();
+            this.#uncommitted = 0;
+          }
+          if (this.#caughtUp) break;
+          const now = performance.now();
+          if (now >= reportAt && this.#log !== undefined) {
+            await this.#progress(this.#copied - copiedBefore, now - started);
+            reported = true;
+            reportAt = performance.now() + PROGRESS_EVERY_MS;
+          }
+          if (now - lastYield >= YIELD_EVERY_MS) {
+            await yieldToEventLoop();
+            lastYield = performance.now();
+            if (this.#aborted) return "signal";
+          }
+        }
+        if (reported) {
+          this.#info(
+            `caught up at seq ${this.#writer.lastSeq}: ${
+              count(this.#copied - copiedBefore)
+            } copied in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+          );
+        }
+      }
+      if (this.#once) return "drained";
+      while (!(await reader.wait(WAIT_SLICE_MS))) if (this.#aborted) return "signal";
+      lastYield = performance.now();
+    }
+  }
+
+  // The first record to copy creates the archive, numbered from its seq.
+  async #createArchive(): Promise<void> {
+    const m = this.#reader.next();
+    if (m === undefined) {
+      this.#caughtUp = true;
+      return;
+    }
+    const seq = m.seq;
+    const writer = await this.#openArchive(seq);
+    this.#writer = writer;
+    if (writer.lastSeq + 1 !== seq) {
+      // Only another process creating the archive in the meantime does this.
+      throw new RangeError(
+        `Archive '${this.#o.archive}' appeared while the tap started, continuing at seq ${
+          writer.lastSeq + 1
+        } where seq ${seq} is next: is another tap writing it?`,
+      );
+    }
+    this.#info(`created archive queue '${this.#o.archive}' starting at seq ${seq}`);
+    this.#append(writer, m);
+    this.#firstSeq = seq;
+    this.#copied++;
+    this.#uncommitted++;
+  }
+
+  #append(writer: QueueWriter, m: QueueMessage): void {
+    writer.append(m.typeId, m.payload, m.timestampNs);
+    this.#log?.debug?.(
+      `copied seq ${m.seq}: type ${m.typeId}, ${m.payloadLength} B, timestamp ${m.timestampNs} ns`,
+    );
+  }
+
+  // Copies up to `limit` records with no await in between.
+  #drain(writer: QueueWriter, limit: number): void {
+    const reader = this.#reader;
+    const debug = this.#log?.debug !== undefined;
+    let expected = writer.lastSeq + 1;
+    const from = expected;
+    try {
+      for (let n = 0; n < limit; n++) {
+        const m = reader.next();
+        if (m === undefined) {
+          this.#caughtUp = true;
+          return;
+        }
+        if (m.seq !== expected) this.#jumped(m.seq, expected);
+        if (debug) this.#append(writer, m);
+        else writer.append(m.typeId, m.payload, m.timestampNs);
+        expected++;
+      }
+    } finally {
+      const n = expected - from;
+      if (n > 0) {
+        this.#firstSeq ??= from;
+        this.#copied += n;
+        this.#uncommitted += n;
+      }
+    }
+  }
+
+  // Only retention moves a non-holding reader past a record: it deleted the
+  // segment under the reader.
+  #jumped(seq: number, expected: number): never {
+    const { live, archive } = this.#o;
+    if (seq < expected) {
+      throw new ArchiveAheadError(live, archive, expected - 1, seq - 1);
+    }
+    throw new ArchiveGapError({
+      live,
+      archive,
+      missingFrom: expected,
+      missingTo: seq - 1,
+      reason: `live queue '${live}' deleted them (retention, ${
+        count(this.#reader.lostRecords)
+      } lost) before the tap read them`,
+    });
+  }
+
+  async #progress(copied: number, ms: number): Promise<void> {
+    const at = this.#writer?.lastSeq ?? 0;
+    const behind = Math.max(0, await lastSeqOf(this.#o.live) - at);
+    this.#info(
+      `catching up: ${count(copied)} copied (${
+        Math.round(copied / (ms / 1000)).toLocaleString("en-US")
+      } records/s), at seq ${at}, ${count(behind)} behind the live queue`,
+    );
+  }
+
+  // Commits exactly what the archive holds. After a gap or a failed append
+  // the reader is already past that, so its offset is set directly.
+  #commitArchived(): void {
+    const writer = this.#writer;
+    if (writer === undefined || this.#copied === 0) return;
+    if (this.#reader.nextSeq - 1 === writer.lastSeq) {
+      this.#reader.commit();
+    } else {
+      const offset = ReaderOffset.open(this.#o.live, this.#o.name, false);
+      try {
+        offset.commit(writer.lastSeq);
+      } finally {
+        offset.close();
+      }
+    }
+    this.#uncommitted = 0;
+  }
+
+  #summary(stoppedBy: "drained" | "signal"): ArchiveTapSummary {
+    const copied = this.#copied;
+    return {
+      copied,
+      firstSeq: copied === 0 ? undefined : this.#firstSeq,
+      lastSeq: copied === 0 ? undefined : this.#firstSeq! + copied - 1,
+      archiveLastSeq: this.#writer?.lastSeq,
+      stoppedBy,
+    };
+  }
+
+  #summaryLine(s: ArchiveTapSummary, verb: "copied" | "stopped"): string {
+    const seconds = ((performance.now() - this.#startedMs) / 1000).toFixed(1);
+    const what = s.copied === 0
+      ? `${verb === "copied" ? "copied" : "stopped after copying"} 0 records`
+      : `${verb === "copied" ? "copied" : "stopped after copying"} ${count(s.copied)} (${
+        seqs(s.firstSeq!, s.lastSeq!)
+      }) in ${seconds} s`;
+    const end = s.archiveLastSeq === undefined
+      ? "no archive yet (nothing to copy)"
+      : `archive '${this.#o.archive}' ends at seq ${s.archiveLastSeq}`;
+    const why = verb === "copied" && s.stoppedBy === "signal" ? ", stopped by a signal" : "";
+    return `${what}${why}; ${end}`;
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * Where the tap's two queues are: a queue directory, or a bus stream
+ * directory with its `queue/` (see `docs/stream.md`), and whether the two
+ * locations are in fact one directory.
+ *
+ * @module
+ */
+
+import { basename, dirname, resolve } from "node:path";
+import { queueExists, QueueFormatError } from "../chronicle/mod.ts";
+
+/** The queue directories a tap reads and writes. */
+export interface TapQueues {
+  /** The live queue directory (it exists). */
+  live: string;
+  /** The archive queue directory (it may not exist yet). */
+  archive: string;
+}
+
+function isQueue(dir: string): boolean {
+  try {
+    return queueExists(dir);
+  } catch {
+    return false; // a file, or a directory of other things
+  }
+}
+
+function emptyOrMissing(dir: string): boolean {
+  try {
+    for (const _ of Deno.readDirSync(dir)) return false;
+    return true;
+  } catch (error) {
+    return error instanceof Deno.errors.NotFound;
+  }
+}
+
+/**
+ * The real path of `path`, following symbolic links; for a path that does
+ * not exist yet, the real path of its nearest existing parent with the rest
+ * appended, so two spellings of one future directory compare equal.
+ *
+ * @example
+ * ```ts
+ * import { realLocation } from "./tap_locations.ts";
+ * console.log(realLocation("/nonexistent/a/../b") === realLocation("/nonexistent/b")); // true
+ * ```
+ */
+export function realLocation(path: string): string {
+  const absolute = resolve(path);
+  try {
+    return Deno.realPathSync(absolute);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    const parent = dirname(absolute);
+    if (parent === absolute) return absolute;
+    return `${realLocation(parent).replace(/\/$/, "")}/${basename(absolute)}`;
+  }
+}
+
+/**
+ * Resolves the tap's locations to queue directories. The live location must
+ * hold a queue (directly, or as a bus stream's `queue/`). The archive is the
+ * queue in `archive`, or the one in `archive/queue`; a new archive takes the
+ * form of the live location, so a bus stream is archived into a bus stream.
+ *
+ * @throws {QueueFormatError} when the live location holds no queue, or the archive location is a
+ *   file or a directory of other things.
+ * @throws {TypeError} when both are the same directory.
+ *
+ * @example
+ * ```ts
+ * import { QueueWriter } from "../chronicle/mod.ts";
+ * import { resolveTapQueues } from "./tap_locations.ts";
+ * const bus = Deno.makeTempDirSync();
+ * const w = await QueueWriter.open(`${bus}/live/quotes/queue`, { segmentBytes: 1 << 16 });
+ * const queues = resolveTapQueues(`${bus}/live/quotes`, `${bus}/archive/quotes`);
+ * console.log(queues.archive.endsWith("/archive/quotes/queue")); // true
+ * w.close();
+ * Deno.removeSync(bus, { recursive: true });
+ * ```
+ */
+export function resolveTapQueues(live: string, archive: string): TapQueues {
+  let liveDir = live;
+  let busForm = false;
+  if (!isQueue(live)) {
+    const inner = `${live.replace(/\/+$/, "")}/queue`;
+    if (!isQueue(inner)) {
+      let why = "no 'queue.meta' in it";
+      try {
+        if (!Deno.statSync(live).isDirectory) why = "it is a file, not a directory";
+      } catch (error) {
+        if (error instanceof Deno.errors.NotFound) why = "no such directory";
+      }
+      throw new QueueFormatError(
+        `Live queue '${live}' is not a spool queue (${why}): pass the directory of a queue, or of a bus stream`,
+        live,
+      );
+    }
+    liveDir = inner;
+    busForm = true;
+  }
+  let archiveDir = archive;
+  if (!isQueue(archive)) {
+    const inner = `${archive.replace(/\/+$/, "")}/queue`;
+    if (isQueue(inner) || (busForm && emptyOrMissing(archive))) archiveDir = inner;
+  }
+  // Throws for a file or a directory of other things, before anything is written there.
+  queueExists(archiveDir);
+  if (realLocation(liveDir) === realLocation(archiveDir)) {
+    throw new TypeError(
+      `Live queue '${live}' and archive '${archive}' are the same directory: the archive must be another queue`,
+    );
+  }
+  return { live: liveDir, archive: archiveDir };
+}

@@ -1,0 +1,125 @@
+/**
+ * What an archive tap is asked to do, and the checks that need no queue
+ * opened: a start mode that exists, a valid reader name, a segment size
+ * the queue accepts, and two different queues.
+ *
+ * @module
+ */
+
+import { checkReaderName } from "../chronicle/reader_offset.ts";
+import { resolveTapQueues, type TapQueues } from "./tap_locations.ts";
+
+/** Where a tap starts reading the live queue. */
+export type ArchiveStart = "earliest" | "latest" | "committed";
+
+/** Every start mode, for validation and help text. */
+export const ARCHIVE_STARTS: readonly ArchiveStart[] = ["earliest", "latest", "committed"];
+
+/** Name of the tap's reader on the live queue unless told otherwise. */
+export const DEFAULT_READER_NAME = "archive-tap";
+
+/**
+ * How the tap writes the archive: the durable profile, synced to disk every
+ * 100 ms while copying and at every roll and close, and by count only every
+ * 262,144 records: the profile's msync every 4,096 records (a synchronous
+ * disk write on the tap's only thread) cuts the copy rate by half or more.
+ *
+ * @example
+ * ```ts
+ * import { ARCHIVE_WRITER_OPTIONS } from "./tap_options.ts";
+ * console.log(ARCHIVE_WRITER_OPTIONS.durability); // "durable"
+ * ```
+ */
+export const ARCHIVE_WRITER_OPTIONS = {
+  durability: "durable",
+  syncEveryRecords: 262_144,
+  syncIntervalMs: 100,
+} as const;
+
+/** Records copied between commits of the reader's position while catching up. */
+export const DEFAULT_COMMIT_EVERY = 4096;
+
+/**
+ * Where the tap's lines go. `debug` is optional: without it the per-record
+ * lines are never even formatted.
+ */
+export interface ArchiveTapLog {
+  /** Opening, progress while catching up, and the summary. */
+  info(line: string): void;
+  /** One line per record copied. */
+  debug?(line: string): void;
+}
+
+/** Options of {@linkcode archiveTap}. */
+export interface ArchiveTapOptions {
+  /** The live queue (or bus stream) directory to copy from. */
+  live: string;
+  /** The archive queue (or bus stream) directory; created at the first record copied. */
+  archive: string;
+  /**
+   * `earliest` (the oldest record kept), `latest` (only records appended
+   * from now on) or `committed` (after the reader's committed position,
+   * `earliest` when it has none). Default `committed`. Whatever the mode,
+   * records the archive already holds are not copied again.
+   */
+  start?: ArchiveStart;
+  /** Copy what is there, then return. Otherwise follow the live queue until `signal` aborts. */
+  once?: boolean;
+  /** Name of the tap's reader on the live queue. Default `archive-tap`. */
+  name?: string;
+  /** Stops the tap: it commits, closes both queues and returns. */
+  signal?: AbortSignal;
+  /** Where lines about the tap's work go. Default: nowhere. */
+  log?: ArchiveTapLog;
+  /** Records copied between commits while catching up. Default 4096. */
+  commitEvery?: number;
+  /** Segment capacity of an archive created now. Default the queue's own (64 MiB). */
+  segmentBytes?: number;
+}
+
+/** Options after {@linkcode checkArchiveTapOptions}: defaults filled in, queue directories found. */
+export interface CheckedTapOptions extends TapQueues {
+  /** The start mode. */
+  start: ArchiveStart;
+  /** The reader name. */
+  name: string;
+  /** Records between commits. */
+  commitEvery: number;
+}
+
+/**
+ * Checks options before anything is opened, and finds the queue directories.
+ * A program reports a `TypeError` from here as a usage error.
+ *
+ * @throws {TypeError} for a start mode that does not exist, a bad reader name or commit interval,
+ *   or when the live queue and the archive are the same directory.
+ * @throws {QueueFormatError} when the live location holds no queue, or the archive location is
+ *   something other than a queue.
+ *
+ * @example
+ * ```ts
+ * import { checkArchiveTapOptions } from "./tap_options.ts";
+ * try {
+ *   checkArchiveTapOptions({ live: "a", archive: "b", start: "newest" as "latest" });
+ * } catch (e) {
+ *   console.log((e as Error).message); // "Start 'newest' does not exist: use 'earliest', 'latest' or 'committed'"
+ * }
+ * ```
+ */
+export function checkArchiveTapOptions(options: ArchiveTapOptions): CheckedTapOptions {
+  const start = options.start ?? "committed";
+  if (!ARCHIVE_STARTS.includes(start)) {
+    throw new TypeError(
+      `Start '${start}' does not exist: use 'earliest', 'latest' or 'committed'`,
+    );
+  }
+  const name = options.name ?? DEFAULT_READER_NAME;
+  checkReaderName(name);
+  const commitEvery = options.commitEvery ?? DEFAULT_COMMIT_EVERY;
+  if (!Number.isSafeInteger(commitEvery) || commitEvery < 1) {
+    throw new TypeError(
+      `Option 'commitEvery' must be a whole number of at least 1, not '${commitEvery}'`,
+    );
+  }
+  return { ...resolveTapQueues(options.live, options.archive), start, name, commitEvery };
+}
