@@ -99,10 +99,14 @@ function logToStderr(line: string): void {
 export function replayCommand() {
   return newCommand("replay", findProgram("replay")?.summary ?? "Replay a tape")
     .usage(
-      "<tape> [options]\n       replay <tape> --serve [options]\n" +
+      "<tape|queue> [options]\n       replay <source...> --merge [options]\n" +
+        "       replay <tape> --serve [options]\n" +
         "       replay <tape> --verify [options] -- <command> [args...]",
     )
-    .argument("<tape>", "tape: path to a .jsonl or .meta.json file, or a tape id")
+    .argument(
+      "<tape|queue>",
+      "tape (a .jsonl or .meta.json file, or a tape id) or queue (its directory, or a bus stream's)",
+    )
     .argument(
       "[more...]",
       "with --verify: the server command and its arguments, after --; with --merge: more sources",

@@ -7,7 +7,11 @@
  * 3. replay the original messages with `replay --raw`;
  * 4. serve the tape as a mock server to the same client;
  * 5. verify the server against the tape, then a changed server that the
- *    verification must catch.
+ *    verification must catch;
+ * 6. the live path: a small feed publishes quotes to a live chronicle queue
+ *    on a bus while `archive-tap` follows it into the archive tier; a second,
+ *    `--once` run resumes where the first stopped;
+ * 7. `tail` and `replay` read both tiers, and the two hold the same records.
  *
  * Every step runs the real programs from `cli/manifest.ts` as child
  * processes, exactly as `deno task <program>` would.
@@ -89,9 +93,89 @@ async function newestTape(dir: string): Promise<string> {
   throw new Error(`No tape appeared in '${dir}'`);
 }
 
-// The tapes stay in ./.demo/tapes afterwards (git ignores it) for exploring.
+/** Prints a child's stderr lines as they come, and resolves once one matches `until`. */
+function echoUntil(stream: ReadableStream<Uint8Array>, until: RegExp): Promise<void> {
+  return new Promise((resolve, reject) => {
+    (async () => {
+      let seen = false;
+      let rest = "";
+      for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+        const lines = (rest + chunk).split("\n");
+        rest = lines.pop() ?? "";
+        for (const line of lines) {
+          console.log(`  ${line}`);
+          if (!seen && until.test(line)) {
+            seen = true;
+            resolve();
+          }
+        }
+      }
+      if (rest !== "") console.log(`  ${rest}`);
+      if (!seen) reject(new Error(`The child ended before printing ${until}`));
+    })().catch(reject);
+  });
+}
+
+function spawn(argv: string[]): Deno.ChildProcess {
+  show(argv);
+  return new Deno.Command(argv[0]!, {
+    args: argv.slice(1),
+    stdout: "null",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+}
+
+const QUOTES = 20;
+
+async function livePath(): Promise<void> {
+  const live = `${bus}/live/quotes`;
+  const archive = `${bus}/archive/quotes`;
+  say(
+    "The live path: a feed publishes quotes to a live queue while `archive-tap` copies them to " +
+      "the archive.",
+  );
+  const feedArgv = [
+    deno,
+    "run",
+    "--allow-read",
+    "--allow-write",
+    "--allow-ffi",
+    `${root}examples/quote_feed.ts`,
+    `${live}/queue`,
+    "--count",
+    String(QUOTES),
+    "--pace",
+    "25",
+  ];
+  const feed = spawn(feedArgv);
+  // The tap needs the live queue to exist: the feed says when it does.
+  const feedLog = echoUntil(feed.stderr, /publishing/);
+  await feedLog;
+  const tap = spawn([...program("archive-tap"), "--live", live, "--archive", archive]);
+  const tapLog = echoUntil(tap.stderr, /copied/);
+  const fed = await feed.status;
+  if (!fed.success) throw new Error(`The feed failed with status ${fed.code}`);
+  // Stop the follower as a supervisor would; it commits what it copied before it exits.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  tap.kill("SIGTERM");
+  const tapped = await tap.status;
+  await tapLog;
+  if (!tapped.success) throw new Error(`archive-tap failed with status ${tapped.code}`);
+  console.log(`\n${bold("  run again with --once: it resumes after what the archive holds")}`);
+  await run([...program("archive-tap"), "--live", live, "--archive", archive, "--once"]);
+
+  say("Read both tiers with the same programs: the last quotes of each, then a replay.");
+  const liveTail = await run([...program("tail"), live, "-n", "3"]);
+  const archiveTail = await run([...program("tail"), archive, "-n", "3"]);
+  if (liveTail !== archiveTail) throw new Error("The archive does not end like the live queue");
+  await run([...program("replay"), archive, "--from-seq", String(QUOTES - 1), "--json"]);
+}
+
+// The tapes and the bus stay in ./.demo afterwards (git ignores it) for exploring.
 const tapes = `${Deno.cwd()}/.demo/tapes`;
-await Deno.remove(tapes, { recursive: true }).catch(() => {});
+const bus = `${Deno.cwd()}/.demo/bus`;
+for (const dir of [tapes, bus]) await Deno.remove(dir, { recursive: true }).catch(() => {});
 await Deno.mkdir(tapes, { recursive: true });
 try {
   say("Record a session: the example client starts `record`, which starts the server.");
@@ -140,8 +224,13 @@ try {
   say("Verify a changed server: the difference is caught and the exit status is 1.");
   await run([...program("replay"), tape, "--verify", "--", ...server, "--changed"], 1);
 
+  await livePath();
+
   const relative = tape.replace(`${Deno.cwd()}/`, "");
-  console.log(`\n${bold("demo: done.")} Explore the tape: deno task -q tail ${relative} --stats`);
+  console.log(
+    `\n${bold("demo: done.")} Explore the tape: deno task -q tail ${relative} --stats` +
+      `\n  and the bus: deno task -q tail ${bus.replace(`${Deno.cwd()}/`, "")}/archive/quotes`,
+  );
 } catch (error) {
   Deno.stderr.writeSync(
     encoder.encode(`demo: ${error instanceof Error ? error.message : error}\n`),

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { ROOT } from "./_helpers.ts";
+import { openStream } from "../src/stream/mod.ts";
 
-Deno.test("deno task demo records, tails, replays, serves and verifies a session", async () => {
+Deno.test("deno task demo records, tails, replays, serves and verifies a session, then runs the live path", async () => {
   const cwd = await Deno.makeTempDir({ prefix: "spool_demo_test_" });
   try {
     const denoJson = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)) as {
@@ -20,7 +21,7 @@ Deno.test("deno task demo records, tails, replays, serves and verifies a session
     const stdout = new TextDecoder().decode(out.stdout);
     const stderr = new TextDecoder().decode(out.stderr);
     assert.equal(out.code, 0, stdout + stderr);
-    for (let step = 1; step <= 6; step++) {
+    for (let step = 1; step <= 8; step++) {
       assert.match(stdout, new RegExp(`^demo ${step}\\. `, "m"));
     }
     // The live follower printed the exchange, including the server's own request.
@@ -30,6 +31,31 @@ Deno.test("deno task demo records, tails, replays, serves and verifies a session
     assert.match(stdout, /verify: OK: 6 responses compared, 6 matched/);
     assert.match(stdout, /\$\.result\.content\[0\]\.text: expected "5", actual "6"/);
     assert.match(stdout, /^demo: done\./m);
+
+    // The live path: the following tap copied what the feed published (all of it, unless the
+    // machine was slow), and the --once run after it copied the rest, so the archive holds every
+    // quote exactly once.
+    assert.match(stdout, /quote_feed: done, last seq 20/);
+    const followed = stdout.match(/archive-tap: copied (\d+) records? .*stopped by a signal/);
+    assert.ok(followed, stdout);
+    const first = Number(followed[1]);
+    const left = 20 - first;
+    assert.match(
+      stdout,
+      left === 0
+        ? /archive-tap: copied 0 records; archive '[^']+' ends at seq 20/
+        : new RegExp(`archive-tap: copied ${left} records? \\(seqs? ${first + 1}.*ends at seq 20`),
+    );
+    assert.match(stdout, /^ {2}\S+Z #20 type 1 \d+ B \{"sym":"GLOBEX"/m);
+    assert.match(stdout, /^ {2}\{"seq":20,"timestamp_ns":\d+,"type_id":1,"encoding":"utf8"/m);
+    const quotes = [];
+    const reader = await openStream(`${cwd}/.demo/bus/archive/quotes`);
+    try {
+      for await (const m of reader) quotes.push(m.seq);
+    } finally {
+      reader.close();
+    }
+    assert.deepEqual(quotes, Array.from({ length: 20 }, (_, i) => i + 1));
 
     const tapes = [...Deno.readDirSync(`${cwd}/.demo/tapes`)].map((e) => e.name).sort();
     assert.equal(tapes.length, 2, tapes.join(", "));
