@@ -26,13 +26,6 @@ const SYMBOLS = {
   munmap: { parameters: ["pointer", "usize"], result: "i32" },
   msync: { parameters: ["pointer", "usize", "i32"], result: "i32" },
   madvise: { parameters: ["pointer", "usize", "i32"], result: "i32" },
-  // Runs on Deno's blocking pool, so faulting pages in never stalls the writer.
-  madvise_async: {
-    name: "madvise",
-    parameters: ["pointer", "usize", "i32"],
-    result: "i32",
-    nonblocking: true,
-  },
   // futex(2) through syscall(2): FUTEX_WAIT must not block the event loop.
   futex_wait: {
     name: "syscall",
@@ -48,6 +41,9 @@ const SYMBOLS = {
   sched_yield: { parameters: [], result: "i32" },
   usleep_async: { name: "usleep", parameters: ["u32"], result: "i32", nonblocking: true },
   clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
+  // The same, given the address of a timespec held for good: a pointer
+  // argument skips the typed-array checks of a buffer one on every call.
+  clock_gettime_at: { name: "clock_gettime", parameters: ["i32", "pointer"], result: "i32" },
   strerror: { parameters: ["i32"], result: "pointer" },
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
@@ -95,6 +91,8 @@ export const LOCK_NB = 4;
 export const ENOENT = 2;
 /** errno: try again; also `EWOULDBLOCK` from a held `flock`. */
 export const EAGAIN = 11;
+/** errno: invalid argument; also `madvise` advice the kernel does not know. */
+export const EINVAL = 22;
 /** errno: permission denied. */
 export const EACCES = 13;
 /** errno: no space left on device. */

@@ -12,7 +12,6 @@ import {
   errno,
   errnoText,
   libc,
-  MADV_POPULATE_WRITE,
   MAP_ANONYMOUS,
   MAP_FIXED,
   MAP_NORESERVE,
@@ -28,7 +27,6 @@ import {
 } from "./libc.ts";
 
 const PAGE = 4096;
-const ZEROS = new Uint8Array(512 * 1024);
 
 // A released mapping that views may still reach is replaced by anonymous
 // memory rather than unmapped; once the ArrayBuffer itself is collected
@@ -80,13 +78,9 @@ export class MappedFile {
   readonly words: Uint32Array<ArrayBuffer>;
   #released = false;
   #shared = false;
-  // Kept open for writable mappings so pages ahead of the writer can be
-  // prepared with plain writes; -1 otherwise.
-  #fd: number;
 
-  private constructor(path: string, size: number, pointer: Deno.PointerObject, fd: number) {
+  private constructor(path: string, size: number, pointer: Deno.PointerObject) {
     this.path = path;
-    this.#fd = fd;
     this.size = size;
     this.pointer = pointer;
     const buffer = Deno.UnsafePointerView.getArrayBuffer(pointer, size);
@@ -108,7 +102,6 @@ export class MappedFile {
     const flags = (options.writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | (create ? O_CREAT : 0);
     const fd = c.open(cPath(path), flags, 0o644);
     if (fd < 0) fail("open", path, errno());
-    let keep = false;
     try {
       let size = options.createSize ?? 0;
       if (create) {
@@ -132,59 +125,16 @@ export class MappedFile {
       const prot = options.writable ? PROT_READ | PROT_WRITE : PROT_READ;
       const pointer = c.mmap(null, BigInt(size), prot, MAP_SHARED, fd, 0n);
       if (pointer === null || Deno.UnsafePointer.value(pointer) === -1n) fail("map", path, errno());
-      keep = options.writable;
-      return new MappedFile(path, size, pointer, keep ? fd : -1);
+      return new MappedFile(path, size, pointer);
     } finally {
-      if (!keep) c.close(fd);
+      // The mapping keeps the file open by itself.
+      c.close(fd);
     }
   }
 
   /** Address of a byte in the mapping, for calls that take a pointer (futex). */
   address(offset: number): Deno.PointerObject {
     return Deno.UnsafePointer.create(Deno.UnsafePointer.value(this.pointer) + BigInt(offset))!;
-  }
-
-  /**
-   * Makes `length` bytes from `offset` cheap to write through the mapping:
-   * writes zeros there with `pwrite` (a preallocated block becomes an
-   * ordinary written one, already in the page cache) and then faults the
-   * pages in, writable, with one `madvise(MADV_POPULATE_WRITE)`. Together
-   * several times cheaper than a page fault per page. Only for ranges that
-   * hold nothing yet, past the page holding `offset`. Best effort: on kernels without MADV_POPULATE_WRITE
-   * the writer simply takes its own page faults.
-   */
-  populate(offset: number, length: number): void {
-    const range = this.#pageRange(offset, length);
-    if (range === undefined) return;
-    const c = libc();
-    if (this.#fd >= 0) {
-      // Never the page holding `offset`: it may already carry records.
-      const end = Math.min(this.size, offset + length);
-      for (let at = (offset + PAGE - 1) & ~(PAGE - 1); at < end; at += ZEROS.length) {
-        c.pwrite(this.#fd, ZEROS, BigInt(Math.min(ZEROS.length, end - at)), BigInt(at));
-      }
-    }
-    c.madvise(range[0], range[1], MADV_POPULATE_WRITE);
-  }
-
-  /**
-   * Like {@linkcode MappedFile.populate}, on Deno's blocking pool. Deno
-   * dispatches such calls only when the event loop turns, so this suits work
-   * ahead of time (a segment prepared for the next roll), not a writer in a
-   * tight loop.
-   */
-  populateInBackground(offset: number, length: number): void {
-    const range = this.#pageRange(offset, length);
-    if (range !== undefined) {
-      libc().madvise_async(range[0], range[1], MADV_POPULATE_WRITE).catch(() => {});
-    }
-  }
-
-  #pageRange(offset: number, length: number): [Deno.PointerObject, bigint] | undefined {
-    const start = offset & ~(PAGE - 1);
-    const end = Math.min(this.size, offset + length);
-    if (end <= start || this.#released) return undefined;
-    return [this.address(start), BigInt(end - start)];
   }
 
   /**
@@ -228,8 +178,6 @@ export class MappedFile {
     if (this.#released) return;
     this.#released = true;
     const c = libc();
-    if (this.#fd >= 0) c.close(this.#fd);
-    this.#fd = -1;
     if (!this.#shared) {
       unmapWhenCollected.unregister(this);
       c.munmap(this.pointer, BigInt(this.size));

@@ -24,6 +24,7 @@ import { listSegments, queueExists } from "./queue_files.ts";
 import { QueueMeta } from "./queue_meta.ts";
 import { applyRetention, type RetentionPolicy, type RetentionResult } from "./retention.ts";
 import { entryPointsAtRecord, SeekIndex, walkToEnd } from "./seek_index.ts";
+import { Prefaulter } from "./prefaulter.ts";
 import { Segment } from "./segment.ts";
 import { WriterLock } from "./writer_lock.ts";
 
@@ -46,7 +47,10 @@ export interface QueueWriterOptions {
   syncIntervalMs?: number;
   /** Delete old segments at each roll (and on {@linkcode QueueWriter.applyRetention}). */
   retention?: RetentionPolicy;
-  /** Fault segment pages in ahead of the writer, off the hot path. Default true. */
+  /**
+   * Fault segment pages in ahead of the writer on a thread of the process's
+   * own, so appends seldom take a page fault. Default true.
+   */
   prefault?: boolean;
   /**
    * Seq of the first record of a queue created now (an archive continuing
@@ -58,9 +62,10 @@ export interface QueueWriterOptions {
 const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 const DEFAULT_SPACING = 64;
 const MAX_SEGMENT_BYTES = 0xffff_f000;
-// Pages are faulted in a chunk at a time, one chunk ahead of the writer:
-// one madvise per ~3000 small records instead of a fault per page.
-const PREFAULT_CHUNK = 512 * 1024;
+// The prefault worker is kept this far ahead of the writer, and told again
+// each time the writer has moved on by a step.
+const PREFAULT_AHEAD = 8 * 1024 * 1024;
+const PREFAULT_STEP = 1024 * 1024;
 // Without pre-faulting the clocks are still looked at this often.
 const WATCH_EVERY = 64 * 1024;
 const TWO_32 = 0x1_0000_0000;
@@ -111,10 +116,12 @@ export class QueueWriter {
   readonly #syncIntervalMs: number;
   readonly #rollIntervalMs: number;
   readonly #retention: RetentionPolicy | undefined;
-  readonly #prefault: boolean;
+  readonly #prefaulter: Prefaulter | undefined;
   readonly #firstSeq: number;
-  readonly #clock = new Uint32Array(4);
-  readonly #clockGet = libc().clock_gettime;
+  // Its own ArrayBuffer, never moved by the collector, so its address holds.
+  readonly #clock = new Uint32Array(new ArrayBuffer(16));
+  readonly #clockAt = Deno.UnsafePointer.of(this.#clock);
+  readonly #clockGet = libc().clock_gettime_at;
 
   #segment!: Segment;
   #index!: SeekIndex;
@@ -127,7 +134,6 @@ export class QueueWriter {
   #maxHi = 0;
   #maxLo = 0;
   #watchAt = 0;
-  #prefaultedTo = 0;
   #next: Segment | undefined;
   #nextError: unknown;
   #toSync = Infinity;
@@ -149,7 +155,7 @@ export class QueueWriter {
     this.#syncIntervalMs = options.syncIntervalMs ?? 100;
     this.#rollIntervalMs = options.rollIntervalMs ?? Infinity;
     this.#retention = options.retention;
-    this.#prefault = options.prefault ?? true;
+    this.#prefaulter = (options.prefault ?? true) ? Prefaulter.shared() : undefined;
     this.#firstSeq = options.firstSeq ?? 1;
   }
 
@@ -258,7 +264,7 @@ export class QueueWriter {
     let hi: number;
     if (timestampNs === undefined) {
       const c = this.#clock;
-      this.#clockGet(0, c);
+      this.#clockGet(0, this.#clockAt);
       // ns = sec * 1e9 + nsec in exact double arithmetic, split into u32 words.
       const sec = c[0]!;
       const a = (sec >>> 16) * 1e9;
@@ -348,9 +354,9 @@ export class QueueWriter {
     if (this.#durable) this.sync();
     this.#closed = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
-    this.#segment.file.release();
+    this.#release(this.#segment);
     this.#index.close();
-    this.#next?.file.release();
+    if (this.#next !== undefined) this.#release(this.#next);
     this.#meta.close();
     this.#lock.release();
     this.#limit = -1;
@@ -503,7 +509,6 @@ export class QueueWriter {
     this.#toIndex = intoSpacing === 0 ? 1 : this.#spacing - intoSpacing + 1;
     this.#syncedTo = pos;
     this.#toSync = this.#durable ? this.#syncEvery : Infinity;
-    this.#prefaultedTo = pos;
     this.#prefaultAhead();
     this.#watchAt = this.#nextWatch();
     if (this.#rollIntervalMs !== Infinity) {
@@ -528,24 +533,27 @@ export class QueueWriter {
     Deno.unrefTimer(this.#timer);
   }
 
-  // Faults the next chunk in, one chunk ahead of the writer.
+  // Keeps the prefault worker a window ahead of the writer.
   #prefaultAhead(): void {
     const capacity = this.#segment.capacity;
-    if (!this.#prefault || this.#prefaultedTo >= capacity) return;
-    if (this.#prefaultedTo < this.#pos) this.#prefaultedTo = this.#pos;
-    this.#segment.file.populate(this.#prefaultedTo, PREFAULT_CHUNK);
-    this.#prefaultedTo = Math.min(capacity, this.#prefaultedTo + PREFAULT_CHUNK);
+    const to = Math.min(capacity, this.#pos + PREFAULT_AHEAD);
+    this.#prefaulter?.request(0, mappingAddress(this.#segment), this.#pos, to);
   }
 
   #nextWatch(): number {
-    return this.#prefault && this.#prefaultedTo < this.#segment.capacity
-      ? this.#prefaultedTo - PREFAULT_CHUNK / 2
-      : this.#pos + WATCH_EVERY;
+    return this.#pos + (this.#prefaulter === undefined ? WATCH_EVERY : PREFAULT_STEP);
   }
 
-  // Runs when the writer passes #watchAt, every half chunk or so: faults
-  // the next chunk in, prepares the next segment past half-way, and looks at
-  // the durable and roll-by-time clocks, all off the per-record path.
+  // Lets a segment's pages go, after telling the prefault worker to leave them alone.
+  #release(segment: Segment): void {
+    this.#prefaulter?.cancel(mappingAddress(segment));
+    segment.file.release();
+  }
+
+  // Runs when the writer passes #watchAt, every step of the prefault
+  // window or so: moves the window on, prepares the next segment past
+  // half-way, and looks at the durable and roll-by-time clocks, all off the
+  // per-record path.
   #watch(): void {
     const capacity = this.#segment.capacity;
     const pos = this.#pos;
@@ -553,7 +561,7 @@ export class QueueWriter {
     if (this.#next === undefined && this.#nextError === undefined && pos > capacity / 2) {
       try {
         this.#next = Segment.create(this.path, this.#segment.index + 1, this.#meta.segmentBytes);
-        if (this.#prefault) this.#next.file.populateInBackground(0, PREFAULT_CHUNK);
+        this.#prefaulter?.request(1, mappingAddress(this.#next), 0, PREFAULT_AHEAD);
       } catch (error) {
         this.#nextError = error;
       }
@@ -607,12 +615,16 @@ export class QueueWriter {
     }
     this.#index = index;
     this.#enterState(next, SEGMENT_HEADER_SIZE, this.#seq, 0, 0, 0);
-    old.file.release();
+    this.#release(old);
     oldIndex.close();
     if (this.#retention !== undefined) {
       applyRetention(this.path, this.#meta, this.#retention, next.index, this.#nowNs());
     }
   }
+}
+
+function mappingAddress(segment: Segment): bigint {
+  return BigInt(Deno.UnsafePointer.value(segment.file.pointer));
 }
 
 // A writer killed between claiming a record and publishing it leaves the

@@ -1,0 +1,100 @@
+/**
+ * Pre-faulting: with it on, the pages ahead of the writer are in memory
+ * before the writer gets there (done by another thread); with it off, only
+ * the pages written are.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { QueueReader, QueueWriter } from "../src/chronicle/mod.ts";
+import { segmentName } from "../src/chronicle/format.ts";
+import { waitFor } from "./_helpers.ts";
+import { withQueueDir } from "./fixtures/chronicle_common.ts";
+
+const MIB = 1024 * 1024;
+
+/** Resident bytes of this process's mapping of `path`, from /proc/self/smaps. */
+function residentBytes(path: string): number {
+  const lines = Deno.readTextFileSync("/proc/self/smaps").split("\n");
+  let inMapping = false;
+  let total = 0;
+  for (const line of lines) {
+    if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) inMapping = line.endsWith(` ${path}`);
+    else if (inMapping && line.startsWith("Rss:")) total += Number(line.split(/\s+/)[1]) * 1024;
+  }
+  return total;
+}
+
+async function writeMiB(dir: string, prefault: boolean): Promise<QueueWriter> {
+  const writer = await QueueWriter.open(dir, { segmentBytes: 32 * MIB, prefault });
+  const payload = new Uint8Array(1000).fill(7);
+  // ~1.5 MiB: past the first step of the prefault window.
+  for (let i = 0; i < 1500; i++) writer.append(1, payload);
+  return writer;
+}
+
+Deno.test("prefault off: only the pages written are resident", async () => {
+  await withQueueDir(async (dir) => {
+    const writer = await writeMiB(dir, false);
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      const resident = residentBytes(`${dir}/${segmentName(writer.segmentIndex)}`);
+      assert.ok(resident > MIB, `the written pages are resident (${resident} B)`);
+      assert.ok(resident < 2 * MIB, `nothing ahead of the writer is resident (${resident} B)`);
+    } finally {
+      writer.close();
+    }
+  });
+});
+
+Deno.test("prefault on: pages well ahead of the writer become resident without being written", async () => {
+  await withQueueDir(async (dir) => {
+    const writer = await writeMiB(dir, true);
+    try {
+      const path = `${dir}/${segmentName(writer.segmentIndex)}`;
+      const resident = await waitFor(
+        "the prefault worker to fault in the window ahead of the writer",
+        () => {
+          const bytes = residentBytes(path);
+          return bytes >= 8 * MIB ? bytes : undefined;
+        },
+      );
+      assert.ok(resident <= 32 * MIB, `${resident} B resident of a 32 MiB segment`);
+      // Faulting in changed nothing: the records are intact and nothing follows them.
+      const reader = await QueueReader.open(dir);
+      let count = 0;
+      for (let m = reader.next(); m !== undefined; m = reader.next()) {
+        assert.equal(m.payload.length, 1000);
+        assert.equal(m.payload[999], 7);
+        count++;
+      }
+      reader.close();
+      assert.equal(count, 1500);
+    } finally {
+      writer.close();
+    }
+  });
+});
+
+Deno.test("prefault on: a program that never closes its writer still exits", async () => {
+  await withQueueDir(async (dir) => {
+    const script = `
+      import { QueueWriter } from "${new URL("../src/chronicle/mod.ts", import.meta.url).href}";
+      const w = await QueueWriter.open(Deno.args[0], { segmentBytes: 1 << 20 });
+      w.append(1, new Uint8Array([1]));
+      console.log("appended");
+    `;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--ext=ts", script, dir],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const guard = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    const out = await child.output();
+    clearTimeout(guard);
+    assert.equal(out.signal, null, "the child had to be killed: the prefault worker kept it alive");
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.equal(new TextDecoder().decode(out.stdout).trim(), "appended");
+  });
+});
