@@ -62,6 +62,9 @@ export class MergedStream implements StreamReader {
   /** Index of the source of the last message handed out, or -1. */
   lastSource = -1;
   readonly #heads: (StreamMessage | undefined)[];
+  // Each head's timestamp, read once when it arrives: for a queue view the
+  // getter makes a new bigint on every read.
+  readonly #headTs: bigint[];
   readonly #done: boolean[];
   readonly #owned: boolean;
   readonly #live: boolean;
@@ -73,6 +76,7 @@ export class MergedStream implements StreamReader {
     this.location = sources.map((s) => s.location).join("+");
     this.kind = sources[0]!.kind;
     this.#heads = sources.map(() => undefined);
+    this.#headTs = sources.map(() => 0n);
     this.#done = sources.map(() => false);
     this.#owned = options.owned ?? false;
     this.#live = options.live ?? false;
@@ -84,21 +88,20 @@ export class MergedStream implements StreamReader {
    */
   next(): StreamMessage | undefined {
     const heads = this.#heads;
+    const headTs = this.#headTs;
     let best = -1;
     let bestTs = 0n;
     for (let i = 0; i < heads.length; i++) {
-      let head = heads[i];
-      if (head === undefined) {
+      if (heads[i] === undefined) {
         if (this.#done[i]) continue;
-        head = this.sources[i]!.next();
         // Its next message may be the earliest: nothing goes out until
         // `wait` has it, or has found the source ended.
-        if (head === undefined) return undefined;
-        heads[i] = head;
+        if (!this.#fetch(i)) return undefined;
       }
-      if (best === -1 || head.timestampNs < bestTs) {
+      const ts = headTs[i]!;
+      if (best === -1 || ts < bestTs) {
         best = i;
-        bestTs = head.timestampNs;
+        bestTs = ts;
       }
     }
     if (best === -1) return undefined;
@@ -123,16 +126,15 @@ export class MergedStream implements StreamReader {
     for (let i = 0; i < this.sources.length; i++) {
       if (heads[i] !== undefined || this.#done[i]) continue;
       const source = this.sources[i]!;
-      heads[i] = source.next();
-      if (heads[i] !== undefined) continue;
+      if (this.#fetch(i)) continue;
       if (!this.#live) {
-        if (await source.wait()) heads[i] = source.next();
+        if (await source.wait()) this.#fetch(i);
         else this.#done[i] = true;
         continue;
       }
       const left = deadline - performance.now();
       if (left <= 0) return false;
-      if (await source.wait(left)) heads[i] = source.next();
+      if (await source.wait(left)) this.#fetch(i);
       else if (performance.now() < deadline) this.#done[i] = true;
       else return false;
     }
@@ -140,6 +142,15 @@ export class MergedStream implements StreamReader {
       ? heads.some((h) => h !== undefined) &&
         heads.every((h, i) => h !== undefined || this.#done[i])
       : heads.some((h) => h !== undefined);
+  }
+
+  // Takes source i's next message as its head; false when it has none ready.
+  #fetch(i: number): boolean {
+    const head = this.sources[i]!.next();
+    if (head === undefined) return false;
+    this.#heads[i] = head;
+    this.#headTs[i] = head.timestampNs;
+    return true;
   }
 
   /**
