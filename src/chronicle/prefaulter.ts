@@ -44,47 +44,52 @@ const STEP_BYTES = 1024 * 1024;
 const WORKER_SOURCE = `
 const { workerData } = require("node:worker_threads");
 const i32 = new Int32Array(workerData.shared);
-const i64 = new BigInt64Array(workerData.shared);
-const lib = Deno.dlopen("libc.so.6", {
-  madvise: { parameters: ["pointer", "usize", "i32"], result: "i32" },
-  __errno_location: { parameters: [], result: "pointer" },
-});
-const errno = new Deno.UnsafePointerView(lib.symbols.__errno_location());
-const PAGE = 4096n;
-const done = [{ address: 0n, at: 0n }, { address: 0n, at: 0n }];
-Atomics.store(i32, ${STATE}, 1);
-outer: for (;;) {
-  const wake = Atomics.load(i32, ${WAKE});
-  let worked = false;
-  for (let slot = 0; slot < 2; slot++) {
-    const gen = Atomics.load(i32, ${GEN});
-    if ((gen & 1) !== 0) { worked = true; break; }
-    const base = ${SLOT_BASE} + slot * ${SLOT_WORDS};
-    const address = i64[base];
-    const from = i64[base + 1];
-    const to = i64[base + 2];
-    if (Atomics.load(i32, ${GEN}) !== gen) { worked = true; break; }
-    const d = done[slot];
-    if (d.address !== address) { d.address = address; d.at = 0n; }
-    let at = d.at > from ? d.at : from;
-    at -= at % PAGE;
-    if (address === 0n || at >= to) continue;
-    const length = to - at < ${STEP_BYTES}n ? to - at : ${STEP_BYTES}n;
-    const rc = lib.symbols.madvise(Deno.UnsafePointer.create(address + at), length, ${MADV_POPULATE_WRITE});
-    if (rc !== 0 && errno.getInt32() === ${EINVAL}) {
-      // A kernel before 5.14: nothing can be done here, ever.
-      Atomics.store(i32, ${STATE}, -1);
-      break outer;
+try {
+  const i64 = new BigInt64Array(workerData.shared);
+  const lib = Deno.dlopen("libc.so.6", {
+    madvise: { parameters: ["pointer", "usize", "i32"], result: "i32" },
+    __errno_location: { parameters: [], result: "pointer" },
+  });
+  const errno = new Deno.UnsafePointerView(lib.symbols.__errno_location());
+  const PAGE = 4096n;
+  const done = [{ address: 0n, at: 0n }, { address: 0n, at: 0n }];
+  Atomics.store(i32, ${STATE}, 1);
+  outer: for (;;) {
+    const wake = Atomics.load(i32, ${WAKE});
+    let worked = false;
+    for (let slot = 0; slot < 2; slot++) {
+      const gen = Atomics.load(i32, ${GEN});
+      if ((gen & 1) !== 0) { worked = true; break; }
+      const base = ${SLOT_BASE} + slot * ${SLOT_WORDS};
+      const address = i64[base];
+      const from = i64[base + 1];
+      const to = i64[base + 2];
+      if (Atomics.load(i32, ${GEN}) !== gen) { worked = true; break; }
+      const d = done[slot];
+      if (d.address !== address) { d.address = address; d.at = 0n; }
+      let at = d.at > from ? d.at : from;
+      at -= at % PAGE;
+      if (address === 0n || at >= to) continue;
+      const length = to - at < ${STEP_BYTES}n ? to - at : ${STEP_BYTES}n;
+      const rc = lib.symbols.madvise(Deno.UnsafePointer.create(address + at), length, ${MADV_POPULATE_WRITE});
+      if (rc !== 0 && errno.getInt32() === ${EINVAL}) {
+        // A kernel before 5.14: nothing can be done here, ever.
+        Atomics.store(i32, ${STATE}, -1);
+        break outer;
+      }
+      d.at = at + length;
+      Atomics.store(i64, base + 3, d.at);
+      worked = true;
+      break;
     }
-    d.at = at + length;
-    Atomics.store(i64, base + 3, d.at);
-    worked = true;
-    break;
+    if (worked) continue outer;
+    Atomics.wait(i32, ${WAKE}, wake);
   }
-  if (worked) continue outer;
-  Atomics.wait(i32, ${WAKE}, wake);
+  lib.close();
+} catch {
+  // Told through the state word: the writer then takes its own page faults.
+  Atomics.store(i32, ${STATE}, -1);
 }
-lib.close();
 `;
 
 /**
