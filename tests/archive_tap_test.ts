@@ -7,7 +7,14 @@
 
 import assert from "node:assert/strict";
 import { ROOT, runProgram, spawnProgram, waitFor } from "./_helpers.ts";
-import { fixture, Lines, payloadFor, payloadProblem, sleep } from "./fixtures/chronicle_common.ts";
+import {
+  fixture,
+  Lines,
+  payloadFor,
+  payloadProblem,
+  readRecords,
+  sleep,
+} from "./fixtures/chronicle_common.ts";
 import {
   queueExists,
   QueueReader,
@@ -46,35 +53,10 @@ async function liveQueue(dir: string, count: number, options: QueueWriterOptions
   w.close();
 }
 
-interface Copy {
-  seq: number;
-  typeId: number;
-  timestampNs: bigint;
-  payload: Uint8Array;
-}
-
-async function records(dir: string): Promise<Copy[]> {
-  const r = await QueueReader.open(dir, { start: "earliest" });
-  const out: Copy[] = [];
-  try {
-    for (let m = r.next(); m !== undefined; m = r.next()) {
-      out.push({
-        seq: m.seq,
-        typeId: m.typeId,
-        timestampNs: m.timestampNs,
-        payload: m.payload.slice(),
-      });
-    }
-  } finally {
-    r.close();
-  }
-  return out;
-}
-
 /** The archive holds exactly the live records from `fromSeq` on: same seq, type, time, payload. */
 async function assertArchived(archive: string, live: string, fromSeq?: number): Promise<number> {
-  const want = (await records(live)).filter((r) => fromSeq === undefined || r.seq >= fromSeq);
-  const got = await records(archive);
+  const want = (await readRecords(live)).filter((r) => fromSeq === undefined || r.seq >= fromSeq);
+  const got = await readRecords(archive);
   for (let i = 0; i < Math.min(want.length, got.length); i++) {
     const a = got[i]!;
     const b = want[i]!;
@@ -264,7 +246,7 @@ Deno.test("--start latest copies only records appended after it started; SIGINT 
     /copied 25 records \(seqs 101\.\.125\) in .*, stopped by a signal;/,
   );
   assert.equal(await assertArchived(archive, live, 101), 25);
-  assert.equal((await records(archive))[0]!.seq, 101);
+  assert.equal((await readRecords(archive))[0]!.seq, 101);
   assert.equal(committed(live), 125);
 });
 
@@ -360,7 +342,7 @@ Deno.test("SIGKILLed at random moments while the live queue grows, the tap resum
   assert.equal(out.code, 0, out.stderr);
   const copied = await assertArchived(archive, live);
   assert.equal(copied, last, `seed ${seed}`);
-  const seqs = (await records(archive)).map((r) => r.seq);
+  const seqs = (await readRecords(archive)).map((r) => r.seq);
   assert.ok(seqs.every((s, i) => s === i + 1), `seed ${seed}: seqs run 1..${last} with no gap`);
   assert.equal(committed(live), last);
   // The kills landed while the tap was copying: the archive grew between them.
@@ -603,7 +585,7 @@ Deno.test("in-process: a gap opening while following stops the tap with everythi
     );
     assert.equal(committed(live), end, "committed exactly what the archive holds");
     assert.match(lines.at(-1)!, /^stopped after copying [\d,]+ records \(seqs 1\.\./);
-    const got = await records(archive);
+    const got = await readRecords(archive);
     assert.ok(
       got.every((r, i) => r.seq === i + 1 && payloadProblem(r.seq, r.payload) === undefined),
     );

@@ -6,7 +6,8 @@
 
 import assert from "node:assert/strict";
 import { ROOT, runProgram, spawnProgram, waitFor } from "./_helpers.ts";
-import { QueueReader, QueueWriter } from "../src/chronicle/mod.ts";
+import { QueueWriter } from "../src/chronicle/mod.ts";
+import { readRecords, type StoredRecord } from "./fixtures/chronicle_common.ts";
 import { TapeReader } from "../src/tape/mod.ts";
 import {
   ImportError,
@@ -35,31 +36,6 @@ function writeLines(name: string, lines: string[]): string {
   return path;
 }
 
-interface Stored {
-  seq: number;
-  typeId: number;
-  timestampNs: bigint;
-  payload: Uint8Array;
-}
-
-async function readQueue(dir: string): Promise<Stored[]> {
-  const reader = await QueueReader.open(dir, { start: "earliest" });
-  const out: Stored[] = [];
-  try {
-    for (let m = reader.next(); m !== undefined; m = reader.next()) {
-      out.push({
-        seq: m.seq,
-        typeId: m.typeId,
-        timestampNs: m.timestampNs,
-        payload: m.payload.slice(),
-      });
-    }
-  } finally {
-    reader.close();
-  }
-  return out;
-}
-
 function text(bytes: Uint8Array): string {
   return decoder.decode(bytes);
 }
@@ -85,7 +61,7 @@ const SAMPLE = [
   `{"seq":103,"timestamp_ns":0,"type_id":0,"payload":42}`,
 ];
 
-const SAMPLE_EXPECTED: Stored[] = [
+const SAMPLE_EXPECTED: StoredRecord[] = [
   { seq: 100, typeId: 7, timestampNs: BIG_TS, payload: encoder.encode("bid 101.5 ✓") },
   { seq: 101, typeId: 65535, timestampNs: HUGE_TS, payload: new Uint8Array([0xff, 0, 1, 0xfe]) },
   {
@@ -110,7 +86,7 @@ Deno.test("import reads a JSON lines file into a new queue, every field exact", 
       `^import: 4 records into '${queue}' \\(seq 100\\.\\.103\\) in \\d+\\.\\d\\d s; 2 records with timestamps earlier than the one before$`,
     ),
   );
-  assert.deepEqual(await readQueue(queue), SAMPLE_EXPECTED);
+  assert.deepEqual(await readRecords(queue), SAMPLE_EXPECTED);
 });
 
 Deno.test("import reads JSON lines from stdin, with '-' or no file at all", async () => {
@@ -119,11 +95,11 @@ Deno.test("import reads JSON lines from stdin, with '-' or no file at all", asyn
   const out = await runProgram("import", ["--to", dash, "-"], { stdin });
   assert.equal(out.code, 0, out.stderr);
   assert.match(oneLine(out.stderr), /4 records into .* \(seq 100\.\.103\)/);
-  assert.deepEqual(await readQueue(dash), SAMPLE_EXPECTED);
+  assert.deepEqual(await readRecords(dash), SAMPLE_EXPECTED);
   const none = fresh("q");
   const implicit = await runProgram("import", ["--to", none], { stdin });
   assert.equal(implicit.code, 0, implicit.stderr);
-  assert.deepEqual(await readQueue(none), SAMPLE_EXPECTED);
+  assert.deepEqual(await readRecords(none), SAMPLE_EXPECTED);
 });
 
 Deno.test("records without seq or timestamp get seqs from 1 and the clock's time", async () => {
@@ -135,7 +111,7 @@ Deno.test("records without seq or timestamp get seqs from 1 and the clock's time
   const after = BigInt(Date.now()) * 1_000_000n;
   assert.equal(out.code, 0, out.stderr);
   assert.match(oneLine(out.stderr), /^import: 2 records into .* \(seq 1\.\.2\) in /);
-  const stored = await readQueue(queue);
+  const stored = await readRecords(queue);
   assert.deepEqual(stored.map((m) => [m.seq, m.typeId, text(m.payload)]), [[1, 0, "a"], [
     2,
     3,
@@ -147,7 +123,7 @@ Deno.test("records without seq or timestamp get seqs from 1 and the clock's time
 });
 
 Deno.test("import reads a tape: one record per frame, as the tape's frames read", async () => {
-  const expected: Stored[] = [];
+  const expected: StoredRecord[] = [];
   const epochNs = BigInt(Date.parse("2026-11-22T03:00:00.000Z")) * 1_000_000n;
   {
     using reader = await TapeReader.open(TAPE);
@@ -167,7 +143,7 @@ Deno.test("import reads a tape: one record per frame, as the tape's frames read"
   const out = await runProgram("import", ["--to", sniffed, TAPE]);
   assert.equal(out.code, 0, out.stderr);
   assert.match(oneLine(out.stderr), /^import: 15 records into .* \(seq 1\.\.15\) in /);
-  const stored = await readQueue(sniffed);
+  const stored = await readRecords(sniffed);
   assert.deepEqual(stored, expected);
   // The payload is the message line exactly as the tape holds it.
   assert.equal(
@@ -179,7 +155,7 @@ Deno.test("import reads a tape: one record per frame, as the tape's frames read"
   const said = fresh("q");
   const explicit = await runProgram("import", ["--to", said, "--format", "tape", TAPE]);
   assert.equal(explicit.code, 0, explicit.stderr);
-  assert.deepEqual(await readQueue(said), expected);
+  assert.deepEqual(await readRecords(said), expected);
   const piped = fresh("q");
   const fromStdin = await runProgram("import", ["--to", piped, "--format", "tape", "-"], {
     stdin: Deno.readFileSync(TAPE),
@@ -206,7 +182,7 @@ Deno.test("a malformed line stops the import there; --skip-existing completes it
   assert.match(line, new RegExp(`^import: '${input}' line 4: Not JSON: `));
   assert.match(line, /3 records were imported into .* \(seq 1\.\.3\)/);
   assert.match(line, /re-run with '--skip-existing' to resume$/);
-  assert.deepEqual((await readQueue(queue)).map((m) => m.seq), [1, 2, 3]);
+  assert.deepEqual((await readRecords(queue)).map((m) => m.seq), [1, 2, 3]);
 
   Deno.writeTextFileSync(input, good.map((l) => `${l}\n`).join(""));
   const again = await runProgram("import", ["--to", queue, input, "--skip-existing"]);
@@ -215,7 +191,7 @@ Deno.test("a malformed line stops the import there; --skip-existing completes it
     oneLine(again.stderr),
     /^import: 2 records into .* \(seq 4\.\.5\) in \d+\.\d\d s; 3 records skipped, already in the queue$/,
   );
-  const stored = await readQueue(queue);
+  const stored = await readRecords(queue);
   assert.deepEqual(
     stored.map((m) => [m.seq, m.timestampNs, text(m.payload)]),
     [1, 2, 3, 4, 5].map((seq) => [seq, BigInt(seq), `r${seq}`]),
@@ -234,7 +210,7 @@ Deno.test("an import killed part way keeps what it wrote; --skip-existing comple
   // With its stdin still open, the child waits for more once it has appended these.
   await waitFor("the first 120 records in the queue", async () => {
     try {
-      return (await readQueue(queue)).length === 120 ? true : undefined;
+      return (await readRecords(queue)).length === 120 ? true : undefined;
     } catch {
       return undefined;
     }
@@ -244,7 +220,7 @@ Deno.test("an import killed part way keeps what it wrote; --skip-existing comple
   await stdin.close().catch(() => {});
   await child.stdout.cancel();
   await child.stderr.cancel();
-  assert.equal((await readQueue(queue)).length, 120);
+  assert.equal((await readRecords(queue)).length, 120);
 
   const rest = await runProgram("import", ["--to", queue, "--skip-existing"], {
     stdin: all.join("\n"),
@@ -255,7 +231,7 @@ Deno.test("an import killed part way keeps what it wrote; --skip-existing comple
     /^import: 80 records into .* \(seq 121\.\.200\) in .*; 120 records skipped, already in the queue$/,
   );
   assert.deepEqual(
-    (await readQueue(queue)).map((m) => [m.seq, m.timestampNs, text(m.payload)]),
+    (await readRecords(queue)).map((m) => [m.seq, m.timestampNs, text(m.payload)]),
     all.map((_, i) => [i + 1, BigInt(i + 1), `r${i + 1}`]),
   );
 });
@@ -313,7 +289,7 @@ Deno.test("bad records are refused with their line number, the records before th
     if (kept === 0) {
       assert.throws(() => Deno.statSync(queue), Deno.errors.NotFound, name);
     } else {
-      assert.equal((await readQueue(queue)).length, kept, name);
+      assert.equal((await readRecords(queue)).length, kept, name);
     }
   }));
 });
@@ -333,7 +309,7 @@ Deno.test("timestamps going back are counted, or refused with --strict-order", a
     oneLine(out.stderr),
     /4 records .*; 2 records with timestamps earlier than the one before$/,
   );
-  assert.deepEqual((await readQueue(counted)).map((m) => m.timestampNs), [30n, 10n, 20n, 5n]);
+  assert.deepEqual((await readRecords(counted)).map((m) => m.timestampNs), [30n, 10n, 20n, 5n]);
   const strict = fresh("q");
   const refused = await runProgram("import", ["--to", strict, input, "--strict-order"]);
   assert.equal(refused.code, 1);
@@ -341,7 +317,7 @@ Deno.test("timestamps going back are counted, or refused with --strict-order", a
     oneLine(refused.stderr),
     /line 2: Timestamp 10 is earlier than 30 of the record before \('--strict-order'\); 1 record was imported/,
   );
-  assert.equal((await readQueue(strict)).length, 1);
+  assert.equal((await readRecords(strict)).length, 1);
 });
 
 Deno.test("an existing queue is continued at its next seq, and another start is refused", async () => {
@@ -370,7 +346,7 @@ Deno.test("an existing queue is continued at its next seq, and another start is 
   const appended = await runProgram("import", ["--to", queue], { stdin: '{"payload":"e"}\n' });
   assert.equal(appended.code, 0, appended.stderr);
   assert.deepEqual(
-    (await readQueue(queue)).map((m) => [m.seq, text(m.payload)]),
+    (await readRecords(queue)).map((m) => [m.seq, text(m.payload)]),
     [[1, "a"], [2, "b"], [3, "c"], [4, "d"], [5, "e"]],
   );
 });
@@ -427,7 +403,7 @@ Deno.test("a queue another process writes is refused, naming that process", asyn
   } finally {
     writer.close();
   }
-  assert.deepEqual((await readQueue(queue)).map((m) => text(m.payload)), ["held"]);
+  assert.deepEqual((await readRecords(queue)).map((m) => text(m.payload)), ["held"]);
 });
 
 Deno.test("--progress draws on stderr even off a terminal, then the summary", async () => {
