@@ -7,6 +7,7 @@
  */
 
 import assert from "node:assert/strict";
+import process from "node:process";
 import { QueueReader, QueueWriter } from "../src/chronicle/mod.ts";
 import { segmentName } from "../src/chronicle/format.ts";
 import { waitFor } from "./_helpers.ts";
@@ -101,5 +102,25 @@ Deno.test("prefault on: a program that never closes its writer still exits", asy
     assert.equal(out.signal, null, "the child had to be killed: the prefault worker kept it alive");
     assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
     assert.equal(new TextDecoder().decode(out.stdout).trim(), "appended");
+  });
+});
+
+Deno.test("prefault on: a writer with nothing to append leaves the CPU idle", async () => {
+  await withQueueDir(async (dir) => {
+    // An odd position, so the window ahead ends inside a page.
+    const writer = await QueueWriter.open(dir, { segmentBytes: 32 * MIB });
+    try {
+      writer.append(1, new Uint8Array(13));
+      // Let the worker fault the window in, then measure the process while nothing happens.
+      await new Promise((r) => setTimeout(r, 300));
+      const before = process.cpuUsage();
+      await new Promise((r) => setTimeout(r, 1000));
+      const used = process.cpuUsage(before);
+      const cpuMs = (used.user + used.system) / 1000;
+      // A spinning worker would use the whole second.
+      assert.ok(cpuMs < 250, `${cpuMs.toFixed(1)} ms of CPU in 1 s of idling`);
+    } finally {
+      writer.close();
+    }
   });
 });

@@ -67,9 +67,10 @@ try {
       if (Atomics.load(i32, ${GEN}) !== gen) { worked = true; break; }
       const d = done[slot];
       if (d.address !== address) { d.address = address; d.at = 0n; }
-      let at = d.at > from ? d.at : from;
-      at -= at % PAGE;
-      if (address === 0n || at >= to) continue;
+      const start = d.at > from ? d.at : from;
+      if (address === 0n || start >= to) continue;
+      // Compared before aligning: a range that ends inside a page is done once it reaches its end.
+      const at = start - start % PAGE;
       const length = to - at < ${STEP_BYTES}n ? to - at : ${STEP_BYTES}n;
       const rc = lib.symbols.madvise(Deno.UnsafePointer.create(address + at), length, ${MADV_POPULATE_WRITE});
       if (rc !== 0 && errno.getInt32() === ${EINVAL}) {
