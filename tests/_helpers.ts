@@ -113,6 +113,30 @@ export async function waitFor<T>(
   throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
+/**
+ * Runs a TypeScript snippet in a child Deno (`deno eval`, which allows
+ * everything) with `args`, killing it with SIGKILL after `limitMs`:
+ * a hang the test guards against then fails it (`signal` is set) instead
+ * of stalling the run, even where it would spin in microtasks.
+ */
+export async function evalInChild(
+  script: string,
+  args: string[],
+  limitMs = 30_000,
+): Promise<Deno.CommandOutput> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--ext=ts", script, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const guard = setTimeout(() => child.kill("SIGKILL"), limitMs);
+  try {
+    return await child.output();
+  } finally {
+    clearTimeout(guard);
+  }
+}
+
 /** The JSON of an `init` record (no newline), for tests that write tapes by hand. */
 export function initRecordJson(tapeId = "t-1"): string {
   return JSON.stringify({

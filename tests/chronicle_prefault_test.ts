@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { QueueReader, QueueWriter } from "../src/chronicle/mod.ts";
 import { segmentName } from "../src/chronicle/format.ts";
-import { waitFor } from "./_helpers.ts";
+import { evalInChild, waitFor } from "./_helpers.ts";
 import { withQueueDir } from "./fixtures/chronicle_common.ts";
 
 const MIB = 1024 * 1024;
@@ -91,14 +91,7 @@ Deno.test("prefault on: a program that never closes its writer still exits", asy
       w.append(1, new Uint8Array([1]));
       console.log("appended");
     `;
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["eval", "--ext=ts", script, dir],
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const guard = setTimeout(() => child.kill("SIGKILL"), 30_000);
-    const out = await child.output();
-    clearTimeout(guard);
+    const out = await evalInChild(script, [dir]);
     assert.equal(out.signal, null, "the child had to be killed: the prefault worker kept it alive");
     assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
     assert.equal(new TextDecoder().decode(out.stdout).trim(), "appended");

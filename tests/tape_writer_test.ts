@@ -19,7 +19,7 @@ import type {
   TapeMeta,
   TapeRecord,
 } from "../src/tape/types.ts";
-import { ROOT, waitFor } from "./_helpers.ts";
+import { evalInChild, ROOT, waitFor } from "./_helpers.ts";
 
 type AnyRecord = TapeRecord & Record<string, unknown>;
 
@@ -912,14 +912,7 @@ Deno.test({
           }
           console.log(ends.join(" "));
         `;
-        const child = new Deno.Command(Deno.execPath(), {
-          args: ["eval", "--ext=ts", script, dir],
-          stdout: "piped",
-          stderr: "piped",
-        }).spawn();
-        const guard = setTimeout(() => child.kill("SIGKILL"), 60_000);
-        const out = await child.output();
-        clearTimeout(guard);
+        const out = await evalInChild(script, [dir], 60_000);
         const stderr = new TextDecoder().decode(out.stderr);
         assert.equal(out.signal, null, `the child never ended: finalize waited forever. ${stderr}`);
         assert.equal(out.code, 0, stderr);
