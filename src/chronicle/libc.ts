@@ -16,7 +16,6 @@ const SYMBOLS = {
   close: { parameters: ["i32"], result: "i32" },
   ftruncate: { parameters: ["i32", "i64"], result: "i32" },
   posix_fallocate: { parameters: ["i32", "i64", "i64"], result: "i32" },
-  pwrite: { parameters: ["i32", "buffer", "usize", "i64"], result: "isize" },
   fsync: { parameters: ["i32"], result: "i32" },
   flock: { parameters: ["i32", "i32"], result: "i32" },
   mmap: {
