@@ -26,14 +26,16 @@ export type PrefaultSlot = 0 | 1;
 
 // Shared words (Int32Array indexes): a wake counter the worker waits on, a
 // seqlock generation, and a state word the worker sets to 1 once running
-// and to -1 when the kernel has no MADV_POPULATE_WRITE. Then,
-// as BigInt64Array indexes, each slot's address, first and end offsets, and
-// how far the worker has got in it (for a debugger's eyes).
+// and to -1 when the kernel has no MADV_POPULATE_WRITE. Then, as
+// BigInt64Array indexes, each slot's address, first and end offsets, how
+// far the worker has got in it (for a debugger's eyes), and a count of the
+// times its address changed: a mapping released and a new one made at the
+// same address is a new range, whose pages the worker must not take as done.
 const WAKE = 0;
 const GEN = 1;
 const STATE = 2;
 const SLOT_BASE = 2;
-const SLOT_WORDS = 4;
+const SLOT_WORDS = 5;
 const SHARED_BYTES = (SLOT_BASE + 2 * SLOT_WORDS) * 8;
 // The worker faults at most this much per call, so a newer request (a
 // roll) is taken up soon.
@@ -52,7 +54,7 @@ try {
   });
   const errno = new Deno.UnsafePointerView(lib.symbols.__errno_location());
   const PAGE = 4096n;
-  const done = [{ address: 0n, at: 0n }, { address: 0n, at: 0n }];
+  const done = [{ epoch: 0n, at: 0n }, { epoch: 0n, at: 0n }];
   Atomics.store(i32, ${STATE}, 1);
   outer: for (;;) {
     const wake = Atomics.load(i32, ${WAKE});
@@ -64,9 +66,10 @@ try {
       const address = i64[base];
       const from = i64[base + 1];
       const to = i64[base + 2];
+      const epoch = i64[base + 4];
       if (Atomics.load(i32, ${GEN}) !== gen) { worked = true; break; }
       const d = done[slot];
-      if (d.address !== address) { d.address = address; d.at = 0n; }
+      if (d.epoch !== epoch) { d.epoch = epoch; d.at = 0n; }
       const start = d.at > from ? d.at : from;
       if (address === 0n || start >= to) continue;
       // Compared before aligning: a range that ends inside a page is done once it reaches its end.
@@ -147,6 +150,7 @@ export class Prefaulter {
     const base = SLOT_BASE + slot * SLOT_WORDS;
     const i64 = this.#i64;
     Atomics.add(this.#i32, GEN, 1);
+    if (i64[base] !== address) i64[base + 4] = i64[base + 4]! + 1n;
     i64[base] = address;
     i64[base + 1] = BigInt(from);
     i64[base + 2] = BigInt(to);
