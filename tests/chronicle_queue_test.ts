@@ -952,3 +952,61 @@ Deno.test("a queue created with firstSeq numbers its records from there, across 
     await assert.rejects(QueueWriter.open(`${dir}-2`, { firstSeq: 0 }), RangeError);
   });
 });
+
+Deno.test("appendCopy copies type, timestamp and payload of every length, across rolls", async () => {
+  await withQueueDir(async (dir) => {
+    const live = await QueueWriter.open(`${dir}/live`, { segmentBytes: SEGMENT_BYTES });
+    // 1 to 400 bytes: word-copied short payloads, bulk-copied long ones, and every tail length.
+    for (let seq = 1; seq <= 400; seq++) {
+      live.append(
+        seq % 7,
+        new Uint8Array(seq).map((_, i) => (seq * 31 + i) & 255),
+        BigInt(seq) * 1000n + 1n,
+      );
+    }
+    const archive = await QueueWriter.open(`${dir}/archive`, {
+      segmentBytes: SEGMENT_BYTES,
+      firstSeq: 1,
+    });
+    const reader = await QueueReader.open(`${dir}/live`);
+    let copied = 0;
+    for (let m = reader.next(); m !== undefined; m = reader.next()) {
+      assert.equal(archive.appendCopy(m), m.seq);
+      copied++;
+    }
+    // A message that is not a queue reader's view goes through append.
+    const own = {
+      seq: 0,
+      typeId: 9,
+      timestampNs: 5n,
+      payloadLength: 3,
+      payload: new Uint8Array([1, 2, 3]),
+    };
+    assert.equal(archive.appendCopy(own), 401);
+    reader.close();
+    assert.equal(copied, 400);
+    assert.ok(archive.segmentIndex > 0, "the copy rolled to another segment");
+    archive.close();
+    live.close();
+
+    const back = await QueueReader.open(`${dir}/archive`);
+    try {
+      for (let seq = 1; seq <= 400; seq++) {
+        const m = back.next();
+        assert.ok(m !== undefined, `record ${seq} is there`);
+        assert.equal(m.seq, seq);
+        assert.equal(m.typeId, seq % 7);
+        assert.equal(m.timestampNs, BigInt(seq) * 1000n + 1n);
+        assert.deepEqual([...m.payload], [
+          ...new Uint8Array(seq).map((_, i) => (seq * 31 + i) & 255),
+        ]);
+      }
+      const last = back.next();
+      assert.ok(last !== undefined);
+      assert.deepEqual([last.typeId, last.timestampNs, [...last.payload]], [9, 5n, [1, 2, 3]]);
+      assert.equal(back.next(), undefined);
+    } finally {
+      back.close();
+    }
+  });
+});

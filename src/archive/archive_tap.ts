@@ -346,7 +346,7 @@ class Tap {
   }
 
   #append(writer: QueueWriter, m: QueueMessage): void {
-    writer.append(m.typeId, m.payload, m.timestampNs);
+    writer.appendCopy(m);
     this.#log?.debug?.(
       `copied seq ${m.seq}: type ${m.typeId}, ${m.payloadLength} B, timestamp ${m.timestampNs} ns`,
     );
@@ -367,7 +367,7 @@ class Tap {
         }
         if (m.seq !== expected) this.#jumped(m.seq, expected);
         if (debug) this.#append(writer, m);
-        else writer.append(m.typeId, m.payload, m.timestampNs);
+        else writer.appendCopy(m);
         expected++;
       }
     } finally {

@@ -61,9 +61,19 @@ export interface QueueMessage {
   readonly payload: Uint8Array;
 }
 
-// The flyweight next() returns: plain fields set per record, the payload
-// view and the bigint timestamp made only when asked for.
-class RecordView implements QueueMessage {
+/**
+ * The flyweight `next()` returns: plain fields set per record, the payload
+ * view and the bigint timestamp made only when asked for. Exported for
+ * {@linkcode QueueWriter.appendCopy}, which copies from its mapping; not
+ * part of the chronicle's public API.
+ *
+ * @example
+ * ```ts
+ * import { RecordView } from "./queue_reader.ts";
+ * console.log(new RecordView().payloadLength); // 0
+ * ```
+ */
+export class RecordView implements QueueMessage {
   seq = 0;
   typeId = 0;
   payloadLength = 0;

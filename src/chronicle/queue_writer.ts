@@ -25,6 +25,7 @@ import { QueueMeta } from "./queue_meta.ts";
 import { applyRetention, type RetentionPolicy, type RetentionResult } from "./retention.ts";
 import { entryPointsAtRecord, SeekIndex, walkToEnd } from "./seek_index.ts";
 import { Prefaulter } from "./prefaulter.ts";
+import { type QueueMessage, RecordView } from "./queue_reader.ts";
 import { Segment } from "./segment.ts";
 import { WriterLock } from "./writer_lock.ts";
 
@@ -70,6 +71,11 @@ const PREFAULT_STEP = 1024 * 1024;
 const WATCH_EVERY = 64 * 1024;
 const TWO_32 = 0x1_0000_0000;
 const WAITERS_WORD = META.waiters >>> 2;
+const TIMESTAMP_WORD = RECORD.timestampNs >>> 2;
+const PAYLOAD_WORD = RECORD.payload >>> 2;
+// Payloads up to this many words are copied by appendCopy in a loop: for
+// small records cheaper than making the view a bulk copy needs.
+const COPY_BY_WORD = 32;
 
 function checkRecord(typeId: number, length: number): never {
   if ((typeId & 0xffff) !== typeId) {
@@ -281,19 +287,87 @@ export class QueueWriter {
       lo = Number(BigInt.asUintN(32, timestampNs));
     }
     const pos = this.#pos;
+    this.#claim(pos, typeId, length, lo, hi);
+    this.#bytes.set(payload, pos + RECORD_HEADER_SIZE);
+    return this.#publish(pos, size, length, lo, hi);
+  }
+
+  /**
+   * Appends a copy of a record read from a queue, with its type id,
+   * timestamp and payload, under this queue's next seq: how an archive is
+   * written. A message from a {@linkcode QueueReader} is copied word for
+   * word from its mapping, making neither a payload view nor a bigint
+   * timestamp, which `append(m.typeId, m.payload, m.timestampNs)` would.
+   *
+   * @returns the record's seq here
+   * @throws {RangeError} when the record cannot fit in a segment of this queue.
+   * @throws {QueueIoError} as {@linkcode QueueWriter.append} does.
+   *
+   * @example Copy one queue into another
+   * ```ts
+   * import { QueueReader, QueueWriter } from "./mod.ts";
+   * const dir = Deno.makeTempDirSync();
+   * const live = await QueueWriter.open(`${dir}/live`, { segmentBytes: 1 << 16 });
+   * live.append(3, new TextEncoder().encode("tick"), 1_700_000_000_000_000_000n);
+   * const archive = await QueueWriter.open(`${dir}/archive`, { segmentBytes: 1 << 16 });
+   * const r = await QueueReader.open(`${dir}/live`);
+   * for (let m = r.next(); m !== undefined; m = r.next()) archive.appendCopy(m);
+   * const copy = (await QueueReader.open(`${dir}/archive`)).next()!;
+   * console.log(copy.typeId, copy.timestampNs, new TextDecoder().decode(copy.payload)); // 3 1700000000000000000n "tick"
+   * r.close();
+   * archive.close();
+   * live.close();
+   * Deno.removeSync(dir, { recursive: true });
+   * ```
+   */
+  appendCopy(m: QueueMessage): number {
+    if (!(m instanceof RecordView)) return this.append(m.typeId, m.payload, m.timestampNs);
+    const length = m.payloadLength;
+    const size = (RECORD_HEADER_SIZE + length + 7) & ~7;
+    if (this.#pos + size > this.#limit) this.#roll(size);
+    const src = m.words;
+    const at = m.offset >>> 2;
+    const lo = src[at + TIMESTAMP_WORD]!;
+    const hi = src[at + TIMESTAMP_WORD + 1]!;
+    const pos = this.#pos;
+    this.#claim(pos, m.typeId, length, lo, hi);
+    // Whole words, the last one's tail from the source's zero padding; a
+    // long payload is one bulk copy instead.
+    const n = (length + 3) >>> 2;
+    if (n <= COPY_BY_WORD) {
+      const words = this.#words;
+      const to = (pos + RECORD_HEADER_SIZE) >>> 2;
+      const from = at + PAYLOAD_WORD;
+      for (let i = 0; i < n; i++) words[to + i] = src[from + i]!;
+    } else {
+      this.#bytes.set(
+        new Uint8Array(src.buffer, m.offset + RECORD_HEADER_SIZE, length),
+        pos + RECORD_HEADER_SIZE,
+      );
+    }
+    return this.#publish(pos, size, length, lo, hi);
+  }
+
+  // Writes a record's header at `pos` with the claim flag, so a writer
+  // recovering from a crash before the publish knows how far the
+  // unpublished bytes reach.
+  #claim(pos: number, typeId: number, length: number, lo: number, hi: number): void {
     const w = pos >>> 2;
     const words = this.#words;
     const seq = this.#seq;
-    // Claimed first, so a writer recovering from a crash here knows how far
-    // the unpublished bytes reach.
     words[w] = NOT_COMPLETE | length;
     words[w + 1] = typeId & 0xffff;
     words[w + 2] = seq;
     words[w + 3] = seq < TWO_32 ? 0 : Math.floor(seq / TWO_32);
     words[w + 4] = lo;
     words[w + 5] = hi;
-    this.#bytes.set(payload, pos + RECORD_HEADER_SIZE);
-    Atomics.store(words, w, length);
+  }
+
+  // Publishes the claimed record at `pos` (its payload in place) with one
+  // atomic store, then does the bookkeeping that follows every append.
+  #publish(pos: number, size: number, length: number, lo: number, hi: number): number {
+    const seq = this.#seq;
+    Atomics.store(this.#words, pos >>> 2, length);
     if (hi > this.#maxHi || (hi === this.#maxHi && lo > this.#maxLo)) {
       this.#maxHi = hi;
       this.#maxLo = lo;
