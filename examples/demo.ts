@@ -93,9 +93,13 @@ async function newestTape(dir: string): Promise<string> {
   throw new Error(`No tape appeared in '${dir}'`);
 }
 
-/** Prints a child's stderr lines as they come, and resolves once one matches `until`. */
-function echoUntil(stream: ReadableStream<Uint8Array>, until: RegExp): Promise<void> {
-  return new Promise((resolve, reject) => {
+/**
+ * Prints a child's stderr lines as they come (to its end), and resolves
+ * true once one matches `until`, or false if the stream ends first. Never
+ * rejects, so a child that dies early is told by its exit status.
+ */
+function echoUntil(stream: ReadableStream<Uint8Array>, until: RegExp): Promise<boolean> {
+  return new Promise((resolve) => {
     (async () => {
       let seen = false;
       let rest = "";
@@ -106,13 +110,13 @@ function echoUntil(stream: ReadableStream<Uint8Array>, until: RegExp): Promise<v
           console.log(`  ${line}`);
           if (!seen && until.test(line)) {
             seen = true;
-            resolve();
+            resolve(true);
           }
         }
       }
       if (rest !== "") console.log(`  ${rest}`);
-      if (!seen) reject(new Error(`The child ended before printing ${until}`));
-    })().catch(reject);
+      resolve(false);
+    })().catch(() => resolve(false));
   });
 }
 
@@ -150,8 +154,9 @@ async function livePath(): Promise<void> {
   ];
   const feed = spawn(feedArgv);
   // The tap needs the live queue to exist: the feed says when it does.
-  const feedLog = echoUntil(feed.stderr, /publishing/);
-  await feedLog;
+  if (!await echoUntil(feed.stderr, /publishing/)) {
+    throw new Error(`The feed ended with status ${(await feed.status).code} before publishing`);
+  }
   const tap = spawn([...program("archive-tap"), "--live", live, "--archive", archive]);
   const tapLog = echoUntil(tap.stderr, /copied/);
   const fed = await feed.status;
