@@ -60,9 +60,52 @@ export interface QueueWriterOptions {
   firstSeq?: number;
 }
 
-const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+/**
+ * Segment capacity of a queue created without `segmentBytes`: 64 MiB.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DEFAULT_SEGMENT_BYTES } from "./queue_writer.ts";
+ * assert.equal(DEFAULT_SEGMENT_BYTES, 64 * 1024 * 1024);
+ * ```
+ */
+export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+/**
+ * Smallest `segmentBytes` a queue accepts: 64 KiB.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MIN_SEGMENT_BYTES } from "./queue_writer.ts";
+ * assert.equal(MIN_SEGMENT_BYTES, 65536);
+ * ```
+ */
+export const MIN_SEGMENT_BYTES = 64 * 1024;
+/**
+ * Largest `segmentBytes` a queue accepts: the largest multiple of a page
+ * whose offsets fit in 32 bits.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MAX_SEGMENT_BYTES } from "./queue_writer.ts";
+ * assert.equal(MAX_SEGMENT_BYTES, 4294963200);
+ * ```
+ */
+export const MAX_SEGMENT_BYTES = 0xffff_f000;
+/**
+ * `segmentBytes` is a whole number of these (a page).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { SEGMENT_BYTES_MULTIPLE } from "./queue_writer.ts";
+ * assert.equal(SEGMENT_BYTES_MULTIPLE, 4096);
+ * ```
+ */
+export const SEGMENT_BYTES_MULTIPLE = 4096;
 const DEFAULT_SPACING = 64;
-const MAX_SEGMENT_BYTES = 0xffff_f000;
 // The prefault worker is kept this far ahead of the writer, and told again
 // each time the writer has moved on by a step.
 const PREFAULT_AHEAD = 8 * 1024 * 1024;
@@ -184,8 +227,10 @@ export class QueueWriter {
   }
 
   static #open(dir: string, options: QueueWriterOptions): QueueWriter {
-    wholeOption("segmentBytes", options.segmentBytes, 64 * 1024, MAX_SEGMENT_BYTES);
-    if (options.segmentBytes !== undefined && options.segmentBytes % 4096 !== 0) {
+    wholeOption("segmentBytes", options.segmentBytes, MIN_SEGMENT_BYTES, MAX_SEGMENT_BYTES);
+    if (
+      options.segmentBytes !== undefined && options.segmentBytes % SEGMENT_BYTES_MULTIPLE !== 0
+    ) {
       throw new RangeError(
         `Option 'segmentBytes' must be a multiple of 4096 (a page), not '${options.segmentBytes}'`,
       );
