@@ -42,6 +42,57 @@ export function positiveWholeNumber(value: string): number {
 }
 
 /**
+ * Longest delay a timer takes, in milliseconds (2^31 - 1): a longer one
+ * fires after 1 ms instead, with only a warning.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MAX_TIMER_MS } from "./_options.ts";
+ * assert.equal(MAX_TIMER_MS, 2147483647);
+ * ```
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Parses a duration in milliseconds that ends up in a timer: a whole
+ * number of at most {@linkcode MAX_TIMER_MS}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { timerMs } from "./_options.ts";
+ * assert.equal(timerMs("5000"), 5000);
+ * assert.throws(() => timerMs("2147483648"), /at most 2147483647/);
+ * ```
+ */
+export function timerMs(value: string): number {
+  return withinTimer(wholeNumber(value), value);
+}
+
+/**
+ * Parses a duration in milliseconds of at least 1 that ends up in a timer.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { positiveTimerMs } from "./_options.ts";
+ * assert.equal(positiveTimerMs("10000"), 10000);
+ * assert.throws(() => positiveTimerMs("0"), /at least 1/);
+ * ```
+ */
+export function positiveTimerMs(value: string): number {
+  return withinTimer(positiveWholeNumber(value), value);
+}
+
+function withinTimer(n: number, value: string): number {
+  if (n > MAX_TIMER_MS) {
+    throw new InvalidArgumentError(`expected at most ${MAX_TIMER_MS} ms, got '${value}'`);
+  }
+  return n;
+}
+
+/**
  * Parses a number greater than 0 (fractions allowed).
  *
  * @example

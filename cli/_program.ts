@@ -8,6 +8,20 @@
 
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import { completionScript, type Shell, SHELLS } from "./_completions.ts";
+// Imported, not read at run time, so a compiled binary carries its version.
+import config from "../deno.json" with { type: "json" };
+
+/**
+ * The version of spool, from `deno.json`, that `--version` prints.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { VERSION } from "./_program.ts";
+ * assert.match(VERSION, /^\d+\.\d+\.\d+/);
+ * ```
+ */
+export const VERSION: string = config.version;
 
 /**
  * A mistake in how a program was called that the argument parser cannot see
@@ -37,18 +51,22 @@ const EXIT_FAILURE = 1;
 /**
  * Creates a command with spool's conventions: usage errors are thrown (not
  * printed and exited by the parser itself) so {@linkcode runProgram} can
- * report them on one line with status 2.
+ * report them on one line with status 2; `-V, --version` prints
+ * `<program> <version>`; `--completions <shell>` prints a completion script.
  *
  * @example
  * ```ts
- * import { newCommand } from "./_program.ts";
+ * import assert from "node:assert/strict";
+ * import { newCommand, VERSION } from "./_program.ts";
  * const cmd = newCommand("tail", "Show a tape").argument("<tape>");
- * console.log(cmd.name());
+ * assert.equal(cmd.name(), "tail");
+ * assert.equal(cmd.version(), `tail ${VERSION}`);
  * ```
  */
 export function newCommand(name: string, description: string): Command {
   const command = new Command(name)
     .description(description)
+    .version(`${name} ${VERSION}`, "-V, --version", "print the program's name and version")
     .exitOverride()
     .configureOutput({
       // The parser's own message becomes our one line; see runProgram.

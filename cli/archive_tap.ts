@@ -16,6 +16,12 @@ import {
   checkArchiveTapOptions,
   DEFAULT_READER_NAME,
 } from "../src/archive/mod.ts";
+import {
+  DEFAULT_SEGMENT_BYTES,
+  MAX_SEGMENT_BYTES,
+  MIN_SEGMENT_BYTES,
+  SEGMENT_BYTES_MULTIPLE,
+} from "../src/chronicle/queue_writer.ts";
 
 const EXAMPLES = `
 Examples:
@@ -45,12 +51,14 @@ be read or written, the archive is open in another process, or the archive would
 usage error. See docs/archive-tap.md.
 `;
 
+const SEGMENT_BYTES_RULE =
+  `${MIN_SEGMENT_BYTES}..${MAX_SEGMENT_BYTES} and a multiple of ${SEGMENT_BYTES_MULTIPLE}`;
+
+// The queue's own limits, checked here so a wrong size is a usage error naming the option.
 function segmentBytes(value: string): number {
   const n = positiveWholeNumber(value);
-  if (n < 65536 || n % 4096 !== 0) {
-    throw new InvalidArgumentError(
-      `expected a multiple of 4096 of at least 65536, got '${value}'`,
-    );
+  if (n < MIN_SEGMENT_BYTES || n > MAX_SEGMENT_BYTES || n % SEGMENT_BYTES_MULTIPLE !== 0) {
+    throw new InvalidArgumentError(`expected ${SEGMENT_BYTES_RULE}, got '${value}'`);
   }
   return n;
 }
@@ -90,7 +98,9 @@ export function archiveTapCommand() {
     )
     .option(
       "--segment-bytes <bytes>",
-      "segment size of an archive created now (a multiple of 4096; default 64 MiB)",
+      `segment size of an archive created now (${SEGMENT_BYTES_RULE}; default ${
+        DEFAULT_SEGMENT_BYTES / 1024 / 1024
+      } MiB)`,
       segmentBytes,
     )
     .addHelpText("after", EXAMPLES);

@@ -7,7 +7,7 @@
  */
 
 import { Option } from "@commander-js/extra-typings";
-import { collect, wholeNumber } from "./_options.ts";
+import { collect, timerMs } from "./_options.ts";
 import { newCommand, runProgram, UsageError } from "./_program.ts";
 import { findProgram } from "./manifest.ts";
 import {
@@ -86,7 +86,7 @@ export function recordCommand() {
     .option(
       "--grace-ms <ms>",
       "time the server gets to exit after the client closes stdin, before SIGTERM (then SIGKILL)",
-      wholeNumber,
+      timerMs,
       5000,
     )
     .option("-q, --quiet", "do not print the closing 'tape … finalized' line")

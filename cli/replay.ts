@@ -12,9 +12,10 @@ import {
   directionOption,
   methodOption,
   positiveNumber,
+  positiveTimerMs,
   positiveWholeNumber,
   timeNs,
-  wholeNumber,
+  timerMs,
 } from "./_options.ts";
 import { findProgram } from "./manifest.ts";
 import { parseJsonPath } from "../src/json/mod.ts";
@@ -118,7 +119,7 @@ export function replayCommand() {
     .option(
       "--max-gap <ms>",
       "longest pause between two frames when paced, in ms",
-      wholeNumber,
+      timerMs,
       1000,
     )
     .addOption(directionOption())
@@ -149,7 +150,7 @@ export function replayCommand() {
     .option(
       "--timeout <ms>",
       "with --verify: longest wait for each response; with --serve: for each client reply",
-      positiveWholeNumber,
+      positiveTimerMs,
       10_000,
     )
     .addHelpText("after", EXAMPLES);

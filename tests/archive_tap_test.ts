@@ -22,6 +22,11 @@ import {
   type QueueWriterOptions,
   ReaderOffset,
 } from "../src/chronicle/mod.ts";
+import {
+  MAX_SEGMENT_BYTES,
+  MIN_SEGMENT_BYTES,
+  SEGMENT_BYTES_MULTIPLE,
+} from "../src/chronicle/queue_writer.ts";
 import { ArchiveGapError, archiveTap, lastSeqOf, queueSeqRange } from "../src/archive/mod.ts";
 import { findProgram } from "../cli/manifest.ts";
 
@@ -526,6 +531,39 @@ Deno.test("bad input: one line on stderr, exit 2 for usage and 1 for the rest, n
   } finally {
     held.close();
   }
+});
+
+Deno.test("--segment-bytes outside the queue's limits is a usage error naming the option and the range", async () => {
+  const dir = await testDir();
+  const live = `${dir}/live`;
+  await liveQueue(live, 3);
+  const rule =
+    `${MIN_SEGMENT_BYTES}..${MAX_SEGMENT_BYTES} and a multiple of ${SEGMENT_BYTES_MULTIPLE}`;
+  assert.equal(rule, "65536..4294963200 and a multiple of 4096");
+  for (const bytes of ["8589934592", "4294967296", "65535", "61440", "69633"]) {
+    assert.equal(
+      await oneLine(
+        ["--live", live, "--archive", `${dir}/a`, "--once", "--segment-bytes", bytes],
+        2,
+      ),
+      `archive-tap: Option '--segment-bytes <bytes>' argument '${bytes}' is invalid: expected ${rule}, got '${bytes}' (see 'archive-tap --help')`,
+    );
+  }
+  assert.ok(!queueExists(`${dir}/a`), "no archive was created");
+  assert.equal(committed(live), undefined, "no reader was opened on the live queue");
+
+  const help = await runProgram("archive-tap", ["--help"]);
+  assert.match(help.stdout.replace(/\s+/g, " "), new RegExp(`--segment-bytes <bytes> .*${rule}`));
+  for (const doc of ["docs/archive-tap.md", "docs/cli.md"]) {
+    assert.ok((await Deno.readTextFile(`${ROOT}${doc}`)).includes(rule), `${doc} gives the limits`);
+  }
+
+  const largest = await runProgram("archive-tap", [
+    ...["--live", live, "--archive", `${dir}/max`, "--once"],
+    ...["--segment-bytes", String(MAX_SEGMENT_BYTES)],
+  ]);
+  assert.equal(largest.code, 0, largest.stderr);
+  await assertArchived(`${dir}/max`, live);
 });
 
 Deno.test("without --allow-ffi: one line saying so, exit 1", async () => {

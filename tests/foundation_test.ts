@@ -38,6 +38,59 @@ Deno.test("every program answers --help with its name and exits 0", async () => 
   }
 });
 
+Deno.test("every program answers --version and -V with its name and deno.json's version", async () => {
+  const { version } = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)) as {
+    version: string;
+  };
+  assert.match(version, /^\d+\.\d+\.\d+/);
+  for (const program of PROGRAMS) {
+    for (const flag of ["--version", "-V"]) {
+      const out = await runProgram(program.name, [flag]);
+      assert.equal(out.code, 0, `${program.name} ${flag}: ${out.stderr}`);
+      assert.equal(out.stdout, `${program.name} ${version}\n`);
+      assert.equal(out.stderr, "");
+    }
+  }
+});
+
+Deno.test("a time in ms past what a timer holds is a usage error naming the option and the maximum", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "spool-foundation-test-" });
+  try {
+    const recorded = await runProgram("record", ["--stdin", "--quiet", "--out", dir], {
+      stdin: '{"jsonrpc":"2.0","id":1,"method":"ping"}\n',
+    });
+    assert.equal(recorded.code, 0, recorded.stderr);
+    const [tape] = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) =>
+      n.endsWith(".jsonl")
+    );
+    assert.ok(tape !== undefined, "record wrote a tape");
+    const path = `${dir}/${tape}`;
+    const cases: [string, string[], string][] = [
+      ["record", ["--stdin", "--out", dir], "--grace-ms <ms>"],
+      ["replay", [path, "--serve"], "--timeout <ms>"],
+      ["replay", [path, "--realtime"], "--max-gap <ms>"],
+    ];
+    for (const [name, args, option] of cases) {
+      const flag = option.split(" ")[0]!;
+      for (const ms of ["2147483648", "4294967297"]) {
+        const out = await runProgram(name, [...args, flag, ms], { stdin: "" });
+        assert.equal(out.code, 2, `${name} ${flag} ${ms}: ${out.stderr}`);
+        assert.equal(
+          out.stderr,
+          `${name}: Option '${option}' argument '${ms}' is invalid: expected at most 2147483647 ms, got '${ms}' (see '${name} --help')\n`,
+        );
+        assert.equal(out.stdout, "");
+      }
+    }
+    const longest = await runProgram("replay", [path, "--realtime", "--max-gap", "2147483647"]);
+    assert.equal(longest.code, 0, longest.stderr);
+    assert.match(longest.stdout, /"method":"ping"/);
+    assert.doesNotMatch(longest.stderr, /TimeoutOverflowWarning/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("an unknown option is one line on stderr and exit status 2", async () => {
   for (const program of PROGRAMS) {
     const out = await runProgram(program.name, ["--no-such-option"]);
