@@ -73,7 +73,8 @@ export async function runProgram(
     await w.close();
   }
   const out = await child.output();
-  const decoder = new TextDecoder();
+  // Output is compared exactly: a leading byte order mark is part of it.
+  const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
   return {
     code: out.code,
     signal: out.signal,

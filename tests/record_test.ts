@@ -662,3 +662,29 @@ Deno.test("line recorder: a JSON line with a carriage return inside is re-serial
     envJson: '{"a":1}',
   });
 });
+
+Deno.test("a line starting with a byte order mark is recorded and replayed byte for byte", async () => {
+  await withTempDir(async (dir) => {
+    const lines = ['\uFEFF{"jsonrpc":"2.0","method":"note"}', "\uFEFFplain", '{"a":1}'];
+    const input = lines.join("\n") + "\n";
+    const viaStdin = `${dir}/stdin`;
+    const recorded = await runProgram("record", ["--stdin", "--out", viaStdin], { stdin: input });
+    assert.equal(recorded.code, 0, recorded.stderr);
+    const replayed = await runProgram("replay", [await onlyTape(viaStdin), "--raw"]);
+    assert.equal(replayed.code, 0, replayed.stderr);
+    assert.equal(replayed.stdout, input);
+
+    const viaProxy = `${dir}/proxy`;
+    const proxied = await runRecordBytes(
+      ["--out", viaProxy, "--quiet", "--", "cat"],
+      encoder.encode(input),
+    );
+    assert.equal(proxied.code, 0, proxied.stderr);
+    assert.deepEqual(proxied.stdout, encoder.encode(input));
+    for (const dir of ["c2s", "s2c"]) {
+      const out = await runProgram("replay", [await onlyTape(viaProxy), "--raw", "--dir", dir]);
+      assert.equal(out.code, 0, out.stderr);
+      assert.equal(out.stdout, input, dir);
+    }
+  });
+});

@@ -9,7 +9,8 @@ import assert from "node:assert/strict";
 import { QueueWriter } from "../src/chronicle/mod.ts";
 import { busQueuePath, isoTimeNs } from "../src/stream/mod.ts";
 import { ROOT, runProgram, spawnProgram } from "./_helpers.ts";
-import { Lines } from "./fixtures/chronicle_common.ts";
+import { AWKWARD_PAYLOADS } from "./fixtures/awkward_payloads.ts";
+import { Lines, readRecords } from "./fixtures/chronicle_common.ts";
 
 const FIXTURE = `${ROOT}tests/fixtures/replay_session.jsonl`;
 const TAPE_EPOCH = BigInt(Date.parse("2026-11-22T03:00:00.000Z")) * 1_000_000n;
@@ -144,6 +145,27 @@ Deno.test("tail and replay refuse what does not apply to a queue or merge, on on
     assert.equal(lines(out.stderr).length, 1, out.stderr);
     assert.ok(out.stderr.startsWith(`${program}: `), out.stderr);
     assert.ok(out.stderr.includes(text), `${program} ${args.join(" ")}: ${out.stderr}`);
+  }
+});
+
+Deno.test("replay --json | import copies BOM, invalid UTF-8, NUL and long payloads byte for byte", async () => {
+  const from = `${work}/awkward`;
+  const copy = `${work}/awkward-copy`;
+  // A queue record carries at least one byte.
+  const payloads = AWKWARD_PAYLOADS.filter((p) => p.length > 0);
+  const w = await QueueWriter.open(from, { segmentBytes: 4 * 1024 * 1024 });
+  payloads.forEach((p, i) => w.append(i, p, 1_700_000_000_000_000_000n + BigInt(i)));
+  w.close();
+  const out = await runProgram("replay", [from, "--json"]);
+  assert.equal(out.code, 0, out.stderr);
+  const imported = await runProgram("import", ["--to", copy, "-"], { stdin: out.stdout });
+  assert.equal(imported.code, 0, imported.stderr);
+  const original = await readRecords(from);
+  const copied = await readRecords(copy);
+  assert.equal(copied.length, payloads.length);
+  for (const [i, record] of copied.entries()) {
+    assert.deepEqual(record, original[i], `record ${i + 1}`);
+    assert.deepEqual(record.payload, payloads[i], `payload of record ${i + 1}`);
   }
 });
 

@@ -11,10 +11,13 @@ import { QueueWriter } from "../src/chronicle/mod.ts";
 import {
   busQueuePath,
   copyMessage,
+  jsonRecordLine,
   listBusStreams,
   locateStream,
   MergedStream,
   openStream,
+  parseJsonRecord,
+  payloadText,
   StreamLocationError,
   type StreamMessage,
   type StreamReader,
@@ -25,6 +28,7 @@ import {
 import { TapeWriter } from "../src/tape/mod.ts";
 import { ROOT } from "./_helpers.ts";
 import { withQueueDir } from "./fixtures/chronicle_common.ts";
+import { AWKWARD_PAYLOADS } from "./fixtures/awkward_payloads.ts";
 
 const FIXTURE = `${ROOT}tests/fixtures/replay_session.jsonl`;
 const encoder = new TextEncoder();
@@ -281,4 +285,17 @@ Deno.test("a merge of a tape and a queue reads both to their ends", async () => 
     assert.equal(decoder.decode(got.at(-1)!.payload), "q1");
     for (let i = 1; i < got.length; i++) assert.ok(got[i - 1]!.timestampNs <= got[i]!.timestampNs);
   });
+});
+
+Deno.test("a JSON record line gives back every payload byte for byte, a leading BOM included", () => {
+  for (const [i, payload] of AWKWARD_PAYLOADS.entries()) {
+    const line = jsonRecordLine({ seq: i + 1, timestampNs: 5n, typeId: 3, payload });
+    const back = parseJsonRecord(line);
+    assert.deepEqual(back.payload, payload, `payload ${i}`);
+    assert.equal(back.seq, i + 1);
+  }
+  const bom = payloadText(new Uint8Array([0xef, 0xbb, 0xbf, 0x41]));
+  assert.deepEqual(bom, { encoding: "utf8", text: "\uFEFFA" });
+  assert.equal(payloadText(new Uint8Array([0xef, 0xbb, 0xbf, 0xff])).encoding, "base64");
+  assert.equal(payloadText(new Uint8Array([0x61, 0x00])).text, "a\0");
 });

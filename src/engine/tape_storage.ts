@@ -45,7 +45,8 @@ export interface TapeStorageOptions {
   onFailure?: (error: unknown) => void;
 }
 
-const decoder = new TextDecoder();
+// A leading byte order mark is part of the message: the default decoder drops it.
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /**
  * The default frame of a message: the payload read as the tape's stream

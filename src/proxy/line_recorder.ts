@@ -132,7 +132,8 @@ export class LineRecorder {
   #dir: Direction;
   #redactor: Redactor | undefined;
   #splitter: LineSplitter;
-  #decoder = new TextDecoder();
+  // A line's leading byte order mark is recorded: the default decoder drops it.
+  #decoder = new TextDecoder("utf-8", { ignoreBOM: true });
   #onWarning: (message: string) => void;
   #onError: (error: unknown) => void;
   #highWaterMark: number;

@@ -332,7 +332,8 @@ export async function recordStdin(options: RecordOptions): Promise<RecordResult>
   const writer = await createWriter(options, recordingEnvironment());
   const maxLineBytes = options.writer?.maxLineBytes ?? MAX_LINE_BYTES;
   const redactor = options.redactor;
-  const decoder = new TextDecoder();
+  // A line's leading byte order mark is recorded: the default decoder drops it.
+  const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
   // The first failure stops the recording for good, as in the proxy's Recording.
   let failure: { error: unknown } | undefined;

@@ -22,7 +22,8 @@ export async function* streamLines(
   stream: AsyncIterable<Uint8Array>,
 ): AsyncIterableIterator<string> {
   const splitter = new LineSplitter();
-  const decoder = new TextDecoder();
+  // Each line is decoded on its own: the default decoder would drop a leading byte order mark.
+  const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
   for await (const chunk of stream) {
     for (const line of splitter.push(chunk)) {
       const text = decoder.decode(line);

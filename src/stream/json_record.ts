@@ -16,7 +16,9 @@
 import { memberValueText } from "../json/mod.ts";
 import type { StreamMessage } from "./stream_message.ts";
 
-const strict = new TextDecoder("utf-8", { fatal: true });
+// A payload's leading byte order mark is part of the payload: without
+// `ignoreBOM` the decoder drops it and the text is three bytes short.
+const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const encoder = new TextEncoder();
 
 /**
@@ -37,12 +39,19 @@ export function jsonRecordLine(m: StreamMessage): string {
 }
 
 /**
- * A payload as text: itself when it is valid UTF-8, otherwise base64.
+ * A payload as text: itself when it is valid UTF-8, otherwise base64. The
+ * text encodes back to exactly the payload's bytes, a leading byte order
+ * mark included.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { payloadText } from "./json_record.ts";
- * console.log(payloadText(new Uint8Array([0xff])).encoding); // "base64"
+ * assert.equal(payloadText(new Uint8Array([0xff])).encoding, "base64");
+ * assert.deepEqual(payloadText(new Uint8Array([0xef, 0xbb, 0xbf, 0x41])), {
+ *   encoding: "utf8",
+ *   text: "\uFEFFA",
+ * });
  * ```
  */
 export function payloadText(payload: Uint8Array): { encoding: "utf8" | "base64"; text: string } {

@@ -336,7 +336,8 @@ export class RecordParser {
   #strict: boolean;
   #onWarning: (w: TapeWarning) => void;
   #max: number;
-  #decoder = new TextDecoder();
+  // A byte order mark before a record is damage to report, not to drop unseen.
+  #decoder = new TextDecoder("utf-8", { ignoreBOM: true });
   /** Line number of the next line to be taken. */
   #line: number;
   /** File offset of the first byte of the next segment to be taken. */

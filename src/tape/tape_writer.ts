@@ -1199,7 +1199,8 @@ interface TapeScan {
 
 /** Reads a whole tape once, streaming, to restore the writer's state. */
 async function scanTape(file: Deno.FsFile, path: string): Promise<TapeScan> {
-  const decoder = new TextDecoder();
+  // Lines read as the tape reader reads them, a leading byte order mark kept.
+  const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
   const splitter = new LineSplitter();
   const chunk = new Uint8Array(1024 * 1024);
   const stats = emptyStats();
