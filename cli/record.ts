@@ -44,7 +44,8 @@ Redaction rules (--redact, repeatable; only the recorded copy is changed):
   A changed frame carries the flag "redacted"; values become "[REDACTED]".
 
 Exit status: the server's (128 + n when it died of signal n); 1 when the server cannot be started
-or the tape cannot be written; 2 for a usage error. With --stdin: 0, or 128 + n after signal n.
+or the tape cannot be written; 2 for a usage error. With --stdin: 0, or 128 + n after signal n;
+1 when stdin cannot be read (a directory) or the tape cannot be written (the tape is marked error).
 `;
 
 const DURABILITIES = ["buffered", "flush", "fsync"] as const;

@@ -149,3 +149,45 @@ export function initRecordJson(tapeId = "t-1"): string {
     protocol_version: null,
   });
 }
+
+/**
+ * Whether this machine lets the tests mount a tmpfs (Linux, as root): a
+ * real full disk needs a tiny file system. Tests that need one say so in
+ * their names and are ignored otherwise.
+ */
+export async function canMountTmpfs(): Promise<boolean> {
+  if (Deno.build.os !== "linux" || Deno.uid() !== 0) return false;
+  const dir = await Deno.makeTempDir({ prefix: "spool-tmpfs-probe-" });
+  try {
+    if (!(await mountTmpfs(dir, "64k"))) return false;
+    await new Deno.Command("umount", { args: [dir] }).output();
+    return true;
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Runs `fn` with a fresh tmpfs of `size` (e.g. "256k") mounted on a temp dir, then unmounts it. */
+export async function withTmpfs(size: string, fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "spool-tmpfs-" });
+  try {
+    if (!(await mountTmpfs(dir, size))) throw new Error(`Cannot mount a tmpfs on '${dir}'`);
+    try {
+      await fn(dir);
+    } finally {
+      const umount = await new Deno.Command("umount", { args: [dir], stderr: "null" }).output();
+      if (!umount.success) await new Deno.Command("umount", { args: ["-l", dir] }).output();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function mountTmpfs(dir: string, size: string): Promise<boolean> {
+  const result = await new Deno.Command("mount", {
+    args: ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir],
+    stdout: "null",
+    stderr: "null",
+  }).output().catch(() => undefined);
+  return result?.success === true;
+}

@@ -10,12 +10,14 @@ import type {
   TapeRecord,
 } from "../src/tape/types.ts";
 import {
+  canMountTmpfs,
   exampleClientArgv,
   exampleServerArgv,
   programArgv,
   runProgram,
   spawnProgram,
   waitFor,
+  withTmpfs,
 } from "./_helpers.ts";
 
 const encoder = new TextEncoder();
@@ -568,6 +570,93 @@ Deno.test("--stdin stops on SIGINT with a finalized tape and status 130", async 
     assertOneLine(stderr, /^record: tape \S+ finalized: 2 frames/);
     assert.equal((await readMeta(metaPathFor(path))).status, "finalized");
   });
+});
+
+Deno.test("--stdin from a directory: one line, exit 1, the tape marked error", async () => {
+  await withTempDir(async (dir) => {
+    const out = `${dir}/tapes`;
+    // A shell redirects the directory into stdin, as `record --stdin < somedir` does.
+    const result = await new Deno.Command("sh", {
+      args: ["-c", 'dir="$1"; shift; exec "$@" < "$dir"', "sh", dir, Deno.execPath(), ...[
+        ...programArgv("record"),
+        ...["--stdin", "--out", out],
+      ]],
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).output();
+    const stderr = decoder.decode(result.stderr);
+    assert.equal(result.code, 1, stderr);
+    assert.equal(decoder.decode(result.stdout), "");
+    const path = await onlyTape(out);
+    assertOneLine(
+      stderr,
+      new RegExp(
+        `^record: Cannot read standard input: is a directory; tape '${path}' is marked 'error': ` +
+          "redirect a file of lines or pipe them into 'record --stdin'$",
+      ),
+    );
+    const meta = await readMeta(metaPathFor(path));
+    assert.equal(meta.status, "error");
+    assert.equal(meta.error, "Cannot read standard input: is a directory");
+    assert.equal(meta.stats.frame_count, 0);
+  });
+});
+
+/** Runs `tail -f` on a tape, killing it after `limitMs`: a follow that never ends fails the test. */
+async function tailFollowStatus(path: string, limitMs = 15_000): Promise<Deno.CommandStatus> {
+  const child = spawnProgram("tail", [path, "-f", "-n", "0"]);
+  await child.stdin.close();
+  const guard = setTimeout(() => child.kill("SIGKILL"), limitMs);
+  try {
+    const [status] = await Promise.all([
+      child.status,
+      child.stdout.cancel(),
+      child.stderr.cancel(),
+    ]);
+    return status;
+  } finally {
+    clearTimeout(guard);
+  }
+}
+
+Deno.test({
+  name:
+    "--stdin on a full disk marks the tape error in every durability mode and tail -f ends (needs root for a tmpfs)",
+  ignore: !(await canMountTmpfs()),
+  fn: async () => {
+    const line = `{"jsonrpc":"2.0","method":"fill","params":{"pad":"${"x".repeat(100)}"}}\n`;
+    const input = line.repeat(4000);
+    for (const durability of ["flush", "buffered", "fsync"]) {
+      // 256 KiB: the tape fills it; flush mode fills it to the last byte.
+      await withTmpfs("256k", async (mount) => {
+        const out = `${mount}/tapes`;
+        const result = await runProgram(
+          "record",
+          ["--stdin", "--out", out, "--durability", durability],
+          { stdin: input },
+        );
+        assert.equal(result.code, 1, `${durability}: ${result.stderr}`);
+        const path = await onlyTape(out);
+        assertOneLine(
+          result.stderr,
+          new RegExp(
+            `^record: Cannot write tape '${path}': no space left on device; recording stopped, ` +
+              "the rest of standard input is read and dropped$",
+          ),
+        );
+        const meta = await readMeta(metaPathFor(path));
+        assert.equal(meta.status, "error", durability);
+        assert.equal(meta.error, `Cannot write tape '${path}': no space left on device`);
+        const { frames } = await readTape(path);
+        assert.ok(frames.length > 500, `${durability}: ${frames.length} frames kept`);
+        assert.ok(frames.every((f) => (f.env as { method?: string }).method === "fill"));
+        const tail = await tailFollowStatus(path);
+        assert.equal(tail.signal, null, `${durability}: tail -f on a tape marked error ends`);
+        assert.equal(tail.code, 0);
+      });
+    }
+  },
 });
 
 Deno.test("a line over the 10 MiB limit is forwarded, not recorded, and recording goes on", async () => {

@@ -37,5 +37,6 @@ export {
   recordStdin,
   runStdioProxy,
   ServerStartError,
+  StdinReadError,
   TapeCreateError,
 } from "./stdio_proxy.ts";

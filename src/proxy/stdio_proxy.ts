@@ -340,15 +340,25 @@ export async function recordStdin(options: RecordOptions): Promise<RecordResult>
   const stopRecording = (error: unknown) => {
     if (failure !== undefined) return;
     failure = { error };
-    log(`${describe(error)}; recording stopped, traffic is still forwarded`);
+    // Nothing is forwarded in this mode: what goes on is reading the input to its end.
+    log(
+      error instanceof StdinReadError
+        ? `${describe(error)}; tape '${writer.path}' is marked 'error': redirect a file of lines` +
+          " or pipe them into 'record --stdin'"
+        : `${describe(error)}; recording stopped, the rest of standard input is read and dropped`,
+    );
     writer.fail(error).catch(() => {});
   };
 
-  const stdin = new StdinInput(maxLineBytes, (bytes) =>
-    log(
-      `warning: a c2s line of ${bytes} bytes is over the ${maxLineBytes}-byte limit and was` +
-        " not recorded",
-    ));
+  const stdin = new StdinInput(maxLineBytes, {
+    onOversize: (bytes) =>
+      log(
+        `warning: a c2s line of ${bytes} bytes is over the ${maxLineBytes}-byte limit and was` +
+          " not recorded",
+      ),
+    // Told before the input ends, so the tape is failed rather than finalized as complete.
+    onReadError: stopRecording,
+  });
   let stopSignal: Deno.Signal | undefined;
   const abort = new AbortController();
   let signalled: () => void = () => {};
@@ -483,8 +493,33 @@ class Recording {
 }
 
 /**
+ * Standard input could not be read (it is a directory, say): the recording
+ * ends with what was read before, and the tape is marked `error`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { StdinReadError } from "./stdio_proxy.ts";
+ * const error = new StdinReadError("is a directory");
+ * assert.equal(error.message, "Cannot read standard input: is a directory");
+ * assert.equal(error.reason, "is a directory");
+ * ```
+ */
+export class StdinReadError extends Error {
+  /** Why the read failed, in the tape module's wording. */
+  readonly reason: string;
+
+  /** Builds the error from the reason. */
+  constructor(reason: string, options?: ErrorOptions) {
+    super(`Cannot read standard input: ${reason}`, options);
+    this.name = "StdinReadError";
+    this.reason = reason;
+  }
+}
+
+/**
  * Standard input read as the recorder always read it: 64 KiB at a time, a
- * read error ending the input like EOF, and a warning for each line over
+ * read error ending the input (and told), and a warning for each line over
  * the limit as soon as its end is read (the engine's line source drops such
  * a line quietly). The read in progress outlives the engine's stream (a
  * read of stdin cannot be cancelled), so `drain` goes on where it stopped.
@@ -493,14 +528,22 @@ class StdinInput {
   #maxLineBytes: number;
   #onOversize: (bytes: number) => void;
   #pending: Promise<Uint8Array | null> | undefined;
+  #onReadError: (error: StdinReadError) => void;
   #ended = false;
   #stopped = false;
   /** Bytes since the last newline, counted as the line splitter counts them. */
   #lineBytes = 0;
 
-  constructor(maxLineBytes: number, onOversize: (bytes: number) => void) {
+  constructor(
+    maxLineBytes: number,
+    on: {
+      onOversize: (bytes: number) => void;
+      onReadError: (error: StdinReadError) => void;
+    },
+  ) {
     this.#maxLineBytes = maxLineBytes;
-    this.#onOversize = onOversize;
+    this.#onOversize = on.onOversize;
+    this.#onReadError = on.onReadError;
   }
 
   /** The next chunk, or null at the end of the input or once stopped. */
@@ -542,8 +585,9 @@ class StdinInput {
     let n: number | null;
     try {
       n = await Deno.stdin.read(buffer);
-    } catch {
-      // An unreadable stdin ends the input like EOF: what was read is kept.
+    } catch (error) {
+      // An unreadable stdin ends the input: what was read is kept, and the failure told.
+      this.#onReadError(new StdinReadError(ioReason(error), { cause: error }));
       n = null;
     }
     this.#pending = undefined;

@@ -61,3 +61,24 @@ export function ioReason(error: unknown): string {
   const text = message.replace(/ \(os error \d+\).*$/s, "");
   return text.charAt(0).toLowerCase() + text.slice(1);
 }
+
+/**
+ * Whether a file-system error means the disk (or the user's quota) is full:
+ * retrying elsewhere or freeing space helps, fixing the input does not.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isDiskFull } from "./io_reason.ts";
+ * const full = Object.assign(new Error("No space left on device (os error 28)"), { code: "ENOSPC" });
+ * assert.equal(isDiskFull(full), true);
+ * assert.equal(isDiskFull(new Error("No space left on device (os error 28): write 'x'")), true);
+ * assert.equal(isDiskFull(new Deno.errors.NotFound("x")), false);
+ * ```
+ */
+export function isDiskFull(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === "ENOSPC" || code === "EDQUOT") return true;
+  const message = error instanceof Error ? error.message : String(error);
+  return /\(os error (28|122)\)/.test(message);
+}

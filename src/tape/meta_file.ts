@@ -7,7 +7,7 @@
  */
 
 import { basename, dirname, join } from "node:path";
-import { ioReason } from "./io_reason.ts";
+import { ioReason, isDiskFull } from "./io_reason.ts";
 import type { TapeMeta } from "./types.ts";
 
 const TAPE_STATUSES = new Set(["recording", "paused", "finalized", "error"]);
@@ -74,6 +74,12 @@ export async function readMeta(metaPath: string): Promise<TapeMeta> {
  * temporary file is removed, the old meta file is left as it was, and the
  * file system's error is passed on.
  *
+ * On a full disk, where the temporary file has no room, the old file is
+ * overwritten in place instead: its blocks are already allocated, so a
+ * tape that filled the disk can still be marked `error`. The new contents
+ * are padded with spaces to at least the old length, so the file is never
+ * truncated and a reader sees valid JSON unless the writer dies mid-write.
+ *
  * @example
  * ```ts
  * import { writeMetaAtomic, readMeta } from "./meta_file.ts";
@@ -113,7 +119,27 @@ export async function writeMetaAtomic(metaPath: string, meta: TapeMeta): Promise
       file?.close();
     } catch { /* already closed */ }
     await Deno.remove(temp).catch(() => {});
+    if (isDiskFull(error) && await overwriteInPlace(metaPath, meta).catch(() => false)) return;
     throw error;
+  }
+}
+
+/** Writes over the meta file's existing blocks; false when there is no file to overwrite. */
+async function overwriteInPlace(metaPath: string, meta: TapeMeta): Promise<boolean> {
+  const json = JSON.stringify(meta, null, 2);
+  const file = await Deno.open(metaPath, { read: true, write: true });
+  try {
+    const { size } = await file.stat();
+    if (size === 0) return false;
+    // Trailing spaces are JSON whitespace: the old, longer contents never show past the new end.
+    const padding = " ".repeat(Math.max(0, size - json.length - 1));
+    const bytes = new TextEncoder().encode(`${json}${padding}\n`);
+    let written = 0;
+    while (written < bytes.length) written += await file.write(bytes.subarray(written));
+    await file.syncData();
+    return true;
+  } finally {
+    file.close();
   }
 }
 
