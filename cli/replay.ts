@@ -19,7 +19,7 @@ import {
 } from "./_options.ts";
 import { findProgram } from "./manifest.ts";
 import { parseJsonPath } from "../src/json/mod.ts";
-import { DEFAULT_TAPES_DIR } from "../src/tape/mod.ts";
+import { DEFAULT_TAPES_DIR, TapeFormatError } from "../src/tape/mod.ts";
 import {
   type FrameFilter,
   replayStreams,
@@ -66,9 +66,12 @@ recorded while a request was pending are sent before its response (server reques
 recorded ids; the client's reply is awaited up to --timeout), those recorded right after it follow it.
 
 Verify: prints one block per response that differs ("differ  seq 7 tools/call (id 3): 1 difference"
-then "  $.result.content[0].text: expected \\"5\\", actual \\"6\\"") and a summary line.
+then "  $.result.content[0].text: expected \\"5\\", actual \\"6\\"") and a summary line. A bad line
+in the tape fails the check before the server starts, naming the line; --lenient skips bad lines
+with a warning. A run that compares no response (the tape has no answered request) fails.
 
-Exit status: 0; verify: 0 when every response matched, 1 on any difference or timeout, 130 / 143
+Exit status: 0; verify: 0 when responses were compared and every one matched, 1 on any difference
+or timeout, on a bad line of the tape (without --lenient) or when nothing was compared, 130 / 143
 when interrupted by SIGINT / SIGTERM (passed on to the server); 1 when the tape cannot be read or
 the server cannot be started or dies; 2 for a usage error.
 `;
@@ -142,6 +145,10 @@ export function replayCommand() {
     .option("-v, --verbose", "with --serve: describe each request and its answer on stderr")
     .option("--verify", "run the server command after -- and compare its responses with the tape")
     .option(
+      "--lenient",
+      "with --verify: skip bad lines of the tape with a warning instead of failing the check",
+    )
+    .option(
       "--ignore-path <path>",
       "with --verify: ignore differences at or below this JSON path (repeatable)",
       jsonPath,
@@ -203,6 +210,9 @@ export async function main(args: string[]): Promise<number> {
       "Missing server command: use 'replay <tape> --verify -- <command> [args...]'",
     );
   }
+  if (opts.lenient && !opts.verify) {
+    throw new UsageError("Option '--lenient' applies to '--verify'");
+  }
   if (!opts.verify && !opts.merge && command.length > 0) {
     throw new UsageError(`Unexpected argument '${command[0]}': a server command needs '--verify'`);
   }
@@ -238,8 +248,17 @@ export async function main(args: string[]): Promise<number> {
         command,
         ignorePaths: opts.ignorePath,
         timeoutMs: opts.timeout,
+        lenient: opts.lenient ?? false,
         signal: stop.signal,
       });
+    } catch (error) {
+      // Line 1 is the tape's init: a file failing there is no tape, and skipping cannot help.
+      if (error instanceof TapeFormatError && (error.line ?? 1) > 1) {
+        throw new SyntaxError(`${error.message}; '--lenient' skips bad lines with a warning`, {
+          cause: error,
+        });
+      }
+      throw error;
     } finally {
       for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
     }

@@ -525,3 +525,64 @@ Deno.test("replay --verify passes SIGTERM on to the server and exits with 143", 
   assert.equal(Deno.readTextFileSync(marker), "TERM");
   assert.ok(processGone(pidFile), "the server is still running");
 });
+
+Deno.test("replay --verify fails on a bad line of the tape, naming it; --lenient skips it", async () => {
+  const lines = Deno.readTextFileSync(FIXTURE).split("\n");
+  const damaged = `${work}/damaged.jsonl`;
+  // A torn write: half a record, then the tape goes on.
+  Deno.writeTextFileSync(
+    damaged,
+    [...lines.slice(0, 3), '{"type":"fra', ...lines.slice(3)].join("\n"),
+  );
+  const strict = await runProgram("replay", [damaged, "--verify", "--", ...exampleServerArgv()]);
+  assert.equal(strict.code, 1, strict.stdout + strict.stderr);
+  assert.equal(strict.stdout, "", "the server is not started for a damaged tape");
+  assert.match(
+    strict.stderr,
+    /^replay: Line is not valid JSON in '.*damaged\.jsonl' at line 4 \(byte \d+\); '--lenient' skips bad lines with a warning\n$/,
+  );
+  const lenient = await runProgram("replay", [
+    damaged,
+    "--verify",
+    "--lenient",
+    "--",
+    ...exampleServerArgv(),
+  ]);
+  assert.equal(lenient.code, 0, lenient.stdout + lenient.stderr);
+  assert.match(lenient.stdout, /^verify: OK: \d+ responses compared/m);
+  assert.match(lenient.stderr, /warning: Line is not valid JSON in '.*' at line 4 .*, skipped$/m);
+});
+
+Deno.test("replay --verify fails when it compared nothing, saying so on one line", async () => {
+  const init = Deno.readTextFileSync(FIXTURE).split("\n")[0]!;
+  const garbage = `${work}/garbage.jsonl`;
+  Deno.writeTextFileSync(garbage, `${init}\n\u0000\u0000 garbage \u00ff\nmore garbage\n`);
+  const strict = await runProgram("replay", [garbage, "--verify", "--", ...exampleServerArgv()]);
+  assert.equal(strict.code, 1, strict.stdout + strict.stderr);
+  assert.match(strict.stderr, /^replay: Line is not valid JSON in '.*garbage\.jsonl' at line 2 /);
+  assert.equal(lines(strict.stderr).length, 1, strict.stderr);
+
+  const lenient = await runProgram("replay", [
+    garbage,
+    "--verify",
+    "--lenient",
+    "--",
+    ...exampleServerArgv(),
+  ]);
+  assert.equal(lenient.code, 1, lenient.stdout + lenient.stderr);
+  assert.deepEqual(lines(lenient.stdout), [
+    "verify: FAILED: nothing was compared: the tape has no request with a recorded response" +
+    " (0 messages sent)",
+  ]);
+  assert.equal(lenient.stderr.match(/warning: .*, skipped$/gm)?.length, 2, lenient.stderr);
+
+  const initOnly = `${work}/init-only.jsonl`;
+  Deno.writeTextFileSync(initOnly, `${init}\n`);
+  const empty = await runProgram("replay", [initOnly, "--verify", "--", ...exampleServerArgv()]);
+  assert.equal(empty.code, 1, empty.stdout + empty.stderr);
+  assert.match(empty.stdout, /^verify: FAILED: nothing was compared: /m);
+
+  const misplaced = await runProgram("replay", [FIXTURE, "--lenient"]);
+  assert.equal(misplaced.code, 2);
+  assert.equal(misplaced.stderr, "replay: Option '--lenient' applies to '--verify'\n");
+});

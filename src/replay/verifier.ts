@@ -37,7 +37,11 @@ export interface VerifyReport {
   sent: number;
   /** Server requests answered with a recorded client reply. */
   serverRequestsAnswered: number;
-  /** True when every compared response matched and none timed out. */
+  /**
+   * True when at least one response was compared, every compared response
+   * matched and none timed out. A run that compared nothing proves nothing,
+   * so it is not ok.
+   */
   ok: boolean;
   /** True when the run was stopped by `VerifyOptions.signal` before it was over. */
   interrupted?: boolean;
@@ -297,7 +301,8 @@ export async function verifyServer(
     }
     await reading.catch(() => {});
   }
-  report.ok = !interrupted && report.differed === 0 && report.timedOut === 0;
+  report.ok = !interrupted && report.matched > 0 && report.differed === 0 &&
+    report.timedOut === 0;
   if (interrupted) report.interrupted = true;
   return report;
 }

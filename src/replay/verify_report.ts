@@ -62,21 +62,36 @@ export function formatDifference(d: JsonDifference): string {
 
 /**
  * The last line of a verify run: `OK`, `FAILED`, or `INTERRUPTED` when it
- * was stopped early.
+ * was stopped early. A run that compared no response at all says so
+ * instead of counting zeros.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatVerifySummary } from "./verify_report.ts";
- * console.log(formatVerifySummary({
- *   checks: [], matched: 5, differed: 1, timedOut: 0, unrecorded: 0, sent: 7,
- *   serverRequestsAnswered: 1, ok: false,
- * }));
- * // "verify: FAILED: 6 responses compared, 5 matched, 1 differed, 0 timed out"
+ * const counts = { checks: [], differed: 0, timedOut: 0, serverRequestsAnswered: 0 };
+ * assert.equal(
+ *   formatVerifySummary({ ...counts, matched: 5, differed: 1, unrecorded: 0, sent: 7, ok: false }),
+ *   "verify: FAILED: 6 responses compared, 5 matched, 1 differed, 0 timed out",
+ * );
+ * assert.equal(
+ *   formatVerifySummary({ ...counts, matched: 0, unrecorded: 1, sent: 3, ok: false }),
+ *   "verify: FAILED: nothing was compared: the tape has no request with a recorded response" +
+ *     " (3 messages sent, 1 request not recorded)",
+ * );
  * ```
  */
 export function formatVerifySummary(report: VerifyReport): string {
   const compared = report.matched + report.differed + report.timedOut;
   const skipped = report.unrecorded > 0 ? `, ${report.unrecorded} not recorded` : "";
+  if (compared === 0 && !report.interrupted) {
+    const sent = `${report.sent} message${report.sent === 1 ? "" : "s"} sent`;
+    const unrecorded = report.unrecorded === 0
+      ? ""
+      : `, ${report.unrecorded} request${report.unrecorded === 1 ? "" : "s"} not recorded`;
+    return "verify: FAILED: nothing was compared: the tape has no request with a recorded" +
+      ` response (${sent}${unrecorded})`;
+  }
   const verdict = report.interrupted ? "INTERRUPTED" : report.ok ? "OK" : "FAILED";
   return `verify: ${verdict}: ${compared} responses compared, ` +
     `${report.matched} matched, ${report.differed} differed, ${report.timedOut} timed out${skipped}`;
