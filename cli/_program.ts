@@ -8,6 +8,7 @@
 
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import { completionScript, type Shell, SHELLS } from "./_completions.ts";
+import { useWarningLog, WarningLog } from "../src/tape/warning_log.ts";
 // Imported, not read at run time, so a compiled binary carries its version.
 import config from "../deno.json" with { type: "json" };
 
@@ -110,7 +111,9 @@ function describeError(error: unknown): string {
  *
  * The main function returns the exit status it wants (0 unless it passes a
  * child's status through). Errors are reported as `<program>: <message>` on
- * stderr; set `SPOOL_DEBUG=1` to also see the stack.
+ * stderr; set `SPOOL_DEBUG=1` to also see the stack. Warnings about the
+ * tapes it reads are `<program>: warning: <message>`, the first five only,
+ * then one line counting the rest (see {@linkcode WarningLog}).
  *
  * @example
  * ```ts
@@ -123,6 +126,9 @@ export async function runProgram(
   program: string,
   main: () => Promise<number>,
 ): Promise<number> {
+  // Warnings about what the program reads: the first few, then one count.
+  const warnings = new WarningLog(program);
+  const previous = useWarningLog(warnings);
   try {
     return await main();
   } catch (error) {
@@ -132,8 +138,12 @@ export async function runProgram(
       report(program, error);
       return EXIT_USAGE;
     }
+    warnings.end();
     report(program, error);
     return error instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE;
+  } finally {
+    warnings.end();
+    useWarningLog(previous);
   }
 }
 

@@ -34,6 +34,7 @@ export * from "./correlator.ts";
 export * from "./tape_stats.ts";
 export * from "./tape_writer.ts";
 export * from "./record_parser.ts";
+export * from "./warning_log.ts";
 export {
   FEED_BYTES,
   openTapeFile,

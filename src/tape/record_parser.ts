@@ -8,6 +8,7 @@
 
 import { MAX_LINE_BYTES } from "./line_splitter.ts";
 import { TapeFormatError } from "./tape_format_error.ts";
+import { reportWarning } from "./warning_log.ts";
 import {
   type FrameRecord,
   type InitRecord,
@@ -87,16 +88,19 @@ export interface TapeReadOptions {
 }
 
 /**
- * Prints a warning the way spool programs do: `warning: <message>` on stderr.
+ * Prints a warning the way spool programs do: through the program's
+ * {@linkcode WarningLog} (`<program>: warning: <message>`, the first few
+ * only, then a count), or `warning: <message>` on stderr outside a program.
  *
  * @example
  * ```ts
  * import { printWarning } from "./record_parser.ts";
  * printWarning({ kind: "gap", path: "a.jsonl", line: 3, offset: 90, message: "Example" });
+ * // "warning: Example" on stderr
  * ```
  */
 export function printWarning(warning: TapeWarning): void {
-  console.error(`warning: ${warning.message}`);
+  reportWarning(warning.message);
 }
 
 /**
