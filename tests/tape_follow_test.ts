@@ -531,3 +531,148 @@ Deno.test("tail -f on a finalized tape without its meta file prints and exits", 
     assert.match(new TextDecoder().decode(out.stdout), /response|result/);
   });
 });
+
+/** A `tail -f` child whose stdout and stderr are collected as they come. */
+class TailChild {
+  readonly child: Deno.ChildProcess;
+  stdout = "";
+  stderr = "";
+  readonly #reading: Promise<unknown>;
+
+  constructor(args: string[]) {
+    this.child = spawnProgram("tail", args);
+    this.child.stdin.close();
+    const collect = async (stream: ReadableStream<Uint8Array>, add: (text: string) => void) => {
+      for await (const text of stream.pipeThrough(new TextDecoderStream())) add(text);
+    };
+    this.#reading = Promise.all([
+      collect(this.child.stdout, (t) => (this.stdout += t)),
+      collect(this.child.stderr, (t) => (this.stderr += t)),
+    ]);
+  }
+
+  /** Waits until stderr has `count` lines. */
+  async stderrLines(count: number): Promise<string[]> {
+    return await waitFor(`${count} lines on stderr (have: ${this.stderr})`, () => {
+      const lines = this.stderr.split("\n").filter((l) => l !== "");
+      return lines.length >= count ? lines : undefined;
+    });
+  }
+
+  /** Waits until stdout shows `text`. */
+  async shows(text: string): Promise<void> {
+    await waitFor(
+      `'${text}' on stdout (have: ${this.stdout})`,
+      () => this.stdout.includes(text) ? true : undefined,
+    );
+  }
+
+  /** Ends it with SIGTERM (which tail -f takes as a clean stop) and returns its status. */
+  async stop(): Promise<Deno.CommandStatus> {
+    try {
+      this.child.kill("SIGTERM");
+    } catch { /* already gone */ }
+    const status = await this.child.status;
+    await this.#reading;
+    return status;
+  }
+}
+
+/** A tape being recorded (meta `recording`) with one frame, as `tail -f` follows it. */
+async function recordingTape(dir: string): Promise<string> {
+  const writer = await TapeWriter.create(dir, { durability: "flush" });
+  await writer.append({ dir: "c2s", env: { jsonrpc: "2.0", id: 1, method: "first_one" } });
+  // Left open: the meta says recording, so tail -f waits for more.
+  return writer.path;
+}
+
+for (
+  const [how, replace] of [
+    ["renamed over it", async (path: string, dir: string) => {
+      await Deno.writeTextFile(`${dir}/notes.txt`, "just some notes\n");
+      await Deno.rename(`${dir}/notes.txt`, path);
+    }],
+    ["written over it in place", async (path: string) => {
+      await Deno.writeTextFile(path, "just some notes\n");
+    }],
+  ] as const
+) {
+  Deno.test(`tail -f: a tape replaced by a file that is not a tape (${how}) is said once and waited out`, async () => {
+    await withDir(async (dir) => {
+      const path = await recordingTape(dir);
+      const tail = new TailChild([path, "-f", "-n", "5"]);
+      try {
+        await tail.shows("first_one");
+        await replace(path, dir);
+        const [line] = await tail.stderrLines(1);
+        assert.match(
+          line!,
+          new RegExp(
+            `^tail: warning: Tape '${path}' was replaced by a file that is not a tape after line \\d+ \\(byte \\d+\\); waiting for a tape at this path$`,
+          ),
+        );
+        // Still there, still waiting: more of the same file is not told again.
+        await append(path, "more notes\n");
+        await sleep(600);
+        assert.equal(tail.child.pid > 0, true);
+        // A tape at the path again: followed from its start.
+        await Deno.writeTextFile(`${dir}/next.tmp`, initLine("next") + frameLine(7, "second_one"));
+        await Deno.rename(`${dir}/next.tmp`, path);
+        // The human format shows the method: "echo".
+        await tail.shows("echo");
+      } finally {
+        const status = await tail.stop();
+        assert.equal(status.code, 0, tail.stderr);
+      }
+      const lines = tail.stderr.split("\n").filter((l) => l !== "");
+      assert.equal(lines.filter((l) => l.includes("not a tape")).length, 1, tail.stderr);
+      assert.ok(lines.every((l) => l.startsWith("tail: warning: ")), tail.stderr);
+    });
+  });
+}
+
+Deno.test("tail -f: a deleted tape is said once and a tape made again at its path is followed", async () => {
+  await withDir(async (dir) => {
+    const path = await recordingTape(dir);
+    const tail = new TailChild([path, "-f", "-n", "5"]);
+    try {
+      await tail.shows("first_one");
+      await Deno.remove(path);
+      const [line] = await tail.stderrLines(1);
+      assert.match(
+        line!,
+        new RegExp(
+          `^tail: warning: Tape '${path}' was deleted after line \\d+ \\(byte \\d+\\); waiting for a tape at this path$`,
+        ),
+      );
+      await sleep(600);
+      assert.equal(tail.stderr.split("\n").filter((l) => l !== "").length, 1, tail.stderr);
+      await Deno.writeTextFile(path, initLine("again") + frameLine(3, "second_one"));
+      // The human format shows the method: "echo".
+      await tail.shows("echo");
+    } finally {
+      const status = await tail.stop();
+      assert.equal(status.code, 0, tail.stderr);
+    }
+  });
+});
+
+Deno.test("follow: a replacement that is not a tape is one not-a-tape warning, and nothing is yielded from it", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/t.jsonl`;
+    await Deno.writeTextFile(path, initLine("old") + frameLine(1));
+    const follow = new Follow(path);
+    await follow.frameCount(1);
+    await Deno.writeTextFile(path, "not a tape\n");
+    await waitFor("a warning", () => follow.warnings.length > 0 ? true : undefined);
+    await append(path, "still not a tape\n");
+    await sleep(300);
+    await Deno.remove(path);
+    await waitFor("two warnings", () => follow.warnings.length > 1 ? true : undefined);
+    await Deno.writeTextFile(path, initLine("new") + frameLine(1) + frameLine(2));
+    await follow.frameCount(3);
+    assert.equal(await follow.stop(), undefined);
+    assert.deepEqual(follow.seqs(), [1, 1, 2]);
+    assert.deepEqual(follow.warnings.map((w) => w.kind), ["not-a-tape", "deleted", "replaced"]);
+  });
+});

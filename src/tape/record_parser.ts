@@ -40,7 +40,9 @@ export type TapeWarningKind =
   | "gap"
   | "partial-line"
   | "truncated"
-  | "replaced";
+  | "replaced"
+  | "deleted"
+  | "not-a-tape";
 
 /**
  * A problem a lenient reader stepped over, with where it is.

@@ -16,6 +16,7 @@ import {
   TapeOpenError,
   type TapePosition,
 } from "./tape_reader.ts";
+import { TapeFormatError } from "./tape_format_error.ts";
 import type { TapeRecord } from "./types.ts";
 
 /**
@@ -81,7 +82,10 @@ const DEFAULT_POLL_INTERVAL_MS = 250;
  * its start, with a `truncated` warning) or replaced by a new file at the
  * same path (the rest of the old file is read, then the new one from its
  * start, with a `replaced` warning); either way the new file's `init`
- * record is yielded again. New data is noticed through file-system
+ * record is yielded again. A tape deleted (a `deleted` warning), or
+ * replaced or overwritten by a file that is not a tape (a `not-a-tape`
+ * warning, once per file), is waited out until a tape is at the path
+ * again. New data is noticed through file-system
  * notifications on the tape's directory, with polling as a fallback.
  *
  * The iteration ends after the tape's final checkpoint, or when the meta
@@ -132,14 +136,19 @@ async function* follow(path: string, options: FollowOptions): AsyncGenerator<Tap
     let identity: string | undefined;
     let metaCheckedAt = -Infinity;
 
+    const from = options.from;
+    // A tape a reader has read is deleted if it is missing now: waited for, like `tail -F`.
+    const seen = from !== undefined && from.offset > 0;
+    let deleted = false;
     // Wait for the file, if asked to; open errors other than a missing file are final.
     while (file === undefined) {
       try {
         file = await openTapeFile(path);
       } catch (e) {
-        if (!(options.waitForFile && e instanceof TapeOpenError && e.failure === "not-found")) {
-          throw e;
-        }
+        const missing = e instanceof TapeOpenError && e.failure === "not-found";
+        if (!missing || !(options.waitForFile || seen)) throw e;
+        if (seen && !deleted) warn(onWarning, "deleted", path, from);
+        deleted ||= seen;
         await wakeup.wait(pollMs);
         if (signal?.aborted) return;
       }
@@ -147,27 +156,26 @@ async function* follow(path: string, options: FollowOptions): AsyncGenerator<Tap
     identity = fileIdentity(await file.stat());
 
     // Picking up where a reader stopped: check and yield the init, then skip to the position.
-    const from = options.from;
-    if (from !== undefined && from.offset > 0) {
-      const head = await readTapeHead(file, path, "wait");
-      if (head !== undefined && from.offset >= head.dataOffset) {
-        yield head.init;
+    // A file made after the tape was deleted is another tape, read from its start.
+    if (seen && !deleted) {
+      // Overwritten by something else since the reader's pass: the loop below waits that out.
+      const head = await readTapeHead(file, path, "wait").catch((e) => {
+        if (e instanceof TapeFormatError) return "not-a-tape" as const;
+        throw e;
+      });
+      if (head === "not-a-tape" || (head !== undefined && from.offset >= head.dataOffset)) {
+        if (head !== "not-a-tape") yield head.init;
         if (signal?.aborted) return;
-        const size = (await file.stat()).size;
-        const start = size < from.offset ? 0 : from.offset;
-        await file.seek(start, Deno.SeekMode.Start);
-        if (start > 0) {
-          parser = new RecordParser(path, {
-            ...options,
-            onWarning,
-            firstLine: from.line,
-            firstOffset: from.offset,
-            lastSeq: from.lastSeq,
-          });
-          position = start;
-        } else {
-          warn(onWarning, "truncated", path, parser);
-        }
+        // A file shorter by now was truncated: the loop below finds that out and starts over.
+        await file.seek(from.offset, Deno.SeekMode.Start);
+        parser = new RecordParser(path, {
+          ...options,
+          onWarning,
+          firstLine: from.line,
+          firstOffset: from.offset,
+          lastSeq: from.lastSeq,
+        });
+        position = from.offset;
       } else {
         await file.seek(0, Deno.SeekMode.Start);
       }
@@ -175,10 +183,14 @@ async function* follow(path: string, options: FollowOptions): AsyncGenerator<Tap
 
     // Set once the meta file says the recording is over: one more read, then stop.
     let finishing = false;
+    // The file was truncated and what is in it now is no tape (yet): nothing is read until it is.
+    let stalled = false;
+    // The path's file that was last told to be no tape, so it is told once, not at every look.
+    let toldNotTape: string | undefined;
     for (;;) {
       // Read everything there is; a held partial line waits for its newline.
       let more = false;
-      for (;;) {
+      while (!stalled) {
         // Synchronous: on a local file a read takes microseconds, and an async
         // one would add a hop through the runtime's thread pool to every write.
         const n = file.readSync(buffer);
@@ -206,36 +218,51 @@ async function* follow(path: string, options: FollowOptions): AsyncGenerator<Tap
         metaCheckedAt = -Infinity;
       }
 
-      // Replaced: the path names another file now. Restart on it once the old one is read.
+      // Deleted: told once; the old file is still read, and a tape made at the path is followed.
       const current = statIdentity(path);
+      if (current === undefined && !deleted) warn(onWarning, "deleted", path, parser);
+      deleted = current === undefined;
+
+      // Replaced: the path names another file now. Restart on it once the old one is read,
+      // when it is a tape: anything else is waited out, as `tail -F` waits.
       if (current !== undefined && current !== identity) {
-        let next: Deno.FsFile | undefined;
-        try {
-          next = await openTapeFile(path);
-        } catch (e) {
-          // Gone again between the stat and the open: keep reading the old file for now.
-          if (!(e instanceof TapeOpenError && e.failure === "not-found")) throw e;
-        }
-        if (next !== undefined) {
+        const next = await openReplacement(path);
+        const head = next === undefined ? "missing" : await headOf(next, path);
+        if (head === "tape") {
           parser.end();
           warn(onWarning, "replaced", path, parser);
           file.close();
-          file = next;
+          file = next!;
           identity = fileIdentity(await file.stat());
           parser.reset();
           position = 0;
+          stalled = false;
           continue;
+        }
+        next?.close();
+        if (head === "not-a-tape" && toldNotTape !== current) {
+          toldNotTape = current;
+          warn(onWarning, "not-a-tape", path, parser);
         }
       }
 
-      // Truncated: the file is now shorter than what was read. Start over.
+      // Truncated: the file is now shorter than what was read. Start over once it is a tape.
       const size = file.statSync().size;
-      if (size < position) {
-        warn(onWarning, "truncated", path, parser);
-        await file.seek(0, Deno.SeekMode.Start);
-        parser.reset();
-        position = 0;
-        continue;
+      if (stalled || size < position) {
+        const head = await headOf(file, path);
+        if (head === "tape") {
+          if (!stalled) warn(onWarning, "truncated", path, parser);
+          parser.reset();
+          position = 0;
+          stalled = false;
+          toldNotTape = undefined;
+          continue;
+        }
+        stalled = true;
+        if (head === "not-a-tape" && toldNotTape !== identity) {
+          toldNotTape = identity;
+          warn(onWarning, "not-a-tape", path, parser);
+        }
       }
 
       // Over: the meta file says the recording ended, and all its data has been read.
@@ -260,15 +287,51 @@ async function* follow(path: string, options: FollowOptions): AsyncGenerator<Tap
 
 function warn(
   onWarning: NonNullable<TapeReadOptions["onWarning"]>,
-  kind: "truncated" | "replaced",
+  kind: "truncated" | "replaced" | "deleted" | "not-a-tape",
   path: string,
-  parser: RecordParser,
+  at: { readonly line: number; readonly offset: number },
 ): void {
-  const where = `after line ${parser.line - 1} (byte ${parser.offset})`;
-  const message = kind === "truncated"
-    ? `Tape '${path}' was truncated ${where}, reading it again from the start`
-    : `Tape '${path}' was replaced by a new file ${where}, reading the new file from the start`;
-  onWarning({ kind, path, line: parser.line, offset: parser.offset, message });
+  const where = `after line ${at.line - 1} (byte ${at.offset})`;
+  const messages = {
+    truncated: `Tape '${path}' was truncated ${where}, reading it again from the start`,
+    replaced:
+      `Tape '${path}' was replaced by a new file ${where}, reading the new file from the start`,
+    deleted: `Tape '${path}' was deleted ${where}; waiting for a tape at this path`,
+    "not-a-tape":
+      `Tape '${path}' was replaced by a file that is not a tape ${where}; waiting for a tape at this path`,
+  };
+  onWarning({ kind, path, line: at.line, offset: at.offset, message: messages[kind] });
+}
+
+/** The file now at the path, or undefined when it went again between the stat and the open. */
+async function openReplacement(path: string): Promise<Deno.FsFile | undefined> {
+  try {
+    return await openTapeFile(path);
+  } catch (e) {
+    if (e instanceof TapeOpenError && e.failure === "not-found") return undefined;
+    // A directory at the path is no tape either: it is waited out like one.
+    if (e instanceof TapeOpenError && e.failure === "is-directory") return undefined;
+    throw e;
+  }
+}
+
+/**
+ * Whether a file holds a tape: its first line is an init record (`tape`),
+ * is something else (`not-a-tape`), or is not complete yet (`incomplete`).
+ * Leaves the file at its start.
+ */
+async function headOf(
+  file: Deno.FsFile,
+  path: string,
+): Promise<"tape" | "not-a-tape" | "incomplete"> {
+  try {
+    return (await readTapeHead(file, path, "wait")) === undefined ? "incomplete" : "tape";
+  } catch (e) {
+    if (e instanceof TapeFormatError) return "not-a-tape";
+    throw e;
+  } finally {
+    await file.seek(0, Deno.SeekMode.Start);
+  }
 }
 
 function fileIdentity(info: Deno.FileInfo): string {
