@@ -9,6 +9,7 @@
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import { completionScript, type Shell, SHELLS } from "./_completions.ts";
 import { useWarningLog, WarningLog } from "../src/tape/warning_log.ts";
+import { ioMessage, isOsError } from "../src/tape/io_reason.ts";
 // Imported, not read at run time, so a compiled binary carries its version.
 import config from "../deno.json" with { type: "json" };
 
@@ -97,6 +98,8 @@ function writeAll(file: { writeSync(p: Uint8Array): number }, text: string): voi
 
 // Only the first line: a multi-line message would break the one-line rule.
 function describeError(error: unknown): string {
+  // The file system's own error, not yet worded by spool: the tape module words it.
+  if (isOsError(error)) return ioMessage(error);
   if (error instanceof Error) {
     const first = error.message.split("\n")[0] ?? "";
     return first.replace(/^error: /, "");

@@ -566,6 +566,22 @@ Deno.test("--segment-bytes outside the queue's limits is a usage error naming th
   await assertArchived(`${dir}/max`, live);
 });
 
+Deno.test("a file-system failure is one line in the tape module's wording, never 'os error'", async () => {
+  const dir = await testDir();
+  const live = `${dir}/live`;
+  await liveQueue(live, 3);
+  await Deno.writeTextFile(`${dir}/file`, "not a directory");
+  assert.equal(
+    await oneLine(["--live", live, "--archive", `${dir}/file/q`, "--once"], 1),
+    `archive-tap: Cannot access '${dir}/file/q': not a directory`,
+  );
+  const long = `${dir}/${"n".repeat(300)}/q`;
+  assert.equal(
+    await oneLine(["--live", long, "--archive", `${dir}/a`, "--once"], 1),
+    `archive-tap: Cannot access '${long}': file name too long`,
+  );
+});
+
 Deno.test("without --allow-ffi: one line saying so, exit 1", async () => {
   const dir = await testDir();
   await liveQueue(`${dir}/live`, 1);

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { correlationIdOf, Correlator } from "../src/tape/correlator.ts";
 import { classifyMessage, methodOf } from "../src/tape/message_kind.ts";
+import { jsonRpcIdKey } from "../src/tape/message_id.ts";
 import { isSafeTapeId, newTapeId } from "../src/tape/tape_id.ts";
 import type { Direction, FrameRecord, JsonValue } from "../src/tape/types.ts";
 
@@ -229,4 +230,83 @@ Deno.test("tape ids sort by creation time and are safe file names", () => {
     assert.equal(isSafeTapeId(bad), false, bad);
   }
   assert.throws(() => newTapeId(new Date("nope")), RangeError);
+});
+
+/** A frame whose envelope is parsed from `text`, observed with that text. */
+function seeText(c: Correlator, dir: Direction, text: string) {
+  return c.observe(frame(dir, JSON.parse(text)), text);
+}
+
+Deno.test("ids are compared by their JSON text: big integers and 1, 1.0, 1e0 are distinct", () => {
+  const c = new Correlator();
+  const big0 = seeText(c, "c2s", '{"id":12345678901234567890,"method":"big0"}').correlationId;
+  const big1 = seeText(c, "c2s", '{"id":12345678901234567891,"method":"big1"}').correlationId;
+  assert.notEqual(big0, big1);
+  const one = seeText(c, "c2s", '{"id":1,"method":"one"}').correlationId;
+  const oneDot = seeText(c, "c2s", '{"id":1.0,"method":"one.0"}').correlationId;
+  const oneExp = seeText(c, "c2s", '{"id":1e0,"method":"1e0"}').correlationId;
+  const hundred = seeText(c, "c2s", '{"id":1E+02,"method":"1E+02"}').correlationId;
+  const answer = (text: string) => seeText(c, "s2c", text).record?.method;
+  // Each answered out of order: only its own id matches it.
+  assert.equal(answer('{"id":12345678901234567891,"result":0}'), "big1");
+  assert.equal(answer('{"id":1e0,"result":0}'), "1e0");
+  assert.equal(answer('{"id":1.0,"result":0}'), "one.0");
+  assert.equal(answer('{"id":1,"result":0}'), "one");
+  assert.equal(answer('{"id":1e2,"result":0}'), "1E+02", "only the exponent's spelling is free");
+  assert.equal(answer('{"id":12345678901234567890,"result":0}'), "big0");
+  assert.equal(answer('{"id":12345678901234567890,"result":0}'), undefined);
+  assert.equal(new Set([big0, big1, one, oneDot, oneExp, hundred]).size, 6);
+  assert.equal(c.pending, 0);
+  // Strings compare by value, and never equal a number.
+  seeText(c, "c2s", '{"id":"a","method":"s"}');
+  assert.equal(answer('{"id":"\\u0061","result":0}'), "s");
+  seeText(c, "c2s", '{"id":"1","method":"s1"}');
+  assert.equal(answer('{"id":1,"result":0}'), undefined);
+});
+
+Deno.test("jsonRpcIdKey is the one rule: text beats the parsed value, lazily", () => {
+  let asked = 0;
+  const lazy = (text: string) => () => (asked++, text);
+  assert.equal(jsonRpcIdKey({ id: "x" }, lazy('{"id":"x"}')), "sx");
+  assert.equal(asked, 0, "a string id needs no text");
+  assert.equal(jsonRpcIdKey({ id: 1 }, lazy('{"id":1.0}')), "n1.0");
+  assert.equal(asked, 1);
+  assert.equal(jsonRpcIdKey({ id: 1 }), "n1");
+  assert.equal(jsonRpcIdKey({ id: 1e21 }), "n1e21");
+  assert.equal(jsonRpcIdKey({ id: 5 }, '{"id":5E-007}'), "n5e-7");
+  assert.equal(jsonRpcIdKey({ id: 5 }, '{"id":5e-0}'), "n5e0");
+  for (const id of [null, true, [1], { a: 1 }]) {
+    assert.equal(jsonRpcIdKey({ id } as JsonValue), undefined, JSON.stringify(id));
+  }
+  assert.equal(jsonRpcIdKey([{ id: 1 }]), undefined);
+});
+
+Deno.test("giving up is oldest first even after a reused id was answered", () => {
+  const c = new Correlator({ maxPending: 2 });
+  const a = frame("c2s", req("x", "a"));
+  const b = frame("c2s", req("y", "b"));
+  const a2 = frame("c2s", req("x", "a again"));
+  c.observe(a);
+  c.observe(b);
+  // Over the limit at once: a, the oldest, is given up.
+  assert.equal(c.observe(a2).evicted?.request_seq, a.seq);
+  c.observe(frame("s2c", ok("x"))); // answers a2
+  const d = frame("c2s", req("x", "d"));
+  const e = frame("s2c", req("z", "e"));
+  c.observe(d);
+  // b is older than d, whatever the order the ids were first seen in.
+  assert.equal(c.observe(e).evicted?.request_seq, b.seq);
+  assert.deepEqual(c.timeoutPending().map((r) => r.request_seq), [d.seq, e.seq]);
+
+  // Id 1 is first in the order ids were first seen, and stays there while
+  // reused; after its first request is answered, its open one is newer than q.
+  const c2 = new Correlator({ maxPending: 3 });
+  const p = frame("c2s", req(1, "p"));
+  const q = frame("c2s", req(2, "q"));
+  const p2 = frame("c2s", req(1, "p2"));
+  for (const f of [p, q, p2]) c2.observe(f);
+  assert.equal(c2.observe(frame("s2c", ok(1))).record?.request_seq, p.seq);
+  assert.equal(c2.observe(frame("c2s", req(3, "r"))).evicted, undefined);
+  assert.equal(c2.observe(frame("c2s", req(4, "s"))).evicted?.request_seq, q.seq);
+  assert.equal(c2.observe(frame("c2s", req(5, "t"))).evicted?.request_seq, p2.seq);
 });

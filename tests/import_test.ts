@@ -5,7 +5,15 @@
  */
 
 import assert from "node:assert/strict";
-import { ROOT, runProgram, spawnProgram, waitFor } from "./_helpers.ts";
+import {
+  canMountTmpfs,
+  programArgv,
+  ROOT,
+  runProgram,
+  spawnProgram,
+  waitFor,
+  withTmpfs,
+} from "./_helpers.ts";
 import { QueueWriter } from "../src/chronicle/mod.ts";
 import { readRecords, type StoredRecord } from "./fixtures/chronicle_common.ts";
 import { TapeReader } from "../src/tape/mod.ts";
@@ -385,6 +393,96 @@ Deno.test("input, queue and usage mistakes get one line and the right exit statu
   assert.match(oneLine(badFormat.stderr), /'csv' is invalid: allowed choices are 'jsonl', 'tape'/);
   assert.equal(skipNoSeq.code, 1);
   assert.match(oneLine(skipNoSeq.stderr), /line 1: Record has no 'seq', so '--skip-existing'/);
+});
+
+Deno.test("file-system failures are worded one way, naming the queue or the input, never 'os error'", async () => {
+  const input = writeLines("fs.jsonl", ['{"payload":"a"}']);
+  const file = writeLines("plain-file", ["x"]);
+  const dir = fresh("a-dir");
+  Deno.mkdirSync(dir);
+  const [underFile, noParent, stdinDir] = await Promise.all([
+    runProgram("import", ["--to", `${file}/q`, input]),
+    runProgram("import", ["--to", `${work}/${"n".repeat(300)}/q`, input]),
+    // A shell redirects the directory into stdin, as `import --to q < somedir` does.
+    new Deno.Command("sh", {
+      args: ["-c", 'd="$1"; shift; exec "$@" < "$d"', "sh", dir, Deno.execPath(), ...[
+        ...programArgv("import"),
+        ...["--to", fresh("q"), "-"],
+      ]],
+      stdout: "piped",
+      stderr: "piped",
+    }).output().then((out) => ({ code: out.code, stderr: text(out.stderr) })),
+  ]);
+  assert.equal(underFile.code, 1, underFile.stderr);
+  assert.equal(
+    oneLine(underFile.stderr),
+    `import: Cannot open queue '${file}/q': not a directory`,
+  );
+  assert.equal(noParent.code, 1, noParent.stderr);
+  assert.equal(
+    oneLine(noParent.stderr),
+    `import: Cannot open queue '${work}/${"n".repeat(300)}/q': file name too long`,
+  );
+  assert.equal(stdinDir.code, 1, stdinDir.stderr);
+  assert.equal(oneLine(stdinDir.stderr), "import: Cannot read standard input: is a directory");
+  for (const out of [underFile, noParent, stdinDir]) {
+    assert.doesNotMatch(out.stderr, /os error|\(os|readdir|writefile|mkdir/);
+  }
+});
+
+/** Writes to `path` until the file system has no room left. */
+async function fillUp(path: string): Promise<void> {
+  using file = await Deno.open(path, { write: true, create: true });
+  const block = new Uint8Array(4096);
+  try {
+    for (;;) await file.write(block);
+  } catch (error) {
+    assert.match(String(error), /No space left on device/);
+  }
+}
+
+Deno.test({
+  name:
+    "a full disk stops import saying so and where, every record before it whole (needs root for a tmpfs)",
+  ignore: !(await canMountTmpfs()),
+  fn: async () => {
+    const lines = Array.from(
+      { length: 20_000 },
+      (_, i) => `{"seq":${i + 1},"type_id":3,"payload":"${String(i + 1).padStart(200, "#")}"}`,
+    );
+    const input = writeLines("big.jsonl", lines);
+    await withTmpfs("512k", async (mount) => {
+      const queue = `${mount}/q`;
+      // Small segments, so the disk fills at a roll, part way through the input.
+      (await QueueWriter.open(queue, { segmentBytes: 65536 })).close();
+      const out = await runProgram("import", ["--to", queue, input, "--no-progress"]);
+      assert.equal(out.code, 1, out.stderr);
+      const line = oneLine(out.stderr);
+      const match = new RegExp(
+        `^import: Cannot preallocate '${queue}/\\d+\\.seg': no space left on device; (\\d+) records were imported into '${queue}' \\(seq 1\\.\\.(\\d+)\\), nothing after the last of them was written: the disk holding '${queue}' is full, free space there and re-run with '--skip-existing' to resume$`,
+      ).exec(line);
+      assert.ok(match, line);
+      assert.doesNotMatch(line, /fix the input/);
+      const imported = Number(match[1]);
+      assert.equal(Number(match[2]), imported);
+      assert.ok(imported > 100 && imported < lines.length, `${imported} imported`);
+      // Exactly the records it names, each whole.
+      const stored = await readRecords(queue);
+      assert.equal(stored.length, imported);
+      stored.forEach((r, i) => {
+        assert.equal(r.seq, i + 1);
+        assert.equal(text(r.payload), String(i + 1).padStart(200, "#"));
+      });
+      // Creating a queue on a disk with no room left at all: the file system's refusal, named.
+      await fillUp(`${mount}/filler`);
+      const second = await runProgram("import", ["--to", `${mount}/q2`, input, "--no-progress"]);
+      assert.equal(second.code, 1, second.stderr);
+      assert.equal(
+        oneLine(second.stderr),
+        `import: Cannot open queue '${mount}/q2': no space left on device`,
+      );
+    });
+  },
 });
 
 Deno.test("a queue another process writes is refused, naming that process", async () => {

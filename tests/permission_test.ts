@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { findProgram } from "../cli/manifest.ts";
 import { ROOT } from "./_helpers.ts";
+import { QueueWriter } from "../src/chronicle/mod.ts";
 
 const NOBODY = 65534;
 const isRoot = Deno.uid() === 0;
@@ -102,6 +103,39 @@ Deno.test("an output directory the user may not write to: one line, exit 1, noth
     assert.equal(result.stderr, `record: Cannot create a tape in '${out}': permission denied\n`);
     assert.deepEqual([...Deno.readDirSync(out)], []);
   } finally {
+    await Deno.remove(work, { recursive: true });
+  }
+});
+
+Deno.test("a queue the user may not read: import and archive-tap say so in one line, no 'os error'", async () => {
+  const work = await Deno.makeTempDir({ prefix: "spool_perm_" });
+  try {
+    await Deno.chmod(work, 0o755);
+    const repo = await sourcesFor(work);
+    const input = `${work}/in.jsonl`;
+    await Deno.writeTextFile(input, '{"payload":"a"}\n');
+    await Deno.chmod(input, 0o644);
+    const queue = `${work}/private`;
+    const writer = await QueueWriter.open(queue, { segmentBytes: 65536 });
+    writer.append(1, new TextEncoder().encode("kept"));
+    writer.close();
+    // Root's own directory is closed to `nobody`; another user's only when it has no mode bits.
+    await Deno.chmod(queue, isRoot ? 0o700 : 0o000);
+
+    const imported = await runAsUser(work, repo, "import", ["--to", queue, input]);
+    assert.equal(imported.code, 1, imported.stderr);
+    assert.equal(imported.stderr, `import: Cannot open queue '${queue}': permission denied\n`);
+
+    const tapped = await runAsUser(work, repo, "archive-tap", [
+      ...["--live", queue, "--archive", `${work}/archive`, "--once"],
+    ]);
+    assert.equal(tapped.code, 1, tapped.stderr);
+    const lines = tapped.stderr.trimEnd().split("\n");
+    assert.equal(lines.length, 1, tapped.stderr);
+    assert.equal(lines[0], `archive-tap: Cannot read directory '${queue}': permission denied`);
+    for (const out of [imported, tapped]) assert.doesNotMatch(out.stderr, /os error|readdir/);
+  } finally {
+    await Deno.chmod(`${work}/private`, 0o755).catch(() => {});
     await Deno.remove(work, { recursive: true });
   }
 });

@@ -777,3 +777,38 @@ Deno.test("a line starting with a byte order mark is recorded and replayed byte 
     }
   });
 });
+
+Deno.test("past 65536 open requests record gives up the oldest, even after a reused id was answered", async () => {
+  await withTempDir(async (dir) => {
+    const server = [
+      Deno.execPath(),
+      "run",
+      new URL("./fixtures/id_echo_server.ts", import.meta.url).pathname,
+      "first",
+    ];
+    const child = spawnProgram("record", ["--out", dir, "--quiet", "--", ...server]);
+    const writer = child.stdin.getWriter();
+    const stdout = child.stdout.getReader();
+    const request = (id: string, method: string) =>
+      `{"jsonrpc":"2.0","id":"${id}","method":"${method}"}\n`;
+    // seq 1 and 3 share id "a"; the answer (seq 4) is to seq 1, so seq 3 waits behind seq 2.
+    await writer.write(encoder.encode(request("a", "a1") + request("b", "b") + request("a", "a2")));
+    await readUntil(stdout, (text) => text.includes('"id":"a"'));
+    // 65534 more open requests make 65536; the one after them is one too many.
+    const flood = Array.from({ length: 65_535 }, (_, i) => request(`u${i}`, "u")).join("");
+    await writer.write(encoder.encode(flood));
+    await writer.close();
+    stdout.releaseLock();
+    await child.stdout.cancel();
+    const status = await child.status;
+    assert.equal(status.code, 0, await new Response(child.stderr).text());
+    const { records } = await readTape(await onlyTape(dir));
+    const timeouts = records.filter((r): r is CorrelationRecord =>
+      r.type === "correlation" && r.status === "timeout"
+    );
+    assert.equal(timeouts[0]?.request_seq, 2, "the oldest open request, b, is given up first");
+    assert.equal(timeouts[0]?.method, "b");
+    assert.equal(timeouts[1]?.request_seq, 3, "then a2, at finalize, oldest first");
+    assert.equal(timeouts.length, 65_537);
+  });
+});

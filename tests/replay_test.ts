@@ -586,3 +586,88 @@ Deno.test("replay --verify fails when it compared nothing, saying so on one line
   assert.equal(misplaced.code, 2);
   assert.equal(misplaced.stderr, "replay: Option '--lenient' applies to '--verify'\n");
 });
+
+const ID_SERVER = [Deno.execPath(), "run", `${ROOT}tests/fixtures/id_echo_server.ts`];
+const NEAR_IDS = [
+  '{"jsonrpc":"2.0","id":12345678901234567890,"method":"first"}',
+  '{"jsonrpc":"2.0","id":12345678901234567891,"method":"second"}',
+  '{"jsonrpc":"2.0","id":1,"method":"one"}',
+  '{"jsonrpc":"2.0","id":1.0,"method":"one point oh"}',
+];
+
+let nearIdsTape: Promise<string> | undefined;
+/** A tape recorded by `record` of requests with ids a double cannot tell apart, answered last first. */
+function nearIdsRecorded(): Promise<string> {
+  nearIdsTape ??= (async () => {
+    const tapes = `${work}/near-ids`;
+    const out = await runProgram("record", [
+      "--out",
+      tapes,
+      "--quiet",
+      "--",
+      ...ID_SERVER,
+      "reversed",
+    ], {
+      stdin: NEAR_IDS.map((l) => `${l}\n`).join(""),
+    });
+    assert.equal(out.code, 0, out.stderr);
+    const jsonl = [...Deno.readDirSync(tapes)].find((e) => e.name.endsWith(".jsonl"));
+    assert.ok(jsonl, "record wrote no tape");
+    return `${tapes}/${jsonl.name}`;
+  })();
+  return nearIdsTape;
+}
+
+Deno.test("record correlates ids by their text: 12345678901234567891 does not answer …890, 1.0 not 1", async () => {
+  const tape = await nearIdsRecorded();
+  const records = readRecords(tape);
+  const frames = records.filter((r): r is FrameRecord => r.type === "frame");
+  assert.deepEqual(frames.map((f) => f.dir), [
+    "c2s",
+    "c2s",
+    "c2s",
+    "c2s",
+    "s2c",
+    "s2c",
+    "s2c",
+    "s2c",
+  ]);
+  const answered = records.flatMap((r) =>
+    r.type === "correlation" ? [[r.response_seq, r.request_seq, r.method]] : []
+  );
+  assert.deepEqual(answered, [
+    [5, 4, "one point oh"],
+    [6, 3, "one"],
+    [7, 2, "second"],
+    [8, 1, "first"],
+  ]);
+});
+
+Deno.test("tail shows each response with its own request's method when ids differ only in text", async () => {
+  const tape = await nearIdsRecorded();
+  const out = await runProgram("tail", [tape, "-n", "4", "--dir", "s2c"]);
+  assert.equal(out.code, 0, out.stderr);
+  const methods = lines(out.stdout).map((l) => /← response +(.+?) +#/.exec(l)?.[1]);
+  assert.deepEqual(methods, ["one point oh", "one", "second", "first"]);
+});
+
+Deno.test("replay --verify takes a response only under the exact id it sent", async () => {
+  const tape = await nearIdsRecorded();
+  const exact = await runProgram("replay", [tape, "--verify", "--", ...ID_SERVER, "exact"]);
+  assert.equal(exact.code, 0, exact.stdout + exact.stderr);
+  assert.match(exact.stdout, /^verify: OK: 4 responses compared, 4 matched, 0 differed/m);
+  const near = await runProgram("replay", [
+    tape,
+    "--verify",
+    "--timeout",
+    "300",
+    "--",
+    ...ID_SERVER,
+    "near",
+  ]);
+  assert.equal(near.code, 1, near.stdout + near.stderr);
+  assert.match(
+    near.stdout,
+    /^verify: FAILED: 4 responses compared, 0 matched, 0 differed, 4 timed out$/m,
+  );
+});

@@ -127,3 +127,36 @@ Deno.test("verify report lines name the request, the path and both values", () =
     "verify: OK: 6 responses compared, 6 matched, 0 differed, 0 timed out, 1 not recorded",
   );
 });
+
+Deno.test("RequestTracker matches ids by their text and answers a reused id oldest first", () => {
+  const t = new RequestTracker();
+  const see = (seq: number, dir: "c2s" | "s2c", text: string) =>
+    t.observe(frame(seq, seq, dir, JSON.parse(text)), text);
+  see(1, "c2s", '{"id":12345678901234567890,"method":"big0"}');
+  see(2, "c2s", '{"id":12345678901234567891,"method":"big1"}');
+  see(3, "c2s", '{"id":1,"method":"one"}');
+  see(4, "c2s", '{"id":1.0,"method":"one.0"}');
+  see(5, "c2s", '{"id":"r","method":"r1"}');
+  see(6, "c2s", '{"id":"r","method":"r2"}');
+  assert.equal(t.pendingCount, 6);
+  const answered = [
+    '{"id":12345678901234567891,"result":0}',
+    '{"id":1.0,"result":0}',
+    '{"id":"r","result":0}',
+    '{"id":12345678901234567890,"result":0}',
+    '{"id":1,"result":0}',
+    '{"id":"r","result":0}',
+  ].map((text, i) => see(7 + i, "s2c", text).method);
+  assert.deepEqual(answered, [
+    "big1",
+    "one.0",
+    "r1",
+    "big0",
+    "one",
+    "r2",
+  ]);
+  assert.equal(t.pendingCount, 0);
+  // Given only parsed frames, ids are as JSON.stringify writes them.
+  t.observe(frame(20, 20, "c2s", { id: 2, method: "two" }));
+  assert.equal(t.observe(frame(21, 21, "s2c", { id: 2, result: 0 })).method, "two");
+});

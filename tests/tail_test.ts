@@ -211,3 +211,56 @@ Deno.test("tail -f prints a line written in two pieces once, when it is complete
     frames[0],
   ]);
 });
+
+/** Frame lines whose numbers `JSON.parse` then `JSON.stringify` would respell or round. */
+function exactFrameLines(firstSeq: number): string[] {
+  const envs = [
+    '{"jsonrpc":"2.0","id":12345678901234567890,"method":"big","params":{"x":1.0,"y":1e2}}',
+    '{"jsonrpc":"2.0","id":12345678901234567890,"result":{"n":12345678901234567890,"f":1.0}}',
+    '{"jsonrpc":"2.0","method":"note","params":[1.0,1e2,1E-7,-0,12345678901234567890]}',
+  ];
+  return envs.map((env, i) =>
+    `{"type":"frame","seq":${firstSeq + i},"ts":${firstSeq + i}.0,"dir":"${
+      i === 1 ? "s2c" : "c2s"
+    }","env":${env}}`
+  );
+}
+
+Deno.test("tail --json prints records exactly as stored: 1.0, 1e2 and big integers unchanged", async () => {
+  const path = `${work}/exact.jsonl`;
+  const frameLines = exactFrameLines(1);
+  const correlation =
+    '{"type":"correlation","id":"c2s-1","request_seq":1,"response_seq":2,"request_ts":1.0,' +
+    '"response_ts":2.0,"rtt_ms":1.0,"status":"ok","method":"big"}';
+  const checkpoint = JSON.stringify({ ...records.at(-1)!, seq: 3 });
+  const body = [frameLines[0], frameLines[1], correlation, frameLines[2], checkpoint];
+  await Deno.writeTextFile(path, [JSON.stringify(records[0]), ...body, ""].join("\n"));
+  const out = await runProgram("tail", [path, "--json"]);
+  assert.equal(out.code, 0, out.stderr);
+  assert.deepEqual(lines(out.stdout), frameLines);
+  const all = await runProgram("tail", [path, "--json", "--all"]);
+  assert.equal(all.code, 0, all.stderr);
+  assert.deepEqual(lines(all.stdout), body);
+});
+
+Deno.test("tail -f --json prints appended records exactly as stored", async () => {
+  const path = `${work}/exact-live.jsonl`;
+  const [first, ...later] = exactFrameLines(1);
+  await Deno.writeTextFile(path, `${JSON.stringify(records[0])}\n${first}\n`);
+  const child = spawnProgram("tail", [path, "-f", "-n", "1", "--json"]);
+  await child.stdin.close();
+  const decoder = new TextDecoder();
+  let seen = "";
+  const reading = (async () => {
+    for await (const chunk of child.stdout) seen += decoder.decode(chunk, { stream: true });
+  })();
+  await waitFor("the existing frame", () => (lines(seen).length >= 1 ? true : undefined));
+  await Deno.writeTextFile(path, later.map((l) => `${l}\n`).join(""), { append: true });
+  await waitFor("the appended frames", () => (lines(seen).length >= 3 ? true : undefined));
+  const final = JSON.stringify({ ...records.at(-1)!, seq: 3 });
+  await Deno.writeTextFile(path, `${final}\n`, { append: true });
+  const status = await child.status;
+  await reading;
+  assert.equal(status.code, 0);
+  assert.deepEqual(lines(seen), [first, ...later]);
+});

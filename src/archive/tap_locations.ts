@@ -8,6 +8,7 @@
 
 import { basename, dirname, resolve } from "node:path";
 import { queueExists, QueueFormatError } from "../chronicle/mod.ts";
+import { isOsError } from "../tape/mod.ts";
 
 /** The queue directories a tap reads and writes. */
 export interface TapQueues {
@@ -20,7 +21,9 @@ export interface TapQueues {
 function isQueue(dir: string): boolean {
   try {
     return queueExists(dir);
-  } catch {
+  } catch (error) {
+    // A directory that cannot be read is not known to be no queue: the reason is told as it is.
+    if (isOsError(error)) throw error;
     return false; // a file, or a directory of other things
   }
 }

@@ -33,26 +33,62 @@ export class InputLineError extends SyntaxError {
 
 /**
  * The input file cannot be opened or read (missing, a directory, no
- * permission, an I/O error part way).
+ * permission, an I/O error part way). A path of `-` is standard input.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { InputFileError } from "./import_error.ts";
  * const e = new InputFileError("data.jsonl", "no such file or directory");
- * console.log(e.message); // "Cannot read 'data.jsonl': no such file or directory"
+ * assert.equal(e.message, "Cannot read 'data.jsonl': no such file or directory");
+ * assert.equal(new InputFileError("-", "is a directory").message, "Cannot read standard input: is a directory");
  * ```
  */
 export class InputFileError extends Error {
-  /** The file that could not be read. */
+  /** The file that could not be read; `-` for standard input. */
   readonly path: string;
 
   /** Builds the error from the file and a lower-case reason. */
   constructor(path: string, reason: string, options?: ErrorOptions) {
-    super(`Cannot read '${path}': ${reason}`, options);
+    super(`Cannot read ${path === "-" ? "standard input" : `'${path}'`}: ${reason}`, options);
     this.name = "InputFileError";
     this.path = path;
   }
 }
+
+/**
+ * The queue to import into cannot be opened or created: the file system
+ * refused (a missing parent directory, no permission, a full disk).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { QueueOpenError } from "./import_error.ts";
+ * const e = new QueueOpenError("/var/q", "no space left on device");
+ * assert.equal(e.message, "Cannot open queue '/var/q': no space left on device");
+ * assert.equal(e.queue, "/var/q");
+ * ```
+ */
+export class QueueOpenError extends Error {
+  /** The queue directory. */
+  readonly queue: string;
+  /** Why, in the tape module's wording (see `ioReason`). */
+  readonly reason: string;
+
+  /** Builds the error from the queue and a lower-case reason. */
+  constructor(queue: string, reason: string, options?: ErrorOptions) {
+    super(`Cannot open queue '${queue}': ${reason}`, options);
+    this.name = "QueueOpenError";
+    this.queue = queue;
+    this.reason = reason;
+  }
+}
+
+/**
+ * Whose fault stopped an import, which decides the advice: the input's
+ * (fix it), a full disk (free space), or the queue's (make it writable).
+ */
+export type ImportFault = "input" | "disk-full" | "queue";
 
 /** Where an import stood when it stopped; see {@linkcode ImportError}. */
 export interface ImportStop {
@@ -70,6 +106,8 @@ export interface ImportStop {
   seqsInInput: boolean;
   /** First input line not imported, for a resume of an input without seqs. */
   resumeLine: number;
+  /** Whose fault it is; default `input`. */
+  fault?: ImportFault;
 }
 
 /**
@@ -112,17 +150,29 @@ export class ImportError extends Error {
 }
 
 function importStopMessage(reason: string, stop: ImportStop): string {
+  const fault = stop.fault ?? "input";
   const where = stop.line === undefined
     ? ""
     : `${stop.source === "stdin" ? "stdin" : `'${stop.source}'`} line ${stop.line}: `;
+  const full = `the disk holding '${stop.queue}' is full`;
   if (stop.imported === 0 || stop.seqs === undefined) {
-    return `${where}${reason}; nothing was imported into '${stop.queue}'`;
+    const nothing = `${where}${reason}; nothing was imported into '${stop.queue}'`;
+    return fault === "disk-full" ? `${nothing}: ${full}, free space there and re-run` : nothing;
   }
   const count = stop.imported === 1 ? "1 record was" : `${stop.imported} records were`;
   const done = `${count} imported into '${stop.queue}' (seq ${stop.seqs.first}..${stop.seqs.last})`;
   // With seqs the whole input can be given again: what the queue has is skipped.
-  const how = stop.seqsInInput
-    ? "fix the input and re-run with '--skip-existing' to resume"
-    : `fix the input and re-run on its lines from ${stop.resumeLine} on to resume`;
-  return `${where}${reason}; ${done}: ${how}`;
+  const resume = stop.seqsInInput
+    ? "re-run with '--skip-existing' to resume"
+    : `re-run on its lines from ${stop.resumeLine} on to resume`;
+  switch (fault) {
+    case "input":
+      return `${where}${reason}; ${done}: fix the input and ${resume}`;
+    case "disk-full":
+      // The queue refused the next record whole: the records before it are all there is.
+      return `${where}${reason}; ${done}, nothing after the last of them was written: ${full}, ` +
+        `free space there and ${resume}`;
+    case "queue":
+      return `${where}${reason}; ${done}: once '${stop.queue}' can be written, ${resume}`;
+  }
 }

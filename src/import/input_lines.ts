@@ -56,6 +56,20 @@ export class InputLines implements AsyncIterable<string> {
     return new InputLines(readChunks(file, path));
   }
 
+  /**
+   * Standard input line by line; a read that fails (stdin is a directory,
+   * say) is an {@linkcode InputFileError} for `-`.
+   *
+   * @example
+   * ```ts ignore
+   * import { InputLines } from "./input_lines.ts";
+   * for await (const line of InputLines.stdin()) console.log(line);
+   * ```
+   */
+  static stdin(): InputLines {
+    return new InputLines(stdinChunks());
+  }
+
   async *[Symbol.asyncIterator](): AsyncIterator<string> {
     const decoder = new TextDecoder("utf-8", { fatal: true });
     const max = this.#maxLineBytes;
@@ -144,6 +158,24 @@ export async function openInputFile(path: string): Promise<Deno.FsFile> {
     throw new InputFileError(path, "is a directory");
   }
   return file;
+}
+
+async function* stdinChunks(): AsyncIterableIterator<Uint8Array> {
+  const reader = Deno.stdin.readable.getReader();
+  try {
+    for (;;) {
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch (error) {
+        throw new InputFileError("-", ioReason(error), { cause: error });
+      }
+      if (chunk.done) return;
+      yield chunk.value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
 }
 
 async function* readChunks(file: Deno.FsFile, path: string): AsyncIterableIterator<Uint8Array> {

@@ -92,7 +92,7 @@ export async function importJsonlFile(
   path: string,
   options: ImportOptions,
 ): Promise<ImportSummary> {
-  const lines = path === "-" ? new InputLines(Deno.stdin.readable) : await InputLines.open(path);
+  const lines = path === "-" ? InputLines.stdin() : await InputLines.open(path);
   return await importRecords(jsonRecords(lines, () => lines.bytesRead), {
     ...options,
     source: options.source ?? (path === "-" ? "stdin" : path),

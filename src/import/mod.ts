@@ -25,7 +25,14 @@
  * @module
  */
 
-export { ImportError, type ImportStop, InputFileError, InputLineError } from "./import_error.ts";
+export {
+  ImportError,
+  type ImportFault,
+  type ImportStop,
+  InputFileError,
+  InputLineError,
+  QueueOpenError,
+} from "./import_error.ts";
 export { detectFormat, IMPORT_FORMATS, type ImportFormat } from "./import_format.ts";
 export { type ImportProgressBar, startImportProgress } from "./import_progress.ts";
 export { type ImportSummary, importSummaryLine } from "./import_summary.ts";

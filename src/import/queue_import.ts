@@ -8,7 +8,8 @@
  */
 
 import { type Durability, queueExists, QueueWriter, realtimeNs } from "../chronicle/mod.ts";
-import { ImportError, InputLineError } from "./import_error.ts";
+import { ImportError, InputFileError, InputLineError, QueueOpenError } from "./import_error.ts";
+import { ioMessage, ioReason, isDiskFull, isOsError } from "../tape/mod.ts";
 import type { ImportSummary } from "./import_summary.ts";
 
 /** One record of the input, with where it came from. */
@@ -131,7 +132,7 @@ export async function importRecords(
   const source = options.source ?? "input";
   const skipExisting = options.skipExisting ?? false;
   // A directory that is not a queue is refused before any input is read.
-  queueExists(queue);
+  openingQueue(queue, () => queueExists(queue));
   let writer: QueueWriter | undefined;
   let withSeqs: boolean | undefined;
   let previousSeq: number | undefined;
@@ -174,10 +175,11 @@ export async function importRecords(
         );
       }
       if (writer === undefined) {
-        writer = await QueueWriter.open(queue, {
-          ...(seq === undefined ? {} : { firstSeq: seq }),
-          ...(options.durability === undefined ? {} : { durability: options.durability }),
-        });
+        writer = await openingQueue(queue, () =>
+          QueueWriter.open(queue, {
+            ...(seq === undefined ? {} : { firstSeq: seq }),
+            ...(options.durability === undefined ? {} : { durability: options.durability }),
+          }));
         if (seq !== undefined) {
           const next = writer.lastSeq + 1;
           if (seq > next || (seq < next && !skipExisting)) {
@@ -226,7 +228,8 @@ export async function importRecords(
     }
     writer?.close();
     if (!(error instanceof InputLineError) && writer === undefined) throw error;
-    throw new ImportError(error instanceof Error ? error.message : String(error), {
+    const inputFault = error instanceof InputLineError || error instanceof InputFileError;
+    throw new ImportError(isOsError(error) ? ioMessage(error) : describe(error), {
       source,
       queue,
       line: error instanceof InputLineError ? error.line : undefined,
@@ -234,6 +237,7 @@ export async function importRecords(
       seqs,
       seqsInInput: withSeqs ?? false,
       resumeLine: lastImportedLine + 1,
+      fault: inputFault ? "input" : isDiskFull(error) ? "disk-full" : "queue",
     }, { cause: error });
   }
   writer?.close();
@@ -246,4 +250,26 @@ export async function importRecords(
     backwardTimestamps: backward,
     elapsedMs: performance.now() - started,
   };
+}
+
+/**
+ * Runs a step that opens the queue; the file system's own error (a missing
+ * parent, no permission, a full disk) becomes a {@linkcode QueueOpenError}
+ * naming the queue. The chronicle's errors pass as they are.
+ */
+function openingQueue<T>(queue: string, open: () => T): T {
+  const wrap = (error: unknown): never => {
+    if (isOsError(error)) throw new QueueOpenError(queue, ioReason(error), { cause: error });
+    throw error;
+  };
+  try {
+    const result = open();
+    return (result instanceof Promise ? result.catch(wrap) : result) as T;
+  } catch (error) {
+    return wrap(error);
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

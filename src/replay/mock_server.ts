@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { JsonValue } from "../tape/mod.ts";
+import { jsonRpcIdKey, type JsonValue } from "../tape/mod.ts";
 import { memberValueText } from "../json/mod.ts";
 import type { ByteWriter } from "./line_sink.ts";
 import {
@@ -150,23 +150,26 @@ export async function serveSession(
     return writing;
   };
 
-  const replyFrom = (id: JsonValue): Promise<void> => {
+  // `key` is the server request's id key (jsonRpcIdKey), as the client's reply must match it.
+  const replyFrom = (key: string): Promise<void> => {
     if (inputEnded) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const timer = setTimeout(done, replyTimeoutMs);
       function done() {
         clearTimeout(timer);
-        waiters.delete(JSON.stringify(id));
+        waiters.delete(key);
         resolve();
       }
-      waiters.set(JSON.stringify(id), done);
+      waiters.set(key, done);
     });
   };
 
   const sendServerMessages = async (messages: JsonObject[]): Promise<void> => {
     for (const m of messages) {
-      const replied = m.id !== undefined && m.id !== null ? replyFrom(m.id) : undefined;
-      await send(messageText(session, m));
+      const text = messageText(session, m);
+      const key = jsonRpcIdKey(m, text);
+      const replied = key === undefined ? undefined : replyFrom(key);
+      await send(text);
       await replied;
     }
   };
@@ -228,7 +231,8 @@ export async function serveSession(
       const idText = memberValueText(line, "id") ?? JSON.stringify(message.id);
       queue(() => handle(request, idText));
     } else if ("result" in message || "error" in message) {
-      if (hasId) waiters.get(JSON.stringify(message.id))?.();
+      const key = jsonRpcIdKey(message, line);
+      if (key !== undefined) waiters.get(key)?.();
     } else {
       const usable = typeof message.id === "string" || typeof message.id === "number";
       const idText = usable ? memberValueText(line, "id") ?? JSON.stringify(message.id) : "null";

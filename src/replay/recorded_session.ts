@@ -6,9 +6,10 @@
  * @module
  */
 
-import type { FrameRecord, JsonValue, RawFrame } from "../tape/mod.ts";
+import { type FrameRecord, jsonRpcIdKey, type JsonValue, type RawFrame } from "../tape/mod.ts";
 import { isTextFrame } from "./frame_text.ts";
 import { replaceMemberValue } from "../json/mod.ts";
+import { IdQueues } from "./id_queues.ts";
 import { RecordedAnswers } from "./recorded_answers.ts";
 
 /** A JSON object message. */
@@ -92,9 +93,10 @@ export async function buildRecordedSession(
   const clientMessages: ClientMessage[] = [];
   const clientReplies = new RecordedAnswers<JsonObject>();
   const unattached: JsonObject[] = [];
-  const openByKey = new Map<string, RecordedExchange>();
+  // Open requests by id key; a reused id answers its oldest open request first.
+  const openByKey = new IdQueues<RecordedExchange>();
   const open: RecordedExchange[] = [];
-  const serverRequests = new Map<string, JsonObject>();
+  const serverRequests = new IdQueues<JsonObject>();
   let lastAnswered: RecordedExchange | undefined;
 
   for await (const item of frames) {
@@ -116,13 +118,12 @@ export async function buildRecordedSession(
     if (envText !== undefined && envText !== JSON.stringify(env)) texts.set(env, envText);
     const method = typeof env.method === "string" ? env.method : undefined;
     const hasId = env.id !== undefined && env.id !== null;
+    // Ids are matched as the tape spells them, as its correlation records were.
+    const key = jsonRpcIdKey(env, envText);
     if (frame.dir === "c2s") {
       if (method === undefined && hasId && ("result" in env || "error" in env)) {
-        const asked = serverRequests.get(idKey(env.id!));
-        if (asked) {
-          serverRequests.delete(idKey(env.id!));
-          clientReplies.add(String(asked.method), asked.params, env);
-        }
+        const asked = serverRequests.take(key);
+        if (asked) clientReplies.add(String(asked.method), asked.params, env);
         continue;
       }
       if (method === undefined || !hasId) {
@@ -139,23 +140,21 @@ export async function buildRecordedSession(
         };
         exchanges.push(exchange);
         clientMessages.push({ seq: frame.seq, message: env, exchange });
-        openByKey.set(idKey(env.id!), exchange);
+        openByKey.put(key, exchange);
         open.push(exchange);
       }
       continue;
     }
     // Server to client.
     if (method === undefined) {
-      if (!hasId) continue;
-      const exchange = openByKey.get(idKey(env.id!));
+      const exchange = openByKey.take(key);
       if (!exchange) continue;
-      openByKey.delete(idKey(env.id!));
       open.splice(open.indexOf(exchange), 1);
       exchange.response = env;
       lastAnswered = exchange;
       continue;
     }
-    if (hasId) serverRequests.set(idKey(env.id!), env);
+    serverRequests.put(key, env);
     const owner = open.at(-1);
     if (owner) owner.before.push(env);
     else if (lastAnswered) lastAnswered.after.push(env);
@@ -190,10 +189,6 @@ export function messageText(
   if (idText === undefined) return text;
   return replaceMemberValue(text, "id", idText) ??
     JSON.stringify({ ...message, id: JSON.parse(idText) as JsonValue });
-}
-
-function idKey(id: JsonValue): string {
-  return JSON.stringify(id);
 }
 
 function isObject(v: JsonValue): v is JsonObject {

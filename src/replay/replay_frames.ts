@@ -52,7 +52,7 @@ export async function replayFrames(
     const frame = "envText" in item ? item.frame : item;
     const envText = "envText" in item ? item.envText : undefined;
     options.onFrame?.(frame.seq);
-    const info = tracker.observe(frame);
+    const info = tracker.observe(frame, envText);
     if (frameMatches(frame, info, filter)) {
       if (pacer) await pacer.wait(frame.ts);
       await sink.line(options.raw ? rawMessage(frame, envText) : frameLine(frame, envText));

@@ -5,7 +5,8 @@
  * @module
  */
 
-import type { Direction, FrameRecord, JsonValue } from "../tape/mod.ts";
+import { type Direction, type FrameRecord, jsonRpcIdKey, type JsonValue } from "../tape/mod.ts";
+import { IdQueues } from "./id_queues.ts";
 
 /** What the tracker knows about a frame. */
 export interface FrameInfo {
@@ -27,7 +28,9 @@ interface Pending {
 
 /**
  * Matches requests and responses by id in both directions (servers send
- * requests too). Memory holds only the requests still waiting for an answer.
+ * requests too), ids compared as the tape writer compares them
+ * ({@linkcode jsonRpcIdKey}); a reused id answers its oldest open request
+ * first. Memory holds only the requests still waiting for an answer.
  *
  * @example
  * ```ts
@@ -39,15 +42,32 @@ interface Pending {
  * ```
  */
 export class RequestTracker {
-  #pending = new Map<string, Pending>();
+  // Open requests by direction and id key.
+  #pending = new IdQueues<Pending>();
 
   /** Requests seen and not yet answered. */
   get pendingCount(): number {
     return this.#pending.size;
   }
 
-  /** Looks at the next frame (in tape order) and describes it. */
-  observe(frame: FrameRecord): FrameInfo {
+  /**
+   * Looks at the next frame (in tape order) and describes it. `envText` is
+   * the envelope's JSON text as the tape holds it (or a function giving
+   * it), read for the spelling of a number id.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { RequestTracker } from "./request_tracker.ts";
+   * const t = new RequestTracker();
+   * const see = (seq: number, dir: "c2s" | "s2c", text: string) =>
+   *   t.observe({ type: "frame", seq, ts: seq, dir, env: JSON.parse(text) }, text);
+   * see(1, "c2s", '{"id":1,"method":"one"}');
+   * see(2, "c2s", '{"id":1.0,"method":"one point oh"}');
+   * assert.equal(see(3, "s2c", '{"id":1.0,"result":0}').method, "one point oh");
+   * ```
+   */
+  observe(frame: FrameRecord, envText?: string | (() => string | undefined)): FrameInfo {
     const env = frame.env;
     if (typeof env !== "object" || env === null || Array.isArray(env)) {
       return { method: undefined, id: undefined, rttMs: undefined, requestSeq: undefined };
@@ -55,16 +75,12 @@ export class RequestTracker {
     const id = env.id;
     const method = typeof env.method === "string" ? env.method : undefined;
     if (method !== undefined) {
-      if (id !== undefined && id !== null) {
-        this.#pending.set(key(frame.dir, id), { method, seq: frame.seq, ts: frame.ts });
-      }
+      this.#pending.put(key(frame.dir, env, envText), { method, seq: frame.seq, ts: frame.ts });
       return { method, id, rttMs: undefined, requestSeq: undefined };
     }
     if (id !== undefined && ("result" in env || "error" in env)) {
-      const k = key(frame.dir === "c2s" ? "s2c" : "c2s", id);
-      const request = this.#pending.get(k);
-      if (request) {
-        this.#pending.delete(k);
+      const request = this.#pending.take(key(frame.dir === "c2s" ? "s2c" : "c2s", env, envText));
+      if (request !== undefined) {
         return {
           method: request.method,
           id,
@@ -77,6 +93,11 @@ export class RequestTracker {
   }
 }
 
-function key(requestDir: Direction, id: JsonValue): string {
-  return `${requestDir}:${JSON.stringify(id)}`;
+function key(
+  requestDir: Direction,
+  env: JsonValue,
+  envText: string | (() => string | undefined) | undefined,
+): string | undefined {
+  const id = jsonRpcIdKey(env, envText);
+  return id === undefined ? undefined : `${requestDir}:${id}`;
 }

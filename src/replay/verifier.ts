@@ -5,7 +5,7 @@
  * @module
  */
 
-import { ioReason, type JsonValue } from "../tape/mod.ts";
+import { ioReason, jsonRpcIdKey, type JsonValue } from "../tape/mod.ts";
 import { type JsonPathStep, memberValueText, parseJsonPath } from "../json/mod.ts";
 import { diffJson, type JsonDifference } from "./json_diff.ts";
 import { type JsonObject, messageText, type RecordedSession } from "./recorded_session.ts";
@@ -207,9 +207,10 @@ export async function verifyServer(
           if (typeof found !== "string") report.serverRequestsAnswered++;
           await write(reply).catch(() => {});
         } else if (hasId) {
-          const key = JSON.stringify(m.id);
-          const waiter = waiters.get(key);
-          waiters.delete(key);
+          // The id as the server wrote it: a rounded or respelled one answers nothing.
+          const key = jsonRpcIdKey(m, line);
+          const waiter = key === undefined ? undefined : waiters.get(key);
+          if (key !== undefined) waiters.delete(key);
           waiter?.(m);
         }
       }
@@ -247,7 +248,9 @@ export async function verifyServer(
       let answer: Promise<JsonObject | "gone" | "timeout"> | undefined;
       let timer: ReturnType<typeof setTimeout> | undefined;
       if (exchange?.response) {
-        const key = JSON.stringify(exchange.request.id);
+        // The id as sent, which is as recorded. An id no key can match (an
+        // object, say) waits under "", which no response has, until the timeout.
+        const key = jsonRpcIdKey(exchange.request, line) ?? "";
         answer = new Promise((resolve) => {
           waiters.set(key, resolve);
           timer = setTimeout(() => {

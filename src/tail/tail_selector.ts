@@ -5,6 +5,7 @@
  * @module
  */
 
+import { memberValueText } from "../json/mod.ts";
 import { type FrameFilter, frameMatches, RequestTracker } from "../replay/mod.ts";
 import type { TapeRecord } from "../tape/mod.ts";
 import type { TailEntry } from "./tail_entry.ts";
@@ -45,13 +46,27 @@ export class TailSelector {
     this.#maxRemembered = remember;
   }
 
-  /** Returns the entry to show for a record, or undefined. */
-  select(record: TapeRecord): TailEntry | undefined {
+  /**
+   * Returns the entry to show for a record, or undefined. `line` is the
+   * record's line as the tape holds it: the entry keeps it, and number ids
+   * are matched as it spells them.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { TailSelector } from "./tail_selector.ts";
+   * const s = new TailSelector();
+   * const line = '{"type":"frame","seq":1,"ts":0,"dir":"s2c","env":{"n":1.0}}';
+   * assert.equal(s.select(JSON.parse(line), line)?.line, line);
+   * ```
+   */
+  select(record: TapeRecord, line?: string): TailEntry | undefined {
     switch (record.type) {
       case "frame": {
-        const info = this.#tracker.observe(record);
+        const envText = line === undefined ? undefined : () => memberValueText(line, "env");
+        const info = this.#tracker.observe(record, envText);
         if (!frameMatches(record, info, this.#filter)) return undefined;
-        const entry: TailEntry = { record };
+        const entry: TailEntry = line === undefined ? { record } : { record, line };
         if (info.method !== undefined) entry.method = info.method;
         if (info.rttMs !== undefined) entry.rttMs = info.rttMs;
         if (info.requestSeq !== undefined) {
@@ -73,12 +88,13 @@ export class TailSelector {
         if (!this.#all) return undefined;
         const methods = this.#filter.methods ?? [];
         if (methods.length > 0 && !methods.includes(record.method ?? "")) return undefined;
-        const entry: TailEntry = { record };
+        const entry: TailEntry = line === undefined ? { record } : { record, line };
         if (record.method !== undefined) entry.method = record.method;
         return entry;
       }
       case "checkpoint":
-        return this.#all ? { record } : undefined;
+        if (!this.#all) return undefined;
+        return line === undefined ? { record } : { record, line };
       case "init":
         return undefined;
     }

@@ -6,7 +6,7 @@
  */
 
 import { type ByteWriter, type FrameFilter, LineSink, openTape } from "../replay/mod.ts";
-import { followTape, printWarning, type TapeWarning } from "../tape/mod.ts";
+import { followTapeLines, printWarning, type TapeWarning } from "../tape/mod.ts";
 import { EntryFormatter, type TimeMode } from "./entry_format.ts";
 import { RingBuffer } from "./ring_buffer.ts";
 import { formatSummary } from "./summary_format.ts";
@@ -76,12 +76,14 @@ export async function tailTape(options: TailOptions): Promise<void> {
     time: options.time ?? "relative",
     createdAt: reader.init.created_at,
   });
-  const show = (e: TailEntry) => options.json ? JSON.stringify(e.record) : formatter.format(e);
+  // As stored: parsing and serializing again would respell `1.0` and round big integers.
+  const show = (e: TailEntry) =>
+    options.json ? e.line ?? JSON.stringify(e.record) : formatter.format(e);
 
   const ring = new RingBuffer<TailEntry>(n);
-  const records = reader.records();
-  for await (const record of records) {
-    const entry = selector.select(record);
+  const records = reader.recordLines();
+  for await (const { record, line } of records) {
+    const entry = selector.select(record, line);
     if (entry) ring.push(entry);
   }
   const sink = new LineSink(out, options.follow ? 0 : 64 * 1024);
@@ -91,15 +93,15 @@ export async function tailTape(options: TailOptions): Promise<void> {
   if (!options.follow || sink.closed) return;
 
   // Follow from where the first pass stopped, so nothing is read twice.
-  const live = followTape(reader.path, {
+  const live = followTapeLines(reader.path, {
     from: records.position,
     untilFinalized: !options.forever,
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
-  for await (const record of live) {
+  for await (const { record, line } of live) {
     // A replaced or truncated tape starts again with its init record.
     if (record.type === "init") continue;
-    const entry = selector.select(record);
+    const entry = selector.select(record, line);
     if (entry) await sink.line(show(entry));
     if (sink.closed) break;
   }
@@ -138,7 +140,7 @@ export interface StatsOptions {
 export async function tapeStats(options: StatsOptions): Promise<TapeSummary> {
   using reader = await openTape(options.tape, options.tapesDir);
   const summarizer = new TapeSummarizer(options.filter ?? {});
-  for await (const record of reader.records()) summarizer.add(record);
+  for await (const { record, line } of reader.recordLines()) summarizer.add(record, line);
   const summary = summarizer.summary();
   const sink = new LineSink(options.out ?? Deno.stdout);
   let tapeBytes: number | undefined;

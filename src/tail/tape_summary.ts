@@ -11,6 +11,7 @@ import {
   rawMessage,
   RequestTracker,
 } from "../replay/mod.ts";
+import { memberValueText } from "../json/mod.ts";
 import { classifyMessage, type Direction, type FrameAction, type TapeRecord } from "../tape/mod.ts";
 import { percentile } from "./percentile.ts";
 
@@ -105,8 +106,28 @@ export class TapeSummarizer {
     this.#filter = filter;
   }
 
-  /** Feeds the next record. */
-  add(record: TapeRecord): void {
+  /**
+   * Feeds the next record; with its `line` as the tape holds it, number ids
+   * are matched as the line spells them.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { TapeSummarizer } from "./tape_summary.ts";
+   * const s = new TapeSummarizer();
+   * for (const [seq, line] of [
+   *   '{"jsonrpc":"2.0","id":12345678901234567890,"method":"a"}',
+   *   '{"jsonrpc":"2.0","id":12345678901234567891,"result":0}',
+   * ].entries()) {
+   *   const frame = `{"type":"frame","seq":${seq + 1},"ts":${seq},"dir":"${seq ? "s2c" : "c2s"}","env":${line}}`;
+   *   s.add(JSON.parse(frame), frame);
+   * }
+   * // The response answers another id: request "a" is still open.
+   * assert.equal(s.summary().methods[0]?.rttCount, 0);
+   * assert.equal(s.summary().timeouts, 1);
+   * ```
+   */
+  add(record: TapeRecord, line?: string): void {
     if (record.type === "checkpoint") {
       if (record.final) this.#s.finalized = true;
       return;
@@ -124,7 +145,10 @@ export class TapeSummarizer {
       return;
     }
     if (record.type !== "frame") return;
-    const info = this.#tracker.observe(record);
+    const info = this.#tracker.observe(
+      record,
+      line === undefined ? undefined : () => memberValueText(line, "env"),
+    );
     if (!frameMatches(record, info, this.#filter)) return;
     const s = this.#s;
     const action = record.action ?? classifyMessage(record.env, isTextFrame(record));

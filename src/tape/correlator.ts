@@ -6,6 +6,7 @@
  */
 
 import { classifyMessage, methodOf } from "./message_kind.ts";
+import { jsonRpcIdKey } from "./message_id.ts";
 import type { CorrelationRecord, Direction, FrameRecord, JsonValue } from "./types.ts";
 
 /**
@@ -57,10 +58,16 @@ interface Pending {
   readonly seq: number;
   readonly ts: number;
   readonly method: string | undefined;
+  /** Where the request waits: its direction's map, under its id's key. */
+  readonly dir: Direction;
+  readonly key: string;
   /** A later request that reused the same id while this one was still open. */
   next: Pending | undefined;
   /** On the first of a queue only: its last entry, so queueing stays O(1). */
   last: Pending | undefined;
+  /** Neighbours in the list of every open request by age, oldest first. */
+  older: Pending | undefined;
+  newer: Pending | undefined;
 }
 
 const NOTHING: Observation = Object.freeze({});
@@ -80,13 +87,16 @@ export function correlationIdOf(dir: Direction, seq: number): string {
 }
 
 /**
- * Pairs requests and responses by JSON-RPC `id`. A request sent `c2s` is
+ * Pairs requests and responses by JSON-RPC `id`, compared by
+ * {@linkcode jsonRpcIdKey} (by their JSON text: `1` and `1.0` are two ids,
+ * and so are integers past 2^53 that differ). A request sent `c2s` is
  * answered by a response travelling `s2c` and the other way round; the ids
  * of the two directions are separate namespaces, so a client request `1`
  * and a server request `1` never mix. An id reused while the first request
  * is still open is queued: responses match the oldest open request first.
  * Requests with a `null` or non-scalar id, responses that match nothing and
- * batches are left uncorrelated.
+ * batches are left uncorrelated. Pass each frame's envelope text to
+ * {@linkcode Correlator.observe} so number ids are compared as written.
  *
  * Keeps only open requests in memory, never the tape.
  *
@@ -103,8 +113,11 @@ export function correlationIdOf(dir: Direction, seq: number): string {
  * ```
  */
 export class Correlator {
-  #open: Record<Direction, Map<string | number, Pending>> = { c2s: new Map(), s2c: new Map() };
+  #open: Record<Direction, Map<string, Pending>> = { c2s: new Map(), s2c: new Map() };
   #count = 0;
+  // Every open request by age: the oldest is the one given up first.
+  #oldest: Pending | undefined;
+  #newest: Pending | undefined;
   #maxPending: number;
   #protocolVersion: string | undefined;
 
@@ -131,15 +144,15 @@ export class Correlator {
    * The correlation id {@linkcode observe} would give this frame, without
    * changing any state.
    */
-  peek(frame: FrameRecord): string | undefined {
+  peek(frame: FrameRecord, envText?: string | (() => string | undefined)): string | undefined {
     const action = frame.action ?? classifyMessage(frame.env, isText(frame));
     if (action === "request") {
-      return correlationKey(frame.env) === undefined
+      return correlationKey(frame, envText) === undefined
         ? undefined
         : correlationIdOf(frame.dir, frame.seq);
     }
     if (action !== "response" && action !== "error") return undefined;
-    const key = correlationKey(frame.env);
+    const key = correlationKey(frame, envText);
     if (key === undefined) return undefined;
     return this.#open[opposite(frame.dir)].get(key)?.correlationId;
   }
@@ -147,12 +160,30 @@ export class Correlator {
   /**
    * Takes the next frame of the tape, in order. Returns the correlation id
    * for the frame and, for a response that answers an open request, the
-   * `correlation` record to write after it.
+   * `correlation` record to write after it. `envText` is the envelope's
+   * JSON text as the tape holds it (or a function giving it), read for the
+   * spelling of a number id; see {@linkcode jsonRpcIdKey}.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Correlator } from "./correlator.ts";
+   * const c = new Correlator();
+   * const ask = (seq: number, text: string) =>
+   *   c.observe({ type: "frame", seq, ts: 0, dir: "c2s", env: JSON.parse(text) }, text);
+   * ask(1, '{"id":12345678901234567890,"method":"a"}');
+   * ask(2, '{"id":12345678901234567891,"method":"b"}');
+   * const text = '{"id":12345678901234567891,"result":1}';
+   * const seen = c.observe({ type: "frame", seq: 3, ts: 1, dir: "s2c", env: JSON.parse(text) }, text);
+   * assert.equal(seen.record?.request_seq, 2);
+   * ```
    */
-  observe(frame: FrameRecord): Observation {
+  observe(frame: FrameRecord, envText?: string | (() => string | undefined)): Observation {
     const action = frame.action ?? classifyMessage(frame.env, isText(frame));
-    if (action === "request") return this.#request(frame);
-    if (action === "response" || action === "error") return this.#response(frame, action);
+    if (action === "request") return this.#request(frame, envText);
+    if (action === "response" || action === "error") {
+      return this.#response(frame, action, envText);
+    }
     return NOTHING;
   }
 
@@ -161,20 +192,17 @@ export class Correlator {
    * oldest first, and forgets them. Called when the tape is finalized.
    */
   timeoutPending(): CorrelationRecord[] {
-    const all: Pending[] = [];
-    for (const map of [this.#open.c2s, this.#open.s2c]) {
-      for (const head of map.values()) {
-        for (let p: Pending | undefined = head; p !== undefined; p = p.next) all.push(p);
-      }
-      map.clear();
-    }
+    const all: CorrelationRecord[] = [];
+    for (let p = this.#oldest; p !== undefined; p = p.newer) all.push(timeoutRecord(p));
+    this.#open.c2s.clear();
+    this.#open.s2c.clear();
+    this.#oldest = this.#newest = undefined;
     this.#count = 0;
-    all.sort((a, b) => a.seq - b.seq);
-    return all.map(timeoutRecord);
+    return all;
   }
 
-  #request(frame: FrameRecord): Observation {
-    const key = correlationKey(frame.env);
+  #request(frame: FrameRecord, envText?: string | (() => string | undefined)): Observation {
+    const key = correlationKey(frame, envText);
     if (key === undefined) return NOTHING;
     const correlationId = correlationIdOf(frame.dir, frame.seq);
     const entry: Pending = {
@@ -182,9 +210,16 @@ export class Correlator {
       seq: frame.seq,
       ts: frame.ts,
       method: recordableMethod(frame.env),
+      dir: frame.dir,
+      key,
       next: undefined,
       last: undefined,
+      older: this.#newest,
+      newer: undefined,
     };
+    if (this.#newest === undefined) this.#oldest = entry;
+    else this.#newest.newer = entry;
+    this.#newest = entry;
     const map = this.#open[frame.dir];
     const head = map.get(key);
     if (head === undefined) {
@@ -198,13 +233,16 @@ export class Correlator {
     return { correlationId, evicted: timeoutRecord(this.#evictOldest()) };
   }
 
-  #response(frame: FrameRecord, action: "response" | "error"): Observation {
-    const key = correlationKey(frame.env);
+  #response(
+    frame: FrameRecord,
+    action: "response" | "error",
+    envText?: string | (() => string | undefined),
+  ): Observation {
+    const key = correlationKey(frame, envText);
     if (key === undefined) return NOTHING;
-    const map = this.#open[opposite(frame.dir)];
-    const head = map.get(key);
+    const head = this.#open[opposite(frame.dir)].get(key);
     if (head === undefined) return NOTHING;
-    this.#dequeue(map, key, head);
+    this.#dequeue(head);
     const record: CorrelationRecord = {
       type: "correlation",
       id: head.correlationId,
@@ -227,35 +265,27 @@ export class Correlator {
   }
 
   #evictOldest(): Pending {
-    // Map order is insertion order, so each map's first entry is its oldest id.
-    let oldestMap: Map<string | number, Pending> | undefined;
-    let oldestKey: string | number | undefined;
-    let oldest: Pending | undefined;
-    for (const map of [this.#open.c2s, this.#open.s2c]) {
-      for (const [key, head] of map) {
-        if (oldest === undefined || head.seq < oldest.seq) {
-          oldestMap = map;
-          oldestKey = key;
-          oldest = head;
-        }
-        break;
-      }
-    }
-    if (oldest === undefined || oldestMap === undefined || oldestKey === undefined) {
-      throw new RangeError("No open request to give up");
-    }
-    this.#dequeue(oldestMap, oldestKey, oldest);
+    // The oldest open request is the first of its id's queue: a queue is in request order.
+    const oldest = this.#oldest;
+    if (oldest === undefined) throw new RangeError("No open request to give up");
+    this.#dequeue(oldest);
     return oldest;
   }
 
-  #dequeue(map: Map<string | number, Pending>, key: string | number, head: Pending): void {
+  /** Removes `head`, the first request of its id's queue, from its queue and the age list. */
+  #dequeue(head: Pending): void {
+    const map = this.#open[head.dir];
     const next = head.next;
     if (next === undefined) {
-      map.delete(key);
+      map.delete(head.key);
     } else {
       if (next !== head.last) next.last = head.last;
-      map.set(key, next);
+      map.set(head.key, next);
     }
+    if (head.older === undefined) this.#oldest = head.newer;
+    else head.older.newer = head.newer;
+    if (head.newer === undefined) this.#newest = head.older;
+    else head.newer.older = head.older;
     this.#count--;
   }
 }
@@ -295,11 +325,12 @@ function isText(frame: FrameRecord): boolean {
   return frame.flags !== undefined && frame.flags.includes("text");
 }
 
-/** The JSON-RPC id as a map key; strings and numbers stay distinct (`1` is not `"1"`). */
-function correlationKey(env: JsonValue): string | number | undefined {
-  if (env === null || typeof env !== "object" || Array.isArray(env)) return undefined;
-  const id = env.id;
-  return typeof id === "string" || (typeof id === "number" && Number.isFinite(id)) ? id : undefined;
+/** The frame's JSON-RPC id as a map key; a text frame has none. */
+function correlationKey(
+  frame: FrameRecord,
+  envText: string | (() => string | undefined) | undefined,
+): string | undefined {
+  return isText(frame) ? undefined : jsonRpcIdKey(frame.env, envText);
 }
 
 function negotiatedVersion(env: JsonValue): string | undefined {

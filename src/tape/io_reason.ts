@@ -73,12 +73,80 @@ export function ioReason(error: unknown): string {
  * const full = Object.assign(new Error("No space left on device (os error 28)"), { code: "ENOSPC" });
  * assert.equal(isDiskFull(full), true);
  * assert.equal(isDiskFull(new Error("No space left on device (os error 28): write 'x'")), true);
+ * assert.equal(isDiskFull(Object.assign(new Error("Cannot grow 'q/1.seg'"), { errno: 28 })), true);
  * assert.equal(isDiskFull(new Deno.errors.NotFound("x")), false);
  * ```
  */
 export function isDiskFull(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (code === "ENOSPC" || code === "EDQUOT") return true;
+  const { code, errno } = (error ?? {}) as { code?: unknown; errno?: unknown };
+  if (code === "ENOSPC" || code === "EDQUOT" || errno === 28 || errno === 122) return true;
   const message = error instanceof Error ? error.message : String(error);
   return /\(os error (28|122)\)/.test(message);
+}
+
+/** What Deno's operation names in its error messages mean, in words. */
+const OPERATIONS: Readonly<Record<string, string>> = {
+  open: "open",
+  stat: "access",
+  lstat: "access",
+  readdir: "read directory",
+  readfile: "read",
+  writefile: "write",
+  mkdir: "create directory",
+  remove: "remove",
+  rename: "rename",
+  copy: "copy",
+  chmod: "change the mode of",
+  truncate: "truncate",
+  realpath: "resolve",
+  symlink: "create link",
+};
+
+/**
+ * Whether an error is the file system's own, as Deno raises it (one of
+ * `Deno.errors`, or an error with an errno code such as `ENOSPC`), rather
+ * than one of spool's errors that already say what went wrong in its words.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isOsError } from "./io_reason.ts";
+ * assert.equal(isOsError(new Deno.errors.NotFound("x")), true);
+ * assert.equal(isOsError(Object.assign(new Error("No space"), { code: "ENOSPC" })), true);
+ * assert.equal(isOsError(new TypeError("Option 'x' is wrong")), false);
+ * ```
+ */
+export function isOsError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (Object.values(Deno.errors).some((cls) => error instanceof cls)) return true;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "string" && /^E[A-Z0-9]+$/.test(code);
+}
+
+/**
+ * A file-system error as one sentence in spool's wording, naming the path
+ * the failed call was given: `Cannot write '/q/writer.lock': no space left
+ * on device` for Deno's `No space left on device (os error 28): writefile
+ * '/q/writer.lock'`. Without a path in the message: the reason alone,
+ * capitalized.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ioMessage } from "./io_reason.ts";
+ * try {
+ *   await Deno.readDir("/nonexistent/q")[Symbol.asyncIterator]().next();
+ * } catch (error) {
+ *   assert.equal(ioMessage(error), "Cannot read directory '/nonexistent/q': no such file or directory");
+ * }
+ * assert.equal(ioMessage(new Error("Is a directory (os error 21)")), "Is a directory");
+ * ```
+ */
+export function ioMessage(error: unknown): string {
+  const reason = ioReason(error);
+  const message = error instanceof Error ? error.message : String(error);
+  const call = /\(os error \d+\): (\w+) '(.*?)'(?: -> '.*')?$/s.exec(message);
+  if (call === null) return reason.charAt(0).toUpperCase() + reason.slice(1);
+  const operation = OPERATIONS[call[1]!] ?? "use";
+  return `Cannot ${operation} '${call[2]}': ${reason}`;
 }

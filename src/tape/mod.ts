@@ -28,6 +28,7 @@ export * from "./tape_format_error.ts";
 export * from "./line_splitter.ts";
 export * from "./io_reason.ts";
 export * from "./message_kind.ts";
+export * from "./message_id.ts";
 export * from "./tape_id.ts";
 export * from "./meta_file.ts";
 export * from "./correlator.ts";
@@ -41,6 +42,7 @@ export {
   type RawFrame,
   READ_CHUNK_BYTES,
   readTapeHead,
+  type RecordLine,
   type TapeHead,
   TapeOpenError,
   tapeOpenError,

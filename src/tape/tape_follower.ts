@@ -13,6 +13,7 @@ import {
   openTapeFile,
   READ_CHUNK_BYTES,
   readTapeHead,
+  type RecordLine,
   TapeOpenError,
   type TapePosition,
 } from "./tape_reader.ts";
@@ -114,10 +115,44 @@ export function followTape(
   path: string,
   options: FollowOptions = {},
 ): AsyncIterableIterator<TapeRecord> {
-  return follow(path, options);
+  return follow(path, options, (record) => record);
 }
 
-async function* follow(path: string, options: FollowOptions): AsyncGenerator<TapeRecord> {
+/**
+ * Follows a tape like {@linkcode followTape}, yielding each record with
+ * the exact text of its line (see {@linkcode RecordLine}), for programs
+ * that print records as stored.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { followTapeLines } from "./tape_follower.ts";
+ * import { TapeWriter } from "./tape_writer.ts";
+ * const dir = await Deno.makeTempDir();
+ * const writer = await TapeWriter.create(dir);
+ * await writer.append({ dir: "c2s", env: { id: 1, method: "ping" }, envJson: '{"id":1.0,"method":"ping"}' });
+ * await writer.finalize();
+ * const lines: string[] = [];
+ * for await (const { record, line } of followTapeLines(writer.path)) {
+ *   if (record.type === "frame") lines.push(line);
+ * }
+ * assert.equal(lines.length, 1);
+ * assert.match(lines[0]!, /"env":\{"id":1\.0,"method":"ping"\}/);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export function followTapeLines(
+  path: string,
+  options: FollowOptions = {},
+): AsyncIterableIterator<RecordLine> {
+  return follow(path, { ...options, keepLastLine: true }, (record, line) => ({ record, line }));
+}
+
+async function* follow<T>(
+  path: string,
+  options: FollowOptions & { keepLastLine?: boolean },
+  take: (record: TapeRecord, line: string) => T,
+): AsyncGenerator<T> {
   const signal = options.signal;
   if (signal?.aborted) return;
   const untilFinalized = options.untilFinalized ?? true;
@@ -164,7 +199,7 @@ async function* follow(path: string, options: FollowOptions): AsyncGenerator<Tap
         throw e;
       });
       if (head === "not-a-tape" || (head !== undefined && from.offset >= head.dataOffset)) {
-        if (head !== "not-a-tape") yield head.init;
+        if (head !== "not-a-tape") yield take(head.init, head.line);
         if (signal?.aborted) return;
         // A file shorter by now was truncated: the loop below finds that out and starts over.
         await file.seek(from.offset, Deno.SeekMode.Start);
@@ -201,7 +236,7 @@ async function* follow(path: string, options: FollowOptions): AsyncGenerator<Tap
         for (let at = 0; at < n; at += FEED_BYTES) {
           parser.feed(buffer.subarray(at, Math.min(at + FEED_BYTES, n)));
           for (let record = parser.next(); record !== undefined; record = parser.next()) {
-            yield record;
+            yield take(record, parser.lastLine);
             if (signal?.aborted) return;
           }
         }

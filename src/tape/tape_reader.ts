@@ -190,9 +190,30 @@ export interface RawFrame {
 }
 
 /**
- * The iterator of {@linkcode TapeReader.records}, {@linkcode TapeReader.frames}
- * and {@linkcode TapeReader.rawFrames}: an async iterator that also tells
- * where it has got to.
+ * A record with the exact text of its line as the tape holds it, without
+ * the newline: what a program that prints records "as stored" prints
+ * (re-serializing the parsed record would respell `1.0` as `1` and round
+ * integers past 2^53).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { RecordLine } from "./tape_reader.ts";
+ * const line = '{"type":"frame","seq":1,"ts":0,"dir":"s2c","env":{"id":1,"result":1.0}}';
+ * const entry: RecordLine = { record: JSON.parse(line), line };
+ * assert.equal(entry.line.includes("1.0"), true);
+ * assert.equal(JSON.stringify(entry.record).includes("1.0"), false);
+ * ```
+ */
+export interface RecordLine {
+  record: TapeRecord;
+  line: string;
+}
+
+/**
+ * The iterator of {@linkcode TapeReader.records}, {@linkcode TapeReader.frames},
+ * {@linkcode TapeReader.rawFrames} and {@linkcode TapeReader.recordLines}: an
+ * async iterator that also tells where it has got to.
  *
  * @example
  * ```ts
@@ -235,6 +256,8 @@ export interface TapeRecordIterator<T> extends AsyncIterableIterator<T> {
  */
 export interface TapeHead {
   init: InitRecord;
+  /** The init record's line as the file holds it, without the newline. */
+  line: string;
   /** Byte offset just past the init line's newline (or the end of the file). */
   dataOffset: number;
 }
@@ -279,7 +302,7 @@ export async function readTapeHead(
     joined.set(held);
     joined.set(chunk.subarray(0, nl === -1 ? n : nl + 1), held.length);
     held = joined;
-    if (nl !== -1) return { init: parseHead(held, path), dataOffset: held.length };
+    if (nl !== -1) return { ...parseHead(held, path), dataOffset: held.length };
     if (held.length > MAX_LINE_BYTES) {
       throw new TapeFormatError("Not a tape: the first line is longer than the line limit", {
         path,
@@ -294,15 +317,15 @@ export async function readTapeHead(
   }
   if (incomplete === "wait") return undefined;
   // A writer killed right after creating the tape may leave the init line without its newline.
-  return { init: parseHead(held, path), dataOffset: held.length };
+  return { ...parseHead(held, path), dataOffset: held.length };
 }
 
-function parseHead(line: Uint8Array, path: string): InitRecord {
-  const parser = new RecordParser(path, { strict: true });
+function parseHead(line: Uint8Array, path: string): { init: InitRecord; line: string } {
+  const parser = new RecordParser(path, { strict: true, keepLastLine: true });
   const withNewline = line[line.length - 1] === 0x0a ? line : new Uint8Array([...line, 0x0a]);
   const [record] = parser.push(withNewline);
   // RecordParser refuses a first line that is not an init record.
-  return record as InitRecord;
+  return { init: record as InitRecord, line: parser.lastLine };
 }
 
 /**
@@ -406,6 +429,35 @@ export class TapeReader {
     return this.#iterate<RawFrame>(Select.RawFrames);
   }
 
+  /**
+   * Every record after the init record with the exact text of its line (see
+   * {@linkcode RecordLine}); streamed, warned about and stopped like
+   * {@linkcode TapeReader.records}.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { TapeReader } from "./tape_reader.ts";
+   * const path = await Deno.makeTempFile({ suffix: ".jsonl" });
+   * const frame = '{"type":"frame","seq":1,"ts":0.4,"dir":"s2c","env":{"id":1,"result":1e2}}';
+   * await Deno.writeTextFile(path, [
+   *   '{"type":"init","version":1,"tape_id":"t1","session_id":"s","created_at":"2026-11-22T03:15:00Z","protocol_version":null}',
+   *   frame,
+   *   "",
+   * ].join("\n"));
+   * {
+   *   using reader = await TapeReader.open(path);
+   *   const lines = [];
+   *   for await (const { line } of reader.recordLines()) lines.push(line);
+   *   assert.deepEqual(lines, [frame]);
+   * }
+   * await Deno.remove(path);
+   * ```
+   */
+  recordLines(): TapeRecordIterator<RecordLine> {
+    return this.#iterate<RecordLine>(Select.RecordLines);
+  }
+
   /** Stops every iteration in progress and closes their files. */
   close(): void {
     this.#closed = true;
@@ -437,6 +489,7 @@ const enum Select {
   Records,
   Frames,
   RawFrames,
+  RecordLines,
 }
 
 /**
@@ -501,6 +554,10 @@ class RecordIteration<T> implements TapeRecordIterator<T> {
           for (let record = parser.next(); record !== undefined; record = parser.next()) {
             if (this.#select === Select.Records) {
               return Promise.resolve({ value: record as T, done: false });
+            }
+            if (this.#select === Select.RecordLines) {
+              const entry: RecordLine = { record, line: parser.lastLine };
+              return Promise.resolve({ value: entry as T, done: false });
             }
             if (record.type !== "frame") continue;
             if (this.#select === Select.Frames) {
@@ -568,7 +625,7 @@ class RecordIteration<T> implements TapeRecordIterator<T> {
           ...this.#options,
           firstLine: 2,
           firstOffset: this.#offset,
-          keepLastLine: this.#select === Select.RawFrames,
+          keepLastLine: this.#select === Select.RawFrames || this.#select === Select.RecordLines,
         });
         this.#buffer = new Uint8Array(READ_CHUNK_BYTES);
       }

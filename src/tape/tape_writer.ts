@@ -6,6 +6,7 @@
  */
 
 import { join } from "node:path";
+import { memberValueText } from "../json/mod.ts";
 import { Correlator } from "./correlator.ts";
 import { LineSplitter, MAX_LINE_BYTES } from "./line_splitter.ts";
 import { ioReason } from "./io_reason.ts";
@@ -742,13 +743,14 @@ export class TapeWriter {
 
     // Only lines that might be near the limit pay for an exact count.
     if ((head.length + flagsJson.length + 1 + MAX_CORRELATION_JSON) * 3 > this.#maxLine) {
-      const cid = this.#correlator.peek(record);
+      const cid = this.#correlator.peek(record, input.envJson);
       const bytes = utf8Length(head) + utf8Length(flagsJson) + 1 +
         (cid === undefined ? 0 : 20 + cid.length);
       if (bytes > this.#maxLine) throw new LineTooLongError(this.path, bytes, this.#maxLine);
     }
 
-    const seen = this.#correlator.observe(record);
+    // The text given is what the tape holds; without it the line is the parsed value's JSON.
+    const seen = this.#correlator.observe(record, input.envJson);
     const cid = seen.correlationId;
     let line = head;
     if (cid !== undefined) {
@@ -1217,8 +1219,9 @@ async function scanTape(file: Deno.FsFile, path: string): Promise<TapeScan> {
   const take = (bytes: Uint8Array): void => {
     lineNo++;
     let value: unknown;
+    const text = decoder.decode(bytes);
     try {
-      value = JSON.parse(decoder.decode(bytes));
+      value = JSON.parse(text);
     } catch {
       value = undefined;
     }
@@ -1250,7 +1253,8 @@ async function scanTape(file: Deno.FsFile, path: string): Promise<TapeScan> {
         ? frame.action
         : classifyMessage(frame.env, Array.isArray(frame.flags) && frame.flags.includes("text"));
       stats.message_counts[action]++;
-      const seen = correlator.observe({ ...frame, action });
+      // Ids are matched as the tape spells them, as the writer matched them.
+      const seen = correlator.observe({ ...frame, action }, () => memberValueText(text, "env"));
       if (seen.record !== undefined) expected = seen.record;
       if (seen.protocolVersion !== undefined) protocolVersion = seen.protocolVersion;
     } else if (record.type === "correlation") {
