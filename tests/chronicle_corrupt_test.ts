@@ -9,8 +9,21 @@
  */
 
 import assert from "node:assert/strict";
-import { QueueFormatError, QueueIoError, QueueReader, QueueWriter } from "../src/chronicle/mod.ts";
-import { fixture, payloadFor, payloadProblem, withQueueDir } from "./fixtures/chronicle_common.ts";
+import {
+  QueueDamageError,
+  QueueFormatError,
+  QueueIoError,
+  QueueReader,
+  QueueWriter,
+} from "../src/chronicle/mod.ts";
+import {
+  blockOf,
+  fixture,
+  payloadFor,
+  payloadProblem,
+  segmentLayout,
+  withQueueDir,
+} from "./fixtures/chronicle_common.ts";
 
 const SEGMENT_BYTES = 64 * 1024;
 
@@ -52,11 +65,9 @@ function u64(value: number): Uint8Array {
 
 /** Offset of record `seq` in segment `index`, from the record sizes (payloadFor lengths). */
 function recordOffset(dir: string, index: number, seq: number): number {
-  const bytes = Deno.readFileSync(segPath(dir, index));
-  const first = Number(new DataView(bytes.buffer).getBigUint64(16, true));
-  let offset = 64;
-  for (let s = first; s < seq; s++) offset += (24 + payloadFor(s).length + 7) & ~7;
-  return offset;
+  const record = segmentLayout(segPath(dir, index)).records.find((r) => r.seq === seq);
+  assert.ok(record, `seq ${seq} is in segment ${index}`);
+  return record.offset;
 }
 
 function firstSeqOf(dir: string, index: number): number {
@@ -163,14 +174,14 @@ Deno.test("files of a newer format version are refused, naming them", async () =
     await makeQueue(dir);
     // A segment.
     const path = segPath(dir, 0);
-    patch(path, 8, u32(2));
+    patch(path, 8, u32(3));
     await assert.rejects(
       QueueReader.open(dir),
       (e: unknown) =>
         e instanceof QueueFormatError && e.path === path && e.offset === 8 &&
-        e.message.includes(`'${path}'`) && e.message.includes("version 2"),
+        e.message.includes(`'${path}'`) && e.message.includes("version 3"),
     );
-    patch(path, 8, u32(1));
+    patch(path, 8, u32(2));
     // A reader offset file.
     const reader = await QueueReader.open(dir, { name: "audit" });
     reader.next();
@@ -183,12 +194,12 @@ Deno.test("files of a newer format version are refused, naming them", async () =
       (e: unknown) =>
         e instanceof QueueFormatError && e.path === offsetPath && e.message.includes("version 3"),
     );
-    patch(offsetPath, 8, u32(1));
+    patch(offsetPath, 8, u32(2));
     // The queue's metadata, for the writer and the reader.
     const metaPath = `${dir}/queue.meta`;
-    patch(metaPath, 8, u32(2));
+    patch(metaPath, 8, u32(3));
     const newer = (e: unknown) =>
-      e instanceof QueueFormatError && e.path === metaPath && e.message.includes("version 2");
+      e instanceof QueueFormatError && e.path === metaPath && e.message.includes("version 3");
     await assert.rejects(QueueWriter.open(dir), newer);
     await assert.rejects(QueueReader.open(dir), newer);
     patch(metaPath, 0, new TextEncoder().encode("NOTMETA!"));
@@ -203,25 +214,32 @@ Deno.test("files of a newer format version are refused, naming them", async () =
 type Damage = (offset: number) => [at: number, bytes: Uint8Array];
 const recordDamage: [what: string, damage: Damage, why: string][] = [
   ["a length that runs past the end", (o) => [o, u32(0x1fff_ffff)], "runs past"],
-  ["a wrong seq", (o) => [o + 8, u64(999_999)], "seq 999999 where"],
-  ["impossible flags", (o) => [o, u32(0x6000_0010)], "impossible flags"],
+  ["a wrong seq", (o) => [o + 8, u64(999_999)], "fails its checksum"],
+  ["impossible flags", (o) => [o, u32(0x6000_0010)], "impossible header word 0x60000010"],
 ];
 for (const [what, damage, why] of recordDamage) {
-  Deno.test(`a record with ${what} mid-segment: every record before it, then QueueFormatError`, async () => {
+  Deno.test(`a record with ${what} mid-segment: every record before its block, then QueueDamageError`, async () => {
     await withQueueDir(async (dir) => {
       const last = await makeQueue(dir);
       const bad = firstSeqOf(dir, 1) + 17;
       const offset = recordOffset(dir, 1, bad);
       const [at, bytes] = damage(offset);
-      patch(segPath(dir, 1), at, bytes);
       const path = segPath(dir, 1);
+      const block = blockOf(path, offset);
+      patch(path, at, bytes);
       const isCorrupt = (e: unknown) =>
-        e instanceof QueueFormatError && e.path === path && e.offset === offset &&
-        e.message.includes(`'${path}'`) && e.message.includes(`offset ${offset}`) &&
+        e instanceof QueueDamageError && e.path === path && e.offset === block.offset &&
+        e.seq === block.seq && e.message.includes(`'${path}'`) &&
+        (why === "fails its checksum" || e.message.includes(`offset ${offset}`)) &&
         e.message.includes(why);
       const r = await QueueReader.open(dir);
       const { seqs, error } = readUntilError(r);
-      assert.deepEqual(seqs, range(1, bad - 1));
+      // The block holding the damage cannot be verified: it is held back whole.
+      assert.ok(
+        block.seq <= bad && block.seq > bad - 400,
+        `block of seq ${bad} starts at ${block.seq}`,
+      );
+      assert.deepEqual(seqs, range(1, block.seq - 1));
       assert.ok(isCorrupt(error), `got ${error}`);
       // It stays at the damage rather than skipping past it.
       assert.throws(() => r.next(), isCorrupt);
@@ -244,11 +262,11 @@ Deno.test("a writer refuses an active segment whose last record is corrupt", asy
       (e: unknown) =>
         e instanceof QueueFormatError && e.path === segPath(dir, 2) && e.offset === offset,
     );
-    // Nothing was wiped: the reader still gets every record before the damage.
+    // Nothing was wiped: the reader still gets every record before the damaged block.
     const r = await QueueReader.open(dir);
     const { seqs, error } = readUntilError(r);
-    assert.deepEqual(seqs, range(1, last - 1));
-    assert.ok(error instanceof QueueFormatError);
+    assert.deepEqual(seqs, range(1, blockOf(segPath(dir, 2), offset).seq - 1));
+    assert.ok(error instanceof QueueDamageError);
     r.close();
   });
 });

@@ -8,7 +8,12 @@
 
 import assert from "node:assert/strict";
 import { QueueReader, QueueWriter } from "../src/chronicle/mod.ts";
-import { payloadFor, payloadProblem, withQueueDir } from "./fixtures/chronicle_common.ts";
+import {
+  payloadFor,
+  payloadProblem,
+  segmentLayout,
+  withQueueDir,
+} from "./fixtures/chronicle_common.ts";
 
 const SEGMENT_BYTES = 64 * 1024;
 const SPACING = 8;
@@ -95,11 +100,8 @@ function assertIndexSound(dir: string, index: number): void {
   assert.equal(view.getUint32(16, true), SPACING);
   // Walk the segment's records to know where each one is.
   const offsets = new Map<number, number>();
-  for (let off = 64; off + 8 <= seg.length;) {
-    const header = segView.getUint32(off, true);
-    if (header === 0 || header >= 0x2000_0000) break;
-    offsets.set(Number(segView.getBigUint64(off + 8, true)), off);
-    off += (24 + header + 7) & ~7;
+  for (const record of segmentLayout(`${dir}/${name(index, "seg")}`).records) {
+    offsets.set(record.seq, record.offset);
   }
   let entries = 0;
   for (let i = 0; INDEX_HEADER + (i + 1) * ENTRY <= idx.length; i++) {

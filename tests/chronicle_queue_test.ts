@@ -200,8 +200,9 @@ Deno.test("a payload too big for a segment is a RangeError and the queue goes on
   await withQueueDir(async (dir) => {
     const w = await QueueWriter.open(dir, { segmentBytes: SEGMENT_BYTES });
     fill(w, 5);
-    // 64 B segment header, 8 B kept for the end marker, 24 B record header.
-    const largest = SEGMENT_BYTES - 64 - 8 - 24;
+    // 64 B segment header, 32 B kept for the last checksum frame and the
+    // end marker, 24 B record header.
+    const largest = SEGMENT_BYTES - 64 - 32 - 24;
     assert.throws(
       () => w.append(1, new Uint8Array(largest + 1)),
       (e: unknown) => e instanceof RangeError && e.message.includes(`'${dir}'`),

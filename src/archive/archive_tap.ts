@@ -14,7 +14,13 @@
  * @module
  */
 
-import { type QueueMessage, QueueReader, QueueWriter, ReaderOffset } from "../chronicle/mod.ts";
+import {
+  QueueDamageError,
+  type QueueMessage,
+  QueueReader,
+  QueueWriter,
+  ReaderOffset,
+} from "../chronicle/mod.ts";
 import { queueExists } from "../chronicle/mod.ts";
 import { ArchiveAheadError, ArchiveGapError } from "./archive_errors.ts";
 import { lastSeqOf, queueSeqRange } from "./live_range.ts";
@@ -206,10 +212,18 @@ class Tap {
 
   async #openedLive(at: number, committed: number): Promise<string> {
     const { live, name, start } = this.#o;
-    const range = await queueSeqRange(live);
-    const holds = range.last < range.first
-      ? "it is empty"
-      : `it holds ${seqs(range.first, range.last)}`;
+    let holds: string;
+    try {
+      const range = await queueSeqRange(live);
+      holds = range.last < range.first
+        ? "it is empty"
+        : `it holds ${seqs(range.first, range.last)}`;
+    } catch (error) {
+      // Damage at the end stops the copy only when the tap gets there:
+      // every record before it is still copied.
+      if (!(error instanceof QueueDamageError)) throw error;
+      holds = "its end is damaged";
+    }
     let how = `start '${start}'`;
     if (start === "committed") {
       how += committed === 0
@@ -400,11 +414,17 @@ class Tap {
 
   async #progress(copied: number, ms: number): Promise<void> {
     const at = this.#writer?.lastSeq ?? 0;
-    const behind = Math.max(0, await lastSeqOf(this.#o.live) - at);
+    const last = await lastSeqOf(this.#o.live).catch((error) => {
+      if (error instanceof QueueDamageError) return undefined;
+      throw error;
+    });
+    const behind = last === undefined
+      ? ""
+      : `, ${count(Math.max(0, last - at))} behind the live queue`;
     this.#info(
       `catching up: ${count(copied)} copied (${
         Math.round(copied / (ms / 1000)).toLocaleString("en-US")
-      } records/s), at seq ${at}, ${count(behind)} behind the live queue`,
+      } records/s), at seq ${at}${behind}`,
     );
   }
 

@@ -50,6 +50,40 @@ export class QueueFormatError extends SyntaxError {
 }
 
 /**
+ * A queue is damaged: bytes that were published are zeroed, torn, fail
+ * their checksum, or a segment is missing or not a file. Readers throw it
+ * after delivering every record before the damage; writers refuse to
+ * append to a damaged queue. `seq` is the first record not delivered.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { QueueDamageError, QueueFormatError } from "./chronicle_errors.ts";
+ * const e = new QueueDamageError("/q/0000000001.seg", 4096, 17, "zeroed record header");
+ * assert.equal(e.message, "Queue segment '/q/0000000001.seg' is damaged at offset 4096, seq 17: zeroed record header");
+ * assert.ok(e instanceof QueueFormatError);
+ * assert.equal(e.seq, 17);
+ * ```
+ */
+export class QueueDamageError extends QueueFormatError {
+  /** Seq of the first record not delivered because of the damage. */
+  readonly seq: number;
+  /** What is wrong, without the file, offset and seq. */
+  readonly reason: string;
+  /** Creates the error for a file, the offset the damage begins at, and the seq that is lost. */
+  constructor(path: string, offset: number, seq: number, reason: string) {
+    super(
+      `Queue segment '${path}' is damaged at offset ${offset}, seq ${seq}: ${reason}`,
+      path,
+      offset,
+    );
+    this.name = "QueueDamageError";
+    this.seq = seq;
+    this.reason = reason;
+  }
+}
+
+/**
  * Another live process holds the queue's writer lock.
  *
  * @example

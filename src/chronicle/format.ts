@@ -6,8 +6,15 @@
  * @module
  */
 
-/** Current version of every chronicle file. Readers refuse newer versions. */
-export const FORMAT_VERSION = 1;
+/**
+ * Version this spool writes into every chronicle file. Version 2 adds the
+ * published-seq and boot words to `queue.meta`, and the seal fields and
+ * checksum frames to segments; index and reader offset files are laid out
+ * as in version 1. Readers refuse newer versions and still read version 1.
+ */
+export const FORMAT_VERSION = 2;
+/** The first version whose segments carry checksum frames and a seal. */
+export const CHECKED_VERSION = 2;
 
 /** Name of the queue's metadata file. */
 export const META_FILE = "queue.meta";
@@ -46,6 +53,13 @@ export const META = {
   waiters: 128,
   /** Lowest segment index retention has not deleted. */
   firstSegment: 192,
+  /**
+   * u64, version 2: seq of the last record the writer published, stored
+   * after each publish; alone on its cache line.
+   */
+  publishedSeq: 256,
+  /** 16 bytes, version 2: the boot (Linux `boot_id`) the writer last opened the queue in. */
+  bootId: 320,
 } as const;
 
 /** Size of a segment's file header; the first record starts here. */
@@ -58,6 +72,10 @@ export const SEGMENT = {
   firstSeq: 16,
   createdNs: 24,
   capacity: 32,
+  /** u32, version 2: offset of the end-of-segment marker; 0 until the segment is sealed. */
+  endOffset: 40,
+  /** u64, version 2: seq after the segment's last record; written when it is sealed. */
+  endSeq: 48,
 } as const;
 
 /** Record header: header word, type id, reserved, seq, timestamp. */
@@ -81,6 +99,28 @@ export const PADDING = 0x4000_0000;
 export const NOT_COMPLETE = 0x8000_0000;
 /** Every flag bit. */
 export const FLAG_MASK = END_OF_SEGMENT | PADDING | NOT_COMPLETE;
+/**
+ * Header word of a checksum frame (version 2): both bits 29 and 30, length 0.
+ * The frame closes a block of records and carries its CRC-32.
+ */
+export const CHECKSUM_FRAME = END_OF_SEGMENT | PADDING;
+/** Size of a checksum frame. */
+export const CHECKSUM_FRAME_SIZE = 24;
+/** Checksum frame field offsets from the start of the frame. */
+export const CHECKSUM = {
+  header: 0,
+  /** u32: bytes the block covers, ending where the frame starts. */
+  blockBytes: 4,
+  /** u64: seq of the record after the block. */
+  nextSeq: 8,
+  /** u32: CRC-32 (ISO-HDLC, as zlib's) of the block's bytes. */
+  crc: 16,
+} as const;
+/**
+ * Bytes a version 2 writer keeps free at the end of every segment: room for
+ * the checksum frame that closes the last block, then the end marker.
+ */
+export const SEGMENT_TAIL_RESERVE = CHECKSUM_FRAME_SIZE + 8;
 
 /** Largest payload a record can carry (the length field's range). */
 export const MAX_PAYLOAD = LENGTH_MASK;

@@ -59,6 +59,8 @@ export const O_CREAT = 0o100;
 /** Close the descriptor on exec, so child processes never inherit a lock. */
 export const O_CLOEXEC = 0o2000000;
 
+/** `open(2)` flag: never block, so opening a FIFO put where a file belongs cannot hang. */
+export const O_NONBLOCK = 0o4000;
 /** `mmap(2)` protection: readable. */
 export const PROT_READ = 1;
 /** `mmap(2)` protection: writable. */

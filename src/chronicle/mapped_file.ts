@@ -6,7 +6,7 @@
  * @module
  */
 
-import { QueueIoError } from "./chronicle_errors.ts";
+import { QueueFormatError, QueueIoError } from "./chronicle_errors.ts";
 import {
   cPath,
   errno,
@@ -20,6 +20,7 @@ import {
   MS_SYNC,
   O_CLOEXEC,
   O_CREAT,
+  O_NONBLOCK,
   O_RDONLY,
   O_RDWR,
   PROT_READ,
@@ -27,6 +28,23 @@ import {
 } from "./libc.ts";
 
 const PAGE = 4096;
+// mmap(2) reports failure as MAP_FAILED, (void *) -1, which Deno hands back
+// as the unsigned address 2^64 - 1.
+const MAP_FAILED = 0xffff_ffff_ffff_ffffn;
+
+// Only a regular file can be mapped safely: a directory or device maps
+// nothing a reader may touch, and opening a FIFO would wait for a writer.
+function checkRegularFile(path: string): void {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(path);
+  } catch {
+    return; // a missing file is reported by open(2) itself
+  }
+  if (info.isFile) return;
+  const kind = info.isDirectory ? "a directory" : "a FIFO, socket or device";
+  throw new QueueFormatError(`'${path}' is ${kind}, not a regular file`, path, 0);
+}
 
 // A released mapping that views may still reach is replaced by anonymous
 // memory rather than unmapped; once the ArrayBuffer itself is collected
@@ -95,11 +113,14 @@ export class MappedFile {
    * and never as a fault on a later store.
    *
    * @throws {QueueIoError} when the file cannot be opened, created or mapped.
+   * @throws {QueueFormatError} when the path is a directory, FIFO or anything but a regular file.
    */
   static open(path: string, options: MapOptions): MappedFile {
     const c = libc();
     const create = options.createSize !== undefined;
-    const flags = (options.writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | (create ? O_CREAT : 0);
+    checkRegularFile(path);
+    const flags = (options.writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NONBLOCK |
+      (create ? O_CREAT : 0);
     const fd = c.open(cPath(path), flags, 0o644);
     if (fd < 0) fail("open", path, errno());
     try {
@@ -124,7 +145,11 @@ export class MappedFile {
       }
       const prot = options.writable ? PROT_READ | PROT_WRITE : PROT_READ;
       const pointer = c.mmap(null, BigInt(size), prot, MAP_SHARED, fd, 0n);
-      if (pointer === null || Deno.UnsafePointer.value(pointer) === -1n) fail("map", path, errno());
+      if (
+        pointer === null || BigInt.asUintN(64, Deno.UnsafePointer.value(pointer)) === MAP_FAILED
+      ) {
+        fail("map", path, errno());
+      }
       return new MappedFile(path, size, pointer);
     } finally {
       // The mapping keeps the file open by itself.

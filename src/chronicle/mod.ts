@@ -27,6 +27,7 @@
 export {
   FfiUnavailableError,
   QueueClosedError,
+  QueueDamageError,
   QueueFormatError,
   QueueIoError,
   QueueLockedError,

@@ -5,8 +5,9 @@
  * @module
  */
 
-import { QueueFormatError } from "./chronicle_errors.ts";
+import { QueueDamageError, QueueFormatError } from "./chronicle_errors.ts";
 import {
+  CHECKED_VERSION,
   INDEX_SUFFIX,
   LOCK_FILE,
   META_FILE,
@@ -19,7 +20,9 @@ import {
 } from "./format.ts";
 
 /**
- * Segment indexes present in a queue directory, ascending.
+ * Segment indexes present in a queue directory, ascending: regular files
+ * only, or with `anyType` every entry named like a segment (a writer must
+ * see a directory put where its active segment was).
  *
  * @example
  * ```ts
@@ -30,10 +33,10 @@ import {
  * Deno.removeSync(dir, { recursive: true });
  * ```
  */
-export function listSegments(dir: string): number[] {
+export function listSegments(dir: string, anyType = false): number[] {
   const out: number[] = [];
   for (const entry of Deno.readDirSync(dir)) {
-    const index = entry.isFile ? parseSegmentName(entry.name) : undefined;
+    const index = entry.isFile || anyType ? parseSegmentName(entry.name) : undefined;
     if (index !== undefined) out.push(index);
   }
   return out.sort((a, b) => a - b);
@@ -76,24 +79,49 @@ export function queueExists(dir: string): boolean {
   return false;
 }
 
+/** A segment's header fields, as {@linkcode readSegmentHeader} reads them. */
+export interface SegmentHeader {
+  /** Format version. */
+  version: number;
+  /** Seq of the segment's first record. */
+  firstSeq: number;
+  /** When the writer started it, ns. */
+  createdNs: bigint;
+  /** Capacity the header states. */
+  capacity: number;
+  /** Offset of the end marker once sealed (version 2); 0 before. */
+  endOffset: number;
+  /** Seq after the last record once sealed (version 2). */
+  endSeq: number;
+}
+
 /**
- * First seq and creation time of a segment, read from its header without
- * mapping it; undefined for a segment never started or gone.
+ * A segment's header, read without mapping the file; undefined for a
+ * segment never started or gone.
+ *
+ * @throws {QueueFormatError} when the path is a directory, FIFO or anything but a regular file.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readSegmentHeader } from "./queue_files.ts";
- * console.log(readSegmentHeader("/nonexistent", 0)); // undefined
+ * assert.equal(readSegmentHeader("/nonexistent", 0), undefined);
  * ```
  */
-export function readSegmentHeader(
-  dir: string,
-  index: number,
-): { firstSeq: number; createdNs: bigint } | undefined {
+export function readSegmentHeader(dir: string, index: number): SegmentHeader | undefined {
+  const path = `${dir}/${segmentName(index)}`;
   const bytes = new Uint8Array(SEGMENT_HEADER_SIZE);
+  try {
+    if (!Deno.statSync(path).isFile) {
+      throw new QueueFormatError(`'${path}' is not a regular file`, path, 0);
+    }
+  } catch (error) {
+    if (error instanceof QueueFormatError) throw error;
+    return undefined;
+  }
   let file: Deno.FsFile;
   try {
-    file = Deno.openSync(`${dir}/${segmentName(index)}`);
+    file = Deno.openSync(path);
   } catch {
     return undefined;
   }
@@ -111,7 +139,81 @@ export function readSegmentHeader(
   if (words[0] === 0) return undefined;
   const view = new DataView(bytes.buffer);
   return {
+    version: words[SEGMENT.version >>> 2]!,
     firstSeq: readU64(words, SEGMENT.firstSeq),
     createdNs: view.getBigUint64(SEGMENT.createdNs, true),
+    capacity: readU64(words, SEGMENT.capacity),
+    endOffset: words[SEGMENT.endOffset >>> 2]!,
+    endSeq: readU64(words, SEGMENT.endSeq),
   };
+}
+
+/**
+ * Checks the segments a writer is about to append after, from their headers
+ * alone (64 bytes each): every segment from `first` up to `active` is there,
+ * a regular file of `segmentBytes`, started, and sealed where the next one
+ * begins. Cheap enough for every open; it does not read records.
+ *
+ * @throws {QueueDamageError} naming the first segment that fails, and the seq it should start at.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkSegmentChain } from "./queue_files.ts";
+ * const dir = Deno.makeTempDirSync();
+ * assert.throws(() => checkSegmentChain(dir, 0, 1, 65536), /is missing/);
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ */
+export function checkSegmentChain(
+  dir: string,
+  first: number,
+  active: number,
+  segmentBytes: number,
+): void {
+  let previous: { index: number; header: SegmentHeader } | undefined;
+  for (let index = first; index <= active; index++) {
+    const path = `${dir}/${segmentName(index)}`;
+    const expected = previous === undefined
+      ? undefined
+      : previous.header.version >= CHECKED_VERSION
+      ? previous.header.endSeq
+      : undefined;
+    const fail = (why: string): never => {
+      throw new QueueDamageError(path, 0, expected ?? previous?.header.firstSeq ?? 1, why);
+    };
+    let header: SegmentHeader | undefined;
+    try {
+      header = readSegmentHeader(dir, index);
+    } catch (error) {
+      fail((error as Error).message);
+    }
+    if (header === undefined) {
+      fail(fileExists(path) ? "segment header is zero" : "segment file is missing");
+    }
+    const h = header!;
+    if (h.capacity !== segmentBytes || Deno.statSync(path).size !== segmentBytes) {
+      fail(`segment is ${Deno.statSync(path).size} bytes, not ${segmentBytes}`);
+    }
+    if (previous !== undefined) {
+      const prev = previous.header;
+      const prevPath = `${dir}/${segmentName(previous.index)}`;
+      if (prev.version >= CHECKED_VERSION && prev.endOffset === 0) {
+        throw new QueueDamageError(prevPath, 0, prev.firstSeq, "segment was never sealed");
+      }
+      if (expected !== undefined ? h.firstSeq !== expected : h.firstSeq <= prev.firstSeq) {
+        fail(`segment starts at seq ${h.firstSeq}, not where '${prevPath}' ends`);
+      }
+    }
+    previous = { index, header: h };
+  }
+}
+
+function fileExists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -26,6 +26,39 @@ import {
 import { MappedFile } from "./mapped_file.ts";
 import { futexWait, futexWake } from "./libc.ts";
 
+// Errors that mean "you may read this file but not write it".
+const READ_ONLY_ERRNOS = new Set([1, 13, 30]); // EPERM, EACCES, EROFS
+// A reader that cannot register as a futex waiter polls this often instead.
+const READ_ONLY_POLL_MS = 1;
+const BOOT_ID_PATH = "/proc/sys/kernel/random/boot_id";
+const BOOT_ID_BYTES = 16;
+
+/**
+ * The running kernel's boot id as 16 bytes, or undefined when it cannot be
+ * read (not Linux, no permission). A writer compares it with the one in
+ * `queue.meta` to know whether the machine restarted since the queue was
+ * last written, which changes what a lost tail means.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { currentBootId } from "./queue_meta.ts";
+ * const id = currentBootId();
+ * assert.ok(id === undefined || id.length === 16);
+ * ```
+ */
+export function currentBootId(): Uint8Array | undefined {
+  try {
+    const hex = Deno.readTextFileSync(BOOT_ID_PATH).trim().replaceAll("-", "");
+    if (!/^[0-9a-f]{32}$/.test(hex)) return undefined;
+    const bytes = new Uint8Array(BOOT_ID_BYTES);
+    for (let i = 0; i < BOOT_ID_BYTES; i++) bytes[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+    return bytes;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Geometry fixed when a queue is created. */
 export interface QueueGeometry {
   /** Capacity of every segment file in bytes. */
@@ -57,15 +90,18 @@ export class QueueMeta {
   readonly indexSpacing: number;
   /** When the queue was created, wall-clock ns. */
   readonly createdNs: bigint;
+  /** Whether this process mapped the file read-write (a reader without write permission does not). */
+  readonly writable: boolean;
   readonly #notifyAt = META.notify >>> 2;
   readonly #waitersAt = META.waiters >>> 2;
   readonly #firstSegmentAt = META.firstSegment >>> 2;
 
-  private constructor(file: MappedFile) {
+  private constructor(file: MappedFile, writable: boolean) {
     // A futex wait may still be parked on these words, on another thread,
     // when the owner closes.
     file.markShared();
     this.file = file;
+    this.writable = writable;
     this.segmentBytes = readU64(file.words, META.segmentBytes);
     this.indexSpacing = file.words[META.indexSpacing >>> 2]!;
     this.createdNs = readU64Big(file.words, META.createdNs);
@@ -85,20 +121,31 @@ export class QueueMeta {
     writeU64Big(file.words, META.createdNs, createdNs);
     writeMagic(file.bytes, META.magic + 4, META_MAGIC.slice(4));
     Atomics.store(file.words, META.magic >>> 2, magicWord(META_MAGIC));
-    return new QueueMeta(file);
+    return new QueueMeta(file, true);
   }
 
   /**
    * Maps the `queue.meta` of an existing queue, read-write so readers can
-   * register as futex waiters.
+   * register as futex waiters. With `readOnlyFallback` (readers), a file
+   * this process may read but not write is mapped read-only instead, and
+   * {@linkcode QueueMeta.block} polls.
    *
    * @throws {QueueFormatError} when the file is not a queue's metadata or is of a newer version.
    */
-  static open(dir: string): QueueMeta {
+  static open(dir: string, readOnlyFallback = false): QueueMeta {
     const path = `${dir}/${META_FILE}`;
     let file: MappedFile;
+    let writable = true;
     try {
-      file = MappedFile.open(path, { writable: true });
+      try {
+        file = MappedFile.open(path, { writable: true });
+      } catch (error) {
+        if (!readOnlyFallback || !READ_ONLY_ERRNOS.has((error as { errno?: number }).errno ?? 0)) {
+          throw error;
+        }
+        file = MappedFile.open(path, { writable: false });
+        writable = false;
+      }
     } catch (error) {
       if ((error as { errno?: number }).errno === 22) {
         throw new QueueFormatError(`Queue metadata '${path}' is empty`, path, 0);
@@ -127,11 +174,62 @@ export class QueueMeta {
         META.version,
       );
     }
-    const meta = new QueueMeta(file);
+    const meta = new QueueMeta(file, writable);
     if (meta.segmentBytes < 4096 || meta.indexSpacing < 1) {
       throw fault(`Queue metadata '${path}' has an impossible geometry`, META.segmentBytes);
     }
     return meta;
+  }
+
+  /** Format version of the file: 1 for a queue no version 2 writer has opened yet. */
+  get version(): number {
+    return this.file.words[META.version >>> 2]!;
+  }
+
+  /**
+   * Seq of the last record a version 2 writer published; undefined for a
+   * version 1 queue, which does not keep it. Read high word first: a writer
+   * stores the low word first, so a read racing a carry sees a smaller
+   * value, never a larger one.
+   */
+  get publishedSeq(): number | undefined {
+    if (this.version < 2) return undefined;
+    const words = this.file.words;
+    const hi = Atomics.load(words, (META.publishedSeq >>> 2) + 1);
+    return Atomics.load(words, META.publishedSeq >>> 2) + hi * 0x1_0000_0000;
+  }
+
+  /** Stores the published seq (writer only), low word first. */
+  set publishedSeq(seq: number) {
+    const words = this.file.words;
+    const hi = Math.floor(seq / 0x1_0000_0000);
+    Atomics.store(words, META.publishedSeq >>> 2, seq - hi * 0x1_0000_0000);
+    Atomics.store(words, (META.publishedSeq >>> 2) + 1, hi);
+  }
+
+  /**
+   * Whether the machine restarted since the last writer opened the queue:
+   * true only when both that writer's boot id and `bootId` are known and
+   * differ. Unknown counts as the same boot, so recovery stays strict.
+   */
+  rebootedSince(bootId: Uint8Array | undefined): boolean {
+    if (bootId === undefined || this.version < 2) return false;
+    const stored = this.file.bytes.subarray(META.bootId, META.bootId + BOOT_ID_BYTES);
+    return !isZero(stored, 0, BOOT_ID_BYTES) && stored.some((b, i) => b !== bootId[i]);
+  }
+
+  /**
+   * Makes the file version 2 for a writer: stores its published seq and boot
+   * id, then the version, so a version 1 queue is upgraded in place.
+   */
+  upgrade(publishedSeq: number, bootId: Uint8Array | undefined): void {
+    this.file.bytes.fill(0, META.bootId, META.bootId + BOOT_ID_BYTES);
+    if (bootId !== undefined) this.file.bytes.set(bootId, META.bootId);
+    const words = this.file.words;
+    const hi = Math.floor(publishedSeq / 0x1_0000_0000);
+    Atomics.store(words, META.publishedSeq >>> 2, publishedSeq - hi * 0x1_0000_0000);
+    Atomics.store(words, (META.publishedSeq >>> 2) + 1, hi);
+    Atomics.store(words, META.version >>> 2, FORMAT_VERSION);
   }
 
   /** The lowest segment index retention has kept. */
@@ -162,6 +260,12 @@ export class QueueMeta {
    * through.
    */
   async block(ready: () => boolean, timeoutMs: number): Promise<void> {
+    if (!this.writable) {
+      // A read-only mapping cannot count itself as a waiter: poll instead.
+      if (ready()) return;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(timeoutMs, READ_ONLY_POLL_MS)));
+      return;
+    }
     const words = this.file.words;
     Atomics.add(words, this.#waitersAt, 1);
     try {

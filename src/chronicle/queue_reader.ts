@@ -5,9 +5,12 @@
  * @module
  */
 
-import { QueueClosedError, QueueFormatError } from "./chronicle_errors.ts";
+import { QueueClosedError, QueueDamageError, QueueFormatError } from "./chronicle_errors.ts";
 import {
+  CHECKSUM_FRAME,
+  CHECKSUM_FRAME_SIZE,
   END_OF_SEGMENT,
+  LENGTH_MASK,
   META,
   NOT_COMPLETE,
   PADDING,
@@ -15,6 +18,7 @@ import {
   RECORD,
   RECORD_HEADER_SIZE,
   SEGMENT_HEADER_SIZE,
+  segmentName,
 } from "./format.ts";
 import { libc } from "./libc.ts";
 import { listSegments, queueExists, readSegmentHeader } from "./queue_files.ts";
@@ -147,6 +151,9 @@ export class QueueReader {
   #words: Uint32Array = EMPTY;
   #capacity = 0;
   #pos = 0;
+  // Records before this offset were checked ahead (headers, seqs and, in a
+  // checked segment, the block's checksum) and may be delivered.
+  #checkedTo = 0;
   #nextSeq = 1;
   #lost = 0;
   #toRetentionCheck = RETENTION_CHECK_EVERY;
@@ -200,7 +207,7 @@ export class QueueReader {
       );
     }
     libc();
-    const meta = QueueMeta.open(dir);
+    const meta = QueueMeta.open(dir, true);
     let offset: ReaderOffset | undefined;
     try {
       if (options.name !== undefined) {
@@ -221,82 +228,101 @@ export class QueueReader {
    * writer. The returned object (and its payload) is reused: it is valid
    * until the following call.
    *
-   * @throws {QueueFormatError} on a corrupt record header; every record before it was delivered.
+   * @throws {QueueDamageError} where the queue is damaged; every record before the damage was delivered.
    */
   next(): QueueMessage | undefined {
     if (--this.#toRetentionCheck === 0) this.#checkRetention();
-    let words = this.#words;
-    let pos = this.#pos;
+    const words = this.#words;
+    const pos = this.#pos;
+    // On x86-64 a plain load first: a published header can only be seen
+    // after the writer's stores before it, since the CPU keeps loads and
+    // stores in order. Anything else, "nothing yet" included, is settled by
+    // the slow path with atomic loads. Elsewhere every header load is atomic.
+    const header = ORDERED_LOADS ? words[pos >>> 2]! : Atomics.load(words, pos >>> 2);
+    if (header === 0 || header > LENGTH_MASK || pos >= this.#checkedTo) return this.#nextSlow();
+    return this.#deliver(words, pos, header);
+  }
+
+  // The record at `pos`, already checked ahead, becomes the view.
+  #deliver(words: Uint32Array, pos: number, header: number): QueueMessage {
+    const size = (RECORD_HEADER_SIZE + header + 7) & ~7;
+    if (pos + size > this.#capacity) {
+      throw this.#damage(pos, `record of ${header} bytes runs past the segment's end`);
+    }
+    const w = pos >>> 2;
+    const seq = words[w + 2]! + words[w + 3]! * TWO_32;
+    if (seq !== this.#nextSeq) throw this.#damage(pos, `record has seq ${seq}`);
+    const view = this.#view;
+    view.seq = seq;
+    view.typeId = words[w + 1]! & 0xffff;
+    view.payloadLength = header;
+    view.offset = pos;
+    this.#pos = pos + size;
+    this.#nextSeq = seq + 1;
+    return view;
+  }
+
+  // Everything but a checked record: the end of what is published (real or
+  // damage), checking the next block, frames, markers and padding.
+  #nextSlow(): QueueMessage | undefined {
     for (;;) {
-      // On x86-64 a plain load first: a published header can only be seen
-      // after the writer's stores before it, since the CPU keeps loads and
-      // stores in order. "Nothing yet" is confirmed with an atomic load,
-      // which also keeps a caller's spin loop from being optimised into a
-      // single read. Elsewhere every header load is atomic.
-      let header = ORDERED_LOADS ? words[pos >>> 2]! : 0;
-      if (header === 0) header = Atomics.load(words, pos >>> 2);
+      const words = this.#words;
+      const pos = this.#pos;
+      const header = Atomics.load(words, pos >>> 2);
       if (header === 0 || header >= NOT_COMPLETE) {
-        if (this.#checkRetention()) {
-          words = this.#words;
-          pos = this.#pos;
-          continue;
-        }
+        if (this.#checkRetention()) continue;
         if (this.#current === undefined) {
           if (this.#closed) throw new QueueClosedError(this.path);
-          if (this.#tryFirstSegment()) {
-            words = this.#words;
-            pos = this.#pos;
-            continue;
-          }
+          if (this.#tryFirstSegment()) continue;
+          return undefined;
         }
+        const why = this.#current.segment.endDamage(pos, this.#nextSeq, this.#meta.publishedSeq);
+        if (why !== undefined) throw this.#damage(pos, why);
         return undefined;
       }
-      if (header > 0x1fff_ffff) {
-        if (header === END_OF_SEGMENT) {
-          if (!this.#advance()) return undefined;
-          words = this.#words;
-          pos = this.#pos;
-          continue;
-        }
-        if (header < END_OF_SEGMENT + PADDING && header >= PADDING) {
-          const skip = (RECORD_HEADER_SIZE + (header - PADDING) + 7) & ~7;
-          if (pos + skip > this.#capacity) {
-            throw this.#current!.segment.corrupt(pos, "padding runs past the segment's end");
-          }
-          pos += skip;
-          this.#pos = pos;
-          continue;
-        }
-        throw this.#current!.segment.corrupt(
+      if (pos >= this.#checkedTo) {
+        this.#checkedTo = this.#current!.segment.checkBlock(
           pos,
-          `impossible flags in header word 0x${header.toString(16)}`,
-        );
+          this.#nextSeq,
+          this.#meta.publishedSeq,
+        ).to;
+        continue;
       }
-      const size = (RECORD_HEADER_SIZE + header + 7) & ~7;
-      if (pos + size > this.#capacity) {
-        throw this.#current!.segment.corrupt(pos, `length ${header} runs past the segment's end`);
+      if (header <= LENGTH_MASK) return this.#deliver(words, pos, header);
+      if (header === END_OF_SEGMENT) {
+        if (!this.#advance()) return undefined;
+        continue;
       }
-      const w = pos >>> 2;
-      const seq = words[w + 2]! + words[w + 3]! * TWO_32;
-      if (seq !== this.#nextSeq) {
-        throw this.#current!.segment.corrupt(pos, `seq ${seq} where ${this.#nextSeq} belongs`);
+      if (header === CHECKSUM_FRAME) {
+        this.#pos = pos + CHECKSUM_FRAME_SIZE;
+        continue;
       }
-      const view = this.#view;
-      view.seq = seq;
-      view.typeId = words[w + 1]! & 0xffff;
-      view.payloadLength = header;
-      view.offset = pos;
-      this.#pos = pos + size;
-      this.#nextSeq = seq + 1;
-      return view;
+      if (header < END_OF_SEGMENT + PADDING && header >= PADDING) {
+        const skip = (RECORD_HEADER_SIZE + (header - PADDING) + 7) & ~7;
+        if (pos + skip > this.#capacity) {
+          throw this.#damage(pos, "padding runs past the segment's end");
+        }
+        this.#pos = pos + skip;
+        continue;
+      }
+      throw this.#damage(pos, `impossible header word 0x${header.toString(16)}`);
     }
+  }
+
+  #damage(offset: number, why: string): QueueDamageError {
+    return this.#current!.segment.damage(offset, this.#nextSeq, why);
   }
 
   /** Whether `next()` would return a record (or move to the next segment) now. */
   hasNext(): boolean {
     const header = Atomics.load(this.#words, this.#pos >>> 2);
     if (header !== 0 && header < NOT_COMPLETE) return true;
-    return this.#current === undefined && !this.#closed && listSegments(this.path).length > 0;
+    if (this.#current === undefined) {
+      return !this.#closed && listSegments(this.path).length > 0;
+    }
+    // Damage counts as something to read: next() reports it.
+    const publishedSeq = this.#meta.publishedSeq;
+    return this.#current.segment.endDamage(this.#pos, this.#nextSeq, publishedSeq) !== undefined;
   }
 
   /**
@@ -445,7 +471,33 @@ export class QueueReader {
       this.#segmentIndex = Atomics.load(this.#metaWords, FIRST_SEGMENT_WORD);
       return;
     }
+    if (first.index > Atomics.load(this.#metaWords, FIRST_SEGMENT_WORD)) {
+      this.#checkEarliest(first);
+    }
     this.#enter(first.index, SEGMENT_HEADER_SIZE, first.firstSeq);
+  }
+
+  // The earliest started segment is above the first one retention kept:
+  // unless retention has just moved on, the kept one is missing, not a
+  // file, or lost its header, and the records in it are gone.
+  #checkEarliest(first: SegmentStart): void {
+    const kept = Atomics.load(this.#metaWords, FIRST_SEGMENT_WORD);
+    const again = this.#segments(true)[0];
+    if (again === undefined || again.index <= kept || again.index !== first.index) return;
+    const path = `${this.path}/${segmentName(kept)}`;
+    let why = "segment file is missing";
+    try {
+      const info = Deno.statSync(path);
+      why = info.isFile ? "segment header is zero" : `'${path}' is not a regular file`;
+    } catch {
+      // missing
+    }
+    throw new QueueDamageError(
+      path,
+      0,
+      first.firstSeq,
+      `${why}; it held the records before seq ${first.firstSeq}`,
+    );
   }
 
   #toLatest(): void {
@@ -455,6 +507,7 @@ export class QueueReader {
     const current = this.#current!;
     const end = walkToEnd(current.segment, this.#cache.seekIndex(current));
     this.#pos = end.offset;
+    this.#checkedTo = end.offset;
     this.#nextSeq = end.nextSeq;
   }
 
@@ -494,6 +547,7 @@ export class QueueReader {
       );
     }
     this.#pos = end.offset;
+    this.#checkedTo = end.offset;
     this.#nextSeq = seq;
   }
 
@@ -521,6 +575,7 @@ export class QueueReader {
         return h > hi || (h === hi && words[t]! >= lo);
       });
       this.#pos = end.offset;
+      this.#checkedTo = end.offset;
       this.#nextSeq = end.nextSeq;
       if (!end.sealed) return;
       if (i === segments.length - 1) segments = this.#segments(true);
@@ -529,7 +584,12 @@ export class QueueReader {
 
   #enter(index: number, pos: number, seq: number): void {
     if (this.#current?.segment.index !== index) {
-      const entry = this.#cache.get(index);
+      let entry: CachedSegment;
+      try {
+        entry = this.#cache.get(index);
+      } catch (error) {
+        throw asDamage(error, seq);
+      }
       this.#leaveSegment();
       this.#current = entry;
       this.#words = entry.segment.file.words;
@@ -539,6 +599,7 @@ export class QueueReader {
     this.#segmentIndex = index;
     this.#pos = pos;
     this.#nextSeq = seq;
+    this.#checkedTo = pos;
   }
 
   #leaveSegment(): void {
@@ -550,6 +611,7 @@ export class QueueReader {
     this.#words = EMPTY;
     this.#view.words = EMPTY;
     this.#pos = 0;
+    this.#checkedTo = 0;
   }
 
   #tryFirstSegment(): boolean {
@@ -560,31 +622,35 @@ export class QueueReader {
   }
 
   // The writer starts segment n+1 before it seals segment n, so after the
-  // end marker the next file is there with its header written.
+  // end marker the next file is there with its header written; anything
+  // else, unless retention deleted it, is damage.
   #advance(): boolean {
     const nextIndex = this.#segmentIndex + 1;
+    const path = `${this.path}/${segmentName(nextIndex)}`;
     let next: CachedSegment;
     try {
       next = this.#cache.get(nextIndex);
     } catch (error) {
-      if (error instanceof Deno.errors.NotFound || (error as { errno?: number }).errno === 2) {
-        if (nextIndex >= Atomics.load(this.#metaWords, FIRST_SEGMENT_WORD)) return false;
+      const missing = error instanceof Deno.errors.NotFound ||
+        (error as { errno?: number }).errno === 2;
+      if (missing && nextIndex < Atomics.load(this.#metaWords, FIRST_SEGMENT_WORD)) {
         this.#fallOff(); // retention deleted it: go on at the earliest kept record
         return this.#current !== undefined;
       }
-      throw error;
+      if (missing) throw new QueueDamageError(path, 0, this.#nextSeq, "segment file is missing");
+      throw asDamage(error, this.#nextSeq);
     }
     const segment = next.segment;
     if (!segment.started) {
-      // Not mapped for later: a writer recovering from a crash may replace
-      // a segment it prepared but never started.
       this.#cache.drop(nextIndex);
-      return false;
+      throw new QueueDamageError(path, 0, this.#nextSeq, "segment header is zero");
     }
     if (segment.firstSeq !== this.#nextSeq) {
-      throw new QueueFormatError(
-        `Segment '${segment.path}' starts at seq ${segment.firstSeq} but the segment before it ends before seq ${this.#nextSeq}`,
-        segment.path,
+      throw new QueueDamageError(
+        path,
+        0,
+        this.#nextSeq,
+        `segment starts at seq ${segment.firstSeq}, not where the segment before it ends`,
       );
     }
     this.#enter(nextIndex, SEGMENT_HEADER_SIZE, this.#nextSeq);
@@ -616,6 +682,13 @@ export class QueueReader {
     this.#toEarliest();
     if (this.#current !== undefined) this.#lost += Math.max(0, this.#nextSeq - before);
   }
+}
+
+// A segment that fails its opening checks is damage to a reader: the records
+// from `seq` on cannot be delivered.
+function asDamage(error: unknown, seq: number): unknown {
+  if (error instanceof QueueDamageError || !(error instanceof QueueFormatError)) return error;
+  return new QueueDamageError(error.path, error.offset ?? 0, seq, error.message);
 }
 
 function checkStart(start: unknown): asserts start is StartPosition {

@@ -6,8 +6,13 @@
  * @module
  */
 
-import { QueueFormatError } from "./chronicle_errors.ts";
+import { QueueDamageError, QueueFormatError } from "./chronicle_errors.ts";
+import { blockChecksum } from "./block_checksum.ts";
 import {
+  CHECKED_VERSION,
+  CHECKSUM,
+  CHECKSUM_FRAME,
+  CHECKSUM_FRAME_SIZE,
   END_OF_SEGMENT,
   FORMAT_VERSION,
   hasMagic,
@@ -29,6 +34,8 @@ import {
 } from "./format.ts";
 import { MappedFile } from "./mapped_file.ts";
 
+const ORDERED_LOADS = Deno.build.arch === "x86_64";
+
 /** Where a walk over a segment's records stopped. */
 export interface WalkEnd {
   /** Offset of the first byte after the last record (where the next one goes). */
@@ -39,6 +46,19 @@ export interface WalkEnd {
   sealed: boolean;
   /** Records walked over. */
   records: number;
+  /**
+   * Where the block still open at `offset` began: just after the last
+   * checksum frame walked over, or the walk's start when it met none.
+   */
+  blockStart: number;
+}
+
+/** What {@linkcode Segment.checkBlock} found ahead of a reader. */
+export interface BlockCheck {
+  /** Records before this offset may be delivered. */
+  to: number;
+  /** Whether a checksum vouched for them (false: the open block at the live end, or a version 1 segment). */
+  verified: boolean;
 }
 
 /**
@@ -89,6 +109,26 @@ export class Segment {
   /** Whether the writer has written the header (a prepared segment has not). */
   get started(): boolean {
     return Atomics.load(this.file.words, SEGMENT.magic >>> 2) !== 0;
+  }
+
+  /** Format version of a started segment. */
+  get version(): number {
+    return this.file.words[SEGMENT.version >>> 2]!;
+  }
+
+  /** Whether the segment carries checksum frames and a seal (version 2 and later). */
+  get checked(): boolean {
+    return this.version >= CHECKED_VERSION;
+  }
+
+  /** Offset of the end marker, from the seal in the header; 0 while not sealed (or version 1). */
+  get endOffset(): number {
+    return Atomics.load(this.file.words, SEGMENT.endOffset >>> 2);
+  }
+
+  /** Seq after the last record, from the seal in the header; meaningful once {@linkcode endOffset} is set. */
+  get endSeq(): number {
+    return readU64(this.file.words, SEGMENT.endSeq);
   }
 
   /**
@@ -162,13 +202,146 @@ export class Segment {
     Atomics.store(words, SEGMENT.magic >>> 2, magicWord(SEGMENT_MAGIC));
   }
 
-  /** The error for a record header that breaks the format at `offset`. */
-  corrupt(offset: number, why: string): QueueFormatError {
-    return new QueueFormatError(
-      `Segment '${this.path}' has a corrupt record at offset ${offset}: ${why}`,
-      this.path,
-      offset,
-    );
+  /**
+   * Seals the segment: the end marker at `offset`, then the seal in the
+   * header (end seq, then end offset). In that order a reader never sees a
+   * seal whose marker is not there yet, and a writer killed in between
+   * leaves a marker without a seal, which the next writer completes.
+   */
+  seal(offset: number, nextSeq: number): void {
+    const words = this.file.words;
+    Atomics.store(words, offset >>> 2, END_OF_SEGMENT);
+    if (this.checked) {
+      writeU64(words, SEGMENT.endSeq, nextSeq);
+      Atomics.store(words, SEGMENT.endOffset >>> 2, offset);
+    }
+  }
+
+  /** The error for damage at `offset`, where the record with `seq` belongs. */
+  damage(offset: number, seq: number, why: string): QueueDamageError {
+    return new QueueDamageError(this.path, offset, seq, why);
+  }
+
+  /**
+   * Why the end of what is published at `offset` (a header word of 0 or a
+   * claim) cannot be the real end, or undefined when it can: the segment's
+   * seal puts its end further on, or the writer says it published `seq`
+   * already (`publishedSeq`, from `queue.meta`).
+   */
+  endDamage(offset: number, seq: number, publishedSeq: number | undefined): string | undefined {
+    const end = this.endOffset;
+    const what = `record header at offset ${offset} (seq ${seq}) is zero`;
+    if (end !== 0 && offset !== end) return `${what}, but the segment is sealed at offset ${end}`;
+    if (end !== 0) return `end marker at offset ${offset} is zero`;
+    if (publishedSeq === undefined || publishedSeq < seq) return undefined;
+    // The writer stores the published seq after the header word: a header
+    // still zero after that store was seen is gone.
+    const header = Atomics.load(this.file.words, offset >>> 2);
+    if (header !== 0 && header < NOT_COMPLETE) return undefined;
+    return `${what}, but the writer published up to seq ${publishedSeq}`;
+  }
+
+  /**
+   * Checks the records from `offset` (holding the record with `seq`) to the
+   * next checksum frame before a reader delivers any of them: headers,
+   * seqs, and the block's CRC-32. At the end of what is published, before
+   * the block is closed, the records so far are unverified but may go out,
+   * unless {@linkcode endDamage} says the end is not real.
+   *
+   * @throws {QueueDamageError} naming `offset` and `seq`: nothing from there may be delivered.
+   */
+  checkBlock(offset: number, seq: number, publishedSeq: number | undefined): BlockCheck {
+    const capacity = this.file.size;
+    if (!this.checked) return { to: capacity, verified: false };
+    const words = this.file.words;
+    let p = offset;
+    let next = seq;
+    const fail = (why: string): never => {
+      throw this.damage(offset, seq, why);
+    };
+    for (;;) {
+      if (p + 8 > capacity) fail(`records run past the segment's end at offset ${p}`);
+      // Plain loads where the CPU keeps them in order (see QueueReader.next);
+      // the end of what is published is always confirmed atomically.
+      let header = ORDERED_LOADS ? words[p >>> 2]! : 0;
+      if (header === 0) header = Atomics.load(words, p >>> 2);
+      if (header === 0 || header >= NOT_COMPLETE) {
+        const why = this.endDamage(p, next, publishedSeq);
+        if (why !== undefined) fail(why);
+        return { to: p, verified: false };
+      }
+      if (header === CHECKSUM_FRAME) {
+        if (p + CHECKSUM_FRAME_SIZE > capacity) {
+          fail(`checksum frame at offset ${p} runs past the end`);
+        }
+        const w = p >>> 2;
+        const start = p - words[w + (CHECKSUM.blockBytes >>> 2)]!;
+        const frameSeq = readU64(words, p + CHECKSUM.nextSeq);
+        if (start < SEGMENT_HEADER_SIZE || start > offset || (start & 7) !== 0) {
+          fail(`checksum frame at offset ${p} names a block starting at offset ${start}`);
+        }
+        if (frameSeq !== next) {
+          fail(`checksum frame at offset ${p} says seq ${frameSeq} follows, not ${next}`);
+        }
+        if (blockChecksum(this.file.bytes, start, p) !== words[w + (CHECKSUM.crc >>> 2)]) {
+          fail(
+            `the block from offset ${start} to ${p} fails its checksum` +
+              (start < offset ? " (records before seq " + seq + " in it were delivered)" : ""),
+          );
+        }
+        return { to: p + CHECKSUM_FRAME_SIZE, verified: true };
+      }
+      if (header === END_OF_SEGMENT) {
+        if (p !== offset) {
+          fail(`no checksum frame closes the records before the end marker at ${p}`);
+        }
+        const end = this.endOffset;
+        if (end !== 0 && end !== p) fail(`end marker at offset ${p}, but the seal says ${end}`);
+        return { to: p + 8, verified: true };
+      }
+      if ((header & END_OF_SEGMENT) !== 0) {
+        fail(`impossible header word 0x${header.toString(16)} at offset ${p}`);
+      }
+      const size = recordSize(header & LENGTH_MASK);
+      if (p + size > capacity) fail(`record at offset ${p} runs past the segment's end`);
+      // Each seq is checked as it is delivered; the frame's next seq checks the count.
+      if ((header & PADDING) === 0) next++;
+      p += size;
+    }
+  }
+
+  /**
+   * Verifies the closed blocks from offset 64 up to `end` (where a walk
+   * ended), for a writer about to append after them. Returns the offset
+   * just past the last checksum frame whose block matches, with the seq of
+   * the record there: recovery cuts a torn tail back to it, or reports the
+   * damage from it.
+   */
+  verifiedPrefix(end: number): { offset: number; seq: number } {
+    let seq = this.firstSeq;
+    if (!this.checked) return { offset: end, seq };
+    const words = this.file.words;
+    let p = SEGMENT_HEADER_SIZE;
+    let good = { offset: p, seq };
+    while (p < end) {
+      const header = words[p >>> 2]!;
+      if (header === CHECKSUM_FRAME) {
+        const start = p - words[(p + CHECKSUM.blockBytes) >>> 2]!;
+        if (
+          start !== good.offset ||
+          readU64(words, p + CHECKSUM.nextSeq) !== seq ||
+          blockChecksum(this.file.bytes, start, p) !== words[(p + CHECKSUM.crc) >>> 2]
+        ) {
+          return good;
+        }
+        p += CHECKSUM_FRAME_SIZE;
+        good = { offset: p, seq };
+        continue;
+      }
+      if ((header & PADDING) === 0) seq++;
+      p += recordSize(header & LENGTH_MASK);
+    }
+    return good;
   }
 
   /**
@@ -187,26 +360,40 @@ export class Segment {
     const words = this.file.words;
     const capacity = this.file.size;
     let records = 0;
+    let blockStart = offset;
     while (offset + 8 <= capacity) {
       const header = Atomics.load(words, offset >>> 2);
       if (header === 0 || (header & NOT_COMPLETE) !== 0) break;
+      if (header === CHECKSUM_FRAME && offset + CHECKSUM_FRAME_SIZE <= capacity) {
+        offset += CHECKSUM_FRAME_SIZE;
+        blockStart = offset;
+        continue;
+      }
       if ((header & END_OF_SEGMENT) !== 0) {
-        if (header !== END_OF_SEGMENT) throw this.corrupt(offset, "end marker with other bits set");
-        return { offset, nextSeq, sealed: true, records };
+        if (header !== END_OF_SEGMENT) {
+          throw this.damage(offset, nextSeq, `impossible header word 0x${header.toString(16)}`);
+        }
+        return { offset, nextSeq, sealed: true, records, blockStart };
       }
       const size = recordSize(header & LENGTH_MASK);
       if (offset + size > capacity) {
-        throw this.corrupt(offset, `length ${header & LENGTH_MASK} runs past the segment's end`);
+        throw this.damage(
+          offset,
+          nextSeq,
+          `record of ${header & LENGTH_MASK} bytes runs past the segment's end`,
+        );
       }
       if ((header & PADDING) === 0) {
         const seq = readU64(words, offset + RECORD.seq);
-        if (seq !== nextSeq) throw this.corrupt(offset, `seq ${seq} where ${nextSeq} belongs`);
-        if (visit?.(offset, seq) === true) return { offset, nextSeq, sealed: false, records };
+        if (seq !== nextSeq) throw this.damage(offset, nextSeq, `record has seq ${seq}`);
+        if (visit?.(offset, seq) === true) {
+          return { offset, nextSeq, sealed: false, records, blockStart };
+        }
         nextSeq++;
         records++;
       }
       offset += size;
     }
-    return { offset, nextSeq, sealed: false, records };
+    return { offset, nextSeq, sealed: false, records, blockStart };
   }
 }

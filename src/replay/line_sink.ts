@@ -14,17 +14,27 @@ const encoder = new TextEncoder();
 /**
  * Collects lines and writes them in large chunks, so printing a million
  * frames does not cost a million system calls. A closed pipe (`| head`)
- * marks the sink closed instead of failing.
+ * marks the sink closed instead of failing. Declared with `await using`, it
+ * flushes on every way out of the scope, an error included, so lines
+ * already produced are never lost to a failure that comes after them.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { LineSink } from "./line_sink.ts";
- * const sink = new LineSink(Deno.stdout);
- * await sink.line("hello");
- * await sink.flush();
+ * const chunks: string[] = [];
+ * const out = {
+ *   write: (p: Uint8Array) => (chunks.push(new TextDecoder().decode(p)), Promise.resolve(p.length)),
+ * };
+ * await assert.rejects(async () => {
+ *   await using sink = new LineSink(out);
+ *   await sink.line("hello");
+ *   throw new Error("damage after the first line");
+ * });
+ * assert.deepEqual(chunks, ["hello\n"]);
  * ```
  */
-export class LineSink {
+export class LineSink implements AsyncDisposable {
   #out: ByteWriter;
   #parts: string[] = [];
   #size = 0;
@@ -66,5 +76,10 @@ export class LineSink {
       }
       throw error;
     }
+  }
+
+  /** Flushes: what `await using` calls when the scope ends, however it ends. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.flush();
   }
 }

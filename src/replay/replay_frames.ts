@@ -45,7 +45,7 @@ export async function replayFrames(
   const filter = options.filter ?? {};
   const tracker = new RequestTracker();
   // Paced output is live: write each line as it becomes due.
-  const sink = new LineSink(out, options.pacing ? 0 : 64 * 1024);
+  await using sink = new LineSink(out, options.pacing ? 0 : 64 * 1024);
   const pacer = options.pacing ? new Pacer(options.pacing) : undefined;
   let written = 0;
   for await (const item of frames) {

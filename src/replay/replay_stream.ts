@@ -72,7 +72,7 @@ export async function replayStreams(options: StreamReplayOptions): Promise<numbe
       sources.push(await openAt(location, start, options.tapesDir));
     }
     const stream = sources.length === 1 ? sources[0]! : new MergedStream(sources);
-    const sink = new LineSink(options.out ?? Deno.stdout, options.pacing ? 0 : 64 * 1024);
+    await using sink = new LineSink(options.out ?? Deno.stdout, options.pacing ? 0 : 64 * 1024);
     const pacer = options.pacing ? new Pacer(options.pacing) : undefined;
     const format = options.json ? jsonRecordLine : messageLine;
     let printed = 0;

@@ -182,7 +182,7 @@ export interface VerifyTapeOptions extends TapeLocation, Omit<VerifyOptions, "on
  */
 export async function verifyTape(options: VerifyTapeOptions): Promise<number> {
   const session = await loadSession(options, { strict: !(options.lenient ?? false) });
-  const sink = new LineSink(Deno.stdout, 0);
+  await using sink = new LineSink(Deno.stdout, 0);
   // Each mismatch is printed as soon as it is found; writes stay in order.
   let printing = Promise.resolve();
   const report = await verifyServer(session, options.command, {

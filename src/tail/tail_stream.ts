@@ -52,7 +52,7 @@ export async function tailStream(options: StreamTailOptions): Promise<void> {
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
   // Following, every line goes out as it comes.
-  const sink = new LineSink(options.out ?? Deno.stdout, options.follow ? 0 : 64 * 1024);
+  await using sink = new LineSink(options.out ?? Deno.stdout, options.follow ? 0 : 64 * 1024);
   const format = options.json ? jsonRecordLine : messageLine;
   try {
     for await (const m of stream) {

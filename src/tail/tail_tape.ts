@@ -86,7 +86,7 @@ export async function tailTape(options: TailOptions): Promise<void> {
     const entry = selector.select(record, line);
     if (entry) ring.push(entry);
   }
-  const sink = new LineSink(out, options.follow ? 0 : 64 * 1024);
+  await using sink = new LineSink(out, options.follow ? 0 : 64 * 1024);
   // Entries are formatted only now, so RTTs from later correlation records are filled in.
   for (const entry of ring.toArray()) await sink.line(show(entry));
   await sink.flush();
@@ -142,7 +142,7 @@ export async function tapeStats(options: StatsOptions): Promise<TapeSummary> {
   const summarizer = new TapeSummarizer(options.filter ?? {});
   for await (const { record, line } of reader.recordLines()) summarizer.add(record, line);
   const summary = summarizer.summary();
-  const sink = new LineSink(options.out ?? Deno.stdout);
+  await using sink = new LineSink(options.out ?? Deno.stdout);
   let tapeBytes: number | undefined;
   try {
     tapeBytes = (await Deno.stat(reader.path)).size;
