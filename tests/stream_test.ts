@@ -299,3 +299,21 @@ Deno.test("a JSON record line gives back every payload byte for byte, a leading 
   assert.equal(payloadText(new Uint8Array([0xef, 0xbb, 0xbf, 0xff])).encoding, "base64");
   assert.equal(payloadText(new Uint8Array([0x61, 0x00])).text, "a\0");
 });
+
+Deno.test("a followed tape's new frames carry the envelope exactly as recorded", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const writer = await TapeWriter.create(dir);
+    const stream = await TapeStream.open(writer.path, { follow: true });
+    assert.equal(await stream.wait(50), false, "nothing yet");
+    const envJson = '{"jsonrpc":"2.0","id":12345678901234567891,"result":{"x":1.0,"y":1e2}}';
+    await writer.append({ dir: "s2c", env: JSON.parse(envJson), envJson });
+    assert.equal(await stream.wait(5000), true);
+    assert.equal(decoder.decode(stream.next()!.payload), envJson);
+    await writer.finalize();
+    assert.equal(await stream.wait(5000), false);
+    stream.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

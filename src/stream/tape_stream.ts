@@ -6,7 +6,7 @@
  * @module
  */
 
-import { followTape, type RawFrame, TapeReader } from "../tape/mod.ts";
+import { followTapeLines, type RawFrame, rawFrameOf, TapeReader } from "../tape/mod.ts";
 import type { StreamMessage } from "./stream_message.ts";
 import type { StreamKind, StreamReader, StreamWaitStrategy } from "./stream_reader.ts";
 import { frameMessage, tapeEpochNs } from "./tape_message.ts";
@@ -27,9 +27,8 @@ const TIMED_OUT = Symbol("timed out");
 
 /**
  * A {@linkcode StreamReader} over a tape's frames, mapped to messages as
- * {@linkcode frameMessage} says. Frames read while following come parsed,
- * so their payload is the envelope re-serialised: a number past 2^53 loses
- * its exact digits there (a finished tape's frames keep them).
+ * {@linkcode frameMessage} says, each payload the envelope's text exactly as
+ * the tape holds it, whether read from a finished tape or while following.
  *
  * @example
  * ```ts
@@ -156,13 +155,13 @@ async function* messages(
     reader.close();
   }
   if (!options.follow) return;
-  const followed = followTape(reader.path, {
+  const followed = followTapeLines(reader.path, {
     from: frames.position,
     untilFinalized: !(options.forever ?? false),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
-  for await (const record of followed) {
+  for await (const { record, line } of followed) {
     if (record.type !== "frame") continue;
-    yield frameMessage({ frame: record, envText: JSON.stringify(record.env) }, epoch);
+    yield frameMessage(rawFrameOf(record, line), epoch);
   }
 }

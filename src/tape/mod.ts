@@ -40,6 +40,7 @@ export {
   FEED_BYTES,
   openTapeFile,
   type RawFrame,
+  rawFrameOf,
   READ_CHUNK_BYTES,
   readTapeHead,
   type RecordLine,

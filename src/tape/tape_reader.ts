@@ -190,6 +190,23 @@ export interface RawFrame {
 }
 
 /**
+ * The {@linkcode RawFrame} of a frame read from `line`, the text of its
+ * line as the tape holds it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { rawFrameOf } from "./tape_reader.ts";
+ * const line = '{"type":"frame","seq":1,"ts":0,"dir":"s2c","env":{"id":1,"result":1e2}}';
+ * assert.equal(rawFrameOf(JSON.parse(line), line).envText, '{"id":1,"result":1e2}');
+ * ```
+ */
+export function rawFrameOf(frame: FrameRecord, line: string): RawFrame {
+  // A line that parsed as a frame has an env member, so the scan finds it.
+  return { frame, envText: memberValueText(line, "env") ?? JSON.stringify(frame.env) };
+}
+
+/**
  * A record with the exact text of its line as the tape holds it, without
  * the newline: what a program that prints records "as stored" prints
  * (re-serializing the parsed record would respell `1.0` as `1` and round
@@ -563,9 +580,7 @@ class RecordIteration<T> implements TapeRecordIterator<T> {
             if (this.#select === Select.Frames) {
               return Promise.resolve({ value: record as T, done: false });
             }
-            // The line parsed as a frame with an env, so the scan finds it.
-            const envText = memberValueText(parser.lastLine, "env") ?? JSON.stringify(record.env);
-            const raw: RawFrame = { frame: record, envText };
+            const raw = rawFrameOf(record, parser.lastLine);
             return Promise.resolve({ value: raw as T, done: false });
           }
           if (this.#fed >= this.#read) break;
