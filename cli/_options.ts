@@ -14,14 +14,22 @@ import { InvalidArgumentError, Option } from "@commander-js/extra-typings";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { wholeNumber } from "./_options.ts";
- * console.log(wholeNumber("12")); // 12
+ * assert.equal(wholeNumber("12"), 12);
+ * assert.throws(() => wholeNumber("9007199254740993"), /at most 9007199254740991, got '9007199254740993'/);
  * ```
  */
 export function wholeNumber(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) {
+  if (!/^\d+$/.test(value.trim())) {
     throw new InvalidArgumentError(`expected a whole number, got '${value}'`);
+  }
+  if (!Number.isSafeInteger(n)) {
+    // Quoted as given: the number itself would be rounded past 2^53.
+    throw new InvalidArgumentError(
+      `expected a whole number of at most ${Number.MAX_SAFE_INTEGER}, got '${value.trim()}'`,
+    );
   }
   return n;
 }

@@ -9,6 +9,7 @@
 import { MAX_LINE_BYTES } from "./line_splitter.ts";
 import { TapeFormatError } from "./tape_format_error.ts";
 import { reportWarning } from "./warning_log.ts";
+import { memberValueText } from "../json/member_span.ts";
 import {
   type FrameRecord,
   type InitRecord,
@@ -358,6 +359,8 @@ export class RecordParser {
   #skipping = false;
   #skipped = 0;
   #lastSeq = 0;
+  /** The last frame's exact seq when it is past 2^53, where `#lastSeq` is rounded. */
+  #lastBigSeq: bigint | undefined;
   #sawFinal = false;
   #lastText = "";
   #keepLastLine: boolean;
@@ -534,8 +537,14 @@ export class RecordParser {
       if (record.type === "frame") {
         if (lineNo === 1) this.#notATape(undefined, 0, "frame");
         const seq = record.seq;
-        if (seq !== this.#lastSeq + 1) this.#gap(seq, lineNo, lineOffset(seg, index));
-        this.#lastSeq = seq;
+        if (this.#lastBigSeq === undefined && Number.isSafeInteger(seq)) {
+          if (seq !== this.#lastSeq + 1) {
+            this.#gap(seq, this.#lastSeq, lineNo, lineOffset(seg, index));
+          }
+          this.#lastSeq = seq;
+        } else {
+          this.#bigFrameSeq(seq, lineText, lineNo, lineOffset(seg, index));
+        }
       } else if (lineNo === 1) {
         if (record.type !== "init") this.#notATape(undefined, 0, record.type);
         checkTapeVersion(record.version, this.path);
@@ -595,6 +604,7 @@ export class RecordParser {
     this.#skipping = false;
     this.#skipped = 0;
     this.#lastSeq = 0;
+    this.#lastBigSeq = undefined;
     this.#sawFinal = false;
     this.#lastText = "";
     this.#failure = undefined;
@@ -656,12 +666,30 @@ export class RecordParser {
     throw new TapeFormatError(reason, { path: this.path, line: 1, offset }, { cause: e });
   }
 
-  #gap(seq: number, line: number, offset: number): void {
-    const last = this.#lastSeq;
-    const reason = seq > last + 1
-      ? seq === last + 2
-        ? `Sequence gap: frame ${last + 1} is missing`
-        : `Sequence gap: frames ${last + 1} to ${seq - 1} are missing`
+  // JSON.parse rounds a seq past 2^53: its exact digits, from the line, decide gaps and messages.
+  #bigFrameSeq(seq: number, lineText: string, line: number, offset: number): void {
+    const exact = exactInteger(seq, lineText);
+    const last = this.#lastBigSeq ??
+      (Number.isInteger(this.#lastSeq) ? BigInt(this.#lastSeq) : undefined);
+    if (exact === undefined || last === undefined) {
+      if (seq !== this.#lastSeq + 1) this.#gap(seq, this.#lastSeq, line, offset);
+    } else if (exact !== last + 1n) {
+      this.#gap(exact, last, line, offset);
+    }
+    this.#lastSeq = seq;
+    this.#lastBigSeq = exact !== undefined && !Number.isSafeInteger(seq) ? exact : undefined;
+  }
+
+  #gap<N extends number | bigint>(seq: N, last: N, line: number, offset: number): void {
+    // One arithmetic for both: a bigint step is 1n, a number step 1.
+    const one = (typeof seq === "bigint" ? 1n : 1) as N;
+    const plus = (a: N, b: N) => ((a as number) + (b as number)) as N;
+    const minus = (a: N, b: N) => ((a as number) - (b as number)) as N;
+    const next = plus(last, one);
+    const reason = seq > next
+      ? seq === plus(next, one)
+        ? `Sequence gap: frame ${next} is missing`
+        : `Sequence gap: frames ${next} to ${minus(seq, one)} are missing`
       : `Sequence out of order: frame ${seq} follows frame ${last}`;
     this.#warn("gap", reason, line, offset);
   }
@@ -695,4 +723,16 @@ function lineOffset(seg: Segment, index: number): number {
 
 function lowerFirst(text: string): string {
   return text.charAt(0).toLowerCase() + text.slice(1);
+}
+
+/**
+ * The exact value of a frame's integer `seq`: the number itself when it is
+ * safe, else the digits of the line's `seq` member; `undefined` when it is
+ * no integer.
+ */
+function exactInteger(seq: number, lineText: string): bigint | undefined {
+  if (!Number.isInteger(seq)) return undefined;
+  if (Number.isSafeInteger(seq)) return BigInt(seq);
+  const text = memberValueText(lineText, "seq");
+  return text !== undefined && /^-?[0-9]+$/.test(text) ? BigInt(text) : BigInt(seq);
 }
