@@ -649,6 +649,16 @@ Deno.test("tail shows each response with its own request's method when ids diffe
   assert.equal(out.code, 0, out.stderr);
   const methods = lines(out.stdout).map((l) => /← response +(.+?) +#/.exec(l)?.[1]);
   assert.deepEqual(methods, ["one point oh", "one", "second", "first"]);
+  // Ids and sizes as recorded, not as a parsed number prints.
+  const ids = lines(out.stdout).map((l) => / #(\S+) /.exec(l)?.[1]);
+  assert.deepEqual(ids, ["1.0", "1", "12345678901234567891", "12345678901234567890"]);
+  const sizes = lines(out.stdout).map((l) => Number(/ (\d+) B$/.exec(l)?.[1]));
+  const recorded = Deno.readTextFileSync(tape).split("\n").filter((l) => l.includes('"dir":"s2c"'));
+  assert.equal(recorded.length, 4);
+  assert.deepEqual(
+    sizes,
+    recorded.map((l) => new TextEncoder().encode(/"env":(\{.*?\}\})/.exec(l)![1]!).length),
+  );
 });
 
 Deno.test("replay --verify takes a response only under the exact id it sent", async () => {
@@ -670,4 +680,20 @@ Deno.test("replay --verify takes a response only under the exact id it sent", as
     near.stdout,
     /^verify: FAILED: 4 responses compared, 0 matched, 0 differed, 4 timed out$/m,
   );
+  assert.match(near.stdout, /^timeout seq 1 first \(id 12345678901234567890\): no response/m);
+  assert.match(near.stdout, /^timeout seq 2 second \(id 12345678901234567891\): no response/m);
+  assert.match(near.stdout, /^timeout seq 4 one point oh \(id 1\.0\): no response/m);
+});
+
+Deno.test("replay --serve names the client's id exactly as it was written", async () => {
+  const tape = await nearIdsRecorded();
+  const out = await runProgram("replay", [tape, "--serve", "-v"], {
+    stdin: '{"jsonrpc":"2.0","id":98765432109876543211,"method":"second"}\n',
+  });
+  assert.equal(out.code, 0, out.stderr);
+  assert.equal(
+    out.stdout,
+    '{"jsonrpc":"2.0","id":98765432109876543211,"result":{"asked":"12345678901234567891"}}\n',
+  );
+  assert.match(out.stderr, /^replay: second \(id 98765432109876543211\) answered from seq 2/m);
 });

@@ -74,6 +74,8 @@ export interface ServeOptions {
 export interface ServeEvent {
   method: string;
   id: JsonValue;
+  /** The id's JSON text as the client wrote it (`id` rounds a number past 2^53). */
+  idText: string;
   /** `exact` / `method`: answered from the tape; otherwise the error code sent. */
   outcome: "exact" | "method" | number;
   /** Seq of the recorded request whose answer was used. */
@@ -185,12 +187,12 @@ export async function serveSession(
         ? `Method not found in tape: '${method}'`
         : `No recorded response for '${method}' with these params`;
       summary.errors++;
-      options.onRequest?.({ method, id, outcome: code });
+      options.onRequest?.({ method, id, idText, outcome: code });
       await send(errorText(idText, { code, message, data: { method } }));
       return;
     }
     const ex = found.answer;
-    options.onRequest?.({ method, id, outcome: found.kind, recordedSeq: ex.seq });
+    options.onRequest?.({ method, id, idText, outcome: found.kind, recordedSeq: ex.seq });
     await sendServerMessages(ex.before);
     summary.answered++;
     await send(messageText(session, ex.response!, idText));

@@ -123,7 +123,7 @@ export async function serveTape(options: ServeTapeOptions): Promise<ServeSummary
       const how = typeof e.outcome === "number"
         ? `error ${e.outcome}`
         : `answered from seq ${e.recordedSeq} (${e.outcome} match)`;
-      log(`${e.method} (id ${JSON.stringify(e.id)}) ${how}`);
+      log(`${e.method} (id ${e.idText}) ${how}`);
     };
   }
   return await serveSession(

@@ -18,6 +18,8 @@ export interface RequestCheck {
   seq: number;
   method: string;
   id: JsonValue;
+  /** The id's JSON text as sent, exact where `id` is a rounded number; absent: `id`'s JSON. */
+  idText?: string;
   /**
    * `match`: same response; `differ`: see `differences`; `timeout`: no
    * answer in time; `unrecorded`: sent, but the tape has no response to compare with.
@@ -272,6 +274,7 @@ export async function verifyServer(
         seq: item.seq,
         method: exchange.method,
         id: exchange.request.id ?? null,
+        idText: memberValueText(line, "id") ?? JSON.stringify(exchange.request.id ?? null),
         outcome: "unrecorded",
         differences: [],
       };

@@ -26,7 +26,7 @@ const MAX_VALUE_CHARS = 200;
  * ```
  */
 export function formatCheck(check: RequestCheck, timeoutMs?: number): string[] {
-  const head = `seq ${check.seq} ${check.method} (id ${JSON.stringify(check.id)})`;
+  const head = `seq ${check.seq} ${check.method} (id ${check.idText ?? JSON.stringify(check.id)})`;
   switch (check.outcome) {
     case "match":
       return [];

@@ -7,6 +7,7 @@
 
 import pc from "picocolors";
 import { isTextFrame, rawMessage } from "../replay/mod.ts";
+import { memberValueText } from "../json/mod.ts";
 import { classifyMessage, type FrameRecord } from "../tape/mod.ts";
 import type { TailEntry } from "./tail_entry.ts";
 
@@ -86,7 +87,9 @@ export class EntryFormatter {
 
   #frame(frame: FrameRecord, entry: TailEntry): string {
     const c = this.#c;
-    const text = rawMessage(frame);
+    // The envelope as the tape holds it, so sizes and ids are the recorded ones.
+    const envText = entry.line === undefined ? undefined : memberValueText(entry.line, "env");
+    const text = rawMessage(frame, envText);
     const size = encoder.encode(text).length;
     const action = frame.action ?? classifyMessage(frame.env, isTextFrame(frame));
     const arrow = frame.dir === "c2s" ? c.cyan("→") : c.magenta("←");
@@ -98,9 +101,11 @@ export class EntryFormatter {
       what = c.dim(excerpt.padEnd(METHOD_WIDTH + 9));
     } else {
       const env = frame.env as { id?: unknown };
-      const id = env.id === undefined
-        ? ""
-        : `#${typeof env.id === "string" ? env.id : JSON.stringify(env.id)}`;
+      const idText = typeof env.id === "string"
+        ? env.id
+        : (envText === undefined ? undefined : memberValueText(envText, "id")) ??
+          JSON.stringify(env.id);
+      const id = env.id === undefined ? "" : `#${idText}`;
       what = `${c.bold((entry.method ?? "?").padEnd(METHOD_WIDTH))} ${c.dim(id.padEnd(8))}`;
     }
     const rtt = entry.rttMs === undefined ? "" : `${entry.rttMs.toFixed(1)} ms`;

@@ -145,17 +145,15 @@ export class TapeSummarizer {
       return;
     }
     if (record.type !== "frame") return;
-    const info = this.#tracker.observe(
-      record,
-      line === undefined ? undefined : () => memberValueText(line, "env"),
-    );
+    const envText = line === undefined ? undefined : memberValueText(line, "env");
+    const info = this.#tracker.observe(record, envText);
     if (!frameMatches(record, info, this.#filter)) return;
     const s = this.#s;
     const action = record.action ?? classifyMessage(record.env, isTextFrame(record));
     s.frames++;
     s.byDirection[record.dir]++;
     s.byAction[action]++;
-    s.messageBytes += encoder.encode(rawMessage(record)).length;
+    s.messageBytes += encoder.encode(rawMessage(record, envText)).length;
     s.firstSeq ??= record.seq;
     s.lastSeq = record.seq;
     this.#firstTs ??= record.ts;
