@@ -66,7 +66,10 @@ export function tailCommand() {
       "keep showing records as they are appended, until the tape is finalized",
     )
     .option("--forever", "with -f: keep following after the tape is finalized (stop with Ctrl-C)")
-    .option("--json", "print records as JSON lines (with --stats: the summary as one JSON object)")
+    .option(
+      "--json",
+      "print records as JSON lines, exactly as stored (with --stats: the summary as one JSON object)",
+    )
     .option("-a, --all", "also show correlation and checkpoint records, not only frames")
     .addOption(directionOption())
     .addOption(methodOption())
