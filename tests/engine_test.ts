@@ -919,3 +919,10 @@ Deno.test("tapeStorage: inFlight is checked", () => {
   assert.throws(() => tapeStorage(writer, { inFlight: 0 }), RangeError);
   assert.throws(() => tapeStorage(writer, { inFlight: 1.5 }), RangeError);
 });
+
+Deno.test("tapeStorage: a message starting with a byte order mark is recorded with it, as text", () => {
+  const payload = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode('{"id":1}')]);
+  const frame = messageFrame({ seq: 1, timestampNs: 0n, typeId: 1, payload });
+  // With the mark, the line is not JSON: kept whole as the raw line of a text frame.
+  assert.deepEqual(frame, { dir: "c2s", env: '\uFEFF{"id":1}', flags: ["text"] });
+});

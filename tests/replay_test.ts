@@ -697,3 +697,19 @@ Deno.test("replay --serve names the client's id exactly as it was written", asyn
   );
   assert.match(out.stderr, /^replay: second \(id 98765432109876543211\) answered from seq 2/m);
 });
+
+Deno.test("a tape line that starts with a byte order mark is a bad line, not silently read", async () => {
+  const [init, ...rest] = Deno.readTextFileSync(FIXTURE).split("\n");
+  const marked = `${work}/bom-line.jsonl`;
+  Deno.writeTextFileSync(marked, [init, `\uFEFF${rest[0]}`, ...rest.slice(1)].join("\n"));
+  const strict = await runProgram("replay", [marked, "--verify", "--", ...exampleServerArgv()]);
+  assert.equal(strict.code, 1, strict.stdout + strict.stderr);
+  assert.match(strict.stderr, /^replay: Line is not valid JSON in '.*bom-line\.jsonl' at line 2 /);
+  const plain = await runProgram("replay", [marked]);
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.match(
+    plain.stderr,
+    /warning: Line is not valid JSON in '.*' at line 2 \(byte \d+\), skipped/,
+  );
+  assert.equal(lines(plain.stdout).length, framesOf(FIXTURE).length - 1);
+});
