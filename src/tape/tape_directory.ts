@@ -342,9 +342,8 @@ async function lastCheckpoint(
     if (n === null) break;
     got += n;
   }
-  const lines = new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes.subarray(0, got)).split(
-    "\n",
-  );
+  const text = new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes.subarray(0, got));
+  const lines = text.split("\n");
   // After the last newline: nothing, or a line still being written.
   lines.pop();
   // The first piece may be the middle of a line, which does not parse.
