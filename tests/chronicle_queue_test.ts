@@ -23,6 +23,7 @@ import {
   Lines,
   payloadFor,
   payloadProblem,
+  segmentLayout,
   sleep,
   withQueueDir,
 } from "./fixtures/chronicle_common.ts";
@@ -736,14 +737,7 @@ const segName = (index: number) => `${String(index).padStart(10, "0")}.seg`;
 
 /** Offset just after the last record of segment `index`, by walking its headers. */
 function endOffset(dir: string, index: number): number {
-  const bytes = Deno.readFileSync(`${dir}/${segName(index)}`);
-  const view = new DataView(bytes.buffer);
-  let offset = 64;
-  for (;;) {
-    const header = view.getUint32(offset, true);
-    if (header === 0 || header >= 0x2000_0000) return offset;
-    offset += (24 + header + 7) & ~7;
-  }
+  return segmentLayout(`${dir}/${segName(index)}`).end;
 }
 
 function patchFile(path: string, offset: number, bytes: Uint8Array): void {

@@ -139,3 +139,32 @@ Deno.test("a queue the user may not read: import and archive-tap say so in one l
     await Deno.remove(work, { recursive: true });
   }
 });
+
+Deno.test("a queue the user may read but not write: replay and tail read it, follow polls", async () => {
+  const work = await Deno.makeTempDir({ prefix: "spool_perm_" });
+  try {
+    await Deno.chmod(work, 0o755);
+    const repo = await sourcesFor(work);
+    const queue = `${work}/shared`;
+    const writer = await QueueWriter.open(queue, { segmentBytes: 65536 });
+    for (const word of ["one", "two", "three"]) writer.append(1, new TextEncoder().encode(word));
+    writer.close();
+    // Another user's queue as spool leaves it: readable by all, writable by its owner only.
+    // Not root: the user owns it, so take write permission away instead.
+    await Deno.chmod(queue, 0o755);
+    for (const entry of Deno.readDirSync(queue)) {
+      if (entry.isFile) await Deno.chmod(`${queue}/${entry.name}`, isRoot ? 0o644 : 0o444);
+    }
+    const replayed = await runAsUser(work, repo, "replay", [queue, "--json"]);
+    assert.equal(replayed.code, 0, replayed.stderr);
+    assert.deepEqual(
+      replayed.stdout.trimEnd().split("\n").map((l) => JSON.parse(l).payload),
+      ["one", "two", "three"],
+    );
+    const tailed = await runAsUser(work, repo, "tail", [queue, "-n", "1"]);
+    assert.equal(tailed.code, 0, tailed.stderr);
+    assert.match(tailed.stdout, /#3 .*three/);
+  } finally {
+    await Deno.remove(work, { recursive: true });
+  }
+});
