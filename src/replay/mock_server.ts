@@ -70,7 +70,23 @@ export interface ServeOptions {
   onRequest?: (event: ServeEvent) => void;
 }
 
-/** What the mock did with one request. */
+/**
+ * What the mock did with one request.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { ServeEvent } from "./mock_server.ts";
+ * const event: ServeEvent = {
+ *   method: "ping",
+ *   id: 12345678901234567000,
+ *   idText: "12345678901234567891",
+ *   outcome: "exact",
+ *   recordedSeq: 1,
+ * };
+ * assert.notEqual(String(event.id), event.idText);
+ * ```
+ */
 export interface ServeEvent {
   method: string;
   id: JsonValue;

@@ -134,7 +134,17 @@ export async function serveTape(options: ServeTapeOptions): Promise<ServeSummary
   );
 }
 
-/** Options of {@linkcode verifyTape}. */
+/**
+ * Options of {@linkcode verifyTape}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { VerifyTapeOptions } from "./replay_tape.ts";
+ * const options: VerifyTapeOptions = { tape: "session.jsonl", command: ["./server"], lenient: true };
+ * assert.equal(options.lenient, true);
+ * ```
+ */
 export interface VerifyTapeOptions extends TapeLocation, Omit<VerifyOptions, "onCheck"> {
   /** Server command line. */
   command: string[];

@@ -12,7 +12,19 @@ import { type JsonObject, messageText, type RecordedSession } from "./recorded_s
 import { ServerProcessError } from "./server_process_error.ts";
 import { streamLines } from "./stream_lines.ts";
 
-/** Result of one recorded request sent to the server. */
+/**
+ * Result of one recorded request sent to the server.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { RequestCheck } from "./verifier.ts";
+ * const check: RequestCheck = {
+ *   seq: 1, method: "ping", id: 1, idText: "1.0", outcome: "timeout", differences: [],
+ * };
+ * assert.equal(check.idText, "1.0");
+ * ```
+ */
 export interface RequestCheck {
   /** Seq of the request in the tape. */
   seq: number;
@@ -28,7 +40,21 @@ export interface RequestCheck {
   differences: JsonDifference[];
 }
 
-/** Totals of a verify run. */
+/**
+ * Totals of a verify run.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { VerifyReport } from "./verifier.ts";
+ * // Nothing compared proves nothing: such a run is not ok.
+ * const report: VerifyReport = {
+ *   checks: [], matched: 0, differed: 0, timedOut: 0, unrecorded: 0, sent: 0,
+ *   serverRequestsAnswered: 0, ok: false,
+ * };
+ * assert.equal(report.ok, false);
+ * ```
+ */
 export interface VerifyReport {
   checks: RequestCheck[];
   matched: number;

@@ -6,7 +6,18 @@
 
 import type { TapeRecord } from "../tape/mod.ts";
 
-/** A record plus the context needed to show it. */
+/**
+ * A record plus the context needed to show it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { TailEntry } from "./tail_entry.ts";
+ * const line = '{"type":"frame","seq":2,"ts":3,"dir":"s2c","env":{"id":1,"result":1.0}}';
+ * const entry: TailEntry = { record: JSON.parse(line), line, method: "ping", rttMs: 3 };
+ * assert.equal(entry.line, line);
+ * ```
+ */
 export interface TailEntry {
   record: TapeRecord;
   /** The record's line as the tape holds it, without the newline, when it came from one. */
