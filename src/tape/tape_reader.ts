@@ -256,17 +256,21 @@ export interface TapeRecordIterator<T> extends AsyncIterableIterator<T> {
 }
 
 /**
- * The init record of a tape and where the records after it start.
+ * The init record of a tape, its line, and where the records after it start.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { openTapeFile, readTapeHead, type TapeHead } from "./tape_reader.ts";
  * const path = await Deno.makeTempFile({ suffix: ".jsonl" });
- * await Deno.writeTextFile(path, '{"type":"init","version":1,"tape_id":"t1","session_id":"s","created_at":"2026-11-22T03:15:00Z","protocol_version":null}\n');
+ * const line = '{"type":"init","version":1,"tape_id":"t1","session_id":"s","created_at":"2026-11-22T03:15:00Z","protocol_version":null}';
+ * await Deno.writeTextFile(path, `${line}\n`);
  * {
  *   using file = await openTapeFile(path);
  *   const head: TapeHead | undefined = await readTapeHead(file, path);
- *   console.log(head?.init.tape_id, head?.dataOffset === (await Deno.stat(path)).size); // "t1" true
+ *   assert.equal(head?.init.tape_id, "t1");
+ *   assert.equal(head?.line, line);
+ *   assert.equal(head?.dataOffset, (await Deno.stat(path)).size);
  * }
  * await Deno.remove(path);
  * ```
