@@ -54,12 +54,11 @@ Deno.test("consecutive seqs past 2^53 are no gap, though their doubles are two a
 Deno.test("a seq option past 2^53 is refused quoting it as given", async () => {
   const path = `${work}/small.jsonl`;
   await Deno.writeTextFile(path, [initRecordJson(), frame("1", 0)].join("\n") + "\n");
-  for (
-    const [option, value] of [["--from-seq", "9007199254740993"], [
-      "--to-seq",
-      "18446744073709551617",
-    ]]
-  ) {
+  const cases: [string, string][] = [
+    ["--from-seq", "9007199254740993"],
+    ["--to-seq", "18446744073709551617"],
+  ];
+  for (const [option, value] of cases) {
     const out = await runProgram("replay", [path, option, value]);
     assert.equal(out.code, 2, out.stderr);
     assert.equal(
