@@ -81,6 +81,29 @@ export class QueueDamageError extends QueueFormatError {
     this.seq = seq;
     this.reason = reason;
   }
+
+  /**
+   * A file that fails its opening checks, seen as damage by whoever needed
+   * its records from `seq` on. The reason drops the file's name, which the
+   * message already gives.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { QueueDamageError, QueueFormatError } from "./chronicle_errors.ts";
+   * const open = new QueueFormatError("Segment '/q/0000000002.seg' is truncated (4 bytes)", "/q/0000000002.seg", 4);
+   * const e = QueueDamageError.from(open, 90);
+   * assert.equal(e.message, "Queue segment '/q/0000000002.seg' is damaged at offset 4, seq 90: segment is truncated (4 bytes)");
+   * ```
+   */
+  static from(error: QueueFormatError, seq: number): QueueDamageError {
+    const named = `'${error.path}' `;
+    const reason = error.message.replace(`Segment ${named}`, "segment ").replace(
+      `File ${named}`,
+      "file ",
+    ).replace(named, "it ");
+    return new QueueDamageError(error.path, error.offset ?? 0, seq, reason);
+  }
 }
 
 /**

@@ -186,7 +186,8 @@ export function checkSegmentChain(
     try {
       header = readSegmentHeader(dir, index);
     } catch (error) {
-      fail((error as Error).message);
+      if (!(error instanceof QueueFormatError)) throw error;
+      throw QueueDamageError.from(error, expected ?? previous?.header.firstSeq ?? 1);
     }
     if (header === undefined) {
       fail(fileExists(path) ? "segment header is zero" : "segment file is missing");

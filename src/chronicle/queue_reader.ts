@@ -488,7 +488,7 @@ export class QueueReader {
     let why = "segment file is missing";
     try {
       const info = Deno.statSync(path);
-      why = info.isFile ? "segment header is zero" : `'${path}' is not a regular file`;
+      why = info.isFile ? "segment header is zero" : "it is not a regular file";
     } catch {
       // missing
     }
@@ -688,7 +688,7 @@ export class QueueReader {
 // from `seq` on cannot be delivered.
 function asDamage(error: unknown, seq: number): unknown {
   if (error instanceof QueueDamageError || !(error instanceof QueueFormatError)) return error;
-  return new QueueDamageError(error.path, error.offset ?? 0, seq, error.message);
+  return QueueDamageError.from(error, seq);
 }
 
 function checkStart(start: unknown): asserts start is StartPosition {

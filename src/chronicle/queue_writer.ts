@@ -660,8 +660,10 @@ export class QueueWriter {
         candidate = Segment.open(dir, last, true);
       } catch (error) {
         if (error instanceof QueueDamageError || !(error instanceof QueueFormatError)) throw error;
-        const seq = readSegmentHeader(dir, last - 1)?.endSeq || (published ?? 0) + 1;
-        throw new QueueDamageError(path, error.offset ?? 0, seq, error.message);
+        throw QueueDamageError.from(
+          error,
+          readSegmentHeader(dir, last - 1)?.endSeq || (published ?? 0) + 1,
+        );
       }
       if (candidate.started) return candidate;
       const empty = isZero(candidate.file.bytes, 0, candidate.capacity);
