@@ -120,9 +120,11 @@ function describeError(error: unknown): string {
  *
  * @example
  * ```ts
- * import { runProgram } from "./_program.ts";
- * const status = await runProgram("demo", () => Promise.resolve(0));
- * console.log(status); // 0
+ * import assert from "node:assert/strict";
+ * import { runProgram, UsageError } from "./_program.ts";
+ * assert.equal(await runProgram("demo", () => Promise.resolve(0)), 0);
+ * // "demo: Option '--speed' must be positive" on stderr
+ * assert.equal(await runProgram("demo", () => Promise.reject(new UsageError("Option '--speed' must be positive"))), 2);
  * ```
  */
 export async function runProgram(

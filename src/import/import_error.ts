@@ -87,6 +87,14 @@ export class QueueOpenError extends Error {
 /**
  * Whose fault stopped an import, which decides the advice: the input's
  * (fix it), a full disk (free space), or the queue's (make it writable).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { ImportFault } from "./import_error.ts";
+ * const faults: ImportFault[] = ["input", "disk-full", "queue"];
+ * assert.equal(faults.length, 3);
+ * ```
  */
 export type ImportFault = "input" | "disk-full" | "queue";
 
@@ -119,13 +127,21 @@ export interface ImportStop {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ImportError } from "./import_error.ts";
- * const e = new ImportError("Not JSON: unexpected end", {
+ * const stop = {
  *   source: "data.jsonl", queue: "q", line: 3, imported: 2,
  *   seqs: { first: 1, last: 2 }, seqsInInput: true, resumeLine: 3,
- * });
- * console.log(e.line, e.imported); // 3 2
- * console.log(e.message.startsWith("'data.jsonl' line 3: Not JSON")); // true
+ * };
+ * const e = new ImportError("Not JSON: unexpected end", stop);
+ * assert.equal(e.line, 3);
+ * assert.equal(e.imported, 2);
+ * assert.equal(
+ *   e.message,
+ *   "'data.jsonl' line 3: Not JSON: unexpected end; 2 records were imported into 'q' (seq 1..2): fix the input and re-run with '--skip-existing' to resume",
+ * );
+ * const full = new ImportError("Cannot grow 'q/2.seg': no space left on device", { ...stop, line: undefined, fault: "disk-full" });
+ * assert.match(full.message, /nothing after the last of them was written: the disk holding 'q' is full/);
  * ```
  */
 export class ImportError extends Error {

@@ -61,9 +61,11 @@ export class InputLines implements AsyncIterable<string> {
    * say) is an {@linkcode InputFileError} for `-`.
    *
    * @example
-   * ```ts ignore
+   * ```ts
+   * import assert from "node:assert/strict";
    * import { InputLines } from "./input_lines.ts";
-   * for await (const line of InputLines.stdin()) console.log(line);
+   * // Nothing is read until the lines are iterated.
+   * assert.ok(InputLines.stdin() instanceof InputLines);
    * ```
    */
   static stdin(): InputLines {

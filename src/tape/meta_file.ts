@@ -82,6 +82,7 @@ export async function readMeta(metaPath: string): Promise<TapeMeta> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { writeMetaAtomic, readMeta } from "./meta_file.ts";
  * import type { TapeMeta } from "./types.ts";
  * const dir = await Deno.makeTempDir();
@@ -96,7 +97,7 @@ export async function readMeta(metaPath: string): Promise<TapeMeta> {
  *   performance: { durability: "flush", writes: 0, syncs: 0, max_batch: 0 },
  * };
  * await writeMetaAtomic(`${dir}/t1.meta.json`, meta);
- * console.log((await readMeta(`${dir}/t1.meta.json`)).status); // "recording"
+ * assert.equal((await readMeta(`${dir}/t1.meta.json`)).status, "recording");
  * await Deno.remove(dir, { recursive: true });
  * ```
  */

@@ -30,9 +30,11 @@ import {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { TapeWarningKind } from "./record_parser.ts";
  * const isDamage = (kind: TapeWarningKind) => kind === "bad-line" || kind === "gap";
- * console.log(isDamage("partial-line")); // false
+ * assert.equal(isDamage("partial-line"), false);
+ * assert.equal(isDamage("not-a-tape"), false);
  * ```
  */
 export type TapeWarningKind =
@@ -97,9 +99,14 @@ export interface TapeReadOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { printWarning } from "./record_parser.ts";
+ * import { useWarningLog, WarningLog } from "./warning_log.ts";
+ * const lines: string[] = [];
+ * const previous = useWarningLog(new WarningLog("tail", { write: (l) => lines.push(l) }));
  * printWarning({ kind: "gap", path: "a.jsonl", line: 3, offset: 90, message: "Example" });
- * // "warning: Example" on stderr
+ * useWarningLog(previous);
+ * assert.deepEqual(lines, ["tail: warning: Example"]);
  * ```
  */
 export function printWarning(warning: TapeWarning): void {

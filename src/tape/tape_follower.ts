@@ -97,17 +97,20 @@ const DEFAULT_POLL_INTERVAL_MS = 250;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { followTape } from "./tape_follower.ts";
  * import { TapeWriter } from "./tape_writer.ts";
  * const dir = await Deno.makeTempDir();
  * const writer = await TapeWriter.create(dir);
+ * const types: string[] = [];
  * const done = (async () => {
  *   // Ends by itself at the final checkpoint that finalize writes.
- *   for await (const record of followTape(writer.path)) console.log(record.type);
+ *   for await (const record of followTape(writer.path)) types.push(record.type);
  * })();
  * await writer.append({ dir: "c2s", env: { jsonrpc: "2.0", method: "ping" } });
  * await writer.finalize();
- * await done; // init, frame, checkpoint
+ * await done;
+ * assert.deepEqual(types, ["init", "frame", "checkpoint"]);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */

@@ -7,7 +7,16 @@
  * @module
  */
 
-/** Warnings printed in full before the rest are only counted. */
+/**
+ * Warnings printed in full before the rest are only counted.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DEFAULT_WARNING_LIMIT, WarningLog } from "./warning_log.ts";
+ * assert.equal(new WarningLog("tail").limit, DEFAULT_WARNING_LIMIT);
+ * ```
+ */
 export const DEFAULT_WARNING_LIMIT = 5;
 
 /** Options of {@linkcode WarningLog}. */
@@ -110,8 +119,13 @@ export function useWarningLog(log: WarningLog | undefined): WarningLog | undefin
  *
  * @example
  * ```ts
- * import { reportWarning } from "./warning_log.ts";
- * reportWarning("Line 3 is not valid JSON"); // "warning: Line 3 is not valid JSON" on stderr
+ * import assert from "node:assert/strict";
+ * import { reportWarning, useWarningLog, WarningLog } from "./warning_log.ts";
+ * const lines: string[] = [];
+ * const previous = useWarningLog(new WarningLog("replay", { write: (l) => lines.push(l) }));
+ * reportWarning("Line 3 is not valid JSON");
+ * useWarningLog(previous);
+ * assert.deepEqual(lines, ["replay: warning: Line 3 is not valid JSON"]);
  * ```
  */
 export function reportWarning(message: string): void {
