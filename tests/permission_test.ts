@@ -133,7 +133,12 @@ Deno.test("a queue the user may not read: import and archive-tap say so in one l
     const lines = tapped.stderr.trimEnd().split("\n");
     assert.equal(lines.length, 1, tapped.stderr);
     assert.equal(lines[0], `archive-tap: Cannot read directory '${queue}': permission denied`);
-    for (const out of [imported, tapped]) assert.doesNotMatch(out.stderr, /os error|readdir/);
+    const replayed = await runAsUser(work, repo, "replay", [queue]);
+    assert.equal(replayed.code, 1, replayed.stderr);
+    assert.equal(replayed.stderr, `replay: Cannot read directory '${queue}': permission denied\n`);
+    for (const out of [imported, tapped, replayed]) {
+      assert.doesNotMatch(out.stderr, /os error|readdir|queue\.meta/);
+    }
   } finally {
     await Deno.chmod(`${work}/private`, 0o755).catch(() => {});
     await Deno.remove(work, { recursive: true });

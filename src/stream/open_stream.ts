@@ -5,8 +5,8 @@
  * @module
  */
 
-import { queueExists, type StartPosition } from "../chronicle/mod.ts";
-import { DEFAULT_TAPES_DIR, TapeDirectory, TapeFormatError } from "../tape/mod.ts";
+import { queueExists, QueueFormatError, type StartPosition } from "../chronicle/mod.ts";
+import { DEFAULT_TAPES_DIR, ioMessage, TapeDirectory, TapeFormatError } from "../tape/mod.ts";
 import { QueueStream } from "./queue_stream.ts";
 import type { StreamKind, StreamReader, StreamWaitStrategy } from "./stream_reader.ts";
 import { TapeStream } from "./tape_stream.ts";
@@ -57,8 +57,10 @@ export interface OpenStreamOptions {
 function isQueue(dir: string): boolean {
   try {
     return queueExists(dir);
-  } catch {
-    return false; // a directory of other things
+  } catch (error) {
+    if (error instanceof QueueFormatError) return false; // a directory of other things
+    // One that cannot be read is not known to be no queue: say why it cannot.
+    throw new StreamLocationError(ioMessage(error), dir, { cause: error });
   }
 }
 
