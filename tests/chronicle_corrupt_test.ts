@@ -19,8 +19,9 @@ import {
 import {
   blockOf,
   fixture,
+  patch,
   payloadFor,
-  payloadProblem,
+  readUntilError,
   segmentLayout,
   withQueueDir,
 } from "./fixtures/chronicle_common.ts";
@@ -39,17 +40,6 @@ function fillToSegment(w: QueueWriter, index: number): void {
 }
 
 const segPath = (dir: string, index: number) => `${dir}/${String(index).padStart(10, "0")}.seg`;
-
-/** Overwrites bytes of a file in place. */
-function patch(path: string, offset: number, bytes: Uint8Array): void {
-  const file = Deno.openSync(path, { read: true, write: true });
-  try {
-    file.seekSync(offset, Deno.SeekMode.Start);
-    file.writeSync(bytes);
-  } finally {
-    file.close();
-  }
-}
 
 function u32(value: number): Uint8Array {
   const out = new Uint8Array(4);
@@ -72,20 +62,6 @@ function recordOffset(dir: string, index: number, seq: number): number {
 
 function firstSeqOf(dir: string, index: number): number {
   return Number(new DataView(Deno.readFileSync(segPath(dir, index)).buffer).getBigUint64(16, true));
-}
-
-/** Reads records until next() throws; returns the seqs read and the error. */
-function readUntilError(r: QueueReader): { seqs: number[]; error: unknown } {
-  const seqs: number[] = [];
-  try {
-    for (let m = r.next(); m !== undefined; m = r.next()) {
-      assert.equal(payloadProblem(m.seq, m.payload), undefined);
-      seqs.push(m.seq);
-    }
-  } catch (error) {
-    return { seqs, error };
-  }
-  return { seqs, error: undefined };
 }
 
 function range(from: number, to: number): number[] {

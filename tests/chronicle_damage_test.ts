@@ -22,8 +22,10 @@ import { QueueWriter } from "../src/chronicle/mod.ts";
 import { runProgram } from "./_helpers.ts";
 import {
   blockOf,
+  patch,
   payloadFor,
   payloadProblem,
+  type SegmentLayout,
   segmentLayout,
   withQueueDir,
 } from "./fixtures/chronicle_common.ts";
@@ -51,13 +53,7 @@ async function generate(dir: string): Promise<number> {
 }
 
 function zero(path: string, offset: number, length: number): void {
-  const file = Deno.openSync(path, { read: true, write: true });
-  try {
-    file.seekSync(offset, Deno.SeekMode.Start);
-    file.writeSync(new Uint8Array(length));
-  } finally {
-    file.close();
-  }
+  patch(path, offset, new Uint8Array(length));
 }
 
 /** What a damage did: where readers must stop, and whether a writer's cheap checks see it. */
@@ -80,6 +76,24 @@ function firstSeq(dir: string, index: number): number {
   return segmentLayout(segPath(dir, index)).firstSeq;
 }
 
+// Zeroed bytes in a segment: readers stop at the start of the block they are
+// in; a writer sees it only in the active segment, which it reads on open.
+function zeroedAt(where: (layout: SegmentLayout) => [offset: number, length: number]): Damage {
+  return (dir, index) => {
+    const path = segPath(dir, index);
+    const [offset, length] = where(segmentLayout(path));
+    const block = blockOf(path, offset);
+    zero(path, offset, length);
+    return {
+      path,
+      offset: block.offset,
+      seq: block.seq,
+      delivered: block.seq - 1,
+      writerRefuses: index === LAST,
+    };
+  };
+}
+
 // Segment-level damage: the segment is unreadable, so readers stop at its
 // first record. When even its header is gone from the first segment, a
 // reader names the first seq it can see, after the damage.
@@ -97,34 +111,14 @@ function segmentGone(
 }
 
 const DAMAGES: [string, Damage][] = [
-  ["a zeroed range", (dir, index) => {
-    const path = segPath(dir, index);
-    const layout = segmentLayout(path);
-    // Starts inside a record, not at a boundary, and spans several blocks.
-    const mid = layout.records[Math.floor(layout.records.length / 2)]!.offset + 13;
-    const block = blockOf(path, mid);
-    zero(path, mid, 40_000);
-    return {
-      path,
-      offset: block.offset,
-      seq: block.seq,
-      delivered: block.seq - 1,
-      writerRefuses: index === LAST,
-    };
-  }],
-  ["a zeroed record header", (dir, index) => {
-    const path = segPath(dir, index);
-    const record = segmentLayout(path).records[100]!;
-    const block = blockOf(path, record.offset);
-    zero(path, record.offset, 4);
-    return {
-      path,
-      offset: block.offset,
-      seq: block.seq,
-      delivered: block.seq - 1,
-      writerRefuses: index === LAST,
-    };
-  }],
+  [
+    "a zeroed range",
+    zeroedAt((layout) => {
+      // Starts inside a record, not at a boundary, and spans several blocks.
+      return [layout.records[Math.floor(layout.records.length / 2)]!.offset + 13, 40_000];
+    }),
+  ],
+  ["a zeroed record header", zeroedAt((layout) => [layout.records[100]!.offset, 4])],
   ["truncation", segmentGone(32, true, (path) => Deno.truncateSync(path, SEGMENT_BYTES / 2))],
   ["deletion", segmentGone(0, false, (path) => Deno.removeSync(path))],
   [

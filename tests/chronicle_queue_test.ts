@@ -21,6 +21,7 @@ import { waitFor } from "./_helpers.ts";
 import {
   fixture,
   Lines,
+  patch,
   payloadFor,
   payloadProblem,
   segmentLayout,
@@ -740,16 +741,6 @@ function endOffset(dir: string, index: number): number {
   return segmentLayout(`${dir}/${segName(index)}`).end;
 }
 
-function patchFile(path: string, offset: number, bytes: Uint8Array): void {
-  const file = Deno.openSync(path, { read: true, write: true });
-  try {
-    file.seekSync(offset, Deno.SeekMode.Start);
-    file.writeSync(bytes);
-  } finally {
-    file.close();
-  }
-}
-
 Deno.test("a record claimed but never published is invisible and wiped on reopen", async () => {
   await withQueueDir(async (dir) => {
     const w = await QueueWriter.open(dir, { segmentBytes: SEGMENT_BYTES });
@@ -763,7 +754,7 @@ Deno.test("a record claimed but never published is invisible and wiped on reopen
     const view = new DataView(claim.buffer);
     view.setUint32(0, 0x8000_0000 | 150, true);
     view.setBigUint64(8, BigInt(last + 1), true);
-    patchFile(`${dir}/${segName(1)}`, offset, claim.subarray(0, 24 + 75));
+    patch(`${dir}/${segName(1)}`, offset, claim.subarray(0, 24 + 75));
     const r = await QueueReader.open(dir);
     assertRecords(readAll(r), 1, last);
     assert.equal(r.next(), undefined, "a claim is not a record");

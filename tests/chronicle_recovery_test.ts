@@ -12,8 +12,9 @@ import assert from "node:assert/strict";
 import { QueueDamageError, QueueReader, QueueWriter } from "../src/chronicle/mod.ts";
 import { META } from "../src/chronicle/format.ts";
 import {
+  patch,
   payloadFor,
-  payloadProblem,
+  readUntilError,
   segmentLayout,
   withQueueDir,
 } from "./fixtures/chronicle_common.ts";
@@ -27,29 +28,6 @@ async function writeQueue(dir: string, count: number): Promise<void> {
   w.close();
 }
 
-function patch(path: string, offset: number, bytes: Uint8Array): void {
-  const file = Deno.openSync(path, { read: true, write: true });
-  try {
-    file.seekSync(offset, Deno.SeekMode.Start);
-    file.writeSync(bytes);
-  } finally {
-    file.close();
-  }
-}
-
-function readAll(r: QueueReader): { seqs: number[]; error: unknown } {
-  const seqs: number[] = [];
-  try {
-    for (let m = r.next(); m !== undefined; m = r.next()) {
-      assert.equal(payloadProblem(m.seq, m.payload), undefined);
-      seqs.push(m.seq);
-    }
-  } catch (error) {
-    return { seqs, error };
-  }
-  return { seqs, error: undefined };
-}
-
 Deno.test("a zeroed tail (the last records gone entirely): readers and the writer both see it", async () => {
   await withQueueDir(async (dir) => {
     await writeQueue(dir, 300);
@@ -57,7 +35,7 @@ Deno.test("a zeroed tail (the last records gone entirely): readers and the write
     const cut = layout.records.find((r) => r.seq === 290)!.offset;
     patch(seg0(dir), cut, new Uint8Array(layout.end - cut));
     const r = await QueueReader.open(dir);
-    const { seqs, error } = readAll(r);
+    const { seqs, error } = readUntilError(r);
     r.close();
     assert.ok(error instanceof QueueDamageError, String(error));
     assert.match(error.message, /writer published up to seq 300/);
@@ -93,12 +71,12 @@ Deno.test("a record header zeroed under a live writer: a following reader report
     const w = await QueueWriter.open(dir, { segmentBytes: SEGMENT_BYTES });
     for (let seq = 1; seq <= 10; seq++) w.append(1, payloadFor(seq));
     const r = await QueueReader.open(dir);
-    assert.deepEqual(readAll(r).seqs, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    assert.deepEqual(readUntilError(r).seqs, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     for (let seq = 11; seq <= 20; seq++) w.append(1, payloadFor(seq));
     const at = segmentLayout(seg0(dir)).records.find((x) => x.seq === 11)!.offset;
     patch(seg0(dir), at, new Uint8Array(4));
     assert.equal(await r.wait(1000), true, "damage is something to read, not a reason to wait");
-    const { seqs, error } = readAll(r);
+    const { seqs, error } = readUntilError(r);
     assert.deepEqual(seqs, []);
     assert.ok(error instanceof QueueDamageError && error.seq === 11, String(error));
     r.close();
@@ -115,7 +93,7 @@ Deno.test("a zeroed end marker and a zeroed segment header are damage, not the e
     const marker = segmentLayout(seg0(dir)).endOffset!;
     patch(seg0(dir), marker, new Uint8Array(8));
     const r = await QueueReader.open(dir);
-    const { error } = readAll(r);
+    const { error } = readUntilError(r);
     r.close();
     assert.ok(error instanceof QueueDamageError, String(error));
     assert.ok(error.message.includes(`end marker at offset ${marker} is zero`), error.message);
@@ -125,7 +103,7 @@ Deno.test("a zeroed end marker and a zeroed segment header are damage, not the e
     patch(seg0(dir), marker, new Uint8Array([0, 0, 0, 0x20]));
     patch(one, 0, new Uint8Array(8));
     const s = await QueueReader.open(dir);
-    const read = readAll(s);
+    const read = readUntilError(s);
     s.close();
     assert.equal(read.seqs.length, firstOfOne - 1);
     assert.ok(
@@ -163,7 +141,7 @@ Deno.test("after a machine restart a torn tail is cut back to the last verified 
     assert.equal(again.append(1, payloadFor(lastFrame.nextSeq)), lastFrame.nextSeq);
     again.close();
     const r = await QueueReader.open(dir);
-    const { seqs, error } = readAll(r);
+    const { seqs, error } = readUntilError(r);
     r.close();
     assert.equal(error, undefined);
     assert.equal(seqs.length, lastFrame.nextSeq);
@@ -222,7 +200,7 @@ Deno.test("a version 1 queue is read as it is, and a writer upgrades it and goes
   await withQueueDir(async (dir) => {
     writeVersion1Queue(dir, 500);
     const r = await QueueReader.open(dir);
-    const first = readAll(r);
+    const first = readUntilError(r);
     r.close();
     assert.equal(first.error, undefined);
     assert.equal(first.seqs.length, 500);
@@ -237,7 +215,7 @@ Deno.test("a version 1 queue is read as it is, and a writer upgrades it and goes
     assert.equal(segmentLayout(seg0(dir)).frames.length, 0);
     assert.ok(segmentLayout(`${dir}/0000000001.seg`).frames.length > 0);
     const again = await QueueReader.open(dir);
-    const all = readAll(again);
+    const all = readUntilError(again);
     again.close();
     assert.equal(all.error, undefined);
     assert.equal(all.seqs.length, seq);

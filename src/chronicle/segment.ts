@@ -59,6 +59,8 @@ export interface BlockCheck {
   to: number;
   /** Whether a checksum vouched for them (false: the open block at the live end, or a version 1 segment). */
   verified: boolean;
+  /** Seq of the first record at or after `to`. */
+  nextSeq: number;
 }
 
 /**
@@ -252,7 +254,7 @@ export class Segment {
    */
   checkBlock(offset: number, seq: number, publishedSeq: number | undefined): BlockCheck {
     const capacity = this.file.size;
-    if (!this.checked) return { to: capacity, verified: false };
+    if (!this.checked) return { to: capacity, verified: false, nextSeq: seq };
     const words = this.file.words;
     let p = offset;
     let next = seq;
@@ -268,7 +270,7 @@ export class Segment {
       if (header === 0 || header >= NOT_COMPLETE) {
         const why = this.endDamage(p, next, publishedSeq);
         if (why !== undefined) fail(why);
-        return { to: p, verified: false };
+        return { to: p, verified: false, nextSeq: next };
       }
       if (header === CHECKSUM_FRAME) {
         if (p + CHECKSUM_FRAME_SIZE > capacity) {
@@ -289,7 +291,7 @@ export class Segment {
               (start < offset ? " (records before seq " + seq + " in it were delivered)" : ""),
           );
         }
-        return { to: p + CHECKSUM_FRAME_SIZE, verified: true };
+        return { to: p + CHECKSUM_FRAME_SIZE, verified: true, nextSeq: next };
       }
       if (header === END_OF_SEGMENT) {
         if (p !== offset) {
@@ -297,7 +299,7 @@ export class Segment {
         }
         const end = this.endOffset;
         if (end !== 0 && end !== p) fail(`end marker at offset ${p}, but the seal says ${end}`);
-        return { to: p + 8, verified: true };
+        return { to: p + 8, verified: true, nextSeq: next };
       }
       if ((header & END_OF_SEGMENT) !== 0) {
         fail(`impossible header word 0x${header.toString(16)} at offset ${p}`);
