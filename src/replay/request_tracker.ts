@@ -34,11 +34,13 @@ interface Pending {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RequestTracker } from "./request_tracker.ts";
  * const t = new RequestTracker();
  * t.observe({ type: "frame", seq: 1, ts: 1, dir: "c2s", env: { jsonrpc: "2.0", id: 7, method: "ping" } });
  * const info = t.observe({ type: "frame", seq: 2, ts: 4, dir: "s2c", env: { jsonrpc: "2.0", id: 7, result: {} } });
- * console.log(info.method, info.rttMs); // "ping" 3
+ * assert.equal(info.method, "ping");
+ * assert.equal(info.rttMs, 3);
  * ```
  */
 export class RequestTracker {

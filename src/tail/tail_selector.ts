@@ -24,11 +24,13 @@ export interface TailSelectorOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TailSelector } from "./tail_selector.ts";
  * const s = new TailSelector({ filter: { dir: "s2c" } });
  * s.select({ type: "frame", seq: 1, ts: 0, dir: "c2s", env: { jsonrpc: "2.0", id: 1, method: "ping" } });
  * const e = s.select({ type: "frame", seq: 2, ts: 2, dir: "s2c", env: { jsonrpc: "2.0", id: 1, result: {} } });
- * console.log(e?.method, e?.rttMs); // "ping" 2
+ * assert.equal(e?.method, "ping");
+ * assert.equal(e?.rttMs, 2);
  * ```
  */
 export class TailSelector {

@@ -69,11 +69,14 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TapeSummarizer } from "./tape_summary.ts";
  * const s = new TapeSummarizer();
  * s.add({ type: "frame", seq: 1, ts: 0, dir: "c2s", env: { jsonrpc: "2.0", id: 1, method: "ping" } });
  * s.add({ type: "frame", seq: 2, ts: 4, dir: "s2c", env: { jsonrpc: "2.0", id: 1, result: {} } });
- * console.log(s.summary().methods); // [{ method: "ping", count: 1, errors: 0, rttCount: 1, rttP50Ms: 4, rttP99Ms: 4 }]
+ * assert.deepEqual(s.summary().methods, [
+ *   { method: "ping", count: 1, errors: 0, rttCount: 1, rttP50Ms: 4, rttP99Ms: 4 },
+ * ]);
  * ```
  */
 export class TapeSummarizer {

@@ -102,6 +102,7 @@ export function correlationIdOf(dir: Direction, seq: number): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Correlator } from "./correlator.ts";
  * const c = new Correlator();
  * c.observe({ type: "frame", seq: 1, ts: 0, dir: "c2s", env: { jsonrpc: "2.0", id: 1, method: "initialize" } });
@@ -109,7 +110,9 @@ export function correlationIdOf(dir: Direction, seq: number): string {
  *   type: "frame", seq: 2, ts: 1.5, dir: "s2c",
  *   env: { jsonrpc: "2.0", id: 1, result: { protocolVersion: "2025-06-18" } },
  * });
- * console.log(seen.correlationId, seen.record?.rtt_ms, seen.protocolVersion); // "c2s-1" 1.5 "2025-06-18"
+ * assert.equal(seen.correlationId, "c2s-1");
+ * assert.equal(seen.record?.rtt_ms, 1.5);
+ * assert.equal(seen.protocolVersion, "2025-06-18");
  * ```
  */
 export class Correlator {
