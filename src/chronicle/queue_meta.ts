@@ -24,7 +24,7 @@ import {
   writeU64Big,
 } from "./format.ts";
 import { MappedFile } from "./mapped_file.ts";
-import { futexWait, futexWake } from "./libc.ts";
+import { cPath, futexWait, futexWake, libc, O_CLOEXEC, O_RDONLY } from "./libc.ts";
 
 // Errors that mean "you may read this file but not write it".
 const READ_ONLY_ERRNOS = new Set([1, 13, 30]); // EPERM, EACCES, EROFS
@@ -49,7 +49,16 @@ const BOOT_ID_BYTES = 16;
  */
 export function currentBootId(): Uint8Array | undefined {
   try {
-    const hex = Deno.readTextFileSync(BOOT_ID_PATH).trim().replaceAll("-", "");
+    // Read through libc: Deno grants /proc/sys only to --allow-all, and
+    // the chronicle already has FFI.
+    const c = libc();
+    const fd = c.open(cPath(BOOT_ID_PATH), O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0) return undefined;
+    const buffer = new Uint8Array(64);
+    const n = Number(c.read(fd, buffer, BigInt(buffer.length)));
+    c.close(fd);
+    if (n <= 0) return undefined;
+    const hex = new TextDecoder().decode(buffer.subarray(0, n)).trim().replaceAll("-", "");
     if (!/^[0-9a-f]{32}$/.test(hex)) return undefined;
     const bytes = new Uint8Array(BOOT_ID_BYTES);
     for (let i = 0; i < BOOT_ID_BYTES; i++) bytes[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
