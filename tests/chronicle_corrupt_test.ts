@@ -9,6 +9,7 @@
  */
 
 import assert from "node:assert/strict";
+import { canMountTmpfs, withTmpfs } from "./_helpers.ts";
 import {
   QueueDamageError,
   QueueFormatError,
@@ -302,87 +303,53 @@ for (const [script, mode] of [["writer", "open"], ["reader", "open"]] as const) 
   });
 }
 
-async function mountTmpfs(dir: string, size: string): Promise<boolean> {
-  if (Deno.build.os !== "linux" || Deno.uid() !== 0) return false;
-  const result = await new Deno.Command("mount", {
-    args: ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir],
-    stdout: "null",
-    stderr: "null",
-  }).output().catch(() => undefined);
-  return result?.success === true;
-}
-
-async function canMountTmpfs(): Promise<boolean> {
-  if (Deno.build.os !== "linux" || Deno.uid() !== 0) return false;
-  const dir = await Deno.makeTempDir({ prefix: "spool-chronicle-tmpfs-probe-" });
-  try {
-    if (!(await mountTmpfs(dir, "64k"))) return false;
-    await new Deno.Command("umount", { args: [dir] }).output();
-    return true;
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 Deno.test({
   name: "a full disk at a roll is QueueIoError naming the segment; nothing before it is lost",
   // A real full disk needs a tiny file system: a tmpfs, which only root may mount.
   ignore: !(await canMountTmpfs()),
   fn: async () => {
-    const mountPoint = await Deno.makeTempDir({ prefix: "spool-chronicle-full-" });
-    try {
-      // 640 KiB: metadata, lock, one 256 KiB segment and its index, and a 128 KiB filler
-      // leave no room for a second segment until the filler goes.
-      assert.ok(await mountTmpfs(mountPoint, "640k"), "mounting a tmpfs worked a moment ago");
+    // 640 KiB: metadata, lock, one 256 KiB segment and its index, and a 128 KiB filler
+    // leave no room for a second segment until the filler goes.
+    await withTmpfs("640k", async (mountPoint) => {
       const dir = `${mountPoint}/q`;
-      try {
-        const w = await QueueWriter.open(dir, { segmentBytes: 256 * 1024 });
-        Deno.writeFileSync(`${mountPoint}/filler`, new Uint8Array(128 * 1024));
-        const next = segPath(dir, 1);
-        let failure: unknown;
-        for (let i = 0; i < 10_000 && failure === undefined; i++) {
-          try {
-            fill(w, 1);
-          } catch (error) {
-            failure = error;
-          }
-        }
-        assert.ok(failure instanceof QueueIoError, `got ${failure}`);
-        assert.equal(failure.path, next);
-        assert.equal(failure.errno, 28);
-        assert.ok(failure.message.includes(`'${next}'`), failure.message);
-        assert.ok(failure.message.includes("no space left on device"), failure.message);
-        assert.equal(w.segmentIndex, 0);
-        const before = w.lastSeq;
-        assert.ok(before > 1000);
-        // Still full: the next append fails the same way and appends nothing.
-        assert.throws(() => fill(w, 1), QueueIoError);
-        assert.equal(w.lastSeq, before);
-        // Every record before the failure is readable.
-        const r = await QueueReader.open(dir);
-        const { seqs, error } = readUntilError(r);
-        assert.equal(error, undefined);
-        assert.deepEqual(seqs, range(1, before));
-        // Space freed: the same writer rolls and goes on with no gap.
-        Deno.removeSync(`${mountPoint}/filler`);
-        fill(w, 50);
-        assert.equal(w.segmentIndex, 1);
-        assert.deepEqual(readUntilError(r).seqs, range(before + 1, before + 50));
-        r.close();
-        w.close();
-        // And a writer reopened later continues too.
-        const again = await QueueWriter.open(dir);
-        assert.equal(again.lastSeq, before + 50);
-        again.close();
-      } finally {
-        const umount = await new Deno.Command("umount", { args: [mountPoint], stderr: "piped" })
-          .output();
-        if (!umount.success) {
-          await new Deno.Command("umount", { args: ["-l", mountPoint] }).output();
+      const w = await QueueWriter.open(dir, { segmentBytes: 256 * 1024 });
+      Deno.writeFileSync(`${mountPoint}/filler`, new Uint8Array(128 * 1024));
+      const next = segPath(dir, 1);
+      let failure: unknown;
+      for (let i = 0; i < 10_000 && failure === undefined; i++) {
+        try {
+          fill(w, 1);
+        } catch (error) {
+          failure = error;
         }
       }
-    } finally {
-      await Deno.remove(mountPoint, { recursive: true });
-    }
+      assert.ok(failure instanceof QueueIoError, `got ${failure}`);
+      assert.equal(failure.path, next);
+      assert.equal(failure.errno, 28);
+      assert.ok(failure.message.includes(`'${next}'`), failure.message);
+      assert.ok(failure.message.includes("no space left on device"), failure.message);
+      assert.equal(w.segmentIndex, 0);
+      const before = w.lastSeq;
+      assert.ok(before > 1000);
+      // Still full: the next append fails the same way and appends nothing.
+      assert.throws(() => fill(w, 1), QueueIoError);
+      assert.equal(w.lastSeq, before);
+      // Every record before the failure is readable.
+      const r = await QueueReader.open(dir);
+      const { seqs, error } = readUntilError(r);
+      assert.equal(error, undefined);
+      assert.deepEqual(seqs, range(1, before));
+      // Space freed: the same writer rolls and goes on with no gap.
+      Deno.removeSync(`${mountPoint}/filler`);
+      fill(w, 50);
+      assert.equal(w.segmentIndex, 1);
+      assert.deepEqual(readUntilError(r).seqs, range(before + 1, before + 50));
+      r.close();
+      w.close();
+      // And a writer reopened later continues too.
+      const again = await QueueWriter.open(dir);
+      assert.equal(again.lastSeq, before + 50);
+      again.close();
+    });
   },
 });

@@ -67,3 +67,19 @@ Deno.test("a seq option past 2^53 is refused quoting it as given", async () => {
     );
   }
 });
+
+Deno.test("import quotes a seq or type id past 2^53 exactly as the line has it", async () => {
+  const queue = `${work}/exact-queue`;
+  const cases: [string, string][] = [
+    [
+      '{"seq":9007199254740993,"payload":"x"}',
+      "'seq' must be a whole number of at least 1, not '9007199254740993'",
+    ],
+    ['{"type_id":18446744073709551617,"payload":"x"}', "not '18446744073709551617'"],
+  ];
+  for (const [line, message] of cases) {
+    const out = await runProgram("import", ["--to", queue], { stdin: line + "\n" });
+    assert.equal(out.code, 1, out.stderr);
+    assert.ok(out.stderr.includes(message), out.stderr);
+  }
+});

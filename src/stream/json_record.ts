@@ -104,7 +104,9 @@ export function parseJsonRecord(line: string): JsonRecord {
   if (o.seq !== undefined) {
     if (typeof o.seq !== "number" || !Number.isSafeInteger(o.seq) || o.seq < 1) {
       throw new SyntaxError(
-        `'seq' must be a whole number of at least 1, not '${JSON.stringify(o.seq)}'`,
+        `'seq' must be a whole number of at least 1, not '${
+          memberValueText(line, "seq") ?? JSON.stringify(o.seq)
+        }'`,
       );
     }
     seq = o.seq;
@@ -120,7 +122,9 @@ export function parseJsonRecord(line: string): JsonRecord {
       : memberValueText(line, "timestamp_ns") ?? String(ts);
     if (typeof text !== "string" || !/^[0-9]{1,20}$/.test(text) || BigInt(text) >= 1n << 64n) {
       throw new SyntaxError(
-        `'timestamp_ns' must be a whole number of nanoseconds, not '${JSON.stringify(ts)}'`,
+        `'timestamp_ns' must be a whole number of nanoseconds, not '${
+          memberValueText(line, "timestamp_ns") ?? JSON.stringify(ts)
+        }'`,
       );
     }
     timestampNs = BigInt(text);
@@ -128,7 +132,9 @@ export function parseJsonRecord(line: string): JsonRecord {
   const typeId = o.type_id ?? 0;
   if (typeof typeId !== "number" || (typeId & 0xffff) !== typeId) {
     throw new SyntaxError(
-      `'type_id' must be a whole number from 0 to 65535, not '${JSON.stringify(typeId)}'`,
+      `'type_id' must be a whole number from 0 to 65535, not '${
+        memberValueText(line, "type_id") ?? JSON.stringify(typeId)
+      }'`,
     );
   }
   const encoding = o.encoding ?? "utf8";
