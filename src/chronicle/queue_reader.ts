@@ -151,8 +151,8 @@ export class QueueReader {
   #words: Uint32Array = EMPTY;
   #capacity = 0;
   #pos = 0;
-  // Records before this offset were checked ahead (headers, seqs and, in a
-  // checked segment, the block's checksum) and may be delivered.
+  // Records before this offset were checked ahead (their headers and, in a
+  // checked segment, their block's checksum) and may be delivered.
   #checkedTo = 0;
   #nextSeq = 1;
   #lost = 0;

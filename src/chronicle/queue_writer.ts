@@ -283,7 +283,13 @@ export class QueueWriter {
         );
       }
       const writer = new QueueWriter(dir, lock, meta, options);
-      writer.#recover();
+      try {
+        writer.#recover();
+      } catch (error) {
+        writer.#abandon();
+        meta.close();
+        throw error;
+      }
       if (writer.#durable) {
         meta.file.sync();
         syncDirectory(dir);
@@ -508,6 +514,14 @@ export class QueueWriter {
     if (this.#closed) throw new QueueClosedError(this.path);
   }
 
+  // Lets go of what a recovery that failed had mapped, writing nothing.
+  #abandon(): void {
+    this.#closed = true;
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    if (this.#segment !== undefined) this.#release(this.#segment);
+    this.#index?.close();
+  }
+
   // Ends the open block with a checksum frame carrying its CRC-32 and the
   // seq that follows, so a reader can verify the block before delivering
   // any record of it. The frame is published like a record, header last.
@@ -554,12 +568,27 @@ export class QueueWriter {
   // its last block whose checksum holds. Otherwise every loss is damage and
   // the writer refuses, so no seq is ever issued twice.
   #recover(): void {
-    const dir = this.path;
     const meta = this.#meta;
     const bootId = currentBootId();
     const rebooted = meta.rebootedSince(bootId);
     const published = rebooted ? undefined : meta.publishedSeq;
     const segment = this.#activeSegment(published);
+    try {
+      this.#recoverFrom(segment, published, rebooted, bootId);
+    } catch (error) {
+      if (segment !== undefined && this.#segment !== segment) segment.file.release();
+      throw error;
+    }
+  }
+
+  #recoverFrom(
+    segment: Segment | undefined,
+    published: number | undefined,
+    rebooted: boolean,
+    bootId: Uint8Array | undefined,
+  ): void {
+    const dir = this.path;
+    const meta = this.#meta;
     if (segment === undefined) {
       if (published !== undefined && published >= this.#firstSeq) {
         throw new QueueDamageError(
@@ -585,7 +614,6 @@ export class QueueWriter {
       if (verified.offset < end.blockStart) {
         throw segment.damage(verified.offset, verified.seq, "a block fails its checksum");
       }
-      if (!end.sealed) wipeClaim(segment, end.offset);
       if (published !== undefined && published >= end.nextSeq) {
         throw segment.damage(
           end.offset,
@@ -593,7 +621,7 @@ export class QueueWriter {
           `records end here, but the writer published up to seq ${published}`,
         );
       }
-      const stray = end.sealed ? -1 : firstNonZero(segment, end.offset);
+      const stray = end.sealed ? -1 : firstNonZero(segment, claimEnd(segment, end.offset));
       if (stray >= 0) {
         throw segment.damage(
           end.offset,
@@ -601,6 +629,8 @@ export class QueueWriter {
           `non-zero bytes at offset ${stray} after the last record; nothing is appended over them`,
         );
       }
+      // Only once nothing is wrong: a claim is wiped, never anything else.
+      if (!end.sealed) wipeClaim(segment, end.offset);
     } else if (!end.sealed) {
       zeroFrom(segment, end.offset);
       end = segment.walk(SEGMENT_HEADER_SIZE, segment.firstSeq);
@@ -868,10 +898,16 @@ function mappingAddress(segment: Segment): bigint {
 // a claim the next recovery wipes again.
 function wipeClaim(segment: Segment, offset: number): void {
   const words = segment.file.words;
-  const header = words[offset >>> 2]!;
-  if (header === 0) return;
-  const end = Math.min(segment.capacity, offset + recordSize(header & LENGTH_MASK));
+  const end = claimEnd(segment, offset);
   for (let i = (end >>> 2) - 1; i >= offset >>> 2; i--) words[i] = 0;
+}
+
+// Where the claim at `offset` (if any) ends: the bytes up to there are a
+// killed writer's, not damage.
+function claimEnd(segment: Segment, offset: number): number {
+  const header = segment.file.words[offset >>> 2]!;
+  if (header === 0) return offset;
+  return Math.min(segment.capacity, offset + recordSize(header & LENGTH_MASK));
 }
 
 // After a machine restart: the records of the active segment up to the end

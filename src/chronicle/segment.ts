@@ -23,6 +23,7 @@ import {
   readU64,
   readU64Big,
   RECORD,
+  RECORD_HEADER_SIZE,
   recordSize,
   SEGMENT,
   SEGMENT_HEADER_SIZE,
@@ -261,11 +262,21 @@ export class Segment {
     const fail = (why: string): never => {
       throw this.damage(offset, seq, why);
     };
+    const last = capacity - 8;
     for (;;) {
-      if (p + 8 > capacity) fail(`records run past the segment's end at offset ${p}`);
+      if (p > last) fail(`records run past the segment's end at offset ${p}`);
       // Plain loads where the CPU keeps them in order (see QueueReader.next);
       // the end of what is published is always confirmed atomically.
-      let header = ORDERED_LOADS ? words[p >>> 2]! : 0;
+      let header = ORDERED_LOADS ? words[p >>> 2]! : Atomics.load(words, p >>> 2);
+      if ((header - 1) >>> 0 < LENGTH_MASK) {
+        // A record, the common case: each seq is checked as it is
+        // delivered, and the frame's next seq checks the count.
+        const size = (RECORD_HEADER_SIZE + header + 7) & ~7;
+        if (p + size > capacity) fail(`record at offset ${p} runs past the segment's end`);
+        next++;
+        p += size;
+        continue;
+      }
       if (header === 0) header = Atomics.load(words, p >>> 2);
       if (header === 0 || header >= NOT_COMPLETE) {
         const why = this.endDamage(p, next, publishedSeq);
@@ -288,7 +299,7 @@ export class Segment {
         if (blockChecksum(this.file.bytes, start, p) !== words[w + (CHECKSUM.crc >>> 2)]) {
           fail(
             `the block from offset ${start} to ${p} fails its checksum` +
-              (start < offset ? " (records before seq " + seq + " in it were delivered)" : ""),
+              (start < offset ? `; its records before seq ${seq} were already passed` : ""),
           );
         }
         return { to: p + CHECKSUM_FRAME_SIZE, verified: true, nextSeq: next };
@@ -304,10 +315,9 @@ export class Segment {
       if ((header & END_OF_SEGMENT) !== 0) {
         fail(`impossible header word 0x${header.toString(16)} at offset ${p}`);
       }
+      if ((header & PADDING) === 0) continue; // published just now: look again
       const size = recordSize(header & LENGTH_MASK);
-      if (p + size > capacity) fail(`record at offset ${p} runs past the segment's end`);
-      // Each seq is checked as it is delivered; the frame's next seq checks the count.
-      if ((header & PADDING) === 0) next++;
+      if (p + size > capacity) fail(`padding at offset ${p} runs past the segment's end`);
       p += size;
     }
   }
