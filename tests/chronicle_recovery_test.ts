@@ -11,6 +11,7 @@
 import assert from "node:assert/strict";
 import { QueueDamageError, QueueReader, QueueWriter } from "../src/chronicle/mod.ts";
 import { META } from "../src/chronicle/format.ts";
+import { QueueMeta } from "../src/chronicle/queue_meta.ts";
 import {
   patch,
   payloadFor,
@@ -219,5 +220,148 @@ Deno.test("a version 1 queue is read as it is, and a writer upgrades it and goes
     again.close();
     assert.equal(all.error, undefined);
     assert.equal(all.seqs.length, seq);
+  });
+});
+
+// The reader loads the published seq between its look at the header word and
+// its look at the seal: making the writer roll right there is the race.
+function rollDuringReaderLook(roll: () => void): () => void {
+  const getter = Object.getOwnPropertyDescriptor(QueueMeta.prototype, "publishedSeq")!;
+  let pending: (() => void) | undefined = roll;
+  Object.defineProperty(QueueMeta.prototype, "publishedSeq", {
+    ...getter,
+    get(this: QueueMeta) {
+      const run = pending;
+      pending = undefined;
+      run?.();
+      return getter.get!.call(this);
+    },
+  });
+  return () => Object.defineProperty(QueueMeta.prototype, "publishedSeq", getter);
+}
+
+for (const emptyBlock of [false, true]) {
+  Deno.test(`a roll between a caught-up reader's look and its check of the seal is not damage (${emptyBlock ? "the marker where it looked" : "a frame where it looked"})`, async () => {
+    await withQueueDir(async (dir) => {
+      const w = await QueueWriter.open(dir, { segmentBytes: 65536, prefault: false });
+      for (let seq = 1; seq <= 10; seq++) w.append(1, payloadFor(seq));
+      if (emptyBlock) w.sync(); // the block is closed: the marker goes where the reader waits
+      const r = await QueueReader.open(dir);
+      assert.equal(readUntilError(r).seqs.length, 10);
+      const restore = rollDuringReaderLook(() => w.append(1, new Uint8Array(65_400)));
+      try {
+        const { seqs, error } = readUntilError(r);
+        assert.equal(error, undefined, String(error));
+        assert.ok(w.segmentIndex === 1 && seqs.length <= 1, `segment ${w.segmentIndex}, ${seqs}`);
+      } finally {
+        restore();
+        r.close();
+        w.close();
+      }
+    });
+  });
+}
+
+/** Copies of a queue's files as a crash would leave them, taken while its writer is open. */
+function crashImage(dir: string): Map<string, Uint8Array> {
+  const image = new Map<string, Uint8Array>();
+  for (const entry of Deno.readDirSync(dir)) {
+    if (entry.isFile) image.set(entry.name, Deno.readFileSync(`${dir}/${entry.name}`));
+  }
+  return image;
+}
+
+function restoreAfterRestart(dir: string, image: Map<string, Uint8Array>): void {
+  const meta = image.get("queue.meta")!;
+  meta[META.bootId] = meta[META.bootId]! ^ 0xff; // another boot
+  for (const [name, bytes] of image) Deno.writeFileSync(`${dir}/${name}`, bytes);
+}
+
+Deno.test("after a restart a torn record whose seq never reached the disk is cut too", async () => {
+  await withQueueDir(async (dir) => {
+    const w = await QueueWriter.open(dir, { segmentBytes: SEGMENT_BYTES });
+    for (let seq = 1; seq <= 400; seq++) w.append(1, payloadFor(seq));
+    const layout = segmentLayout(seg0(dir));
+    const image = crashImage(dir);
+    w.close();
+    const torn = layout.records.at(-3)!;
+    image.get("0000000000.seg")!.fill(0, torn.offset + 8, torn.offset + 16);
+    restoreAfterRestart(dir, image);
+    const again = await QueueWriter.open(dir);
+    assert.equal(again.lastSeq, layout.frames.at(-1)!.nextSeq - 1);
+    again.close();
+  });
+});
+
+Deno.test("after a restart an unsealed segment before a written one is sealed, not refused", async () => {
+  await withQueueDir(async (dir) => {
+    const w = await QueueWriter.open(dir, { segmentBytes: 65536 });
+    let seq = 0;
+    while (w.segmentIndex < 1) w.append(1, payloadFor(++seq));
+    for (let i = 0; i < 20; i++) w.append(1, payloadFor(++seq));
+    w.sync();
+    const image = crashImage(dir);
+    w.close();
+    // Segment 0's header page, with its seal, never reached the disk.
+    image.get("0000000000.seg")!.fill(0, 40, 56);
+    restoreAfterRestart(dir, image);
+    const again = await QueueWriter.open(dir);
+    assert.equal(again.lastSeq, seq);
+    again.close();
+    const r = await QueueReader.open(dir);
+    const { seqs, error } = readUntilError(r);
+    r.close();
+    assert.equal(error, undefined);
+    assert.equal(seqs.length, seq);
+  });
+});
+
+Deno.test("durable: after a restart a block that was synced and fails its checksum is damage, not a cut", async () => {
+  await withQueueDir(async (dir) => {
+    const w = await QueueWriter.open(dir, { segmentBytes: SEGMENT_BYTES, durability: "durable" });
+    for (let seq = 1; seq <= 400; seq++) w.append(1, payloadFor(seq));
+    w.sync();
+    const image = crashImage(dir);
+    w.close();
+    const layout = segmentLayout(seg0(dir));
+    const victim = layout.records[10]!;
+    const segment = image.get("0000000000.seg")!;
+    segment[victim.offset + 30] = segment[victim.offset + 30]! ^ 0xff;
+    restoreAfterRestart(dir, image);
+    await assert.rejects(
+      QueueWriter.open(dir),
+      (e: unknown) =>
+        e instanceof QueueDamageError && e.offset === 64 && /synced to disk/.test(e.message),
+    );
+  });
+});
+
+Deno.test("a writer killed while writing a segment's header leaves it prepared, not damaged", async () => {
+  await withQueueDir(async (dir) => {
+    await writeQueue(dir, 10);
+    // Preallocated, version word stored, magic word not yet.
+    const half = new Uint8Array(SEGMENT_BYTES);
+    new DataView(half.buffer).setUint32(8, 2, true);
+    Deno.writeFileSync(`${dir}/0000000001.seg`, half);
+    const w = await QueueWriter.open(dir);
+    assert.equal(w.lastSeq, 10);
+    assert.equal(w.segmentIndex, 0);
+    w.close();
+  });
+});
+
+Deno.test("a claim word no writer stores is damage, and the writer wipes nothing", async () => {
+  await withQueueDir(async (dir) => {
+    await writeQueue(dir, 50);
+    const end = segmentLayout(seg0(dir)).end;
+    // A claim as long as the whole segment: wiping it would zero everything after.
+    patch(seg0(dir), end, new Uint8Array([0xff, 0xff, 0xff, 0x9f]));
+    const before = Deno.readFileSync(seg0(dir));
+    await assert.rejects(
+      QueueWriter.open(dir),
+      (e: unknown) =>
+        e instanceof QueueDamageError && e.offset === end && /no writer's claim/.test(e.message),
+    );
+    assert.deepEqual(Deno.readFileSync(seg0(dir)), before);
   });
 });

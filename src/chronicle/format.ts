@@ -15,6 +15,11 @@
 export const FORMAT_VERSION = 2;
 /** The first version whose segments carry checksum frames and a seal. */
 export const CHECKED_VERSION = 2;
+/**
+ * Version of seek index and reader offset files: their layout has not
+ * changed since version 1, so they still carry 1.
+ */
+export const AID_FORMAT_VERSION = 1;
 
 /** Name of the queue's metadata file. */
 export const META_FILE = "queue.meta";
@@ -74,6 +79,8 @@ export const SEGMENT = {
   capacity: 32,
   /** u32, version 2: offset of the end-of-segment marker; 0 until the segment is sealed. */
   endOffset: 40,
+  /** u32, version 2: offset up to which the writer synced the segment to disk (durable); 0 for none. */
+  syncedTo: 44,
   /** u64, version 2: seq after the segment's last record; written when it is sealed. */
   endSeq: 48,
 } as const;

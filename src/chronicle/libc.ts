@@ -51,6 +51,13 @@ const SYMBOLS = {
 /** The bound libc symbols; see {@linkcode libc}. */
 export type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 
+/**
+ * Whether the CPU keeps loads in order with loads and stores in order with
+ * stores (x86-64's TSO): plain loads and stores of shared words are then
+ * enough where other CPUs (aarch64) need atomic ones.
+ */
+export const ORDERED_MEMORY = Deno.build.arch === "x86_64";
+
 /** `open(2)` flags and modes used by the chronicle (Linux x86-64 and aarch64 values). */
 export const O_RDONLY = 0;
 /** Open for reading and writing. */

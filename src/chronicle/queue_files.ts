@@ -152,7 +152,9 @@ export function readSegmentHeader(dir: string, index: number): SegmentHeader | u
  * Checks the segments a writer is about to append after, from their headers
  * alone (64 bytes each): every segment from `first` up to `active` is there,
  * a regular file of `segmentBytes`, started, and sealed where the next one
- * begins. Cheap enough for every open; it does not read records.
+ * begins. Cheap enough for every open; it does not read records. With
+ * `sealingPrevious`, the segment before `active` may lack its seal: the
+ * writer has checked where it ends and is about to seal it.
  *
  * @throws {QueueDamageError} naming the first segment that fails, and the seq it should start at.
  *
@@ -170,13 +172,16 @@ export function checkSegmentChain(
   first: number,
   active: number,
   segmentBytes: number,
+  sealingPrevious = false,
 ): void {
   let previous: { index: number; header: SegmentHeader } | undefined;
   for (let index = first; index <= active; index++) {
     const path = `${dir}/${segmentName(index)}`;
+    const unsealed = previous !== undefined && previous.header.endOffset === 0 &&
+      (index < active || !sealingPrevious);
     const expected = previous === undefined
       ? undefined
-      : previous.header.version >= CHECKED_VERSION
+      : previous.header.version >= CHECKED_VERSION && previous.header.endOffset !== 0
       ? previous.header.endSeq
       : undefined;
     const fail = (why: string): never => {
@@ -199,7 +204,7 @@ export function checkSegmentChain(
     if (previous !== undefined) {
       const prev = previous.header;
       const prevPath = `${dir}/${segmentName(previous.index)}`;
-      if (prev.version >= CHECKED_VERSION && prev.endOffset === 0) {
+      if (prev.version >= CHECKED_VERSION && unsealed) {
         throw new QueueDamageError(prevPath, 0, prev.firstSeq, "segment was never sealed");
       }
       if (expected !== undefined ? h.firstSeq !== expected : h.firstSeq <= prev.firstSeq) {

@@ -208,14 +208,6 @@ export class QueueMeta {
     return Atomics.load(words, META.publishedSeq >>> 2) + hi * 0x1_0000_0000;
   }
 
-  /** Stores the published seq (writer only), low word first. */
-  set publishedSeq(seq: number) {
-    const words = this.file.words;
-    const hi = Math.floor(seq / 0x1_0000_0000);
-    Atomics.store(words, META.publishedSeq >>> 2, seq - hi * 0x1_0000_0000);
-    Atomics.store(words, (META.publishedSeq >>> 2) + 1, hi);
-  }
-
   /**
    * Whether the machine restarted since the last writer opened the queue:
    * true only when both that writer's boot id and `bootId` are known and
@@ -228,16 +220,18 @@ export class QueueMeta {
   }
 
   /**
-   * Makes the file version 2 for a writer: stores its published seq and boot
-   * id, then the version, so a version 1 queue is upgraded in place.
+   * Makes the file version 2 for a writer that has recovered the queue:
+   * its published seq, then its boot id, then the version. In that order a
+   * writer killed half-way leaves the old boot id beside the new seq, so
+   * the next one recovers as this one did, never trusting a stale seq.
    */
   upgrade(publishedSeq: number, bootId: Uint8Array | undefined): void {
-    this.file.bytes.fill(0, META.bootId, META.bootId + BOOT_ID_BYTES);
-    if (bootId !== undefined) this.file.bytes.set(bootId, META.bootId);
     const words = this.file.words;
     const hi = Math.floor(publishedSeq / 0x1_0000_0000);
     Atomics.store(words, META.publishedSeq >>> 2, publishedSeq - hi * 0x1_0000_0000);
     Atomics.store(words, (META.publishedSeq >>> 2) + 1, hi);
+    this.file.bytes.fill(0, META.bootId, META.bootId + BOOT_ID_BYTES);
+    if (bootId !== undefined) this.file.bytes.set(bootId, META.bootId);
     Atomics.store(words, META.version >>> 2, FORMAT_VERSION);
   }
 

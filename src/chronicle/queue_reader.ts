@@ -20,7 +20,7 @@ import {
   SEGMENT_HEADER_SIZE,
   segmentName,
 } from "./format.ts";
-import { libc } from "./libc.ts";
+import { libc, ORDERED_MEMORY } from "./libc.ts";
 import { listSegments, queueExists, readSegmentHeader } from "./queue_files.ts";
 import { QueueMeta } from "./queue_meta.ts";
 import { ReaderOffset } from "./reader_offset.ts";
@@ -100,7 +100,6 @@ export class RecordView implements QueueMessage {
 const EMPTY = new Uint32Array(2);
 const FIRST_SEGMENT_WORD = META.firstSegment >>> 2;
 const TWO_32 = 0x1_0000_0000;
-const ORDERED_LOADS = Deno.build.arch === "x86_64";
 // A reader looks whether retention deleted its segment at least this often
 // (and whenever it has caught up), so it never keeps a deleted file alive
 // for long without paying a shared-memory load per record.
@@ -238,7 +237,7 @@ export class QueueReader {
     // after the writer's stores before it, since the CPU keeps loads and
     // stores in order. Anything else, "nothing yet" included, is settled by
     // the slow path with atomic loads. Elsewhere every header load is atomic.
-    const header = ORDERED_LOADS ? words[pos >>> 2]! : Atomics.load(words, pos >>> 2);
+    const header = ORDERED_MEMORY ? words[pos >>> 2]! : Atomics.load(words, pos >>> 2);
     if (header === 0 || header > LENGTH_MASK || pos >= this.#checkedTo) return this.#nextSlow();
     return this.#deliver(words, pos, header);
   }

@@ -12,19 +12,18 @@ import {
   CHECKSUM_FRAME,
   CHECKSUM_FRAME_SIZE,
   isZero,
-  LENGTH_MASK,
   MAX_PAYLOAD,
   META,
   META_FILE,
   NOT_COMPLETE,
   RECORD,
   RECORD_HEADER_SIZE,
-  recordSize,
+  SEGMENT,
   SEGMENT_HEADER_SIZE,
   SEGMENT_TAIL_RESERVE,
   segmentName,
 } from "./format.ts";
-import { libc, syncDirectory } from "./libc.ts";
+import { libc, ORDERED_MEMORY, syncDirectory } from "./libc.ts";
 import { checkSegmentChain, listSegments, queueExists, readSegmentHeader } from "./queue_files.ts";
 import { currentBootId, QueueMeta } from "./queue_meta.ts";
 import { applyRetention, type RetentionPolicy, type RetentionResult } from "./retention.ts";
@@ -433,10 +432,17 @@ export class QueueWriter {
     const seq = this.#seq;
     Atomics.store(this.#words, pos >>> 2, length);
     // After the header word, low word first: a reader that sees the new
-    // value then finds the record, and one racing a carry sees less, never more.
+    // value then finds the record, and one racing a carry sees less, never
+    // more. Plain stores keep that order on x86-64; elsewhere only release
+    // stores do.
     const metaWords = this.#metaWords;
-    metaWords[PUBLISHED_WORD] = seq;
-    if (seq >= TWO_32) metaWords[PUBLISHED_WORD + 1] = Math.floor(seq / TWO_32);
+    if (ORDERED_MEMORY) {
+      metaWords[PUBLISHED_WORD] = seq;
+      if (seq >= TWO_32) metaWords[PUBLISHED_WORD + 1] = Math.floor(seq / TWO_32);
+    } else {
+      Atomics.store(metaWords, PUBLISHED_WORD, seq % TWO_32);
+      Atomics.store(metaWords, PUBLISHED_WORD + 1, Math.floor(seq / TWO_32));
+    }
     if (hi > this.#maxHi || (hi === this.#maxHi && lo > this.#maxLo)) {
       this.#maxHi = hi;
       this.#maxLo = lo;
@@ -470,9 +476,13 @@ export class QueueWriter {
   sync(): void {
     if (this.#closed) return;
     // Everything synced is covered by a checksum, so recovery after a
-    // machine crash can trust exactly what was synced.
+    // machine crash can trust exactly what was synced; the header says how
+    // far that is only once the data is on disk.
     this.#closeBlock();
-    this.#segment.file.sync(this.#syncedTo, this.#pos - this.#syncedTo);
+    const file = this.#segment.file;
+    file.sync(this.#syncedTo, this.#pos - this.#syncedTo);
+    Atomics.store(file.words, SEGMENT.syncedTo >>> 2, this.#pos);
+    file.sync(0, SEGMENT_HEADER_SIZE);
     this.#index.sync();
     this.#syncedTo = this.#pos;
     this.#lastSyncMs = Date.now();
@@ -581,6 +591,8 @@ export class QueueWriter {
     }
   }
 
+  // Everything is checked before anything is written: a recovery that
+  // refuses leaves the files as it found them.
   #recoverFrom(
     segment: Segment | undefined,
     published: number | undefined,
@@ -598,44 +610,41 @@ export class QueueWriter {
           `every segment is missing, but the writer published up to seq ${published}`,
         );
       }
-      const first = meta.firstSegment;
-      const created = Segment.create(dir, first, meta.segmentBytes);
+      const created = Segment.create(dir, meta.firstSegment, meta.segmentBytes);
       created.start(this.#firstSeq, this.#nowNs());
-      meta.firstSegment = first;
       meta.upgrade(this.#firstSeq - 1, bootId);
-      this.#enter(created, SEGMENT_HEADER_SIZE, this.#firstSeq, 0, 0);
+      this.#index = SeekIndex.forWriter(dir, created, this.#spacing);
+      this.#enterState(created, SEGMENT_HEADER_SIZE, this.#firstSeq, 0);
       return;
     }
-    let end = rebooted
-      ? cutToVerified(segment)
-      : segment.walk(SEGMENT_HEADER_SIZE, segment.firstSeq);
-    if (!rebooted) {
-      const verified = segment.verifiedPrefix(end.offset);
-      if (verified.offset < end.blockStart) {
-        throw segment.damage(verified.offset, verified.seq, "a block fails its checksum");
-      }
-      if (published !== undefined && published >= end.nextSeq) {
-        throw segment.damage(
-          end.offset,
-          end.nextSeq,
-          `records end here, but the writer published up to seq ${published}`,
-        );
-      }
-      const stray = end.sealed ? -1 : firstNonZero(segment, claimEnd(segment, end.offset));
-      if (stray >= 0) {
-        throw segment.damage(
-          end.offset,
-          end.nextSeq,
-          `non-zero bytes at offset ${stray} after the last record; nothing is appended over them`,
-        );
-      }
-      // Only once nothing is wrong: a claim is wiped, never anything else.
-      if (!end.sealed) wipeClaim(segment, end.offset);
-    } else if (!end.sealed) {
-      zeroFrom(segment, end.offset);
-      end = segment.walk(SEGMENT_HEADER_SIZE, segment.firstSeq);
+    const end = rebooted ? cutAfterRestart(segment) : checkedEnd(segment, published);
+    const empty = end.nextSeq === segment.firstSeq;
+    // An empty active segment, or any after a restart, may follow one a
+    // killed writer (or a lost page) left without its marker or seal.
+    const previous = empty || rebooted ? this.#previousToSeal(segment) : undefined;
+    checkSegmentChain(
+      dir,
+      meta.firstSegment,
+      segment.index,
+      meta.segmentBytes,
+      previous !== undefined,
+    );
+    if (!end.sealed) {
+      if (rebooted) zeroFrom(segment, end.offset);
+      else wipeClaim(segment, end.offset);
     }
-    const index = SeekIndex.forWriter(dir, segment, this.#spacing);
+    previous?.segment.seal(previous.end, segment.firstSeq);
+    previous?.segment.file.release();
+    this.#index = this.#rebuildIndex(segment);
+    this.#enterState(segment, end.offset, end.nextSeq, end.records, end.blockStart);
+    meta.upgrade(end.nextSeq - 1, bootId);
+    if (end.sealed) this.#roll(0);
+  }
+
+  // The active segment's index, rebuilt from its records; sets the highest
+  // timestamp seen, which the writer carries on from.
+  #rebuildIndex(segment: Segment): SeekIndex {
+    const index = SeekIndex.forWriter(this.path, segment, this.#spacing);
     index.truncate(0);
     const words = segment.file.words;
     const spacing = this.#spacing;
@@ -654,26 +663,14 @@ export class QueueWriter {
         index.set((seq - firstSeq) / spacing, seq, offset, maxLo, maxHi);
       }
     });
-    const recordsInSegment = end.nextSeq - firstSeq;
-    this.#index = index;
-    this.#enterState(
-      segment,
-      end.offset,
-      end.nextSeq,
-      maxHi,
-      maxLo,
-      recordsInSegment,
-      end.blockStart,
-    );
-    if (recordsInSegment === 0) this.#sealPrevious(segment);
-    checkSegmentChain(dir, meta.firstSegment, segment.index, meta.segmentBytes);
-    meta.upgrade(end.nextSeq - 1, bootId);
-    if (end.sealed) this.#roll(0);
+    this.#maxHi = maxHi;
+    this.#maxLo = maxLo;
+    return index;
   }
 
   // The highest started segment. Prepared segments above it (all zero, or
   // empty files a writer was killed before preallocating) are deleted; a
-  // segment with a zero header but data in it lost its header, and is damage.
+  // segment with a zero magic word but records in it lost its header, and is damage.
   #activeSegment(published: number | undefined): Segment | undefined {
     const dir = this.path;
     const segments = listSegments(dir, true).filter((i) => i >= this.#meta.firstSegment);
@@ -696,9 +693,12 @@ export class QueueWriter {
         );
       }
       if (candidate.started) return candidate;
-      const empty = isZero(candidate.file.bytes, 0, candidate.capacity);
+      // A writer killed while writing the header (the magic word goes last)
+      // leaves header bytes but no record: still only prepared.
+      const bytes = candidate.file.bytes;
+      const prepared = isZero(bytes, SEGMENT_HEADER_SIZE, candidate.capacity - SEGMENT_HEADER_SIZE);
       candidate.file.release();
-      if (!empty) {
+      if (!prepared) {
         throw new QueueDamageError(
           path,
           0,
@@ -711,47 +711,53 @@ export class QueueWriter {
     return undefined;
   }
 
-  // A writer killed between starting a segment and sealing the one before
-  // leaves that one open-ended; readers would wait on it forever.
-  #sealPrevious(segment: Segment): void {
+  // The segment before `segment` when a killed writer left it without its
+  // end marker or seal (mapped, for the caller to seal and release), after
+  // checking that it ends where `segment` begins.
+  #previousToSeal(segment: Segment): SegmentToSeal | undefined {
     const prevIndex = segment.index - 1;
-    if (prevIndex < this.#meta.firstSegment) return;
+    if (prevIndex < this.#meta.firstSegment) return undefined;
     let prev: Segment;
     try {
       prev = Segment.open(this.path, prevIndex, true);
     } catch {
-      return; // checkSegmentChain names what is wrong with it
+      return undefined; // checkSegmentChain names what is wrong with it
     }
-    try {
-      if (!prev.started) return;
-      const seek = SeekIndex.forReader(this.path, prev, this.#spacing);
-      const end = walkToEnd(prev, seek);
-      seek.close();
-      if (!end.sealed || (prev.checked && prev.endOffset === 0)) {
-        if (end.nextSeq !== segment.firstSeq) {
-          throw new QueueFormatError(
-            `Segment '${segment.path}' starts at seq ${segment.firstSeq} but '${prev.path}' ends before seq ${end.nextSeq}`,
-            segment.path,
-          );
-        }
-        prev.seal(end.offset, end.nextSeq);
-      }
-    } finally {
+    if (!prev.started || (prev.checked && prev.endOffset !== 0)) {
       prev.file.release();
+      return undefined;
     }
+    const seek = SeekIndex.forReader(this.path, prev, this.#spacing);
+    let end: WalkEnd;
+    try {
+      end = walkToEnd(prev, seek);
+    } catch (error) {
+      prev.file.release();
+      throw error;
+    } finally {
+      seek.close();
+    }
+    if (end.sealed && !prev.checked) {
+      prev.file.release();
+      return undefined;
+    }
+    if (end.nextSeq !== segment.firstSeq) {
+      prev.file.release();
+      throw prev.damage(
+        end.offset,
+        end.nextSeq,
+        `the segment ends before seq ${end.nextSeq}, but the next one starts at seq ${segment.firstSeq}`,
+      );
+    }
+    return { segment: prev, end: end.offset };
   }
 
-  #enter(segment: Segment, pos: number, seq: number, maxHi: number, maxLo: number): void {
-    this.#index = SeekIndex.forWriter(this.path, segment, this.#spacing);
-    this.#enterState(segment, pos, seq, maxHi, maxLo, 0);
-  }
-
+  // Makes `segment` the one appended to, at `pos` with `seq` next. The
+  // highest timestamp so far (#maxHi, #maxLo) is the caller's to set.
   #enterState(
     segment: Segment,
     pos: number,
     seq: number,
-    maxHi: number,
-    maxLo: number,
     recordsInSegment: number,
     blockStart = pos,
   ): void {
@@ -759,14 +765,10 @@ export class QueueWriter {
     this.#words = segment.file.words;
     this.#bytes = segment.file.bytes;
     this.#pos = pos;
-    // The tail always has room for the end-of-segment marker and, in a
-    // checked segment, the checksum frame that closes the last block.
-    this.#limit = segment.capacity - (segment.checked ? SEGMENT_TAIL_RESERVE : 8);
+    this.#limit = recordLimit(segment);
     this.#blockStart = blockStart;
     this.#blockEnd = segment.checked ? blockStart + BLOCK_BYTES : Infinity;
     this.#seq = seq;
-    this.#maxHi = maxHi;
-    this.#maxLo = maxLo;
     const intoSpacing = recordsInSegment % this.#spacing;
     this.#toIndex = intoSpacing === 0 ? 1 : this.#spacing - intoSpacing + 1;
     this.#syncedTo = pos;
@@ -839,8 +841,7 @@ export class QueueWriter {
     if (this.#deferred !== undefined) {
       const { error } = this.#deferred;
       this.#deferred = undefined;
-      this.#limit = this.#segment.capacity -
-        (this.#segment.checked ? SEGMENT_TAIL_RESERVE : 8);
+      this.#limit = recordLimit(this.#segment);
       throw error;
     }
     const room = this.#meta.segmentBytes - SEGMENT_HEADER_SIZE - SEGMENT_TAIL_RESERVE;
@@ -879,7 +880,9 @@ export class QueueWriter {
       oldIndex.sync();
     }
     this.#index = index;
-    this.#enterState(next, SEGMENT_HEADER_SIZE, this.#seq, 0, 0, 0);
+    this.#maxHi = 0;
+    this.#maxLo = 0;
+    this.#enterState(next, SEGMENT_HEADER_SIZE, this.#seq, 0);
     this.#release(old);
     oldIndex.close();
     if (this.#retention !== undefined) {
@@ -892,40 +895,85 @@ function mappingAddress(segment: Segment): bigint {
   return BigInt(Deno.UnsafePointer.value(segment.file.pointer));
 }
 
-// A writer killed between claiming a record and publishing it leaves the
-// claim (NOT_COMPLETE and the length) and some of the record's bytes. They
-// are zeroed back to front, the claim last, so a crash while wiping leaves
-// a claim the next recovery wipes again.
-function wipeClaim(segment: Segment, offset: number): void {
-  const words = segment.file.words;
-  const end = claimEnd(segment, offset);
-  for (let i = (end >>> 2) - 1; i >= offset >>> 2; i--) words[i] = 0;
+/** A segment a killed writer left without its end marker or seal, and where it ends. */
+interface SegmentToSeal {
+  segment: Segment;
+  end: number;
 }
 
-// Where the claim at `offset` (if any) ends: the bytes up to there are a
-// killed writer's, not damage.
-function claimEnd(segment: Segment, offset: number): number {
-  const header = segment.file.words[offset >>> 2]!;
-  if (header === 0) return offset;
-  return Math.min(segment.capacity, offset + recordSize(header & LENGTH_MASK));
+// The tail always has room for the end-of-segment marker and, in a checked
+// segment, the checksum frame that closes the last block.
+function recordLimit(segment: Segment): number {
+  return segment.capacity - (segment.checked ? SEGMENT_TAIL_RESERVE : 8);
+}
+
+// The end of the active segment's records, refusing anything a killed
+// writer cannot have left: a closed block whose checksum fails, a record
+// the published seq says exists but that is gone, a claim word no writer
+// would store, or any non-zero byte past the end and its claim.
+function checkedEnd(segment: Segment, published: number | undefined): WalkEnd {
+  const end = segment.walk(SEGMENT_HEADER_SIZE, segment.firstSeq);
+  const verified = segment.verifiedPrefix(end.offset);
+  if (verified.offset < end.blockStart) {
+    throw segment.damage(verified.offset, verified.seq, "a block fails its checksum");
+  }
+  if (published !== undefined && published >= end.nextSeq) {
+    throw segment.damage(
+      end.offset,
+      end.nextSeq,
+      `records end here, but the writer published up to seq ${published}`,
+    );
+  }
+  if (end.sealed) return end;
+  const claimed = segment.claimEnd(end.offset);
+  if (claimed === undefined) {
+    const word = segment.file.words[end.offset >>> 2]!.toString(16);
+    throw segment.damage(end.offset, end.nextSeq, `header word 0x${word} is no writer's claim`);
+  }
+  const stray = firstNonZero(segment, claimed);
+  if (stray >= 0) {
+    throw segment.damage(
+      end.offset,
+      end.nextSeq,
+      `non-zero bytes at offset ${stray} after the last record; nothing is appended over them`,
+    );
+  }
+  return end;
 }
 
 // After a machine restart: the records of the active segment up to the end
-// of its last block whose checksum holds, and nothing after. A version 1
-// segment has no checksums; its walk ends at the first damaged header.
-function cutToVerified(segment: Segment): WalkEnd {
+// of its last block whose checksum holds, and nothing after (a version 1
+// segment: up to its first damaged header). Never below what a durable
+// writer synced: a synced block that fails is damage, not a torn tail.
+function cutAfterRestart(segment: Segment): WalkEnd {
+  const first = segment.firstSeq;
   let end: WalkEnd;
   try {
-    end = segment.walk(SEGMENT_HEADER_SIZE, segment.firstSeq);
+    end = segment.walk(SEGMENT_HEADER_SIZE, first);
   } catch (error) {
     if (!(error instanceof QueueDamageError) || error.offset === undefined) throw error;
-    const to = error.offset;
-    end = segment.walk(SEGMENT_HEADER_SIZE, segment.firstSeq, (offset) => offset >= to);
+    end = segment.walk(SEGMENT_HEADER_SIZE, first, undefined, error.offset);
   }
   if (!segment.checked) return end;
   const verified = segment.verifiedPrefix(end.offset);
+  if (verified.offset < segment.syncedTo) {
+    throw segment.damage(
+      verified.offset,
+      verified.seq,
+      `a block synced to disk (up to offset ${segment.syncedTo}) fails its checksum`,
+    );
+  }
   if (verified.offset >= end.offset) return end;
-  return segment.walk(SEGMENT_HEADER_SIZE, segment.firstSeq, (offset) => offset >= verified.offset);
+  return segment.walk(SEGMENT_HEADER_SIZE, first, undefined, verified.offset);
+}
+
+// Zeroes a claim left at `offset` by a writer killed before publishing, back
+// to front, the claim word last: a crash while wiping leaves a claim the
+// next recovery wipes again.
+function wipeClaim(segment: Segment, offset: number): void {
+  const words = segment.file.words;
+  const end = segment.claimEnd(offset) ?? offset;
+  for (let i = (end >>> 2) - 1; i >= offset >>> 2; i--) words[i] = 0;
 }
 
 // Offset of the first non-zero byte (to a word) at or after `offset`, or -1.

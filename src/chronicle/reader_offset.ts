@@ -8,7 +8,7 @@
 
 import { QueueFormatError } from "./chronicle_errors.ts";
 import {
-  FORMAT_VERSION,
+  AID_FORMAT_VERSION,
   hasMagic,
   magicWord,
   OFFSET,
@@ -103,7 +103,7 @@ export class ReaderOffset {
       );
     }
     if (words[0] === 0) {
-      words[OFFSET.version >>> 2] = FORMAT_VERSION;
+      words[OFFSET.version >>> 2] = AID_FORMAT_VERSION;
       writeMagic(file.bytes, 4, OFFSET_MAGIC.slice(4));
       Atomics.store(words, 0, magicWord(OFFSET_MAGIC));
     } else if (!hasMagic(file.bytes, 0, OFFSET_MAGIC)) {
@@ -113,11 +113,11 @@ export class ReaderOffset {
         path,
         0,
       );
-    } else if (words[OFFSET.version >>> 2]! > FORMAT_VERSION) {
+    } else if (words[OFFSET.version >>> 2]! > AID_FORMAT_VERSION) {
       const version = words[OFFSET.version >>> 2]; // read before release() zeroes the view
       file.release();
       throw new QueueFormatError(
-        `Reader offset file '${path}' has format version ${version}; this spool reads up to ${FORMAT_VERSION}`,
+        `Reader offset file '${path}' has format version ${version}; this spool reads up to ${AID_FORMAT_VERSION}`,
         path,
         OFFSET.version,
       );
@@ -162,7 +162,7 @@ export class ReaderOffset {
         const bytes = Deno.readFileSync(`${dir}/${READERS_DIR}/${entry.name}`);
         if (bytes.length !== OFFSET_SIZE || !hasMagic(bytes, 0, OFFSET_MAGIC)) continue;
         const words = new Uint32Array(bytes.buffer, bytes.byteOffset, OFFSET_SIZE / 4);
-        if (words[OFFSET.version >>> 2]! > FORMAT_VERSION) {
+        if (words[OFFSET.version >>> 2]! > AID_FORMAT_VERSION) {
           // Written by a newer spool: assume it needs everything.
           out.push({
             name: entry.name.slice(0, -OFFSET_SUFFIX.length),

@@ -12,7 +12,7 @@
  */
 
 import {
-  FORMAT_VERSION,
+  AID_FORMAT_VERSION,
   hasMagic,
   INDEX,
   INDEX_ENTRY_SIZE,
@@ -103,7 +103,7 @@ export class SeekIndex {
       Deno.removeSync(path);
       file = MappedFile.open(path, { writable: true, createSize: size });
       const { words, bytes } = file;
-      words[INDEX.version >>> 2] = FORMAT_VERSION;
+      words[INDEX.version >>> 2] = AID_FORMAT_VERSION;
       words[INDEX.segment >>> 2] = segment.index;
       words[INDEX.spacing >>> 2] = spacing;
       words[INDEX.capacity >>> 2] = (size - INDEX_HEADER_SIZE) / INDEX_ENTRY_SIZE;
@@ -250,7 +250,7 @@ export class SeekIndex {
 
 function validHeader(file: MappedFile, segment: number, spacing: number): boolean {
   const w = file.words;
-  return hasMagic(file.bytes, 0, INDEX_MAGIC) && w[INDEX.version >>> 2]! <= FORMAT_VERSION &&
+  return hasMagic(file.bytes, 0, INDEX_MAGIC) && w[INDEX.version >>> 2]! <= AID_FORMAT_VERSION &&
     w[INDEX.segment >>> 2] === segment && w[INDEX.spacing >>> 2] === spacing;
 }
 

@@ -28,14 +28,14 @@ import {
   SEGMENT,
   SEGMENT_HEADER_SIZE,
   SEGMENT_MAGIC,
+  SEGMENT_TAIL_RESERVE,
   segmentName,
   writeMagic,
   writeU64,
   writeU64Big,
 } from "./format.ts";
+import { ORDERED_MEMORY } from "./libc.ts";
 import { MappedFile } from "./mapped_file.ts";
-
-const ORDERED_LOADS = Deno.build.arch === "x86_64";
 
 /** Where a walk over a segment's records stopped. */
 export interface WalkEnd {
@@ -127,6 +127,24 @@ export class Segment {
   /** Offset of the end marker, from the seal in the header; 0 while not sealed (or version 1). */
   get endOffset(): number {
     return Atomics.load(this.file.words, SEGMENT.endOffset >>> 2);
+  }
+
+  /** Offset up to which a `durable` writer synced the segment (always a block's end); 0 for none. */
+  get syncedTo(): number {
+    return Atomics.load(this.file.words, SEGMENT.syncedTo >>> 2);
+  }
+
+  /**
+   * Where the bytes a writer claimed at `offset` end (`offset` itself when
+   * nothing is claimed there), or undefined when the word there is no claim
+   * a writer could have made: one whose flags or length do not fit.
+   */
+  claimEnd(offset: number): number | undefined {
+    const header = this.file.words[offset >>> 2]!;
+    if (header === 0) return offset;
+    if ((header & NOT_COMPLETE) === 0 || (header & CHECKSUM_FRAME) !== 0) return undefined;
+    const end = offset + recordSize(header & LENGTH_MASK);
+    return end <= this.capacity - (this.checked ? SEGMENT_TAIL_RESERVE : 8) ? end : undefined;
   }
 
   /** Seq after the last record, from the seal in the header; meaningful once {@linkcode endOffset} is set. */
@@ -233,14 +251,16 @@ export class Segment {
    */
   endDamage(offset: number, seq: number, publishedSeq: number | undefined): string | undefined {
     const end = this.endOffset;
+    if (end === 0 && (publishedSeq === undefined || publishedSeq < seq)) return undefined;
+    // The writer stores a header word (a record's, a checksum frame's or
+    // the end marker) before the seal and before the published seq: one
+    // still zero once either was seen is gone, while one that appeared in
+    // between was simply written meanwhile.
+    const header = Atomics.load(this.file.words, offset >>> 2);
+    if (header !== 0 && header < NOT_COMPLETE) return undefined;
     const what = `record header at offset ${offset} (seq ${seq}) is zero`;
     if (end !== 0 && offset !== end) return `${what}, but the segment is sealed at offset ${end}`;
     if (end !== 0) return `end marker at offset ${offset} is zero`;
-    if (publishedSeq === undefined || publishedSeq < seq) return undefined;
-    // The writer stores the published seq after the header word: a header
-    // still zero after that store was seen is gone.
-    const header = Atomics.load(this.file.words, offset >>> 2);
-    if (header !== 0 && header < NOT_COMPLETE) return undefined;
     return `${what}, but the writer published up to seq ${publishedSeq}`;
   }
 
@@ -267,7 +287,7 @@ export class Segment {
       if (p > last) fail(`records run past the segment's end at offset ${p}`);
       // Plain loads where the CPU keeps them in order (see QueueReader.next);
       // the end of what is published is always confirmed atomically.
-      let header = ORDERED_LOADS ? words[p >>> 2]! : Atomics.load(words, p >>> 2);
+      let header = ORDERED_MEMORY ? words[p >>> 2]! : Atomics.load(words, p >>> 2);
       if ((header - 1) >>> 0 < LENGTH_MASK) {
         // A record, the common case: each seq is checked as it is
         // delivered, and the frame's next seq checks the count.
@@ -360,7 +380,8 @@ export class Segment {
    * Walks published records from `offset` (which must hold a record or the
    * end), checking each header, until the end of what is published or the
    * end-of-segment marker. `visit` sees each record's offset and seq; when
-   * it returns true the walk stops in front of that record.
+   * it returns true the walk stops in front of that record. It also stops,
+   * before looking at anything there, at `stopAt`.
    *
    * @throws {QueueFormatError} on a header that cannot be right.
    */
@@ -368,12 +389,13 @@ export class Segment {
     offset: number,
     nextSeq: number,
     visit?: (offset: number, seq: number) => boolean | void,
+    stopAt = Infinity,
   ): WalkEnd {
     const words = this.file.words;
     const capacity = this.file.size;
     let records = 0;
     let blockStart = offset;
-    while (offset + 8 <= capacity) {
+    while (offset + 8 <= capacity && offset < stopAt) {
       const header = Atomics.load(words, offset >>> 2);
       if (header === 0 || (header & NOT_COMPLETE) !== 0) break;
       if (header === CHECKSUM_FRAME && offset + CHECKSUM_FRAME_SIZE <= capacity) {
