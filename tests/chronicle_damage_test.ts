@@ -68,6 +68,11 @@ interface Expected {
   delivered: number;
   /** Whether `import` must refuse the queue. */
   writerRefuses: boolean;
+  /**
+   * Whether the end of the queue can still be found: `tail -n` counts back
+   * from it, so without it tail delivers nothing before naming the damage.
+   */
+  endFound: boolean;
 }
 
 type Damage = (dir: string, index: number) => Promise<Expected> | Expected;
@@ -90,6 +95,7 @@ function zeroedAt(where: (layout: SegmentLayout) => [offset: number, length: num
       seq: block.seq,
       delivered: block.seq - 1,
       writerRefuses: index === LAST,
+      endFound: true,
     };
   };
 }
@@ -106,7 +112,11 @@ function segmentGone(
     const path = segPath(dir, index);
     const seq = index === 0 && !headerKept ? firstSeq(dir, 1) : firstSeq(dir, index);
     await act(path);
-    return { path, offset, seq, delivered: index === 0 ? 0 : seq - 1, writerRefuses: true };
+    const delivered = index === 0 ? 0 : seq - 1;
+    // A listed last segment that cannot be opened hides the end; a missing
+    // one, or one that is not a file, leaves the one before it as the end.
+    const endFound = index !== LAST || !headerKept;
+    return { path, offset, seq, delivered, writerRefuses: true, endFound };
   };
 }
 
@@ -194,6 +204,13 @@ for (const [what, damage] of DAMAGES) {
         assert.equal(replay.code, 1, `${context}: ${replay.stderr}`);
         assertOneLine(replay.stderr, "replay", e, `${context}, replay`);
         assertDelivered(replay.stdout, e.delivered, `${context}, replay`);
+
+        // tail reading the whole queue meets the same damage, after the same records.
+        const tail = await runProgram("tail", [dir, "-n", String(last), "--json"]);
+        assert.equal(tail.code, 1, `${context}: ${tail.stderr}`);
+        assertOneLine(tail.stderr, "tail", e, `${context}, tail`);
+        const tailed = tail.stdout.split("\n").filter((l) => l !== "").length;
+        assert.equal(tailed, e.endFound ? e.delivered : 0, `${context}, tail`);
 
         const archive = `${root}/archive`;
         const tap = await runProgram("archive-tap", [
