@@ -812,3 +812,33 @@ Deno.test("past 65536 open requests record gives up the oldest, even after a reu
     assert.equal(timeouts.length, 65_537);
   });
 });
+
+Deno.test("record's own warnings are cut to five and a count, like every program's", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const long = new Uint8Array(10 * 1024 * 1024 + 11).fill(0x78);
+    long[long.length - 1] = 0x0a;
+    const input = new Uint8Array(long.length * 8 + 9);
+    for (let i = 0; i < 8; i++) input.set(long, i * long.length);
+    input.set(encoder.encode('{"ok":1}\n'), long.length * 8);
+    const result = await runProgram("record", ["--stdin", "--out", dir, "--quiet"], {
+      stdin: input,
+    });
+    assert.equal(result.code, 0, result.stderr);
+    const lines = result.stderr.trimEnd().split("\n");
+    assert.deepEqual(
+      lines,
+      [
+        ...Array(5).fill(
+          "record: warning: a c2s line of 10485770 bytes is over the 10485760-byte limit and was not recorded",
+        ),
+        "record: warning: 3 more warnings not shown (8 in all)",
+      ],
+    );
+    const tapes = [...Deno.readDirSync(dir)].filter((e) => e.name.endsWith(".jsonl"));
+    assert.equal(tapes.length, 1);
+    assert.equal((await readMeta(metaPathFor(`${dir}/${tapes[0]!.name}`))).stats.frame_count, 1);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

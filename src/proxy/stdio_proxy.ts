@@ -15,6 +15,7 @@ import {
   type Durability,
   ioReason,
   MAX_LINE_BYTES,
+  reportWarning,
   type TapeEnvironment,
   type TapeMeta,
   TapeWriter,
@@ -352,9 +353,8 @@ export async function recordStdin(options: RecordOptions): Promise<RecordResult>
 
   const stdin = new StdinInput(maxLineBytes, {
     onOversize: (bytes) =>
-      log(
-        `warning: a c2s line of ${bytes} bytes is over the ${maxLineBytes}-byte limit and was` +
-          " not recorded",
+      reportWarning(
+        `a c2s line of ${bytes} bytes is over the ${maxLineBytes}-byte limit and was not recorded`,
       ),
     // Told before the input ends, so the tape is failed rather than finalized as complete.
     onReadError: stopRecording,
@@ -385,7 +385,7 @@ export async function recordStdin(options: RecordOptions): Promise<RecordResult>
     {
       storage: tapeStorage(writer, {
         toFrame: (message) => frameFromLine(decoder.decode(message.payload), "c2s", redactor),
-        onRefused: (error) => log(`warning: a c2s message was not recorded: ${error.message}`),
+        onRefused: (error) => reportWarning(`a c2s message was not recorded: ${error.message}`),
         // Told at once, as the proxy is, not when the next line comes.
         onFailure: stopRecording,
         inFlight: IN_FLIGHT_APPENDS,
@@ -456,7 +456,8 @@ class Recording {
       ...(options.writer?.maxLineBytes === undefined
         ? {}
         : { maxLineBytes: options.writer.maxLineBytes }),
-      onWarning: (message) => this.#log(`warning: ${message}`),
+      // Through the program's warning log: a flood is cut to a few and a count.
+      onWarning: reportWarning,
       onError: (error) => this.#fail(error),
     });
     this.#recorders.push(recorder);
