@@ -19,7 +19,7 @@ import type {
   TapeMeta,
   TapeRecord,
 } from "../src/tape/types.ts";
-import { evalInChild, ROOT, waitFor } from "./_helpers.ts";
+import { canMountTmpfs, evalInChild, ROOT, waitFor, withTmpfs } from "./_helpers.ts";
 
 type AnyRecord = TapeRecord & Record<string, unknown>;
 
@@ -809,79 +809,52 @@ Deno.test("a SIGKILLed flush writer loses no acknowledged frame; reopen continue
   });
 });
 
-async function mountTmpfs(dir: string, size: string): Promise<boolean> {
-  if (Deno.build.os !== "linux") return false;
-  const result = await new Deno.Command("mount", {
-    args: ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir],
-    stdout: "null",
-    stderr: "null",
-  }).output().catch(() => undefined);
-  return result?.success === true;
-}
-
-async function canMountTmpfs(): Promise<boolean> {
-  const dir = await Deno.makeTempDir({ prefix: "spool-tmpfs-probe-" });
-  try {
-    if (!(await mountTmpfs(dir, "64k"))) return false;
-    await new Deno.Command("umount", { args: [dir] }).output();
-    return true;
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 Deno.test({
   name: "a full disk gives TapeWriteError and leaves only complete records",
   // A real full disk needs a tiny file system: a tmpfs, which only root may mount.
   ignore: !(await canMountTmpfs()),
   fn: async () => {
-    await withDir(async (dir) => {
-      assert.ok(await mountTmpfs(dir, "256k"), "mounting a tmpfs worked a moment ago");
-      try {
-        const writer = await TapeWriter.create(dir);
-        // Freed after the failure, so the meta file can be written again.
-        await Deno.writeFile(`${dir}/filler`, new Uint8Array(32 * 1024));
-        let failure: unknown;
-        let ok = 0;
-        for (let i = 0; i < 1000 && failure === undefined; i++) {
-          try {
-            await writer.append({ dir: "s2c", env: { i, pad: "z".repeat(3000) } });
-            ok++;
-          } catch (error) {
-            failure = error;
-          }
+    await withTmpfs("256k", async (dir) => {
+      const writer = await TapeWriter.create(dir);
+      // Freed after the failure, so the meta file can be written again.
+      await Deno.writeFile(`${dir}/filler`, new Uint8Array(32 * 1024));
+      let failure: unknown;
+      let ok = 0;
+      for (let i = 0; i < 1000 && failure === undefined; i++) {
+        try {
+          await writer.append({ dir: "s2c", env: { i, pad: "z".repeat(3000) } });
+          ok++;
+        } catch (error) {
+          failure = error;
         }
-        assert.ok(failure instanceof TapeWriteError, `got ${failure}`);
-        assert.equal(failure.path, writer.path);
-        assert.equal(
-          failure.message,
-          `Cannot write tape '${writer.path}': no space left on device`,
-        );
-        // The writer stays stopped: no frame could land after a hole.
-        await assert.rejects(writer.append({ dir: "c2s", env: 1 }), TapeWriteError);
-        await Deno.remove(`${dir}/filler`);
-        // Finalize after a failure still ends the tape: file closed, meta status error.
-        await assert.rejects(writer.finalize(), (e) => e === failure);
-        assert.equal(writer.status, "error");
-        const onDisk = await readMeta(writer.metaPath);
-        assert.equal(onDisk.status, "error");
-        assert.equal(onDisk.error, failure.message);
-        await assert.rejects(writer.finalize(), (e) => e === failure);
-        // Best effort: the meta file may not fit on the full disk either.
-        const meta = await writer.fail(failure);
-        assert.equal(meta.status, "error");
-        assert.equal(meta.error, failure.message);
-        assert.equal(meta.stats.frame_count, ok);
-        const frames = framesOf(await readTape(writer.path));
-        assertContiguous(frames);
-        assert.equal(frames.length, ok);
-        // Only possible once nothing holds a file there: finalize closed the tape.
-        const umount = await new Deno.Command("umount", { args: [dir], stderr: "piped" }).output();
-        assert.ok(umount.success, new TextDecoder().decode(umount.stderr));
-      } finally {
-        // Lazy: a file left open by a failed assertion must not hide that failure.
-        await new Deno.Command("umount", { args: ["-l", dir] }).output();
       }
+      assert.ok(failure instanceof TapeWriteError, `got ${failure}`);
+      assert.equal(failure.path, writer.path);
+      assert.equal(
+        failure.message,
+        `Cannot write tape '${writer.path}': no space left on device`,
+      );
+      // The writer stays stopped: no frame could land after a hole.
+      await assert.rejects(writer.append({ dir: "c2s", env: 1 }), TapeWriteError);
+      await Deno.remove(`${dir}/filler`);
+      // Finalize after a failure still ends the tape: file closed, meta status error.
+      await assert.rejects(writer.finalize(), (e) => e === failure);
+      assert.equal(writer.status, "error");
+      const onDisk = await readMeta(writer.metaPath);
+      assert.equal(onDisk.status, "error");
+      assert.equal(onDisk.error, failure.message);
+      await assert.rejects(writer.finalize(), (e) => e === failure);
+      // Best effort: the meta file may not fit on the full disk either.
+      const meta = await writer.fail(failure);
+      assert.equal(meta.status, "error");
+      assert.equal(meta.error, failure.message);
+      assert.equal(meta.stats.frame_count, ok);
+      const frames = framesOf(await readTape(writer.path));
+      assertContiguous(frames);
+      assert.equal(frames.length, ok);
+      // Only possible once nothing holds a file there: finalize closed the tape.
+      const umount = await new Deno.Command("umount", { args: [dir], stderr: "piped" }).output();
+      assert.ok(umount.success, new TextDecoder().decode(umount.stderr));
     });
   },
 });
@@ -891,14 +864,12 @@ Deno.test({
     "fsync: an append queued behind a failing group commit leaves finalize able to end the tape",
   ignore: !(await canMountTmpfs()),
   fn: async () => {
-    await withDir(async (dir) => {
-      assert.ok(await mountTmpfs(dir, "256k"), "mounting a tmpfs worked a moment ago");
-      try {
-        // The frame cannot fit on the disk, so its commit fails; the second append comes
-        // after 0 to 10 microtask turns, so one of them lands while the commit yields to
-        // let appenders join. Run in a child: the failure this guards against is finalize
-        // spinning in microtasks forever, which no timer in this process could interrupt.
-        const script = `
+    await withTmpfs("256k", async (dir) => {
+      // The frame cannot fit on the disk, so its commit fails; the second append comes
+      // after 0 to 10 microtask turns, so one of them lands while the commit yields to
+      // let appenders join. Run in a child: the failure this guards against is finalize
+      // spinning in microtasks forever, which no timer in this process could interrupt.
+      const script = `
           import { TapeWriter } from "${ROOT}src/tape/tape_writer.ts";
           const ends = [];
           for (let turns = 0; turns <= 10; turns++) {
@@ -912,17 +883,14 @@ Deno.test({
           }
           console.log(ends.join(" "));
         `;
-        const out = await evalInChild(script, [dir], 60_000);
-        const stderr = new TextDecoder().decode(out.stderr);
-        assert.equal(out.signal, null, `the child never ended: finalize waited forever. ${stderr}`);
-        assert.equal(out.code, 0, stderr);
-        assert.equal(
-          new TextDecoder().decode(out.stdout).trim(),
-          Array(11).fill("TapeWriteError,TapeWriteError:error").join(" "),
-        );
-      } finally {
-        await new Deno.Command("umount", { args: ["-l", dir] }).output();
-      }
+      const out = await evalInChild(script, [dir], 60_000);
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.equal(out.signal, null, `the child never ended: finalize waited forever. ${stderr}`);
+      assert.equal(out.code, 0, stderr);
+      assert.equal(
+        new TextDecoder().decode(out.stdout).trim(),
+        Array(11).fill("TapeWriteError,TapeWriteError:error").join(" "),
+      );
     });
   },
 });
