@@ -40,7 +40,9 @@ for (const block of [4096, 16384, 65536]) {
   const times = rounds(() => {
     const t0 = performance.now();
     let x = 0;
-    for (let at = 0; at + block <= data.length; at += block) x ^= blockChecksum(data, at, at + block);
+    for (let at = 0; at + block <= data.length; at += block) {
+      x ^= blockChecksum(data, at, at + block);
+    }
     if (x === 0.5) console.log(x);
     return (performance.now() - t0) * 1e6 / (data.length / block);
   });

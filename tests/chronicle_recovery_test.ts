@@ -247,7 +247,8 @@ for (const emptyBlock of [false, true]) {
       for (let seq = 1; seq <= 10; seq++) w.append(1, payloadFor(seq));
       if (emptyBlock) w.sync(); // the block is closed: the marker goes where the reader waits
       const r = await QueueReader.open(dir);
-      assert.equal(readUntilError(r).seqs.length, 10);
+      // Up to the end, without a look past it: the next look is the reader's first there.
+      for (let seq = 1; seq <= 10; seq++) assert.equal(r.next()?.seq, seq);
       const restore = rollDuringReaderLook(() => w.append(1, new Uint8Array(65_400)));
       try {
         const { seqs, error } = readUntilError(r);
@@ -363,5 +364,30 @@ Deno.test("a claim word no writer stores is damage, and the writer wipes nothing
         e instanceof QueueDamageError && e.offset === end && /no writer's claim/.test(e.message),
     );
     assert.deepEqual(Deno.readFileSync(seg0(dir)), before);
+  });
+});
+
+Deno.test("a reader spinning at its end finds a header zeroed there within a thousand or so looks", async () => {
+  await withQueueDir(async (dir) => {
+    const w = await QueueWriter.open(dir, { segmentBytes: SEGMENT_BYTES });
+    for (let seq = 1; seq <= 10; seq++) w.append(1, payloadFor(seq));
+    const r = await QueueReader.open(dir);
+    assert.equal(readUntilError(r).seqs.length, 10); // and one look at the end
+    for (let seq = 11; seq <= 20; seq++) w.append(1, payloadFor(seq));
+    const at = segmentLayout(seg0(dir)).records.find((x) => x.seq === 11)!.offset;
+    patch(seg0(dir), at, new Uint8Array(4));
+    let looks = 0;
+    let error: unknown;
+    for (; looks < 5000 && error === undefined; looks++) {
+      try {
+        assert.equal(r.next(), undefined);
+      } catch (e) {
+        error = e;
+      }
+    }
+    assert.ok(error instanceof QueueDamageError && error.seq === 11, String(error));
+    assert.ok(looks <= 1025, `${looks} looks`);
+    r.close();
+    w.close();
   });
 });

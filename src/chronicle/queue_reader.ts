@@ -104,6 +104,9 @@ const TWO_32 = 0x1_0000_0000;
 // (and whenever it has caught up), so it never keeps a deleted file alive
 // for long without paying a shared-memory load per record.
 const RETENTION_CHECK_EVERY = 256;
+// A reader waiting at the end looks again whether it is the real end (not
+// a zeroed header the writer has published past) this often.
+const END_CHECK_EVERY = 1024;
 // Segments a reader keeps mapped: seeking about a queue of this many
 // segments maps each once.
 const MAPPED_SEGMENTS = 8;
@@ -153,6 +156,15 @@ export class QueueReader {
   // Records before this offset were checked ahead (their headers and, in a
   // checked segment, their block's checksum) and may be delivered.
   #checkedTo = 0;
+  // Whether the last check ahead ended at the live end of an open block:
+  // records the writer publishes there are taken one by one, and verified
+  // when the frame closing their block comes.
+  #openTail = false;
+  // Where the last look found nothing, and looks since that was checked to
+  // be the real end: a reader spinning at the live end checks on its first
+  // look and then now and again, not on every look.
+  #emptyAt = -1;
+  #emptyLooks = 0;
   #nextSeq = 1;
   #lost = 0;
   #toRetentionCheck = RETENTION_CHECK_EVERY;
@@ -275,16 +287,27 @@ export class QueueReader {
           if (this.#tryFirstSegment()) continue;
           return undefined;
         }
-        const why = this.#current.segment.endDamage(pos, this.#nextSeq, this.#meta.publishedSeq);
-        if (why !== undefined) throw this.#damage(pos, why);
+        if (pos !== this.#emptyAt || ++this.#emptyLooks === END_CHECK_EVERY) {
+          this.#emptyAt = pos;
+          this.#emptyLooks = 0;
+          const publishedSeq = this.#meta.publishedSeq;
+          const why = this.#current.segment.endDamage(pos, this.#nextSeq, publishedSeq);
+          if (why !== undefined) throw this.#damage(pos, why);
+        }
         return undefined;
       }
       if (pos >= this.#checkedTo) {
-        this.#checkedTo = this.#current!.segment.checkBlock(
-          pos,
-          this.#nextSeq,
-          this.#meta.publishedSeq,
-        ).to;
+        if (this.#openTail && header <= LENGTH_MASK) {
+          this.#checkedTo = pos + ((RECORD_HEADER_SIZE + header + 7) & ~7);
+        } else {
+          const check = this.#current!.segment.checkBlock(
+            pos,
+            this.#nextSeq,
+            this.#meta.publishedSeq,
+          );
+          this.#checkedTo = check.to;
+          this.#openTail = !check.verified;
+        }
         continue;
       }
       if (header <= LENGTH_MASK) return this.#deliver(words, pos, header);
@@ -319,9 +342,13 @@ export class QueueReader {
     if (this.#current === undefined) {
       return !this.#closed && listSegments(this.path).length > 0;
     }
-    // Damage counts as something to read: next() reports it.
+    // Damage counts as something to read: the next next() looks again and reports it.
     const publishedSeq = this.#meta.publishedSeq;
-    return this.#current.segment.endDamage(this.#pos, this.#nextSeq, publishedSeq) !== undefined;
+    if (this.#current.segment.endDamage(this.#pos, this.#nextSeq, publishedSeq) === undefined) {
+      return false;
+    }
+    this.#emptyAt = -1;
+    return true;
   }
 
   /**
@@ -599,6 +626,8 @@ export class QueueReader {
     this.#pos = pos;
     this.#nextSeq = seq;
     this.#checkedTo = pos;
+    this.#openTail = false;
+    this.#emptyAt = -1;
   }
 
   #leaveSegment(): void {
