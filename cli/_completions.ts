@@ -12,8 +12,9 @@ import type { Command, Option } from "@commander-js/extra-typings";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SHELLS } from "./_completions.ts";
- * console.log(SHELLS.join(", ")); // "bash, zsh, fish"
+ * assert.deepEqual(SHELLS, ["bash", "zsh", "fish"]);
  * ```
  */
 export const SHELLS = ["bash", "zsh", "fish"] as const;
@@ -130,10 +131,12 @@ function fish(name: string, options: OptionInfo[]): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Command } from "@commander-js/extra-typings";
  * import { completionScript } from "./_completions.ts";
  * const cmd = new Command("tail").option("-n, --lines <n>", "how many");
- * console.log(completionScript(cmd, "fish"));
+ * const script = completionScript(cmd, "fish");
+ * assert.ok(script.includes("complete -c tail -l lines -s n -r -d 'how many'"));
  * ```
  */
 export function completionScript(command: AnyCommand, shell: Shell): string {

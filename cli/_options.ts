@@ -39,8 +39,10 @@ export function wholeNumber(value: string): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { positiveWholeNumber } from "./_options.ts";
- * console.log(positiveWholeNumber("3")); // 3
+ * assert.equal(positiveWholeNumber("3"), 3);
+ * assert.throws(() => positiveWholeNumber("0"), /at least 1/);
  * ```
  */
 export function positiveWholeNumber(value: string): number {
@@ -105,8 +107,9 @@ function withinTimer(n: number, value: string): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { positiveNumber } from "./_options.ts";
- * console.log(positiveNumber("0.5")); // 0.5
+ * assert.equal(positiveNumber("0.5"), 0.5);
  * ```
  */
 export function positiveNumber(value: string): number {
@@ -123,8 +126,10 @@ export function positiveNumber(value: string): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { timeNs } from "./_options.ts";
- * console.log(timeNs("1970-01-01T00:00:01Z"), timeNs("5")); // 1000000000n 5n
+ * assert.equal(timeNs("1970-01-01T00:00:01Z"), 1000000000n);
+ * assert.equal(timeNs("5"), 5n);
  * ```
  */
 export function timeNs(value: string): bigint {
@@ -143,8 +148,9 @@ export function timeNs(value: string): bigint {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { collect } from "./_options.ts";
- * console.log(collect("b", collect("a", []))); // ["a", "b"]
+ * assert.deepEqual(collect("b", collect("a", [])), ["a", "b"]);
  * ```
  */
 export function collect(value: string, previous: string[] | undefined): string[] {
@@ -156,8 +162,9 @@ export function collect(value: string, previous: string[] | undefined): string[]
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { directionOption } from "./_options.ts";
- * console.log(directionOption().long); // "--dir"
+ * assert.equal(directionOption().long, "--dir");
  * ```
  */
 export function directionOption() {
@@ -172,8 +179,9 @@ export function directionOption() {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { methodOption } from "./_options.ts";
- * console.log(methodOption().long); // "--method"
+ * assert.equal(methodOption().long, "--method");
  * ```
  */
 export function methodOption() {

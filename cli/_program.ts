@@ -32,9 +32,11 @@ export const VERSION: string = config.version;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { UsageError } from "./_program.ts";
  * const error = new UsageError("Option '--speed' must be a positive number, got '-1'");
- * console.log(error instanceof TypeError); // true
+ * assert.ok(error instanceof TypeError);
+ * assert.equal(error.name, "UsageError");
  * ```
  */
 export class UsageError extends TypeError {
@@ -158,10 +160,11 @@ export async function runProgram(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { CommanderError } from "@commander-js/extra-typings";
  * import { usageMessage } from "./_program.ts";
  * const e = new CommanderError(1, "commander.unknownOption", "error: unknown option '--jsn'\n(Did you mean --json?)");
- * console.log(usageMessage(e)); // "Unknown option '--jsn' (did you mean '--json'?)"
+ * assert.equal(usageMessage(e), "Unknown option '--jsn' (did you mean '--json'?)");
  * ```
  */
 export function usageMessage(error: CommanderError): string {

@@ -68,8 +68,9 @@ function segmentBytes(value: string): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { archiveTapCommand } from "./archive_tap.ts";
- * console.log(archiveTapCommand().name()); // "archive-tap"
+ * assert.equal(archiveTapCommand().name(), "archive-tap");
  * ```
  */
 export function archiveTapCommand() {

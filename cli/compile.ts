@@ -24,8 +24,12 @@ export type RuntimeSource =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { cachedRuntimePath } from "./compile.ts";
- * console.log(cachedRuntimePath("/root/.cache/deno"));
+ * assert.equal(
+ *   cachedRuntimePath("/root/.cache/deno"),
+ *   `/root/.cache/deno/dl/release/v${Deno.version.deno}/denort-${Deno.build.target}.zip`,
+ * );
  * ```
  */
 export function cachedRuntimePath(denoDir: string): string {
@@ -69,9 +73,12 @@ export interface RuntimeLookup {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { findRuntime } from "./compile.ts";
- * const source = await findRuntime();
- * console.log(source.ok ? `using ${source.path}` : source.reason);
+ * const missing = await findRuntime({ denortBin: "/nonexistent/denort" });
+ * assert.equal(missing.ok, false);
+ * const given = await findRuntime({ denortBin: Deno.execPath() });
+ * assert.deepEqual(given, { ok: true, via: "DENORT_BIN", path: Deno.execPath() });
  * ```
  */
 export async function findRuntime(lookup: RuntimeLookup = {}): Promise<RuntimeSource> {

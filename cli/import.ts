@@ -61,8 +61,9 @@ Exit status: 0; 1 when the input or the queue cannot be read or written, or a re
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { importCommand } from "./import.ts";
- * console.log(importCommand().name()); // "import"
+ * assert.equal(importCommand().name(), "import");
  * ```
  */
 export function importCommand() {

@@ -24,10 +24,13 @@ export interface ProgramSpec {
 /**
  * Every spool program, in the order the README lists them.
  *
- * @example Print each program with its flags
+ * @example Every program reads files; the ones reading queues bind libc
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PROGRAMS } from "./manifest.ts";
- * for (const p of PROGRAMS) console.log(p.name, p.permissions.join(" "));
+ * assert.deepEqual(PROGRAMS.map((p) => p.name), ["record", "replay", "tail", "archive-tap", "import"]);
+ * assert.ok(PROGRAMS.every((p) => p.permissions.includes("--allow-read")));
+ * assert.equal(PROGRAMS.find((p) => p.name === "record")!.permissions.includes("--allow-ffi"), false);
  * ```
  */
 export const PROGRAMS: readonly ProgramSpec[] = [
@@ -68,8 +71,10 @@ export const PROGRAMS: readonly ProgramSpec[] = [
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { findProgram } from "./manifest.ts";
- * console.log(findProgram("tail")?.entry); // "cli/tail.ts"
+ * assert.equal(findProgram("tail")?.entry, "cli/tail.ts");
+ * assert.equal(findProgram("nope"), undefined);
  * ```
  */
 export function findProgram(name: string): ProgramSpec | undefined {
@@ -82,9 +87,12 @@ export function findProgram(name: string): ProgramSpec | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { findProgram, runCommandLine } from "./manifest.ts";
- * console.log(runCommandLine(findProgram("tail")!));
- * // "deno run --allow-read --allow-env cli/tail.ts"
+ * assert.equal(
+ *   runCommandLine(findProgram("tail")!),
+ *   "deno run --allow-read --allow-env --allow-ffi cli/tail.ts",
+ * );
  * ```
  */
 export function runCommandLine(program: ProgramSpec): string {

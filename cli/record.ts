@@ -55,8 +55,9 @@ const DURABILITIES = ["buffered", "flush", "fsync"] as const;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { recordCommand } from "./record.ts";
- * console.log(recordCommand().name()); // "record"
+ * assert.equal(recordCommand().name(), "record");
  * ```
  */
 export function recordCommand() {

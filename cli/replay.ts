@@ -96,8 +96,9 @@ function logToStderr(line: string): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { replayCommand } from "./replay.ts";
- * console.log(replayCommand().name()); // "replay"
+ * assert.equal(replayCommand().name(), "replay");
  * ```
  */
 export function replayCommand() {

@@ -49,8 +49,9 @@ Exit status: 0; 1 when the tape or queue cannot be read; 2 for a usage error.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tailCommand } from "./tail.ts";
- * console.log(tailCommand().name()); // "tail"
+ * assert.equal(tailCommand().name(), "tail");
  * ```
  */
 export function tailCommand() {

@@ -304,7 +304,8 @@ for (const [script, mode] of [["writer", "open"], ["reader", "open"]] as const) 
 }
 
 Deno.test({
-  name: "a full disk at a roll is QueueIoError naming the segment; nothing before it is lost",
+  name:
+    "a full disk at a roll is QueueIoError naming the segment; nothing before it is lost (needs root for a tmpfs)",
   // A real full disk needs a tiny file system: a tmpfs, which only root may mount.
   ignore: !(await canMountTmpfs()),
   fn: async () => {

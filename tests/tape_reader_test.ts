@@ -165,7 +165,8 @@ Deno.test("opening a missing file, a directory or an unreadable file is one clea
 });
 
 Deno.test({
-  name: "opening a file without read permission says permission denied",
+  name:
+    "opening a file without read permission says permission denied (needs a user other than root, whom no mode stops)",
   // root reads every file whatever its mode.
   ignore: Deno.build.os === "windows" || Deno.uid() === 0,
   fn: async () => {

@@ -810,7 +810,8 @@ Deno.test("a SIGKILLed flush writer loses no acknowledged frame; reopen continue
 });
 
 Deno.test({
-  name: "a full disk gives TapeWriteError and leaves only complete records",
+  name:
+    "a full disk gives TapeWriteError and leaves only complete records (needs root for a tmpfs)",
   // A real full disk needs a tiny file system: a tmpfs, which only root may mount.
   ignore: !(await canMountTmpfs()),
   fn: async () => {
@@ -861,7 +862,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "fsync: an append queued behind a failing group commit leaves finalize able to end the tape",
+    "fsync: an append queued behind a failing group commit leaves finalize able to end the tape (needs root for a tmpfs)",
   ignore: !(await canMountTmpfs()),
   fn: async () => {
     await withTmpfs("256k", async (dir) => {
