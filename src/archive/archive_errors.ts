@@ -20,6 +20,7 @@ function seqRange(from: number, to: number): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ArchiveGapError } from "./archive_errors.ts";
  * const e = new ArchiveGapError({
  *   live: "/bus/live/quotes/queue",
@@ -28,7 +29,8 @@ function seqRange(from: number, to: number): string {
  *   missingTo: 250,
  *   reason: "the live queue's retention deleted them before the tap read them",
  * });
- * console.log(e.missingTo - e.missingFrom + 1, e instanceof RangeError); // 150 true
+ * assert.equal(e.missingTo - e.missingFrom + 1, 150);
+ * assert.ok(e instanceof RangeError);
  * ```
  */
 export class ArchiveGapError extends RangeError {
@@ -81,9 +83,10 @@ export class ArchiveGapError extends RangeError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ArchiveAheadError } from "./archive_errors.ts";
  * const e = new ArchiveAheadError("/q/live", "/q/archive", 900, 400);
- * console.log(e.archiveLastSeq - e.liveLastSeq); // 500
+ * assert.equal(e.archiveLastSeq - e.liveLastSeq, 500);
  * ```
  */
 export class ArchiveAheadError extends RangeError {

@@ -91,6 +91,7 @@ function count(n: number, what = "record"): string {
  *
  * @example Copy a queue into a new archive
  * ```ts
+ * import assert from "node:assert/strict";
  * import { QueueReader, QueueWriter } from "../chronicle/mod.ts";
  * import { archiveTap } from "./archive_tap.ts";
  * const dir = Deno.makeTempDirSync();
@@ -103,10 +104,15 @@ function count(n: number, what = "record"): string {
  *   once: true,
  *   segmentBytes: 1 << 16,
  * });
- * console.log(summary.copied, summary.firstSeq, summary.lastSeq); // 3 1 3
+ * assert.equal(summary.copied, 3);
+ * assert.equal(summary.firstSeq, 1);
+ * assert.equal(summary.lastSeq, 3);
  * const r = await QueueReader.open(`${dir}/archive`);
  * const m = r.next()!;
- * console.log(m.seq, m.typeId, m.timestampNs, new TextDecoder().decode(m.payload)); // 1 7 1000n "bid"
+ * assert.equal(m.seq, 1);
+ * assert.equal(m.typeId, 7);
+ * assert.equal(m.timestampNs, 1000n);
+ * assert.equal(new TextDecoder().decode(m.payload), "bid");
  * r.close();
  * w.close();
  * Deno.removeSync(dir, { recursive: true });

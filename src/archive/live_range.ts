@@ -20,12 +20,13 @@ export interface SeqRange {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { QueueWriter } from "../chronicle/mod.ts";
  * import { queueSeqRange } from "./live_range.ts";
  * const dir = Deno.makeTempDirSync();
  * const w = await QueueWriter.open(dir, { segmentBytes: 1 << 16, firstSeq: 10 });
  * for (let i = 0; i < 3; i++) w.append(1, new Uint8Array([i + 1]));
- * console.log(await queueSeqRange(dir)); // { first: 10, last: 12 }
+ * assert.deepEqual(await queueSeqRange(dir), { first: 10, last: 12 });
  * w.close();
  * Deno.removeSync(dir, { recursive: true });
  * ```
@@ -39,12 +40,13 @@ export async function queueSeqRange(dir: string): Promise<SeqRange> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { QueueWriter } from "../chronicle/mod.ts";
  * import { lastSeqOf } from "./live_range.ts";
  * const dir = Deno.makeTempDirSync();
  * const w = await QueueWriter.open(dir, { segmentBytes: 1 << 16 });
  * w.append(1, new Uint8Array([1]));
- * console.log(await lastSeqOf(dir)); // 1
+ * assert.equal(await lastSeqOf(dir), 1);
  * w.close();
  * Deno.removeSync(dir, { recursive: true });
  * ```

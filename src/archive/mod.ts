@@ -11,6 +11,7 @@
  *
  * @example Copy what a live queue holds, then only what is new
  * ```ts
+ * import assert from "node:assert/strict";
  * import { archiveTap } from "./mod.ts";
  * import { QueueWriter } from "../chronicle/mod.ts";
  * const dir = Deno.makeTempDirSync();
@@ -19,10 +20,12 @@
  * tick("a");
  * tick("b");
  * const options = { live: `${dir}/live`, archive: `${dir}/archive`, once: true };
- * console.log((await archiveTap(options)).copied); // 2
+ * assert.equal((await archiveTap(options)).copied, 2);
  * tick("c");
  * const again = await archiveTap(options); // start 'committed' by default
- * console.log(again.copied, again.firstSeq, again.archiveLastSeq); // 1 3 3
+ * assert.equal(again.copied, 1);
+ * assert.equal(again.firstSeq, 3);
+ * assert.equal(again.archiveLastSeq, 3);
  * live.close();
  * Deno.removeSync(dir, { recursive: true });
  * ```

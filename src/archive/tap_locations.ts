@@ -44,8 +44,9 @@ function emptyOrMissing(dir: string): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { realLocation } from "./tap_locations.ts";
- * console.log(realLocation("/nonexistent/a/../b") === realLocation("/nonexistent/b")); // true
+ * assert.equal(realLocation("/nonexistent/a/../b"), realLocation("/nonexistent/b"));
  * ```
  */
 export function realLocation(path: string): string {
@@ -72,12 +73,13 @@ export function realLocation(path: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { QueueWriter } from "../chronicle/mod.ts";
  * import { resolveTapQueues } from "./tap_locations.ts";
  * const bus = Deno.makeTempDirSync();
  * const w = await QueueWriter.open(`${bus}/live/quotes/queue`, { segmentBytes: 1 << 16 });
  * const queues = resolveTapQueues(`${bus}/live/quotes`, `${bus}/archive/quotes`);
- * console.log(queues.archive.endsWith("/archive/quotes/queue")); // true
+ * assert.match(queues.archive, /\/archive\/quotes\/queue$/);
  * w.close();
  * Deno.removeSync(bus, { recursive: true });
  * ```

@@ -26,8 +26,9 @@ export const DEFAULT_READER_NAME = "archive-tap";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ARCHIVE_WRITER_OPTIONS } from "./tap_options.ts";
- * console.log(ARCHIVE_WRITER_OPTIONS.durability); // "durable"
+ * assert.equal(ARCHIVE_WRITER_OPTIONS.durability, "durable");
  * ```
  */
 export const ARCHIVE_WRITER_OPTIONS = {
@@ -98,12 +99,12 @@ export interface CheckedTapOptions extends TapQueues {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { checkArchiveTapOptions } from "./tap_options.ts";
- * try {
- *   checkArchiveTapOptions({ live: "a", archive: "b", start: "newest" as "latest" });
- * } catch (e) {
- *   console.log((e as Error).message); // "Start 'newest' does not exist: use 'earliest', 'latest' or 'committed'"
- * }
+ * assert.throws(
+ *   () => checkArchiveTapOptions({ live: "a", archive: "b", start: "newest" as "latest" }),
+ *   { message: "Start 'newest' does not exist: use 'earliest', 'latest' or 'committed'" },
+ * );
  * ```
  */
 export function checkArchiveTapOptions(options: ArchiveTapOptions): CheckedTapOptions {

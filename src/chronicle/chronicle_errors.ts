@@ -10,9 +10,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FfiUnavailableError } from "./chronicle_errors.ts";
  * const e = new FfiUnavailableError("Run with '--allow-ffi'");
- * console.log(e.name); // "FfiUnavailableError"
+ * assert.equal(e.name, "FfiUnavailableError");
  * ```
  */
 export class FfiUnavailableError extends Error {
@@ -30,9 +31,11 @@ export class FfiUnavailableError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { QueueFormatError } from "./chronicle_errors.ts";
  * const e = new QueueFormatError("Bad magic", "/q/0000000001.seg", 0);
- * console.log(e.path, e.offset); // "/q/0000000001.seg" 0
+ * assert.equal(e.path, "/q/0000000001.seg");
+ * assert.equal(e.offset, 0);
  * ```
  */
 export class QueueFormatError extends SyntaxError {
@@ -111,9 +114,10 @@ export class QueueDamageError extends QueueFormatError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { QueueLockedError } from "./chronicle_errors.ts";
  * const e = new QueueLockedError("/q", 4242);
- * console.log(e.message); // "Queue '/q' is already open for writing by pid 4242"
+ * assert.equal(e.message, "Queue '/q' is already open for writing by pid 4242");
  * ```
  */
 export class QueueLockedError extends Error {
@@ -139,9 +143,10 @@ export class QueueLockedError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { QueueIoError } from "./chronicle_errors.ts";
  * const e = new QueueIoError("Cannot preallocate '/q/0000000002.seg': no space left on device", "/q/0000000002.seg", 28);
- * console.log(e.errno); // 28
+ * assert.equal(e.errno, 28);
  * ```
  */
 export class QueueIoError extends Error {
@@ -163,8 +168,9 @@ export class QueueIoError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { QueueClosedError } from "./chronicle_errors.ts";
- * console.log(new QueueClosedError("/q").message); // "Queue '/q' is closed"
+ * assert.equal(new QueueClosedError("/q").message, "Queue '/q' is closed");
  * ```
  */
 export class QueueClosedError extends Error {

@@ -163,8 +163,9 @@ export const OFFSET_HOLDING = 1;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { recordSize } from "./format.ts";
- * console.log(recordSize(64)); // 88
+ * assert.equal(recordSize(64), 88);
  * ```
  */
 export function recordSize(length: number): number {
@@ -176,8 +177,9 @@ export function recordSize(length: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { segmentName } from "./format.ts";
- * console.log(segmentName(7)); // "0000000007.seg"
+ * assert.equal(segmentName(7), "0000000007.seg");
  * ```
  */
 export function segmentName(index: number): string {
@@ -189,8 +191,9 @@ export function segmentName(index: number): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { indexName } from "./format.ts";
- * console.log(indexName(7)); // "0000000007.idx"
+ * assert.equal(indexName(7), "0000000007.idx");
  * ```
  */
 export function indexName(index: number): string {
@@ -202,8 +205,10 @@ export function indexName(index: number): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseSegmentName } from "./format.ts";
- * console.log(parseSegmentName("0000000007.seg"), parseSegmentName("x.seg")); // 7 undefined
+ * assert.equal(parseSegmentName("0000000007.seg"), 7);
+ * assert.equal(parseSegmentName("x.seg"), undefined);
  * ```
  */
 export function parseSegmentName(name: string): number | undefined {
@@ -216,10 +221,11 @@ export function parseSegmentName(name: string): number | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readU64, writeU64 } from "./format.ts";
  * const words = new Uint32Array(2);
  * writeU64(words, 0, 2 ** 40 + 5);
- * console.log(readU64(words, 0)); // 1099511627781
+ * assert.equal(readU64(words, 0), 1099511627781);
  * ```
  */
 export function readU64(words: Uint32Array, byteOffset: number): number {
@@ -232,10 +238,11 @@ export function readU64(words: Uint32Array, byteOffset: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readU64, writeU64 } from "./format.ts";
  * const words = new Uint32Array(2);
  * writeU64(words, 0, 42);
- * console.log(readU64(words, 0)); // 42
+ * assert.equal(readU64(words, 0), 42);
  * ```
  */
 export function writeU64(words: Uint32Array, byteOffset: number, value: number): void {
@@ -251,8 +258,9 @@ export function writeU64(words: Uint32Array, byteOffset: number, value: number):
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readU64Big } from "./format.ts";
- * console.log(readU64Big(new Uint32Array([1, 1]), 0)); // 4294967297n
+ * assert.equal(readU64Big(new Uint32Array([1, 1]), 0), 4294967297n);
  * ```
  */
 export function readU64Big(words: Uint32Array, byteOffset: number): bigint {
@@ -265,10 +273,11 @@ export function readU64Big(words: Uint32Array, byteOffset: number): bigint {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readU64Big, writeU64Big } from "./format.ts";
  * const words = new Uint32Array(2);
  * writeU64Big(words, 0, 1_700_000_000_000_000_123n);
- * console.log(readU64Big(words, 0)); // 1700000000000000123n
+ * assert.equal(readU64Big(words, 0), 1700000000000000123n);
  * ```
  */
 export function writeU64Big(words: Uint32Array, byteOffset: number, value: bigint): void {
@@ -282,10 +291,11 @@ export function writeU64Big(words: Uint32Array, byteOffset: number, value: bigin
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { hasMagic, writeMagic } from "./format.ts";
  * const bytes = new Uint8Array(8);
  * writeMagic(bytes, 0, "SPQSEG\0\0");
- * console.log(hasMagic(bytes, 0, "SPQSEG\0\0")); // true
+ * assert.equal(hasMagic(bytes, 0, "SPQSEG\0\0"), true);
  * ```
  */
 export function writeMagic(bytes: Uint8Array, offset: number, magic: string): void {
@@ -298,8 +308,9 @@ export function writeMagic(bytes: Uint8Array, offset: number, magic: string): vo
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { magicWord } from "./format.ts";
- * console.log(magicWord("SPQSEG\0\0").toString(16)); // "53515053"
+ * assert.equal(magicWord("SPQSEG\0\0").toString(16), "53515053");
  * ```
  */
 export function magicWord(magic: string): number {
@@ -312,8 +323,9 @@ export function magicWord(magic: string): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { hasMagic } from "./format.ts";
- * console.log(hasMagic(new Uint8Array(8), 0, "SPQSEG\0\0")); // false
+ * assert.equal(hasMagic(new Uint8Array(8), 0, "SPQSEG\0\0"), false);
  * ```
  */
 export function hasMagic(bytes: Uint8Array, offset: number, magic: string): boolean {
@@ -328,8 +340,9 @@ export function hasMagic(bytes: Uint8Array, offset: number, magic: string): bool
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isZero } from "./format.ts";
- * console.log(isZero(new Uint8Array(8), 0, 8)); // true
+ * assert.equal(isZero(new Uint8Array(8), 0, 8), true);
  * ```
  */
 export function isZero(bytes: Uint8Array, offset: number, length: number): boolean {

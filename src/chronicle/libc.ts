@@ -125,8 +125,9 @@ let errnoView: Deno.UnsafePointerView | undefined;
  *
  * @example Read libc's message for ENOENT
  * ```ts
+ * import assert from "node:assert/strict";
  * import { libc } from "./libc.ts";
- * console.log(Deno.UnsafePointerView.getCString(libc().strerror(2)!)); // "No such file or directory"
+ * assert.equal(Deno.UnsafePointerView.getCString(libc().strerror(2)!), "No such file or directory");
  * ```
  */
 export function libc(): Libc {
@@ -158,8 +159,12 @@ export function libc(): Libc {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { syncDirectory } from "./libc.ts";
- * syncDirectory(Deno.makeTempDirSync());
+ * const dir = Deno.makeTempDirSync();
+ * assert.doesNotThrow(() => syncDirectory(dir));
+ * assert.doesNotThrow(() => syncDirectory(`${dir}/missing`), "best effort: no error");
+ * Deno.removeSync(dir);
  * ```
  */
 export function syncDirectory(dir: string): void {
@@ -175,8 +180,10 @@ export function syncDirectory(dir: string): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { errno, libc } from "./libc.ts";
- * if (libc().close(-1) === -1) console.log(errno()); // 9 (EBADF)
+ * assert.equal(libc().close(-1), -1);
+ * assert.equal(errno(), 9); // EBADF
  * ```
  */
 export function errno(): number {
@@ -185,12 +192,14 @@ export function errno(): number {
 }
 
 /**
- * The text libc gives for an errno value, for example "No space left on device".
+ * The text libc gives for an errno value, first letter lowercased, for example
+ * "no space left on device".
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { errnoText } from "./libc.ts";
- * console.log(errnoText(28)); // "No space left on device"
+ * assert.equal(errnoText(28), "no space left on device");
  * ```
  */
 export function errnoText(code: number): string {
@@ -203,8 +212,9 @@ export function errnoText(code: number): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { cPath } from "./libc.ts";
- * console.log(cPath("/tmp").length); // 5
+ * assert.equal(cPath("/tmp").length, 5);
  * ```
  */
 export function cPath(path: string): Uint8Array<ArrayBuffer> {
@@ -226,9 +236,10 @@ function clockNs(clock: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { monotonicNs } from "./libc.ts";
  * const a = monotonicNs();
- * console.log(monotonicNs() >= a); // true
+ * assert.ok(monotonicNs() >= a);
  * ```
  */
 export function monotonicNs(): number {
@@ -241,8 +252,9 @@ export function monotonicNs(): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { realtimeNs } from "./libc.ts";
- * console.log(realtimeNs() > 1_600_000_000_000_000_000n); // true
+ * assert.ok(realtimeNs() > 1_600_000_000_000_000_000n);
  * ```
  */
 export function realtimeNs(): bigint {
@@ -259,10 +271,15 @@ const noTimeout = null;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { futexWait } from "./libc.ts";
  * const word = new Int32Array(1);
  * // Sleeps up to 10 ms, as the word still holds 0.
+ * const started = performance.now();
  * await futexWait(Deno.UnsafePointer.of(word)!, 0, 10);
+ * assert.ok(performance.now() - started >= 5);
+ * // Returns at once when the word no longer holds what the caller saw.
+ * await futexWait(Deno.UnsafePointer.of(word)!, 1, 10_000);
  * ```
  */
 export function futexWait(
@@ -292,8 +309,10 @@ export function futexWait(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { futexWake } from "./libc.ts";
- * futexWake(Deno.UnsafePointer.of(new Int32Array(1))!); // nobody waits: returns at once
+ * // Nobody waits: it returns at once.
+ * assert.equal(futexWake(Deno.UnsafePointer.of(new Int32Array(1))!), undefined);
  * ```
  */
 export function futexWake(word: Deno.PointerObject): void {

@@ -73,13 +73,14 @@ function fail(action: string, path: string, code: number): never {
  *
  * @example Map a scratch file and write through the mapping
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MappedFile } from "./mapped_file.ts";
  * const path = Deno.makeTempFileSync();
  * Deno.removeSync(path);
  * const file = MappedFile.open(path, { writable: true, createSize: 4096 });
  * file.bytes[0] = 42;
  * file.release();
- * console.log(Deno.readFileSync(path)[0]); // 42
+ * assert.equal(Deno.readFileSync(path)[0], 42);
  * Deno.removeSync(path);
  * ```
  */

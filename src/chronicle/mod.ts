@@ -9,12 +9,13 @@
  *
  * @example Write and read a queue
  * ```ts
+ * import assert from "node:assert/strict";
  * import { QueueReader, QueueWriter } from "./mod.ts";
  * const dir = Deno.makeTempDirSync();
  * const w = await QueueWriter.open(dir, { segmentBytes: 1 << 20 });
  * w.append(1, new TextEncoder().encode("tick"));
  * const r = await QueueReader.open(dir, { name: "audit" });
- * console.log(r.next()?.seq); // 1
+ * assert.equal(r.next()?.seq, 1);
  * r.commit();
  * r.close();
  * w.close();

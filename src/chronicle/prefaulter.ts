@@ -103,12 +103,15 @@ try {
  *
  * @example Fault the first megabyte of a scratch mapping in ahead of use
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MappedFile } from "./mapped_file.ts";
  * import { Prefaulter } from "./prefaulter.ts";
  * const path = Deno.makeTempFileSync();
  * Deno.removeSync(path);
  * const file = MappedFile.open(path, { writable: true, createSize: 1 << 20 });
  * const address = BigInt(Deno.UnsafePointer.value(file.pointer));
+ * // One worker per process, shared by every writer.
+ * assert.equal(Prefaulter.shared(), Prefaulter.shared());
  * Prefaulter.shared().request(0, address, 0, file.size);
  * Prefaulter.shared().cancel(address);
  * file.release();

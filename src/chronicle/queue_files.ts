@@ -26,10 +26,11 @@ import {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { listSegments } from "./queue_files.ts";
  * const dir = Deno.makeTempDirSync();
  * Deno.writeFileSync(`${dir}/0000000003.seg`, new Uint8Array(0));
- * console.log(listSegments(dir)); // [ 3 ]
+ * assert.deepEqual(listSegments(dir), [3]);
  * Deno.removeSync(dir, { recursive: true });
  * ```
  */
@@ -51,8 +52,9 @@ export function listSegments(dir: string, anyType = false): number[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { queueExists } from "./queue_files.ts";
- * console.log(queueExists("/nonexistent/queue")); // false
+ * assert.equal(queueExists("/nonexistent/queue"), false);
  * ```
  */
 export function queueExists(dir: string): boolean {

@@ -81,11 +81,13 @@ export interface QueueGeometry {
  *
  * @example Create a queue's metadata and read it back
  * ```ts
+ * import assert from "node:assert/strict";
  * import { QueueMeta } from "./queue_meta.ts";
  * const dir = Deno.makeTempDirSync();
  * QueueMeta.create(dir, { segmentBytes: 1 << 20, indexSpacing: 64 }, 0n).close();
  * const meta = QueueMeta.open(dir);
- * console.log(meta.segmentBytes, meta.indexSpacing); // 1048576 64
+ * assert.equal(meta.segmentBytes, 1048576);
+ * assert.equal(meta.indexSpacing, 64);
  * meta.close();
  * Deno.removeSync(dir, { recursive: true });
  * ```

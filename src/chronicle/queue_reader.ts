@@ -73,8 +73,9 @@ export interface QueueMessage {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RecordView } from "./queue_reader.ts";
- * console.log(new RecordView().payloadLength); // 0
+ * assert.equal(new RecordView().payloadLength, 0);
  * ```
  */
 export class RecordView implements QueueMessage {
@@ -122,13 +123,16 @@ interface SegmentStart {
  *
  * @example Read what a writer appended
  * ```ts
+ * import assert from "node:assert/strict";
  * import { QueueReader, QueueWriter } from "./mod.ts";
  * const dir = Deno.makeTempDirSync();
  * const w = await QueueWriter.open(dir, { segmentBytes: 1 << 20 });
  * w.append(7, new TextEncoder().encode("hello"));
  * const r = await QueueReader.open(dir);
  * const m = r.next()!;
- * console.log(m.seq, m.typeId, new TextDecoder().decode(m.payload)); // 1 7 "hello"
+ * assert.equal(m.seq, 1);
+ * assert.equal(m.typeId, 7);
+ * assert.equal(new TextDecoder().decode(m.payload), "hello");
  * r.close();
  * w.close();
  * Deno.removeSync(dir, { recursive: true });

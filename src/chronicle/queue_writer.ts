@@ -153,11 +153,12 @@ function wholeOption(name: string, value: number | undefined, min: number, max: 
  *
  * @example Append three records
  * ```ts
+ * import assert from "node:assert/strict";
  * import { QueueWriter } from "./queue_writer.ts";
  * const dir = Deno.makeTempDirSync();
  * const w = await QueueWriter.open(dir, { segmentBytes: 1 << 20 });
  * for (const text of ["a", "b", "c"]) w.append(1, new TextEncoder().encode(text));
- * console.log(w.lastSeq); // 3
+ * assert.equal(w.lastSeq, 3);
  * w.close();
  * Deno.removeSync(dir, { recursive: true });
  * ```
@@ -368,6 +369,7 @@ export class QueueWriter {
    *
    * @example Copy one queue into another
    * ```ts
+   * import assert from "node:assert/strict";
    * import { QueueReader, QueueWriter } from "./mod.ts";
    * const dir = Deno.makeTempDirSync();
    * const live = await QueueWriter.open(`${dir}/live`, { segmentBytes: 1 << 16 });
@@ -376,7 +378,9 @@ export class QueueWriter {
    * const r = await QueueReader.open(`${dir}/live`);
    * for (let m = r.next(); m !== undefined; m = r.next()) archive.appendCopy(m);
    * const copy = (await QueueReader.open(`${dir}/archive`)).next()!;
-   * console.log(copy.typeId, copy.timestampNs, new TextDecoder().decode(copy.payload)); // 3 1700000000000000000n "tick"
+   * assert.equal(copy.typeId, 3);
+   * assert.equal(copy.timestampNs, 1700000000000000000n);
+   * assert.equal(new TextDecoder().decode(copy.payload), "tick");
    * r.close();
    * archive.close();
    * live.close();

@@ -39,8 +39,9 @@ export interface ReaderPosition {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { checkReaderName } from "./reader_offset.ts";
- * checkReaderName("archive-tap"); // fine
+ * assert.doesNotThrow(() => checkReaderName("archive-tap"));
  * ```
  */
 export function checkReaderName(name: string): void {
@@ -56,12 +57,13 @@ export function checkReaderName(name: string): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ReaderOffset } from "./reader_offset.ts";
  * const dir = Deno.makeTempDirSync();
  * const offset = ReaderOffset.open(dir, "audit", true);
  * offset.commit(41);
  * offset.close();
- * console.log(ReaderOffset.list(dir)); // [ { name: "audit", committedSeq: 41, holding: true } ]
+ * assert.deepEqual(ReaderOffset.list(dir), [{ name: "audit", committedSeq: 41, holding: true }]);
  * Deno.removeSync(dir, { recursive: true });
  * ```
  */

@@ -36,6 +36,7 @@ export interface RetentionResult {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { applyRetention } from "./retention.ts";
  * import { QueueMeta } from "./queue_meta.ts";
  * import { QueueWriter } from "./queue_writer.ts";
@@ -44,7 +45,7 @@ export interface RetentionResult {
  * for (let i = 0; i < 3000; i++) w.append(1, new Uint8Array(100)); // six segments
  * const meta = QueueMeta.open(dir);
  * const result = applyRetention(dir, meta, { maxSegments: 2 }, w.segmentIndex, 0n);
- * console.log(result.deleted); // [ 0, 1, 2, 3 ]
+ * assert.deepEqual(result.deleted, [0, 1, 2, 3]);
  * meta.close();
  * w.close();
  * Deno.removeSync(dir, { recursive: true });

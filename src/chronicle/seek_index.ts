@@ -40,8 +40,9 @@ const HEADER_WORDS = INDEX_HEADER_SIZE >>> 2;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { indexCapacity } from "./seek_index.ts";
- * console.log(indexCapacity(64 + 24 * 64 * 10, 64)); // 11
+ * assert.equal(indexCapacity(64 + 24 * 64 * 10, 64), 11);
  * ```
  */
 export function indexCapacity(segmentBytes: number, spacing: number): number {
@@ -62,13 +63,14 @@ export interface IndexEntry {
  *
  * @example Index a segment by walking it
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SeekIndex } from "./seek_index.ts";
  * import { Segment } from "./segment.ts";
  * const dir = Deno.makeTempDirSync();
  * const seg = Segment.create(dir, 0, 4096);
  * seg.start(1, 0n);
  * const index = SeekIndex.rebuild(seg, 64);
- * console.log(index.count()); // 0
+ * assert.equal(index.count(), 0);
  * seg.file.release();
  * Deno.removeSync(dir, { recursive: true });
  * ```
@@ -261,12 +263,13 @@ function validHeader(file: MappedFile, segment: number, spacing: number): boolea
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SeekIndex, walkToEnd } from "./seek_index.ts";
  * import { Segment } from "./segment.ts";
  * const dir = Deno.makeTempDirSync();
  * const seg = Segment.create(dir, 0, 4096);
  * seg.start(1, 0n);
- * console.log(walkToEnd(seg, SeekIndex.rebuild(seg, 8)).offset); // 64
+ * assert.equal(walkToEnd(seg, SeekIndex.rebuild(seg, 8)).offset, 64);
  * seg.file.release();
  * Deno.removeSync(dir, { recursive: true });
  * ```
@@ -291,12 +294,13 @@ export function walkToEnd(segment: Segment, index: SeekIndex): WalkEnd {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { entryPointsAtRecord } from "./seek_index.ts";
  * import { Segment } from "./segment.ts";
  * const dir = Deno.makeTempDirSync();
  * const seg = Segment.create(dir, 0, 4096);
  * seg.start(1, 0n);
- * console.log(entryPointsAtRecord(seg, { seq: 1, offset: 64 })); // false: nothing there yet
+ * assert.equal(entryPointsAtRecord(seg, { seq: 1, offset: 64 }), false); // nothing there yet
  * seg.file.release();
  * Deno.removeSync(dir, { recursive: true });
  * ```

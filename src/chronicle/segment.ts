@@ -69,11 +69,12 @@ export interface BlockCheck {
  *
  * @example Create a segment, append by hand, walk it
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Segment } from "./segment.ts";
  * const dir = Deno.makeTempDirSync();
  * const seg = Segment.create(dir, 0, 4096);
  * seg.start(1, 0n);
- * console.log(seg.walk(64, 1).nextSeq); // 1
+ * assert.equal(seg.walk(64, 1).nextSeq, 1);
  * seg.file.release();
  * Deno.removeSync(dir, { recursive: true });
  * ```

@@ -21,12 +21,13 @@ export interface CachedSegment {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SegmentCache } from "./segment_cache.ts";
  * import { Segment } from "./segment.ts";
  * const dir = Deno.makeTempDirSync();
  * Segment.create(dir, 0, 4096).file.release();
  * const cache = new SegmentCache(dir, 64, 2);
- * console.log(cache.get(0).segment.index); // 0
+ * assert.equal(cache.get(0).segment.index, 0);
  * cache.clear();
  * Deno.removeSync(dir, { recursive: true });
  * ```

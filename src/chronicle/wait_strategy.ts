@@ -28,8 +28,9 @@ export const WAIT_STRATEGIES: readonly WaitStrategy[] = ["busy", "yield", "backo
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { checkWaitStrategy } from "./wait_strategy.ts";
- * checkWaitStrategy("futex"); // fine
+ * assert.doesNotThrow(() => checkWaitStrategy("futex"));
  * ```
  */
 export function checkWaitStrategy(value: string): asserts value is WaitStrategy {
@@ -51,11 +52,12 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { waitUntil } from "./wait_strategy.ts";
  * import { QueueMeta } from "./queue_meta.ts";
  * const dir = Deno.makeTempDirSync();
  * const meta = QueueMeta.create(dir, { segmentBytes: 1 << 20, indexSpacing: 64 }, 0n);
- * console.log(await waitUntil("futex", () => false, 5, meta)); // false, after 5 ms
+ * assert.equal(await waitUntil("futex", () => false, 5, meta), false); // after 5 ms
  * meta.close();
  * Deno.removeSync(dir, { recursive: true });
  * ```

@@ -27,14 +27,11 @@ import {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { WriterLock } from "./writer_lock.ts";
  * const dir = Deno.makeTempDirSync();
  * const lock = WriterLock.acquire(dir);
- * try {
- *   WriterLock.acquire(dir);
- * } catch (e) {
- *   console.log((e as Error).name); // "QueueLockedError"
- * }
+ * assert.throws(() => WriterLock.acquire(dir), { name: "QueueLockedError" });
  * lock.release();
  * Deno.removeSync(dir, { recursive: true });
  * ```

@@ -63,13 +63,14 @@ type PipeState = "idle" | "reading" | "done";
  *
  * @example Lines of a child process
  * ```ts
+ * import assert from "node:assert/strict";
  * import { childProcessSource, Engine } from "./mod.ts";
  * const source = childProcessSource(Deno.execPath(), ["eval", "console.log('a'); console.log('b')"]);
  * const lines: string[] = [];
  * for await (const item of new Engine(source)) {
  *   if (item.kind === "data") lines.push(new TextDecoder().decode(item.message.payload));
  * }
- * console.log(lines); // ["a", "b"]
+ * assert.deepEqual(lines, ["a", "b"]);
  * ```
  */
 export function childProcessSource(

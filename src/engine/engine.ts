@@ -90,6 +90,7 @@ interface Pending {
  *
  * @example Consume a source through a bounded engine
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Engine, iterableSource } from "./mod.ts";
  * const messages = [1, 2, 3].map((seq) => ({
  *   seq,
@@ -102,8 +103,8 @@ interface Pending {
  * for await (const item of engine) {
  *   seen.push(item.kind === "data" ? String(item.message.seq) : item.name);
  * }
- * console.log(seen.join(" ")); // "start 1 2 3 eof"
- * console.log(engine.stats.highWater <= 2); // true
+ * assert.equal(seen.join(" "), "start 1 2 3 eof");
+ * assert.ok(engine.stats.highWater <= 2);
  * ```
  */
 export class Engine implements AsyncIterable<EngineItem>, AsyncDisposable {
@@ -192,9 +193,10 @@ export class Engine implements AsyncIterable<EngineItem>, AsyncDisposable {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Engine, iterableSource, SeekUnsupportedError } from "./mod.ts";
    * const engine = new Engine(iterableSource([], { name: "pipe" }));
-   * await engine.seek({ seq: 1 }).catch((e) => console.log(e instanceof SeekUnsupportedError)); // true
+   * await assert.rejects(engine.seek({ seq: 1 }), SeekUnsupportedError);
    * await engine.stop();
    * ```
    */
@@ -240,10 +242,11 @@ export class Engine implements AsyncIterable<EngineItem>, AsyncDisposable {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Engine, iterableSource } from "./mod.ts";
    * const engine = new Engine(iterableSource([]));
    * await engine.stop();
-   * await engine.stop(); // does nothing more
+   * await assert.doesNotReject(engine.stop()); // does nothing more
    * ```
    */
   async stop(): Promise<void> {

@@ -19,10 +19,12 @@ function firstLine(error: unknown): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SourceError } from "./engine_errors.ts";
  * const e = new SourceError("feed", new Error("connection reset"));
- * console.log(e.message); // "Source 'feed' failed: connection reset"
- * console.log(e.source, (e.cause as Error).message); // "feed" "connection reset"
+ * assert.equal(e.message, "Source 'feed' failed: connection reset");
+ * assert.equal(e.source, "feed");
+ * assert.equal((e.cause as Error).message, "connection reset");
  * ```
  */
 export class SourceError extends Error {
@@ -42,9 +44,10 @@ export class SourceError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { CancelledError } from "./engine_errors.ts";
  * const e = new CancelledError("feed", new Error("user pressed Ctrl-C"));
- * console.log(e.message); // "Engine reading 'feed' was cancelled: user pressed Ctrl-C"
+ * assert.equal(e.message, "Engine reading 'feed' was cancelled: user pressed Ctrl-C");
  * ```
  */
 export class CancelledError extends Error {
@@ -70,8 +73,9 @@ export class CancelledError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { EngineClosedError } from "./engine_errors.ts";
- * console.log(new EngineClosedError("feed").message); // "Engine reading 'feed' is closed"
+ * assert.equal(new EngineClosedError("feed").message, "Engine reading 'feed' is closed");
  * ```
  */
 export class EngineClosedError extends Error {
@@ -91,9 +95,11 @@ export class EngineClosedError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SeekUnsupportedError } from "./engine_errors.ts";
  * const e = new SeekUnsupportedError("stdin");
- * console.log(e instanceof TypeError, e.message); // true "Source 'stdin' cannot seek"
+ * assert.ok(e instanceof TypeError);
+ * assert.equal(e.message, "Source 'stdin' cannot seek");
  * ```
  */
 export class SeekUnsupportedError extends TypeError {
@@ -114,9 +120,10 @@ export class SeekUnsupportedError extends TypeError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ProcessExitError } from "./engine_errors.ts";
- * console.log(new ProcessExitError("grep", 2, null).message); // "Command 'grep' exited with status 2"
- * console.log(new ProcessExitError("sh", 137, "SIGKILL").message); // "Command 'sh' was killed by 'SIGKILL'"
+ * assert.equal(new ProcessExitError("grep", 2, null).message, "Command 'grep' exited with status 2");
+ * assert.equal(new ProcessExitError("sh", 137, "SIGKILL").message, "Command 'sh' was killed by 'SIGKILL'");
  * ```
  */
 export class ProcessExitError extends Error {

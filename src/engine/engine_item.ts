@@ -14,12 +14,13 @@ import type { StreamMessage } from "../stream/stream_message.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { DataItem } from "./engine_item.ts";
  * const item: DataItem = {
  *   kind: "data",
  *   message: { seq: 1, timestampNs: 0n, typeId: 0, payload: new Uint8Array([1]) },
  * };
- * console.log(item.message.seq); // 1
+ * assert.equal(item.message.seq, 1);
  * ```
  */
 export interface DataItem {
@@ -40,9 +41,10 @@ export interface DataItem {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { EventItem } from "./engine_item.ts";
  * const item: EventItem = { kind: "event", name: "exit", detail: { code: 0, signal: null } };
- * console.log(item.name); // "exit"
+ * assert.equal(item.name, "exit");
  * ```
  */
 export interface EventItem {
@@ -59,11 +61,12 @@ export interface EventItem {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { EngineItem } from "./engine_item.ts";
  * function describe(item: EngineItem): string {
  *   return item.kind === "data" ? `data ${item.message.seq}` : `event ${item.name}`;
  * }
- * console.log(describe({ kind: "event", name: "eof" })); // "event eof"
+ * assert.equal(describe({ kind: "event", name: "eof" }), "event eof");
  * ```
  */
 export type EngineItem = DataItem | EventItem;

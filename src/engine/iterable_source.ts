@@ -34,6 +34,7 @@ function isItem(input: SourceInput): input is EngineItem {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Engine, iterableSource } from "./mod.ts";
  * async function* ticks() {
  *   for (let seq = 1; seq <= 2; seq++) {
@@ -45,7 +46,7 @@ function isItem(input: SourceInput): input is EngineItem {
  * for await (const item of new Engine(iterableSource(ticks()))) {
  *   names.push(item.kind === "data" ? "data" : item.name);
  * }
- * console.log(names.join(" ")); // "start data data tick-done eof"
+ * assert.equal(names.join(" "), "start data data tick-done eof");
  * ```
  */
 export function iterableSource(

@@ -15,6 +15,7 @@ import { LineSplitter } from "../tape/line_splitter.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { LineToMessage } from "./line_puller.ts";
  * const upper: LineToMessage = (line, seq) => ({
  *   seq,
@@ -22,7 +23,7 @@ import { LineSplitter } from "../tape/line_splitter.ts";
  *   typeId: 1,
  *   payload: new TextEncoder().encode(new TextDecoder().decode(line).toUpperCase()),
  * });
- * console.log(upper(new TextEncoder().encode("hi"), 1)?.typeId); // 1
+ * assert.equal(upper(new TextEncoder().encode("hi"), 1)?.typeId, 1);
  * ```
  */
 export type LineToMessage = (line: Uint8Array, seq: number) => StreamMessage | undefined;
@@ -32,8 +33,9 @@ export type LineToMessage = (line: Uint8Array, seq: number) => StreamMessage | u
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { wallClockNs } from "./line_puller.ts";
- * console.log(wallClockNs() > 1_600_000_000_000_000_000n); // true
+ * assert.ok(wallClockNs() > 1_600_000_000_000_000_000n);
  * ```
  */
 export function wallClockNs(): bigint {
@@ -47,10 +49,11 @@ export function wallClockNs(): bigint {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { lineMessages } from "./line_puller.ts";
  * const toMessage = lineMessages(3);
- * console.log(toMessage(new Uint8Array(0), 1)); // undefined
- * console.log(toMessage(new TextEncoder().encode("x"), 1)?.typeId); // 3
+ * assert.equal(toMessage(new Uint8Array(0), 1), undefined);
+ * assert.equal(toMessage(new TextEncoder().encode("x"), 1)?.typeId, 3);
  * ```
  */
 export function lineMessages(typeId = 0): LineToMessage {
@@ -73,13 +76,14 @@ export interface LinePullerOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { LinePuller } from "./line_puller.ts";
  * const puller = new LinePuller(new Blob(["a\nb", "c\n", "d"]).stream());
  * const lines: string[] = [];
  * for (let got = await puller.pull(); got !== null; got = await puller.pull()) {
  *   for (const line of got) lines.push(new TextDecoder().decode(line));
  * }
- * console.log(lines); // ["a", "bc", "d"]
+ * assert.deepEqual(lines, ["a", "bc", "d"]);
  * ```
  */
 export class LinePuller {

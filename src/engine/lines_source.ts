@@ -32,14 +32,17 @@ const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
  *
  * @example Lines of a file
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Engine, linesSource } from "./mod.ts";
  * const path = Deno.makeTempFileSync();
  * Deno.writeTextFileSync(path, "one\ntwo\n");
  * const file = await Deno.open(path);
  * const engine = new Engine(linesSource(file.readable, { name: path }));
+ * const lines: string[] = [];
  * for await (const item of engine) {
- *   if (item.kind === "data") console.log(new TextDecoder().decode(item.message.payload)); // "one", "two"
+ *   if (item.kind === "data") lines.push(new TextDecoder().decode(item.message.payload));
  * }
+ * assert.deepEqual(lines, ["one", "two"]);
  * Deno.removeSync(path);
  * ```
  */

@@ -20,12 +20,14 @@ const COMPACT_AFTER = 1024;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { memoryStorage } from "./memory_storage.ts";
  * const storage = memoryStorage();
  * const payload = new Uint8Array([1]);
  * storage.writer.write({ seq: 1, timestampNs: 0n, typeId: 0, payload });
  * payload[0] = 9;
- * console.log(storage.reader.read()?.payload[0], storage.reader.read()); // 1 undefined
+ * assert.equal(storage.reader.read()?.payload[0], 1);
+ * assert.equal(storage.reader.read(), undefined);
  * ```
  */
 export function memoryStorage(): Storage {

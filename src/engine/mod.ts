@@ -14,6 +14,7 @@
  *
  * @example A child process through a bounded engine
  * ```ts
+ * import assert from "node:assert/strict";
  * import { childProcessSource, Engine } from "./mod.ts";
  * const script = "for (let i = 1; i <= 1000; i++) console.log(i)";
  * const engine = new Engine(childProcessSource(Deno.execPath(), ["eval", script]), { capacity: 16 });
@@ -21,7 +22,8 @@
  * for await (const item of engine) {
  *   if (item.kind === "data") sum += Number(new TextDecoder().decode(item.message.payload));
  * }
- * console.log(sum, engine.stats.highWater <= 16); // 500500 true
+ * assert.equal(sum, 500500);
+ * assert.ok(engine.stats.highWater <= 16);
  * ```
  *
  * @module
@@ -51,3 +53,29 @@ export {
   type TapeStorageOptions,
   type TapeStorageWriter,
 } from "./tape_storage.ts";
+
+// Types of other modules that this module's API names.
+export type {
+  Durability as QueueDurability,
+  QueueMessage,
+  QueueReader,
+  QueueWriterOptions,
+  RetentionPolicy,
+  WaitStrategy,
+} from "../chronicle/mod.ts";
+export type { StreamMessage } from "../stream/mod.ts";
+export type {
+  Direction,
+  Durability as TapeDurability,
+  FrameAction,
+  FrameInput,
+  FrameRecord,
+  JsonValue,
+  LineTooLongError,
+  TapeEnvironment,
+  TapeMeta,
+  TapePerformance,
+  TapeStats,
+  TapeStatus,
+  TapeWriter,
+} from "../tape/mod.ts";

@@ -35,6 +35,7 @@ const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
  *
  * @example Seek back to the start of a queue
  * ```ts
+ * import assert from "node:assert/strict";
  * import { QueueReader, QueueWriter } from "../chronicle/mod.ts";
  * import { Engine, queueSource } from "./mod.ts";
  * const dir = Deno.makeTempDirSync();
@@ -47,7 +48,7 @@ const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
  *   seen.push(item.kind === "data" ? String(item.message.payload[0]) : item.name);
  *   if (seen.length === 3) await engine.seek({ seq: 1 });
  * }
- * console.log(seen.join(" ")); // "start 1 2 seek 1 2 3 eof"
+ * assert.equal(seen.join(" "), "start 1 2 seek 1 2 3 eof");
  * Deno.removeSync(dir, { recursive: true });
  * ```
  */

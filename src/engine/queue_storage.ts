@@ -25,12 +25,13 @@ import type { Storage } from "./storage.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { queueStorage } from "./queue_storage.ts";
  * const dir = Deno.makeTempDirSync();
  * const storage = await queueStorage(dir, { segmentBytes: 1 << 20 });
  * storage.writer.write({ seq: 9, timestampNs: 5n, typeId: 2, payload: new Uint8Array([1]) });
  * const m = storage.reader.read()!;
- * console.log(m.seq, m.typeId, m.timestampNs); // 1 2 5n
+ * assert.deepEqual([m.seq, m.typeId, m.timestampNs], [1, 2, 5n]);
  * storage.reader.close();
  * storage.writer.close();
  * Deno.removeSync(dir, { recursive: true });

@@ -13,9 +13,10 @@ import type { EngineItem } from "./engine_item.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { SeekTarget } from "./source.ts";
  * const targets: SeekTarget[] = [{ seq: 100 }, { timestampNs: 1_700_000_000_000_000_000n }];
- * console.log(targets.length); // 2
+ * assert.equal(targets.length, 2);
  * ```
  */
 export type SeekTarget = { seq: number } | { timestampNs: bigint | number };
@@ -31,6 +32,7 @@ export type SeekTarget = { seq: number } | { timestampNs: bigint | number };
  *
  * @example A source of three numbered messages
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { EngineItem, Source } from "./mod.ts";
  * function counter(n: number): Source {
  *   let seq = 0;
@@ -51,7 +53,7 @@ export type SeekTarget = { seq: number } | { timestampNs: bigint | number };
  *     close: () => {},
  *   };
  * }
- * console.log(counter(3).name); // "counter"
+ * assert.equal(counter(3).name, "counter");
  * ```
  */
 export interface Source {

@@ -13,11 +13,12 @@ import type { StreamMessage } from "../stream/stream_message.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { StorageWriter } from "./storage.ts";
  * const sizes: number[] = [];
  * const writer: StorageWriter = { write: (m) => void sizes.push(m.payload.length), close: () => {} };
  * writer.write({ seq: 1, timestampNs: 0n, typeId: 0, payload: new Uint8Array(3) });
- * console.log(sizes); // [3]
+ * assert.deepEqual(sizes, [3]);
  * ```
  */
 export interface StorageWriter {
@@ -35,9 +36,10 @@ export interface StorageWriter {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { StorageReader } from "./storage.ts";
  * const reader: StorageReader = { read: () => undefined, close: () => {} };
- * console.log(reader.read()); // undefined
+ * assert.equal(reader.read(), undefined);
  * ```
  */
 export interface StorageReader {
@@ -57,10 +59,11 @@ export interface StorageReader {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { memoryStorage, type Storage } from "./mod.ts";
  * const storage: Storage = memoryStorage();
  * await storage.writer.write({ seq: 1, timestampNs: 0n, typeId: 0, payload: new Uint8Array([7]) });
- * console.log(storage.reader.read()?.payload); // Uint8Array(1) [ 7 ]
+ * assert.deepEqual(storage.reader.read()?.payload, new Uint8Array([7]));
  * ```
  */
 export interface Storage {

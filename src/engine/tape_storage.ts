@@ -55,10 +55,14 @@ const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { messageFrame } from "./tape_storage.ts";
  * const payload = new TextEncoder().encode('{"id":1}');
- * console.log(messageFrame({ seq: 1, timestampNs: 0n, typeId: 2, payload }));
- * // { dir: "s2c", env: { id: 1 }, envJson: '{"id":1}' }
+ * assert.deepEqual(messageFrame({ seq: 1, timestampNs: 0n, typeId: 2, payload }), {
+ *   dir: "s2c",
+ *   env: { id: 1 },
+ *   envJson: '{"id":1}',
+ * });
  * ```
  */
 export function messageFrame(message: StreamMessage): FrameInput {
@@ -92,6 +96,7 @@ export function messageFrame(message: StreamMessage): FrameInput {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TapeWriter } from "../tape/mod.ts";
  * import { Engine, linesSource, tapeStorage } from "./mod.ts";
  * const dir = Deno.makeTempDirSync();
@@ -99,7 +104,8 @@ export function messageFrame(message: StreamMessage): FrameInput {
  * const input = new Blob(['{"jsonrpc":"2.0","method":"hi"}\nplain text\n']).stream();
  * for await (const _ of new Engine(linesSource(input), { storage: tapeStorage(writer) }));
  * const meta = await writer.finalize();
- * console.log(meta.status, meta.stats.frame_count); // "finalized" 2
+ * assert.equal(meta.status, "finalized");
+ * assert.equal(meta.stats.frame_count, 2);
  * Deno.removeSync(dir, { recursive: true });
  * ```
  */

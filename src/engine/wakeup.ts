@@ -13,6 +13,7 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Wakeup } from "./wakeup.ts";
  * const wakeup = new Wakeup();
  * let ready = false;
@@ -21,7 +22,7 @@
  *   wakeup.wake();
  * }, 1);
  * while (!ready) await wakeup.wait();
- * console.log(ready); // true
+ * assert.equal(ready, true);
  * ```
  */
 export class Wakeup {

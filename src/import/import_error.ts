@@ -14,9 +14,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { InputLineError } from "./import_error.ts";
  * const e = new InputLineError("Seq 9 follows seq 7: seq 8 is missing", 12);
- * console.log(e.line, e instanceof SyntaxError); // 12 true
+ * assert.equal(e.line, 12);
+ * assert.ok(e instanceof SyntaxError);
  * ```
  */
 export class InputLineError extends SyntaxError {

@@ -24,12 +24,13 @@ export type ImportFormat = typeof IMPORT_FORMATS[number];
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { detectFormat } from "./import_format.ts";
  * const path = Deno.makeTempFileSync({ suffix: ".jsonl" });
  * Deno.writeTextFileSync(path, '{"seq":1,"payload":"a"}\n');
- * console.log(await detectFormat(path)); // "jsonl"
+ * assert.equal(await detectFormat(path), "jsonl");
  * Deno.writeTextFileSync(path, '{"type":"init","version":1,"tape_id":"t1","session_id":"s","created_at":"2026-11-22T03:15:00Z","protocol_version":null}\n');
- * console.log(await detectFormat(path)); // "tape"
+ * assert.equal(await detectFormat(path), "tape");
  * Deno.removeSync(path);
  * ```
  */

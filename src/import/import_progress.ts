@@ -31,10 +31,15 @@ function mebibytes(bytes: number): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { startImportProgress } from "./import_progress.ts";
- * const bar = startImportProgress(2 * 1024 * 1024);
- * bar.update({ records: 10, skipped: 0, bytesRead: 1024 * 1024 });
- * bar.stop();
+ * for (const size of [2 * 1024 * 1024, undefined]) {
+ *   const bar = startImportProgress(size);
+ *   assert.doesNotThrow(() => {
+ *     bar.update({ records: 10, skipped: 0, bytesRead: 1024 * 1024 });
+ *     bar.stop();
+ *   });
+ * }
  * ```
  */
 export function startImportProgress(totalBytes: number | undefined): ImportProgressBar {

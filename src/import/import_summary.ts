@@ -31,12 +31,15 @@ function plural(n: number, one: string, many: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { importSummaryLine } from "./import_summary.ts";
- * console.log(importSummaryLine({
- *   queue: "q", records: 3, skipped: 0, seqs: { first: 1, last: 3 },
- *   backwardTimestamps: 1, elapsedMs: 120,
- * }));
- * // "3 records into 'q' (seq 1..3) in 0.12 s; 1 record with a timestamp earlier than the one before"
+ * assert.equal(
+ *   importSummaryLine({
+ *     queue: "q", records: 3, skipped: 0, seqs: { first: 1, last: 3 },
+ *     backwardTimestamps: 1, elapsedMs: 120,
+ *   }),
+ *   "3 records into 'q' (seq 1..3) in 0.12 s; 1 record with a timestamp earlier than the one before",
+ * );
  * ```
  */
 export function importSummaryLine(summary: ImportSummary): string {

@@ -25,10 +25,13 @@ const NEWLINE = 0x0a;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { InputLines } from "./input_lines.ts";
  * const lines = new InputLines(new Blob(["a\n\nb"]).stream());
- * for await (const line of lines) console.log(JSON.stringify(line)); // "a", "", "b"
- * console.log(lines.bytesRead); // 4
+ * const seen: string[] = [];
+ * for await (const line of lines) seen.push(line);
+ * assert.deepEqual(seen, ["a", "", "b"]);
+ * assert.equal(lines.bytesRead, 4);
  * ```
  */
 export class InputLines implements AsyncIterable<string> {
@@ -72,6 +75,7 @@ export class InputLines implements AsyncIterable<string> {
     return new InputLines(stdinChunks());
   }
 
+  /** Yields the lines one by one, without their line endings. */
   async *[Symbol.asyncIterator](): AsyncIterator<string> {
     const decoder = new TextDecoder("utf-8", { fatal: true });
     const max = this.#maxLineBytes;
@@ -136,9 +140,11 @@ export class InputLines implements AsyncIterable<string> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { openInputFile } from "./input_lines.ts";
- * await openInputFile("/nonexistent.jsonl").catch((e) => console.log(e.message));
- * // "Cannot read '/nonexistent.jsonl': no such file or directory"
+ * await assert.rejects(openInputFile("/nonexistent.jsonl"), {
+ *   message: "Cannot read '/nonexistent.jsonl': no such file or directory",
+ * });
  * ```
  */
 export async function openInputFile(path: string): Promise<Deno.FsFile> {
@@ -204,10 +210,12 @@ async function* readChunks(file: Deno.FsFile, path: string): AsyncIterableIterat
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { regularFileSize } from "./input_lines.ts";
  * const path = Deno.makeTempFileSync();
  * Deno.writeTextFileSync(path, "abc\n");
- * console.log(await regularFileSize(path), await regularFileSize("/nonexistent")); // 4 undefined
+ * assert.equal(await regularFileSize(path), 4);
+ * assert.equal(await regularFileSize("/nonexistent"), undefined);
  * Deno.removeSync(path);
  * ```
  */

@@ -21,13 +21,16 @@ import { type ImportOptions, type ImportRecord, importRecords } from "./queue_im
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { jsonRecords } from "./jsonl_import.ts";
  * async function* lines() {
  *   yield '{"seq":1,"type_id":7,"payload":"hi"}';
  *   yield "";
  *   yield '{"seq":2,"encoding":"base64","payload":"/w=="}';
  * }
- * for await (const r of jsonRecords(lines())) console.log(r.line, r.seq, r.payload); // 1 1 …, then 3 2 …
+ * const seen: unknown[] = [];
+ * for await (const r of jsonRecords(lines())) seen.push([r.line, r.seq, r.payload]);
+ * assert.deepEqual(seen, [[1, 1, new TextEncoder().encode("hi")], [3, 2, new Uint8Array([0xff])]]);
  * ```
  */
 export async function* jsonRecords(
@@ -54,6 +57,7 @@ export async function* jsonRecords(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { importJsonLines } from "./jsonl_import.ts";
  * async function* lines() {
  *   yield '{"timestamp_ns":1700000000000000000,"type_id":1,"payload":{"px":101.5}}';
@@ -61,7 +65,8 @@ export async function* jsonRecords(
  * }
  * const dir = Deno.makeTempDirSync();
  * const summary = await importJsonLines(lines(), { to: `${dir}/q` });
- * console.log(summary.records, summary.seqs); // 2 { first: 1, last: 2 }
+ * assert.equal(summary.records, 2);
+ * assert.deepEqual(summary.seqs, { first: 1, last: 2 });
  * Deno.removeSync(dir, { recursive: true });
  * ```
  */
@@ -80,11 +85,12 @@ export function importJsonLines(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { importJsonlFile } from "./jsonl_import.ts";
  * const dir = Deno.makeTempDirSync();
  * Deno.writeTextFileSync(`${dir}/in.jsonl`, '{"seq":10,"payload":"a"}\n{"seq":11,"payload":"b"}\n');
  * const summary = await importJsonlFile(`${dir}/in.jsonl`, { to: `${dir}/q` });
- * console.log(summary.seqs); // { first: 10, last: 11 }
+ * assert.deepEqual(summary.seqs, { first: 10, last: 11 });
  * Deno.removeSync(dir, { recursive: true });
  * ```
  */

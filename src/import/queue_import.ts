@@ -106,6 +106,7 @@ function queueMismatch(queue: string, lastSeq: number, seq: number): string {
  *
  * @example Import three records into a new queue starting at seq 5
  * ```ts
+ * import assert from "node:assert/strict";
  * import { importRecords, type ImportRecord } from "./queue_import.ts";
  * import { QueueReader } from "../chronicle/mod.ts";
  * async function* input(): AsyncIterableIterator<ImportRecord> {
@@ -116,9 +117,10 @@ function queueMismatch(queue: string, lastSeq: number, seq: number): string {
  * }
  * const dir = Deno.makeTempDirSync();
  * const summary = await importRecords(input(), { to: `${dir}/q` });
- * console.log(summary.records, summary.seqs); // 3 { first: 5, last: 7 }
+ * assert.equal(summary.records, 3);
+ * assert.deepEqual(summary.seqs, { first: 5, last: 7 });
  * const r = await QueueReader.open(`${dir}/q`, { start: "earliest" });
- * console.log(r.next()?.seq); // 5
+ * assert.equal(r.next()?.seq, 5);
  * r.close();
  * Deno.removeSync(dir, { recursive: true });
  * ```

@@ -22,6 +22,7 @@ import { type ImportOptions, type ImportRecord, importRecords } from "./queue_im
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tapeRecords } from "./tape_import.ts";
  * import { TapeReader } from "../tape/mod.ts";
  * const path = Deno.makeTempFileSync({ suffix: ".jsonl" });
@@ -31,7 +32,9 @@ import { type ImportOptions, type ImportRecord, importRecords } from "./queue_im
  *   "",
  * ].join("\n"));
  * using reader = await TapeReader.open(path);
- * for await (const r of tapeRecords(reader)) console.log(r.line, r.seq, r.typeId, r.timestampNs); // 2 1 1 1795317300000500000n
+ * const seen: unknown[] = [];
+ * for await (const r of tapeRecords(reader)) seen.push([r.line, r.seq, r.typeId, r.timestampNs]);
+ * assert.deepEqual(seen, [[2, 1, 1, 1795317300000500000n]]);
  * Deno.removeSync(path);
  * ```
  */
@@ -62,6 +65,7 @@ export async function* tapeRecords(reader: TapeReader): AsyncIterableIterator<Im
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { importTape } from "./tape_import.ts";
  * const dir = Deno.makeTempDirSync();
  * Deno.writeTextFileSync(`${dir}/t.jsonl`, [
@@ -71,7 +75,8 @@ export async function* tapeRecords(reader: TapeReader): AsyncIterableIterator<Im
  *   "",
  * ].join("\n"));
  * const summary = await importTape(`${dir}/t.jsonl`, { to: `${dir}/q` });
- * console.log(summary.records, summary.seqs); // 2 { first: 1, last: 2 }
+ * assert.equal(summary.records, 2);
+ * assert.deepEqual(summary.seqs, { first: 1, last: 2 });
  * Deno.removeSync(dir, { recursive: true });
  * ```
  */

@@ -25,12 +25,12 @@ export type JsonPathSegment = string | number;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { JsonPathError, parseJsonPath } from "./json_path.ts";
- * try {
- *   parseJsonPath("$.a[");
- * } catch (e) {
- *   console.log(e instanceof JsonPathError && e.reason); // "expected ']' at character 4"
- * }
+ * assert.throws(
+ *   () => parseJsonPath("$.a["),
+ *   (e) => e instanceof JsonPathError && e.reason === "expected ']' at character 5",
+ * );
  * ```
  */
 export class JsonPathError extends SyntaxError {
@@ -56,9 +56,13 @@ export class JsonPathError extends SyntaxError {
  * @throws {JsonPathError} when the pattern cannot be read.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseJsonPath } from "./json_path.ts";
- * console.log(parseJsonPath('$.a[2]["b c"]'));
- * // [{ kind: "key", key: "a" }, { kind: "index", index: 2 }, { kind: "key", key: "b c" }]
+ * assert.deepEqual(parseJsonPath('$.a[2]["b c"]'), [
+ *   { kind: "key", key: "a" },
+ *   { kind: "index", index: 2 },
+ *   { kind: "key", key: "b c" },
+ * ]);
  * ```
  */
 export function parseJsonPath(pattern: string): JsonPathStep[] {
@@ -142,9 +146,10 @@ const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatJsonPath } from "./json_path.ts";
- * console.log(formatJsonPath(["result", "content", 0, "text"])); // "$.result.content[0].text"
- * console.log(formatJsonPath(["a b"])); // '$["a b"]'
+ * assert.equal(formatJsonPath(["result", "content", 0, "text"]), "$.result.content[0].text");
+ * assert.equal(formatJsonPath(["a b"]), '$["a b"]');
  * ```
  */
 export function formatJsonPath(segments: readonly JsonPathSegment[]): string {
@@ -177,11 +182,12 @@ function stepMatches(step: JsonPathStep, segment: JsonPathSegment): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseJsonPath, pathMatches } from "./json_path.ts";
  * const p = parseJsonPath("$.result.tools[*].name");
- * console.log(pathMatches(p, ["result", "tools", 3, "name"])); // true
- * console.log(pathMatches(p, ["result", "tools"])); // false
- * console.log(pathMatches(parseJsonPath("$..version"), ["result", "serverInfo", "version"])); // true
+ * assert.equal(pathMatches(p, ["result", "tools", 3, "name"]), true);
+ * assert.equal(pathMatches(p, ["result", "tools"]), false);
+ * assert.equal(pathMatches(parseJsonPath("$..version"), ["result", "serverInfo", "version"]), true);
  * ```
  */
 export function pathMatches(

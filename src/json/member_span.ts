@@ -21,7 +21,9 @@ const COLON = 0x3a;
 
 /** A range of a string: `text.slice(start, end)`. */
 export interface TextSpan {
+  /** Index of the span's first character. */
   start: number;
+  /** Index just past the span's last character. */
   end: number;
 }
 
@@ -32,10 +34,11 @@ export interface TextSpan {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { memberValueSpans } from "./member_span.ts";
  * const text = '{"result":{"id":1},"id": 7 }';
  * const [span] = memberValueSpans(text, "id")!;
- * console.log(text.slice(span!.start, span!.end)); // "7"
+ * assert.equal(text.slice(span!.start, span!.end), "7");
  * ```
  */
 export function memberValueSpans(text: string, name: string): TextSpan[] | undefined {
@@ -71,10 +74,11 @@ export function memberValueSpans(text: string, name: string): TextSpan[] | undef
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { memberValueText } from "./member_span.ts";
  * const line = '{"type":"frame","env":{"id":12345678901234567890,"x":1.0}}';
- * console.log(memberValueText(line, "env")); // '{"id":12345678901234567890,"x":1.0}'
- * console.log(memberValueText(line, "nope")); // undefined
+ * assert.equal(memberValueText(line, "env"), '{"id":12345678901234567890,"x":1.0}');
+ * assert.equal(memberValueText(line, "nope"), undefined);
  * ```
  */
 export function memberValueText(text: string, name: string): string | undefined {
@@ -90,10 +94,13 @@ export function memberValueText(text: string, name: string): string | undefined 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { replaceMemberValue } from "./member_span.ts";
  * const response = '{"jsonrpc":"2.0","id":1,"result":{"n":12345678901234567890,"x":1.0}}';
- * console.log(replaceMemberValue(response, "id", '"abc"'));
- * // '{"jsonrpc":"2.0","id":"abc","result":{"n":12345678901234567890,"x":1.0}}'
+ * assert.equal(
+ *   replaceMemberValue(response, "id", '"abc"'),
+ *   '{"jsonrpc":"2.0","id":"abc","result":{"n":12345678901234567890,"x":1.0}}',
+ * );
  * ```
  */
 export function replaceMemberValue(

@@ -4,8 +4,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseJsonPath, pathMatches } from "./mod.ts";
- * console.log(pathMatches(parseJsonPath("$.result.*"), ["result", "x"])); // true
+ * assert.equal(pathMatches(parseJsonPath("$.result.*"), ["result", "x"]), true);
  * ```
  *
  * @module

@@ -27,8 +27,9 @@ export interface FrameSink {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { frameFromLine, TEXT_FLAG } from "./line_recorder.ts";
- * console.log(frameFromLine("not json", "s2c")?.flags?.includes(TEXT_FLAG)); // true
+ * assert.equal(frameFromLine("not json", "s2c")?.flags?.includes(TEXT_FLAG), true);
  * ```
  */
 export const TEXT_FLAG = "text";
@@ -38,11 +39,12 @@ export const TEXT_FLAG = "text";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { frameFromLine, REDACTED_FLAG } from "./line_recorder.ts";
  * import { parseRedactRule, Redactor } from "./redactor.ts";
  * const redactor = new Redactor([parseRedactRule("re:secret")]);
- * console.log(frameFromLine("a secret", "c2s", redactor)?.flags); // ["text", "redacted"]
- * console.log(REDACTED_FLAG); // "redacted"
+ * assert.deepEqual(frameFromLine("a secret", "c2s", redactor)?.flags, ["text", "redacted"]);
+ * assert.equal(REDACTED_FLAG, "redacted");
  * ```
  */
 export const REDACTED_FLAG = "redacted";
@@ -54,11 +56,14 @@ export const REDACTED_FLAG = "redacted";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { frameFromLine } from "./line_recorder.ts";
- * console.log(frameFromLine('{"id":1,"method":"ping"}', "c2s"));
- * // { dir: "c2s", env: { id: 1, method: "ping" }, envJson: '{"id":1,"method":"ping"}' }
- * console.log(frameFromLine("hello", "s2c"));
- * // { dir: "s2c", env: "hello", flags: ["text"] }
+ * assert.deepEqual(frameFromLine('{"id":1,"method":"ping"}', "c2s"), {
+ *   dir: "c2s",
+ *   env: { id: 1, method: "ping" },
+ *   envJson: '{"id":1,"method":"ping"}',
+ * });
+ * assert.deepEqual(frameFromLine("hello", "s2c"), { dir: "s2c", env: "hello", flags: ["text"] });
  * ```
  */
 export function frameFromLine(
@@ -118,13 +123,14 @@ export interface LineRecorderOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { LineRecorder } from "./line_recorder.ts";
  * const frames: unknown[] = [];
  * const rec = new LineRecorder({ append: async (f) => frames.push(f) }, { dir: "c2s" });
  * rec.push(new TextEncoder().encode('{"id":1,"method":"ping"}\nnot js'));
  * rec.push(new TextEncoder().encode("on\n"));
  * await rec.settled();
- * console.log(frames.length); // 2
+ * assert.equal(frames.length, 2);
  * ```
  */
 export class LineRecorder {

@@ -4,10 +4,13 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { frameFromLine, parseRedactRule, Redactor } from "./mod.ts";
  * const redactor = new Redactor([parseRedactRule("$.params.token")]);
- * console.log(frameFromLine('{"method":"x","params":{"token":"t"}}', "c2s", redactor)?.flags);
- * // ["redacted"]
+ * assert.deepEqual(
+ *   frameFromLine('{"method":"x","params":{"token":"t"}}', "c2s", redactor)?.flags,
+ *   ["redacted"],
+ * );
  * ```
  *
  * @module
@@ -40,3 +43,19 @@ export {
   StdinReadError,
   TapeCreateError,
 } from "./stdio_proxy.ts";
+
+// Types of other modules that this module's API names.
+export type { JsonPathStep } from "../json/mod.ts";
+export type {
+  Direction,
+  Durability,
+  FrameAction,
+  FrameInput,
+  JsonValue,
+  TapeEnvironment,
+  TapeMeta,
+  TapePerformance,
+  TapeStats,
+  TapeStatus,
+  TapeWriterOptions,
+} from "../tape/mod.ts";

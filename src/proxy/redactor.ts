@@ -14,9 +14,10 @@ import { JsonPathError, type JsonPathStep, parseJsonPath } from "../json/json_pa
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseRedactRule, REDACTED, Redactor } from "./redactor.ts";
  * const { env } = new Redactor([parseRedactRule("$.token")]).redact({ token: "t" });
- * console.log((env as { token: string }).token === REDACTED); // true
+ * assert.equal((env as { token: string }).token, REDACTED);
  * ```
  */
 export const REDACTED = "[REDACTED]";
@@ -32,12 +33,12 @@ export type RedactRule =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseRedactRule, RedactRuleError } from "./redactor.ts";
- * try {
- *   parseRedactRule("$.params[");
- * } catch (e) {
- *   console.log(e instanceof RedactRuleError && e.rule); // "$.params["
- * }
+ * assert.throws(
+ *   () => parseRedactRule("$.params["),
+ *   (e) => e instanceof RedactRuleError && e.rule === "$.params[",
+ * );
  * ```
  */
 export class RedactRuleError extends SyntaxError {
@@ -63,10 +64,11 @@ const PATTERN_PREFIX = "re:";
  * @throws {RedactRuleError} when the rule cannot be parsed.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseRedactRule } from "./redactor.ts";
  * const rule = parseRedactRule("$.params.arguments.password");
- * console.log(rule.kind); // "path"
- * console.log(parseRedactRule("re:sk-[a-z0-9]+").kind); // "pattern"
+ * assert.equal(rule.kind, "path");
+ * assert.equal(parseRedactRule("re:sk-[a-z0-9]+").kind, "pattern");
  * ```
  */
 export function parseRedactRule(rule: string): RedactRule {
@@ -125,15 +127,17 @@ export interface RedactResult {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseRedactRule, Redactor } from "./redactor.ts";
  * const redactor = new Redactor([
  *   parseRedactRule("$.params.arguments.password"),
  *   parseRedactRule("re:sk-[a-z0-9]+"),
  * ]);
  * const msg = { params: { arguments: { password: "hunter2", note: "key sk-abc1" } } };
- * console.log(JSON.stringify(redactor.redact(msg).env));
- * // {"params":{"arguments":{"password":"[REDACTED]","note":"key [REDACTED]"}}}
- * console.log(msg.params.arguments.password); // "hunter2"
+ * assert.deepEqual(redactor.redact(msg).env, {
+ *   params: { arguments: { password: "[REDACTED]", note: "key [REDACTED]" } },
+ * });
+ * assert.equal(msg.params.arguments.password, "hunter2");
  * ```
  */
 export class Redactor {

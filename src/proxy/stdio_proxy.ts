@@ -30,8 +30,11 @@ import type { Redactor } from "./redactor.ts";
 export interface RecordOptions {
   /** Directory the tape is written to (created if missing). */
   out: string;
+  /** Name of the session, recorded in the tape's metadata. */
   name?: string;
+  /** Description of the session, recorded in the tape's metadata. */
   description?: string;
+  /** Tags of the session, recorded in the tape's metadata. */
   tags?: string[];
   /** Defaults to `flush`: every frame is handed to the OS before the next is written. */
   durability?: Durability;
@@ -71,9 +74,10 @@ export interface RecordResult {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ServerStartError } from "./stdio_proxy.ts";
  * const e = new ServerStartError(["xyz"], "not found");
- * console.log(e.message); // "Cannot start server command 'xyz': not found"
+ * assert.equal(e.message, "Cannot start server command 'xyz': not found");
  * ```
  */
 export class ServerStartError extends Error {
@@ -93,9 +97,12 @@ export class ServerStartError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TapeCreateError } from "./stdio_proxy.ts";
- * console.log(new TapeCreateError("/ro", "permission denied").message);
- * // "Cannot create a tape in '/ro': permission denied"
+ * assert.equal(
+ *   new TapeCreateError("/ro", "permission denied").message,
+ *   "Cannot create a tape in '/ro': permission denied",
+ * );
  * ```
  */
 export class TapeCreateError extends Error {
@@ -132,8 +139,9 @@ const IN_FLIGHT_APPENDS = 1024;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { recordingEnvironment } from "./stdio_proxy.ts";
- * console.log(recordingEnvironment(["cat"]).command); // ["cat"]
+ * assert.deepEqual(recordingEnvironment(["cat"]).command, ["cat"]);
  * ```
  */
 export function recordingEnvironment(command?: string[]): TapeEnvironment {

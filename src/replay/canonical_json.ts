@@ -14,8 +14,9 @@ import type { JsonValue } from "../tape/mod.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { canonicalJson } from "./canonical_json.ts";
- * console.log(canonicalJson({ b: 1, a: [true, null] })); // '{"a":[true,null],"b":1}'
+ * assert.equal(canonicalJson({ b: 1, a: [true, null] }), '{"a":[true,null],"b":1}');
  * ```
  */
 export function canonicalJson(value: JsonValue | undefined): string {

@@ -28,10 +28,11 @@ export interface FrameFilter {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { frameMatches } from "./frame_filter.ts";
  * const frame = { type: "frame" as const, seq: 3, ts: 0, dir: "c2s" as const, env: {} };
  * const info = { method: "ping", id: 1, rttMs: undefined, requestSeq: undefined };
- * console.log(frameMatches(frame, info, { dir: "c2s", methods: ["ping"], toSeq: 5 })); // true
+ * assert.equal(frameMatches(frame, info, { dir: "c2s", methods: ["ping"], toSeq: 5 }), true);
  * ```
  */
 export function frameMatches(frame: FrameRecord, info: FrameInfo, filter: FrameFilter): boolean {
@@ -50,8 +51,9 @@ export function frameMatches(frame: FrameRecord, info: FrameInfo, filter: FrameF
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { pastRange } from "./frame_filter.ts";
- * console.log(pastRange(11, { toSeq: 10 })); // true
+ * assert.equal(pastRange(11, { toSeq: 10 }), true);
  * ```
  */
 export function pastRange(seq: number, filter: FrameFilter): boolean {

@@ -16,10 +16,12 @@ import { replaceMemberValue } from "../json/mod.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { rawMessage } from "./frame_text.ts";
- * console.log(rawMessage({ type: "frame", seq: 1, ts: 0, dir: "c2s", env: { id: 1 } })); // '{"id":1}'
- * console.log(rawMessage({ type: "frame", seq: 1, ts: 0, dir: "c2s", env: { id: 1 } }, '{"id":1.0}')); // '{"id":1.0}'
- * console.log(rawMessage({ type: "frame", seq: 2, ts: 0, dir: "c2s", env: "hi", flags: ["text"] })); // "hi"
+ * const frame = { type: "frame" as const, seq: 1, ts: 0, dir: "c2s" as const, env: { id: 1 } };
+ * assert.equal(rawMessage(frame), '{"id":1}');
+ * assert.equal(rawMessage(frame, '{"id":1.0}'), '{"id":1.0}');
+ * assert.equal(rawMessage({ type: "frame", seq: 2, ts: 0, dir: "c2s", env: "hi", flags: ["text"] }), "hi");
  * ```
  */
 export function rawMessage(frame: FrameRecord, envText?: string): string {
@@ -32,8 +34,9 @@ export function rawMessage(frame: FrameRecord, envText?: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isTextFrame } from "./frame_text.ts";
- * console.log(isTextFrame({ type: "frame", seq: 1, ts: 0, dir: "s2c", env: "x", flags: ["text"] })); // true
+ * assert.equal(isTextFrame({ type: "frame", seq: 1, ts: 0, dir: "s2c", env: "x", flags: ["text"] }), true);
  * ```
  */
 export function isTextFrame(frame: FrameRecord): boolean {
@@ -47,9 +50,16 @@ export function isTextFrame(frame: FrameRecord): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { frameLine } from "./frame_text.ts";
- * console.log(frameLine({ type: "frame", seq: 1, ts: 0, dir: "c2s", env: null })); // '{"type":"frame","seq":1,"ts":0,"dir":"c2s","env":null}'
- * console.log(frameLine({ type: "frame", seq: 1, ts: 0, dir: "c2s", env: { n: 1 } }, '{"n":1.0}')); // '{"type":"frame","seq":1,"ts":0,"dir":"c2s","env":{"n":1.0}}'
+ * assert.equal(
+ *   frameLine({ type: "frame", seq: 1, ts: 0, dir: "c2s", env: null }),
+ *   '{"type":"frame","seq":1,"ts":0,"dir":"c2s","env":null}',
+ * );
+ * assert.equal(
+ *   frameLine({ type: "frame", seq: 1, ts: 0, dir: "c2s", env: { n: 1 } }, '{"n":1.0}'),
+ *   '{"type":"frame","seq":1,"ts":0,"dir":"c2s","env":{"n":1.0}}',
+ * );
  * ```
  */
 export function frameLine(frame: FrameRecord, envText?: string): string {

@@ -39,9 +39,10 @@ export interface DiffOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { diffJson } from "./json_diff.ts";
  * const d = diffJson({ result: { n: "5" } }, { result: { n: "6" } });
- * console.log(d); // [{ path: "$.result.n", kind: "changed", expected: "5", actual: "6" }]
+ * assert.deepEqual(d, [{ path: "$.result.n", kind: "changed", expected: "5", actual: "6" }]);
  * ```
  */
 export function diffJson(
@@ -87,8 +88,9 @@ export function diffJson(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { jsonEqual } from "./json_diff.ts";
- * console.log(jsonEqual({ a: 1, b: [2] }, { b: [2], a: 1 })); // true
+ * assert.equal(jsonEqual({ a: 1, b: [2] }, { b: [2], a: 1 }), true);
  * ```
  */
 export function jsonEqual(a: JsonValue | undefined, b: JsonValue | undefined): boolean {

@@ -6,6 +6,7 @@
 
 /** Where a sink's bytes go; `Deno.stdout` fits. */
 export interface ByteWriter {
+  /** Writes some of `p` and returns how many bytes were written. */
   write(p: Uint8Array): Promise<number>;
 }
 

@@ -21,32 +21,35 @@ import { streamLines } from "./stream_lines.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SERVE_UNKNOWN_METHOD } from "./mock_server.ts";
- * console.log(SERVE_UNKNOWN_METHOD); // -32601
+ * assert.equal(SERVE_UNKNOWN_METHOD, -32601);
  * ```
  */
-export const SERVE_UNKNOWN_METHOD = -32601;
+export const SERVE_UNKNOWN_METHOD: number = -32601;
 /**
  * Error code for a request whose method was recorded, but never with these
  * params (in the range JSON-RPC leaves to servers).
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SERVE_NO_MATCH } from "./mock_server.ts";
- * console.log(SERVE_NO_MATCH); // -32001
+ * assert.equal(SERVE_NO_MATCH, -32001);
  * ```
  */
-export const SERVE_NO_MATCH = -32001;
+export const SERVE_NO_MATCH: number = -32001;
 /**
  * Error code for a line that is not JSON (JSON-RPC "parse error").
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SERVE_PARSE_ERROR } from "./mock_server.ts";
- * console.log(SERVE_PARSE_ERROR); // -32700
+ * assert.equal(SERVE_PARSE_ERROR, -32700);
  * ```
  */
-export const SERVE_PARSE_ERROR = -32700;
+export const SERVE_PARSE_ERROR: number = -32700;
 /**
  * Error code for a line that is JSON but not a JSON-RPC message: not an
  * object (batches are not supported), or an object with no `method`,
@@ -54,11 +57,12 @@ export const SERVE_PARSE_ERROR = -32700;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SERVE_INVALID_REQUEST } from "./mock_server.ts";
- * console.log(SERVE_INVALID_REQUEST); // -32600
+ * assert.equal(SERVE_INVALID_REQUEST, -32600);
  * ```
  */
-export const SERVE_INVALID_REQUEST = -32600;
+export const SERVE_INVALID_REQUEST: number = -32600;
 
 /** Options of {@linkcode serveSession}. */
 export interface ServeOptions {
@@ -88,7 +92,9 @@ export interface ServeOptions {
  * ```
  */
 export interface ServeEvent {
+  /** Method of the request. */
   method: string;
+  /** Id of the request, as parsed. */
   id: JsonValue;
   /** The id's JSON text as the client wrote it (`id` rounds a number past 2^53). */
   idText: string;
@@ -100,9 +106,13 @@ export interface ServeEvent {
 
 /** Counters returned when the client hangs up. */
 export interface ServeSummary {
+  /** Requests received. */
   requests: number;
+  /** Requests answered from the tape. */
   answered: number;
+  /** Error responses sent (unknown method, no match, bad input). */
   errors: number;
+  /** Notifications received. */
   notifications: number;
 }
 
@@ -124,6 +134,7 @@ export interface ServeSummary {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildRecordedSession } from "./recorded_session.ts";
  * import { serveSession } from "./mock_server.ts";
  * const session = await buildRecordedSession([
@@ -131,7 +142,12 @@ export interface ServeSummary {
  *   { type: "frame", seq: 2, ts: 1, dir: "s2c", env: { jsonrpc: "2.0", id: 1, result: {} } },
  * ]);
  * const input = new Blob(['{"jsonrpc":"2.0","id":9,"method":"ping"}\n']).stream();
- * await serveSession(session, input, Deno.stdout); // prints {"jsonrpc":"2.0","id":9,"result":{}}
+ * const chunks: string[] = [];
+ * const out = {
+ *   write: (p: Uint8Array) => (chunks.push(new TextDecoder().decode(p)), Promise.resolve(p.length)),
+ * };
+ * await serveSession(session, input, out);
+ * assert.equal(chunks.join(""), '{"jsonrpc":"2.0","id":9,"result":{}}\n');
  * ```
  */
 export async function serveSession(

@@ -5,6 +5,7 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TapeWriter } from "../tape/mod.ts";
  * import { replayTape } from "./mod.ts";
  * const dir = await Deno.makeTempDir();
@@ -12,7 +13,7 @@
  * await writer.append({ dir: "c2s", env: { jsonrpc: "2.0", id: 1, method: "ping" } });
  * await writer.append({ dir: "s2c", env: { jsonrpc: "2.0", id: 1, result: {} } });
  * await writer.finalize();
- * await replayTape({ tape: writer.path, raw: true }); // prints both messages
+ * assert.equal(await replayTape({ tape: writer.path, raw: true }), 2); // prints both messages
  * await Deno.remove(dir, { recursive: true });
  * ```
  *
@@ -72,3 +73,26 @@ export {
 } from "./verifier.ts";
 export { formatCheck, formatDifference, formatVerifySummary } from "./verify_report.ts";
 export { replayStreams, type StreamReplayOptions } from "./replay_stream.ts";
+
+// Types of other modules that this module's API names.
+export type { JsonPathStep } from "../json/mod.ts";
+export type {
+  CheckpointRecord,
+  CorrelationRecord,
+  CorrelationStatus,
+  Direction,
+  FrameAction,
+  FrameRecord,
+  InitRecord,
+  JsonValue,
+  RawFrame,
+  RecordLine,
+  TapePosition,
+  TapeReader,
+  TapeReadOptions,
+  TapeRecord,
+  TapeRecordIterator,
+  TapeStats,
+  TapeWarning,
+  TapeWarningKind,
+} from "../tape/mod.ts";

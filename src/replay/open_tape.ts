@@ -17,12 +17,13 @@ import {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TapeWriter } from "../tape/mod.ts";
  * import { resolveTapePath } from "./open_tape.ts";
  * const dir = await Deno.makeTempDir();
  * const writer = await TapeWriter.create(dir);
  * await writer.finalize();
- * console.log(await resolveTapePath(writer.tapeId, dir) === writer.path); // true
+ * assert.equal(await resolveTapePath(writer.tapeId, dir), writer.path);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
@@ -35,6 +36,7 @@ export function resolveTapePath(idOrPath: string, tapesDir = DEFAULT_TAPES_DIR):
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TapeWriter } from "../tape/mod.ts";
  * import { openTape } from "./open_tape.ts";
  * const dir = await Deno.makeTempDir();
@@ -42,7 +44,7 @@ export function resolveTapePath(idOrPath: string, tapesDir = DEFAULT_TAPES_DIR):
  * await writer.finalize();
  * {
  *   using reader = await openTape(writer.tapeId, dir);
- *   console.log(reader.init.tape_id === writer.tapeId); // true
+ *   assert.equal(reader.init.tape_id, writer.tapeId);
  * }
  * await Deno.remove(dir, { recursive: true });
  * ```

@@ -24,9 +24,10 @@ export interface PacingOptions {
  * @throws {RangeError} when speed is not positive or maxGapMs is negative.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { frameDelay } from "./pacing.ts";
- * console.log(frameDelay(100, 500, { speed: 2, maxGapMs: 1000 })); // 200
- * console.log(frameDelay(0, 60_000, { speed: 1, maxGapMs: 1000 })); // 1000
+ * assert.equal(frameDelay(100, 500, { speed: 2, maxGapMs: 1000 }), 200);
+ * assert.equal(frameDelay(0, 60_000, { speed: 1, maxGapMs: 1000 }), 1000);
  * ```
  */
 export function frameDelay(
@@ -46,8 +47,9 @@ export function frameDelay(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { pacingSchedule } from "./pacing.ts";
- * console.log(pacingSchedule([5, 15, 35, 5035], { speed: 2, maxGapMs: 1000 })); // [0, 5, 15, 1015]
+ * assert.deepEqual(pacingSchedule([5, 15, 35, 5035], { speed: 2, maxGapMs: 1000 }), [0, 5, 15, 1015]);
  * ```
  */
 export function pacingSchedule(timestamps: readonly number[], options: PacingOptions): number[] {
@@ -68,10 +70,17 @@ export function pacingSchedule(timestamps: readonly number[], options: PacingOpt
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Pacer } from "./pacing.ts";
- * const pacer = new Pacer({ speed: 1000, maxGapMs: 1000 });
+ * // A clock that only moves when the pacer sleeps, to see what it asks for.
+ * let now = 0;
+ * const slept: number[] = [];
+ * const clock = { now: () => now, sleep: (ms: number) => (slept.push(ms), now += ms, Promise.resolve()) };
+ * const pacer = new Pacer({ speed: 2, maxGapMs: 1000 }, clock);
  * await pacer.wait(0);
- * await pacer.wait(10); // about 10 µs later
+ * await pacer.wait(100); // 100 ms of recording at twice the speed
+ * await pacer.wait(60_000); // a long gap is cut to maxGapMs
+ * assert.deepEqual(slept, [50, 1000]);
  * ```
  */
 export class Pacer {

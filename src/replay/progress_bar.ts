@@ -21,10 +21,14 @@ export interface Progress {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { startProgress } from "./progress_bar.ts";
  * const bar = startProgress(100, "frames");
- * bar.update(50);
- * bar.stop();
+ * assert.doesNotThrow(() => {
+ *   bar.update(50);
+ *   bar.update(100);
+ *   bar.stop();
+ * });
  * ```
  */
 export function startProgress(total: number, unit: string): Progress {

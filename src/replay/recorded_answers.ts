@@ -13,6 +13,7 @@ export type MatchKind = "exact" | "method";
 
 /** A successful lookup. */
 export interface AnswerMatch<T> {
+  /** The recorded answer found. */
   answer: T;
   /** `exact`: method and params deep-equal; `method`: same method only (loose matching). */
   kind: MatchKind;
@@ -40,14 +41,15 @@ class Candidates<T> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RecordedAnswers } from "./recorded_answers.ts";
  * const book = new RecordedAnswers<string>();
  * book.add("add", { a: 1 }, "first");
  * book.add("add", { a: 1 }, "second");
- * console.log(book.find("add", { a: 1 })); // { answer: "first", kind: "exact" }
- * console.log(book.find("add", { a: 1 })); // { answer: "second", kind: "exact" }
- * console.log(book.find("add", { a: 1 })); // { answer: "second", kind: "exact" }
- * console.log(book.find("add", { a: 2 })); // "no-params-match"
+ * assert.deepEqual(book.find("add", { a: 1 }), { answer: "first", kind: "exact" });
+ * assert.deepEqual(book.find("add", { a: 1 }), { answer: "second", kind: "exact" });
+ * assert.deepEqual(book.find("add", { a: 1 }), { answer: "second", kind: "exact" });
+ * assert.equal(book.find("add", { a: 2 }), "no-params-match");
  * ```
  */
 export class RecordedAnswers<T> {

@@ -19,6 +19,7 @@ export type JsonObject = { [key: string]: JsonValue };
 export interface RecordedExchange {
   /** Seq of the request frame. */
   seq: number;
+  /** Method of the request. */
   method: string;
   /** Request params; `undefined` when the request had none. */
   params: JsonValue | undefined;
@@ -34,6 +35,7 @@ export interface RecordedExchange {
 
 /** A message the client sent on its own initiative. */
 export interface ClientMessage {
+  /** Seq of the message's frame. */
   seq: number;
   /** The envelope, or the raw line of a text frame. */
   message: JsonObject | string;
@@ -76,13 +78,14 @@ export interface RecordedSession {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildRecordedSession } from "./recorded_session.ts";
  * const frames = [
  *   { type: "frame" as const, seq: 1, ts: 0, dir: "c2s" as const, env: { jsonrpc: "2.0", id: 1, method: "ping" } },
  *   { type: "frame" as const, seq: 2, ts: 1, dir: "s2c" as const, env: { jsonrpc: "2.0", id: 1, result: {} } },
  * ];
  * const session = await buildRecordedSession(frames);
- * console.log(session.exchanges[0]?.response); // { jsonrpc: "2.0", id: 1, result: {} }
+ * assert.deepEqual(session.exchanges[0]?.response, { jsonrpc: "2.0", id: 1, result: {} });
  * ```
  */
 export async function buildRecordedSession(
@@ -171,13 +174,20 @@ export async function buildRecordedSession(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildRecordedSession, messageText } from "./recorded_session.ts";
  * const session = await buildRecordedSession([{
  *   frame: { type: "frame", seq: 1, ts: 0, dir: "s2c", env: { jsonrpc: "2.0", method: "tick", params: { n: 1 } } },
  *   envText: '{"jsonrpc":"2.0","method":"tick","params":{"n":1.0}}',
  * }]);
- * console.log(messageText(session, session.unattached[0]!)); // '{"jsonrpc":"2.0","method":"tick","params":{"n":1.0}}'
- * console.log(messageText(session, { jsonrpc: "2.0", id: 1, result: 2 }, '"a"')); // '{"jsonrpc":"2.0","id":"a","result":2}'
+ * assert.equal(
+ *   messageText(session, session.unattached[0]!),
+ *   '{"jsonrpc":"2.0","method":"tick","params":{"n":1.0}}',
+ * );
+ * assert.equal(
+ *   messageText(session, { jsonrpc: "2.0", id: 1, result: 2 }, '"a"'),
+ *   '{"jsonrpc":"2.0","id":"a","result":2}',
+ * );
  * ```
  */
 export function messageText(

@@ -16,6 +16,7 @@ import { RequestTracker } from "./request_tracker.ts";
 export interface ReplayFramesOptions {
   /** Write the original messages instead of frame records. */
   raw?: boolean;
+  /** Which frames to write; absent: all of them. */
   filter?: FrameFilter;
   /** Pace output by the recorded timestamps; absent: as fast as possible. */
   pacing?: PacingOptions;
@@ -32,9 +33,15 @@ export interface ReplayFramesOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { replayFrames } from "./replay_frames.ts";
  * const frames = [{ type: "frame" as const, seq: 1, ts: 0, dir: "c2s" as const, env: { id: 1 } }];
- * await replayFrames(frames, Deno.stdout, { raw: true }); // prints {"id":1}
+ * const chunks: string[] = [];
+ * const out = {
+ *   write: (p: Uint8Array) => (chunks.push(new TextDecoder().decode(p)), Promise.resolve(p.length)),
+ * };
+ * assert.equal(await replayFrames(frames, out, { raw: true }), 1);
+ * assert.equal(chunks.join(""), '{"id":1}\n');
  * ```
  */
 export async function replayFrames(

@@ -45,12 +45,18 @@ export interface StreamReplayOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { QueueWriter } from "../chronicle/mod.ts";
  * import { replayStreams } from "./replay_stream.ts";
  * const dir = Deno.makeTempDirSync();
  * const w = await QueueWriter.open(dir, { segmentBytes: 1 << 16 });
  * w.append(1, new TextEncoder().encode("a"), 0n);
- * console.log(await replayStreams({ locations: [dir], json: false })); // 1
+ * const chunks: string[] = [];
+ * const out = {
+ *   write: (p: Uint8Array) => (chunks.push(new TextDecoder().decode(p)), Promise.resolve(p.length)),
+ * };
+ * assert.equal(await replayStreams({ locations: [dir], json: false, out }), 1);
+ * assert.equal(chunks.join(""), "1970-01-01T00:00:00.000000000Z #1 type 1 1 B a\n");
  * w.close();
  * Deno.removeSync(dir, { recursive: true });
  * ```

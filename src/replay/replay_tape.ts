@@ -34,6 +34,7 @@ export interface ReplayTapeOptions extends TapeLocation, Omit<ReplayFramesOption
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TapeWriter } from "../tape/mod.ts";
  * import { replayTape } from "./replay_tape.ts";
  * const dir = await Deno.makeTempDir();
@@ -41,8 +42,8 @@ export interface ReplayTapeOptions extends TapeLocation, Omit<ReplayFramesOption
  * await writer.append({ dir: "c2s", env: { jsonrpc: "2.0", id: 1, method: "ping" } });
  * await writer.append({ dir: "s2c", env: { jsonrpc: "2.0", id: 1, result: {} } });
  * await writer.finalize();
- * await replayTape({ tape: writer.path, raw: true, filter: { dir: "c2s" } });
- * // {"jsonrpc":"2.0","id":1,"method":"ping"}
+ * // Prints {"jsonrpc":"2.0","id":1,"method":"ping"} and counts it.
+ * assert.equal(await replayTape({ tape: writer.path, raw: true, filter: { dir: "c2s" } }), 1);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
@@ -99,6 +100,7 @@ export interface ServeTapeOptions extends TapeLocation, Omit<ServeOptions, "onRe
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TapeWriter } from "../tape/mod.ts";
  * import { serveTape } from "./replay_tape.ts";
  * const dir = await Deno.makeTempDir();
@@ -106,11 +108,16 @@ export interface ServeTapeOptions extends TapeLocation, Omit<ServeOptions, "onRe
  * await writer.append({ dir: "c2s", env: { jsonrpc: "2.0", id: 1, method: "ping" } });
  * await writer.append({ dir: "s2c", env: { jsonrpc: "2.0", id: 1, result: {} } });
  * await writer.finalize();
+ * const chunks: string[] = [];
+ * const logged: string[] = [];
  * await serveTape({
  *   tape: writer.path,
  *   input: new Blob(['{"jsonrpc":"2.0","id":"a","method":"ping"}\n']).stream(),
- *   log: (line) => console.log(`replay: ${line}`), // replay: ping (id "a") answered from seq 1 (exact match)
- * }); // prints {"jsonrpc":"2.0","id":"a","result":{}}
+ *   log: (line) => logged.push(line),
+ *   output: { write: (p) => (chunks.push(new TextDecoder().decode(p)), Promise.resolve(p.length)) },
+ * });
+ * assert.deepEqual(logged, ['ping (id "a") answered from seq 1 (exact match)']);
+ * assert.equal(chunks.join(""), '{"jsonrpc":"2.0","id":"a","result":{}}\n');
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
@@ -168,6 +175,7 @@ export interface VerifyTapeOptions extends TapeLocation, Omit<VerifyOptions, "on
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TapeWriter } from "../tape/mod.ts";
  * import { verifyTape } from "./replay_tape.ts";
  * const dir = await Deno.makeTempDir();
@@ -186,7 +194,7 @@ export interface VerifyTapeOptions extends TapeLocation, Omit<VerifyOptions, "on
  *     }
  *   }`;
  * const status = await verifyTape({ tape: writer.path, command: [Deno.execPath(), "eval", server] });
- * console.log(status); // 0, after "verify: OK: 1 responses compared, 1 matched, …"
+ * assert.equal(status, 0); // after printing "verify: OK: 1 responses compared, 1 matched, …"
  * await Deno.remove(dir, { recursive: true });
  * ```
  */

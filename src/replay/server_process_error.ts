@@ -10,9 +10,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ServerProcessError } from "./server_process_error.ts";
  * const e = new ServerProcessError("Cannot start server 'nope': no such command", ["nope"]);
- * console.log(e.command); // ["nope"]
+ * assert.deepEqual(e.command, ["nope"]);
  * ```
  */
 export class ServerProcessError extends Error {

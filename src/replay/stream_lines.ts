@@ -13,9 +13,12 @@ import { LineSplitter } from "../tape/mod.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { streamLines } from "./stream_lines.ts";
  * const input = new Blob(["a\nb", "c\n\n"]).stream();
- * for await (const line of streamLines(input)) console.log(line); // "a", then "bc"
+ * const lines: string[] = [];
+ * for await (const line of streamLines(input)) lines.push(line);
+ * assert.deepEqual(lines, ["a", "bc"]);
  * ```
  */
 export async function* streamLines(

@@ -28,7 +28,9 @@ import { streamLines } from "./stream_lines.ts";
 export interface RequestCheck {
   /** Seq of the request in the tape. */
   seq: number;
+  /** Method of the request. */
   method: string;
+  /** Id of the request, as parsed. */
   id: JsonValue;
   /** The id's JSON text as sent, exact where `id` is a rounded number; absent: `id`'s JSON. */
   idText?: string;
@@ -37,6 +39,7 @@ export interface RequestCheck {
    * answer in time; `unrecorded`: sent, but the tape has no response to compare with.
    */
   outcome: "match" | "differ" | "timeout" | "unrecorded";
+  /** How the response differed from the recorded one; empty unless `differ`. */
   differences: JsonDifference[];
 }
 
@@ -56,10 +59,15 @@ export interface RequestCheck {
  * ```
  */
 export interface VerifyReport {
+  /** One check per request sent, in order. */
   checks: RequestCheck[];
+  /** Responses that matched the recorded ones. */
   matched: number;
+  /** Responses that differed from the recorded ones. */
   differed: number;
+  /** Requests not answered in time. */
   timedOut: number;
+  /** Requests sent whose response the tape does not hold. */
   unrecorded: number;
   /** Client messages sent (requests, notifications and text lines). */
   sent: number;
@@ -110,6 +118,7 @@ const encoder = new TextEncoder();
  * @throws {SyntaxError} when an ignore path cannot be read.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildRecordedSession } from "./recorded_session.ts";
  * import { verifyServer } from "./verifier.ts";
  * const session = await buildRecordedSession([
@@ -122,7 +131,8 @@ const encoder = new TextEncoder();
  *   const { id } = JSON.parse(new TextDecoder().decode(value));
  *   console.log(JSON.stringify({ jsonrpc: "2.0", id, result: {} }));`;
  * const report = await verifyServer(session, [Deno.execPath(), "eval", server]);
- * console.log(report.ok, report.matched); // true 1
+ * assert.equal(report.ok, true);
+ * assert.equal(report.matched, 1);
  * ```
  */
 export async function verifyServer(

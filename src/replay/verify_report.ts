@@ -16,13 +16,16 @@ const MAX_VALUE_CHARS = 200;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatCheck } from "./verify_report.ts";
- * console.log(formatCheck({
+ * const lines = formatCheck({
  *   seq: 7, method: "tools/call", id: 3, outcome: "differ",
  *   differences: [{ path: "$.result.content[0].text", kind: "changed", expected: "5", actual: "6" }],
- * }).join("\n"));
- * // differ  seq 7 tools/call (id 3): 1 difference
- * //   $.result.content[0].text: expected "5", actual "6"
+ * });
+ * assert.deepEqual(lines, [
+ *   "differ  seq 7 tools/call (id 3): 1 difference",
+ *   '  $.result.content[0].text: expected "5", actual "6"',
+ * ]);
  * ```
  */
 export function formatCheck(check: RequestCheck, timeoutMs?: number): string[] {
@@ -51,9 +54,12 @@ export function formatCheck(check: RequestCheck, timeoutMs?: number): string[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatDifference } from "./verify_report.ts";
- * console.log(formatDifference({ path: "$.result.x", kind: "missing", expected: 1 }));
- * // "$.result.x: expected 1, actual (missing)"
+ * assert.equal(
+ *   formatDifference({ path: "$.result.x", kind: "missing", expected: 1 }),
+ *   "$.result.x: expected 1, actual (missing)",
+ * );
  * ```
  */
 export function formatDifference(d: JsonDifference): string {

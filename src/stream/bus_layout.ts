@@ -38,8 +38,9 @@ const STREAM_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { busQueuePath } from "./bus_layout.ts";
- * console.log(busQueuePath("/var/spool/bus", "live", "quotes")); // "/var/spool/bus/live/quotes/queue"
+ * assert.equal(busQueuePath("/var/spool/bus", "live", "quotes"), "/var/spool/bus/live/quotes/queue");
  * ```
  */
 export function busQueuePath(root: string, tier: BusTier, stream: string): string {
@@ -61,8 +62,9 @@ export function busQueuePath(root: string, tier: BusTier, stream: string): strin
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { listBusStreams } from "./bus_layout.ts";
- * console.log(listBusStreams("/nonexistent/bus")); // []
+ * assert.deepEqual(listBusStreams("/nonexistent/bus"), []);
  * ```
  */
 export function listBusStreams(root: string): BusStream[] {

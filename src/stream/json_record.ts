@@ -26,9 +26,10 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { jsonRecordLine } from "./json_record.ts";
  * const line = jsonRecordLine({ seq: 1, timestampNs: 5n, typeId: 7, payload: new TextEncoder().encode("hi") });
- * console.log(line); // {"seq":1,"timestamp_ns":5,"type_id":7,"encoding":"utf8","payload":"hi"}
+ * assert.equal(line, '{"seq":1,"timestamp_ns":5,"type_id":7,"encoding":"utf8","payload":"hi"}');
  * ```
  */
 export function jsonRecordLine(m: StreamMessage): string {
@@ -83,9 +84,12 @@ export interface JsonRecord {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseJsonRecord } from "./json_record.ts";
  * const r = parseJsonRecord('{"timestamp_ns":1700000000000000001,"type_id":2,"payload":{"a":1}}');
- * console.log(r.timestampNs, r.typeId, new TextDecoder().decode(r.payload)); // 1700000000000000001n 2 {"a":1}
+ * assert.equal(r.timestampNs, 1700000000000000001n);
+ * assert.equal(r.typeId, 2);
+ * assert.equal(new TextDecoder().decode(r.payload), '{"a":1}');
  * ```
  */
 export function parseJsonRecord(line: string): JsonRecord {

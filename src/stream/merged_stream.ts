@@ -36,6 +36,7 @@ export interface MergeOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MergedStream } from "./merged_stream.ts";
  * import type { StreamMessage } from "./stream_message.ts";
  * import type { StreamReader } from "./stream_reader.ts";
@@ -49,7 +50,7 @@ export interface MergeOptions {
  * const merged = new MergedStream([listed(1, 5), listed(2, 5)]);
  * const order: string[] = [];
  * for await (const m of merged) order.push(`${m.timestampNs}`);
- * console.log(order.join(" ")); // "1 2 5 5"
+ * assert.equal(order.join(" "), "1 2 5 5");
  * ```
  */
 export class MergedStream implements StreamReader {
@@ -60,7 +61,7 @@ export class MergedStream implements StreamReader {
   /** The sources, in tie-breaking order. */
   readonly sources: readonly StreamReader[];
   /** Index of the source of the last message handed out, or -1. */
-  lastSource = -1;
+  lastSource: number = -1;
   readonly #heads: (StreamMessage | undefined)[];
   // Each head's timestamp, read once when it arrives: for a queue view the
   // getter makes a new bigint on every read.

@@ -13,8 +13,9 @@ import type { StreamMessage } from "./stream_message.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isoTimeNs } from "./message_line.ts";
- * console.log(isoTimeNs(1_500_000_123n)); // "1970-01-01T00:00:01.500000123Z"
+ * assert.equal(isoTimeNs(1_500_000_123n), "1970-01-01T00:00:01.500000123Z");
  * ```
  */
 export function isoTimeNs(ns: bigint): string {
@@ -30,9 +31,10 @@ export function isoTimeNs(ns: bigint): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { messageLine } from "./message_line.ts";
  * const m = { seq: 7, timestampNs: 0n, typeId: 2, payload: new TextEncoder().encode("hi\n") };
- * console.log(messageLine(m)); // "1970-01-01T00:00:00.000000000Z #7 type 2 3 B hi\n"
+ * assert.equal(messageLine(m), "1970-01-01T00:00:00.000000000Z #7 type 2 3 B hi\\n");
  * ```
  */
 export function messageLine(m: StreamMessage): string {

@@ -73,8 +73,9 @@ function isQueue(dir: string): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { locateStream } from "./open_stream.ts";
- * await locateStream("/nonexistent/feed").catch((e) => console.log(e.name)); // "StreamLocationError"
+ * await assert.rejects(locateStream("/nonexistent/feed"), { name: "StreamLocationError" });
  * ```
  */
 export async function locateStream(
@@ -124,13 +125,17 @@ export async function locateStream(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { QueueWriter } from "../chronicle/mod.ts";
  * import { openStream } from "./open_stream.ts";
  * const dir = Deno.makeTempDirSync();
  * const w = await QueueWriter.open(dir, { segmentBytes: 1 << 16 });
  * w.append(1, new TextEncoder().encode("hi"));
  * const stream = await openStream(dir);
- * for await (const m of stream) console.log(stream.kind, m.seq); // "queue" 1
+ * assert.equal(stream.kind, "queue");
+ * const seqs: number[] = [];
+ * for await (const m of stream) seqs.push(m.seq);
+ * assert.deepEqual(seqs, [1]);
  * stream.close();
  * w.close();
  * Deno.removeSync(dir, { recursive: true });

@@ -35,13 +35,16 @@ const FOLLOW_SLICE_MS = 200;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { QueueWriter } from "../chronicle/mod.ts";
  * import { QueueStream } from "./queue_stream.ts";
  * const dir = Deno.makeTempDirSync();
  * const w = await QueueWriter.open(dir, { segmentBytes: 1 << 16 });
  * for (const text of ["a", "b", "c"]) w.append(1, new TextEncoder().encode(text));
  * const stream = await QueueStream.open(dir, { last: 2 });
- * for await (const m of stream) console.log(m.seq); // 2, then 3
+ * const seqs: number[] = [];
+ * for await (const m of stream) seqs.push(m.seq);
+ * assert.deepEqual(seqs, [2, 3]);
  * stream.close();
  * w.close();
  * Deno.removeSync(dir, { recursive: true });

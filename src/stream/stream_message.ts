@@ -12,9 +12,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { StreamMessage } from "./stream_message.ts";
  * const m: StreamMessage = { seq: 1, timestampNs: 5n, typeId: 7, payload: new Uint8Array([1]) };
- * console.log(m.seq, m.typeId); // 1 7
+ * assert.equal(m.seq, 1);
+ * assert.equal(m.typeId, 7);
  * ```
  */
 export interface StreamMessage {
@@ -34,11 +36,12 @@ export interface StreamMessage {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { copyMessage } from "./stream_message.ts";
  * const bytes = new Uint8Array([1, 2]);
  * const kept = copyMessage({ seq: 1, timestampNs: 0n, typeId: 0, payload: bytes });
  * bytes[0] = 9;
- * console.log(kept.payload[0]); // 1
+ * assert.equal(kept.payload[0], 1);
  * ```
  */
 export function copyMessage(m: StreamMessage): StreamMessage {

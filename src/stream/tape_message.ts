@@ -30,8 +30,9 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tapeEpochNs } from "./tape_message.ts";
- * console.log(tapeEpochNs("1970-01-01T00:00:01.000Z")); // 1000000000n
+ * assert.equal(tapeEpochNs("1970-01-01T00:00:01.000Z"), 1000000000n);
  * ```
  */
 export function tapeEpochNs(createdAt: string): bigint {
@@ -47,8 +48,9 @@ export function tapeEpochNs(createdAt: string): bigint {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { directionTypeId } from "./tape_message.ts";
- * console.log(directionTypeId("s2c")); // 2
+ * assert.equal(directionTypeId("s2c"), 2);
  * ```
  */
 export function directionTypeId(dir: Direction): number {
@@ -60,12 +62,16 @@ export function directionTypeId(dir: Direction): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { frameMessage } from "./tape_message.ts";
  * const m = frameMessage({
  *   frame: { type: "frame", seq: 3, ts: 1.5, dir: "c2s", env: { id: 1 } },
  *   envText: '{"id":1}',
  * }, 0n);
- * console.log(m.seq, m.timestampNs, m.typeId, new TextDecoder().decode(m.payload)); // 3 1500000n 1 {"id":1}
+ * assert.equal(m.seq, 3);
+ * assert.equal(m.timestampNs, 1500000n);
+ * assert.equal(m.typeId, 1);
+ * assert.equal(new TextDecoder().decode(m.payload), '{"id":1}');
  * ```
  */
 export function frameMessage(raw: RawFrame, epochNs: bigint): StreamMessage {

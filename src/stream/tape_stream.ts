@@ -32,6 +32,7 @@ const TIMED_OUT = Symbol("timed out");
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TapeWriter } from "../tape/mod.ts";
  * import { TapeStream } from "./tape_stream.ts";
  * const dir = await Deno.makeTempDir();
@@ -39,7 +40,9 @@ const TIMED_OUT = Symbol("timed out");
  * await writer.append({ dir: "c2s", env: { jsonrpc: "2.0", id: 1, method: "ping" } });
  * await writer.finalize();
  * const stream = await TapeStream.open(writer.path);
- * for await (const m of stream) console.log(m.seq, m.typeId); // 1 1
+ * const got: [number, number][] = [];
+ * for await (const m of stream) got.push([m.seq, m.typeId]);
+ * assert.deepEqual(got, [[1, 1]]);
  * stream.close();
  * await Deno.remove(dir, { recursive: true });
  * ```

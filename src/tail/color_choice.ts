@@ -10,8 +10,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { wantsColor } from "./color_choice.ts";
- * console.log(wantsColor({ isTerminal: true, noColor: "1" })); // false
+ * assert.equal(wantsColor({ isTerminal: true, noColor: "1" }), false);
  * ```
  */
 export function wantsColor(

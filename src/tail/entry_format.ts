@@ -18,6 +18,7 @@ export type TimeMode = "relative" | "wall";
 export interface EntryFormatOptions {
   /** Use ANSI colours. */
   color: boolean;
+  /** How times are shown (default relative). */
   time?: TimeMode;
   /** The tape's `created_at`, needed for wall-clock times. */
   createdAt?: string;
@@ -31,14 +32,17 @@ const METHOD_WIDTH = 22;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { EntryFormatter } from "./entry_format.ts";
  * const f = new EntryFormatter({ color: false });
- * console.log(f.format({
- *   record: { type: "frame", seq: 2, ts: 15.2, dir: "s2c", env: { jsonrpc: "2.0", id: 1, result: {} } },
- *   method: "ping",
- *   rttMs: 3.25,
- * }));
- * // "     0.015s ← response     ping                   #1           3.3 ms     36 B"
+ * assert.equal(
+ *   f.format({
+ *     record: { type: "frame", seq: 2, ts: 15.2, dir: "s2c", env: { jsonrpc: "2.0", id: 1, result: {} } },
+ *     method: "ping",
+ *     rttMs: 3.25,
+ *   }),
+ *   "     0.015s ← response     ping                   #1           3.3 ms     36 B",
+ * );
  * ```
  */
 export class EntryFormatter {

@@ -4,6 +4,7 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TapeWriter } from "../tape/mod.ts";
  * import { tailTape } from "./mod.ts";
  * const dir = await Deno.makeTempDir();
@@ -11,8 +12,16 @@
  * await writer.append({ dir: "c2s", env: { jsonrpc: "2.0", id: 1, method: "ping" } });
  * await writer.append({ dir: "s2c", env: { jsonrpc: "2.0", id: 1, result: {} } });
  * await writer.finalize();
+ * const chunks: string[] = [];
+ * const out = {
+ *   write: (p: Uint8Array) => (chunks.push(new TextDecoder().decode(p)), Promise.resolve(p.length)),
+ * };
  * // Ends at once: the tape is finalized.
- * await tailTape({ tape: writer.path, lines: 20, follow: true });
+ * await tailTape({ tape: writer.path, lines: 20, follow: true, out });
+ * const lines = chunks.join("").trimEnd().split("\n");
+ * assert.equal(lines.length, 2);
+ * assert.match(lines[0]!, /→ request +ping/);
+ * assert.match(lines[1]!, /← response +ping/);
  * await Deno.remove(dir, { recursive: true });
  * ```
  *
@@ -29,3 +38,18 @@ export { TailSelector, type TailSelectorOptions } from "./tail_selector.ts";
 export { type StatsOptions, type TailOptions, tailTape, tapeStats } from "./tail_tape.ts";
 export { type MethodSummary, TapeSummarizer, type TapeSummary } from "./tape_summary.ts";
 export { type StreamTailOptions, tailStream } from "./tail_stream.ts";
+
+// Types of other modules that this module's API names.
+export type { ByteWriter, FrameFilter } from "../replay/mod.ts";
+export type {
+  CheckpointRecord,
+  CorrelationRecord,
+  CorrelationStatus,
+  Direction,
+  FrameAction,
+  FrameRecord,
+  InitRecord,
+  JsonValue,
+  TapeRecord,
+  TapeStats,
+} from "../tape/mod.ts";

@@ -10,9 +10,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { percentile } from "./percentile.ts";
- * console.log(percentile([5, 1, 3, 2, 4], 50)); // 3
- * console.log(percentile([5, 1, 3, 2, 4], 99)); // 5
+ * assert.equal(percentile([5, 1, 3, 2, 4], 50), 3);
+ * assert.equal(percentile([5, 1, 3, 2, 4], 99), 5);
  * ```
  */
 export function percentile(values: number[], p: number): number | undefined {

@@ -10,13 +10,15 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RingBuffer } from "./ring_buffer.ts";
  * const ring = new RingBuffer<number>(2);
  * for (const n of [1, 2, 3]) ring.push(n);
- * console.log(ring.toArray()); // [2, 3]
+ * assert.deepEqual(ring.toArray(), [2, 3]);
  * ```
  */
 export class RingBuffer<T> {
+  /** Most items kept; older ones are dropped. */
   readonly capacity: number;
   #items: (T | undefined)[];
   #start = 0;

@@ -9,6 +9,7 @@ import type { TapeSummary } from "./tape_summary.ts";
 
 /** Options of {@linkcode formatSummary}. */
 export interface SummaryFormatOptions {
+  /** Use ANSI colours. */
   color: boolean;
   /** Heading: the tape id or path. */
   title?: string;
@@ -21,11 +22,14 @@ export interface SummaryFormatOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TapeSummarizer } from "./tape_summary.ts";
  * import { formatSummary } from "./summary_format.ts";
  * const s = new TapeSummarizer();
  * s.add({ type: "frame", seq: 1, ts: 0, dir: "c2s", env: { jsonrpc: "2.0", id: 1, method: "ping" } });
- * console.log(formatSummary(s.summary(), { color: false }).join("\n"));
+ * const lines = formatSummary(s.summary(), { color: false });
+ * assert.equal(lines[0], "frames     1 (c2s 1), seq 1–1");
+ * assert.equal(lines.at(-1), "ping         1       0         -         -");
  * ```
  */
 export function formatSummary(s: TapeSummary, options: SummaryFormatOptions): string[] {

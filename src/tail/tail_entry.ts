@@ -19,6 +19,7 @@ import type { TapeRecord } from "../tape/mod.ts";
  * ```
  */
 export interface TailEntry {
+  /** The record as parsed. */
   record: TapeRecord;
   /** The record's line as the tape holds it, without the newline, when it came from one. */
   line?: string;

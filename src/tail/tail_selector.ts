@@ -12,6 +12,7 @@ import type { TailEntry } from "./tail_entry.ts";
 
 /** Options of {@linkcode TailSelector}. */
 export interface TailSelectorOptions {
+  /** Which frames to show; absent: all of them. */
   filter?: FrameFilter;
   /** Also show correlation and checkpoint records (default: frames only). */
   all?: boolean;

@@ -32,13 +32,21 @@ export interface StreamTailOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { QueueWriter } from "../chronicle/mod.ts";
  * import { tailStream } from "./tail_stream.ts";
  * const dir = Deno.makeTempDirSync();
  * const w = await QueueWriter.open(dir, { segmentBytes: 1 << 16 });
  * w.append(1, new TextEncoder().encode("hello"), 0n);
- * await tailStream({ location: dir, lines: 5, follow: false, json: true });
- * // {"seq":1,"timestamp_ns":0,"type_id":1,"encoding":"utf8","payload":"hello"}
+ * const chunks: string[] = [];
+ * const out = {
+ *   write: (p: Uint8Array) => (chunks.push(new TextDecoder().decode(p)), Promise.resolve(p.length)),
+ * };
+ * await tailStream({ location: dir, lines: 5, follow: false, json: true, out });
+ * assert.equal(
+ *   chunks.join(""),
+ *   '{"seq":1,"timestamp_ns":0,"type_id":1,"encoding":"utf8","payload":"hello"}\n',
+ * );
  * w.close();
  * Deno.removeSync(dir, { recursive: true });
  * ```

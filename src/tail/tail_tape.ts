@@ -30,9 +30,11 @@ export interface TailOptions {
   json?: boolean;
   /** Include correlation and checkpoint records (default: frames only). */
   all?: boolean;
+  /** Which frames to show; absent: all of them. */
   filter?: FrameFilter;
   /** Use ANSI colours in the human format. */
   color?: boolean;
+  /** How times are shown in the human format (default relative). */
   time?: TimeMode;
   /** Where lines go (default stdout). */
   out?: ByteWriter;
@@ -47,6 +49,7 @@ export interface TailOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TapeWriter } from "../tape/mod.ts";
  * import { tailTape } from "./tail_tape.ts";
  * const dir = await Deno.makeTempDir();
@@ -54,8 +57,14 @@ export interface TailOptions {
  * await writer.append({ dir: "c2s", env: { jsonrpc: "2.0", id: 1, method: "ping" } });
  * await writer.append({ dir: "s2c", env: { jsonrpc: "2.0", id: 1, result: {} } });
  * await writer.finalize();
- * await tailTape({ tape: writer.path, lines: 5, color: false });
- * // "     0.000s → request      ping …", then the response with its round trip
+ * const chunks: string[] = [];
+ * const out = {
+ *   write: (p: Uint8Array) => (chunks.push(new TextDecoder().decode(p)), Promise.resolve(p.length)),
+ * };
+ * await tailTape({ tape: writer.path, lines: 5, color: false, out });
+ * const [request, response] = chunks.join("").split("\n");
+ * assert.match(request!, /^ +\d+\.\d{3}s → request +ping +#1 +40 B$/);
+ * assert.match(response!, /^ +\d+\.\d{3}s ← response +ping +#1 +\d+\.\d ms +36 B$/);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
@@ -110,11 +119,17 @@ export async function tailTape(options: TailOptions): Promise<void> {
 
 /** Options of {@linkcode tapeStats}. */
 export interface StatsOptions {
+  /** Tape path (`.jsonl` or `.meta.json`) or tape id. */
   tape: string;
+  /** Directory where tape ids are looked up (default `./tapes`). */
   tapesDir?: string;
+  /** Which frames to count; absent: all of them. */
   filter?: FrameFilter;
+  /** Print the summary as JSON instead of the human format. */
   json?: boolean;
+  /** Use ANSI colours in the human format. */
   color?: boolean;
+  /** Where the summary goes (default stdout). */
   out?: ByteWriter;
 }
 
@@ -125,6 +140,7 @@ export interface StatsOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TapeWriter } from "../tape/mod.ts";
  * import { tapeStats } from "./tail_tape.ts";
  * const dir = await Deno.makeTempDir();
@@ -132,8 +148,14 @@ export interface StatsOptions {
  * await writer.append({ dir: "c2s", env: { jsonrpc: "2.0", id: 1, method: "ping" } });
  * await writer.append({ dir: "s2c", env: { jsonrpc: "2.0", id: 1, result: {} } });
  * await writer.finalize();
- * const s = await tapeStats({ tape: writer.path, json: true }); // prints the summary as JSON
- * console.log(s.frames, s.methods[0]?.method); // 2 "ping"
+ * const chunks: string[] = [];
+ * const out = {
+ *   write: (p: Uint8Array) => (chunks.push(new TextDecoder().decode(p)), Promise.resolve(p.length)),
+ * };
+ * const s = await tapeStats({ tape: writer.path, json: true, out }); // prints the summary as JSON
+ * assert.equal(s.frames, 2);
+ * assert.equal(s.methods[0]?.method, "ping");
+ * assert.equal(JSON.parse(chunks.join("")).frames, 2);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */

@@ -17,6 +17,7 @@ import { percentile } from "./percentile.ts";
 
 /** Per-method figures. */
 export interface MethodSummary {
+  /** The method's name. */
   method: string;
   /** Requests and notifications with this method. */
   count: number;
@@ -32,8 +33,11 @@ export interface MethodSummary {
 
 /** What `tail --stats` reports. */
 export interface TapeSummary {
+  /** Frames counted. */
   frames: number;
+  /** Frames counted per direction. */
   byDirection: Record<Direction, number>;
+  /** Frames counted per kind of message. */
   byAction: Record<FrameAction, number>;
   /** Methods, most frequent first. */
   methods: MethodSummary[];
@@ -45,7 +49,9 @@ export interface TapeSummary {
   durationMs: number;
   /** Bytes of the counted messages as they crossed the wire (without newlines). */
   messageBytes: number;
+  /** Seq of the first frame counted, if any. */
   firstSeq: number | null;
+  /** Seq of the last frame counted, if any. */
   lastSeq: number | null;
   /** True when the final checkpoint was seen. */
   finalized: boolean;

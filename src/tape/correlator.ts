@@ -14,10 +14,11 @@ import type { CorrelationRecord, Direction, FrameRecord, JsonValue } from "./typ
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Correlator, type Observation } from "./correlator.ts";
  * const c = new Correlator();
  * const seen: Observation = c.observe({ type: "frame", seq: 1, ts: 0, dir: "c2s", env: { id: 1, method: "ping" } });
- * console.log(seen.correlationId); // "c2s-1"
+ * assert.equal(seen.correlationId, "c2s-1");
  * ```
  */
 export interface Observation {
@@ -39,9 +40,10 @@ export interface Observation {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Correlator, type CorrelatorOptions } from "./correlator.ts";
  * const options: CorrelatorOptions = { maxPending: 1000 };
- * console.log(new Correlator(options).timeoutPending().length); // 0
+ * assert.deepEqual(new Correlator(options).timeoutPending(), []);
  * ```
  */
 export interface CorrelatorOptions {
@@ -78,8 +80,9 @@ const NOTHING: Observation = Object.freeze({});
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { correlationIdOf } from "./correlator.ts";
- * console.log(correlationIdOf("s2c", 7)); // "s2c-7"
+ * assert.equal(correlationIdOf("s2c", 7), "s2c-7");
  * ```
  */
 export function correlationIdOf(dir: Direction, seq: number): string {

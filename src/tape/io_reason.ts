@@ -32,13 +32,11 @@ const REASONS: Readonly<Record<string, string>> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ioReason } from "./io_reason.ts";
- * try {
- *   await Deno.readTextFile("/nonexistent/x.jsonl");
- * } catch (error) {
- *   console.log(ioReason(error)); // "no such file or directory"
- * }
- * console.log(ioReason(new Error("No space left on device (os error 28)"))); // "no space left on device"
+ * const error = await Deno.readTextFile("/nonexistent/x.jsonl").catch((e) => e);
+ * assert.equal(ioReason(error), "no such file or directory");
+ * assert.equal(ioReason(new Error("No space left on device (os error 28)")), "no space left on device");
  * ```
  */
 export function ioReason(error: unknown): string {

@@ -9,8 +9,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MAX_LINE_BYTES } from "./line_splitter.ts";
- * console.log(MAX_LINE_BYTES); // 10485760
+ * assert.equal(MAX_LINE_BYTES, 10485760);
  * ```
  */
 export const MAX_LINE_BYTES = 10 * 1024 * 1024;
@@ -20,10 +21,13 @@ export const MAX_LINE_BYTES = 10 * 1024 * 1024;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { LineSplitter, type OversizeHandler } from "./line_splitter.ts";
- * const onOversize: OversizeHandler = (n) => console.log(`dropped a line of ${n} bytes`);
+ * const dropped: number[] = [];
+ * const onOversize: OversizeHandler = (n) => dropped.push(n);
  * const splitter = new LineSplitter({ maxLineBytes: 4, onOversize });
- * console.log(splitter.push(new TextEncoder().encode("too long\nok\n")).length); // 1
+ * assert.equal(splitter.push(new TextEncoder().encode("too long\nok\n")).length, 1);
+ * assert.deepEqual(dropped, [8]);
  * ```
  */
 export type OversizeHandler = (byteLength: number) => void;
@@ -33,9 +37,10 @@ export type OversizeHandler = (byteLength: number) => void;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { LineSplitter, type LineSplitterOptions } from "./line_splitter.ts";
  * const options: LineSplitterOptions = { maxLineBytes: 1024 };
- * console.log(new LineSplitter(options).pending); // 0
+ * assert.equal(new LineSplitter(options).pending, 0);
  * ```
  */
 export interface LineSplitterOptions {
@@ -62,11 +67,12 @@ const CARRIAGE_RETURN = 0x0d;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { LineSplitter } from "./line_splitter.ts";
  * const s = new LineSplitter();
  * const enc = new TextEncoder();
- * console.log(s.push(enc.encode("ab")).length); // 0
- * console.log(s.push(enc.encode("c\nd\n")).map((l) => new TextDecoder().decode(l))); // ["abc", "d"]
+ * assert.equal(s.push(enc.encode("ab")).length, 0);
+ * assert.deepEqual(s.push(enc.encode("c\nd\n")).map((l) => new TextDecoder().decode(l)), ["abc", "d"]);
  * ```
  */
 export class LineSplitter {

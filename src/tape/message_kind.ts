@@ -20,10 +20,11 @@ import type { FrameAction, JsonValue } from "./types.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { classifyMessage } from "./message_kind.ts";
- * console.log(classifyMessage({ jsonrpc: "2.0", id: 1, method: "ping" }, false)); // "request"
- * console.log(classifyMessage({ jsonrpc: "2.0", id: 1, result: {} }, false)); // "response"
- * console.log(classifyMessage("hello", true)); // "text"
+ * assert.equal(classifyMessage({ jsonrpc: "2.0", id: 1, method: "ping" }, false), "request");
+ * assert.equal(classifyMessage({ jsonrpc: "2.0", id: 1, result: {} }, false), "response");
+ * assert.equal(classifyMessage("hello", true), "text");
  * ```
  */
 export function classifyMessage(env: JsonValue, isText: boolean): FrameAction {
@@ -42,9 +43,10 @@ export function classifyMessage(env: JsonValue, isText: boolean): FrameAction {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { methodOf } from "./message_kind.ts";
- * console.log(methodOf({ jsonrpc: "2.0", method: "tools/list", id: 3 })); // "tools/list"
- * console.log(methodOf([1, 2])); // undefined
+ * assert.equal(methodOf({ jsonrpc: "2.0", method: "tools/list", id: 3 }), "tools/list");
+ * assert.equal(methodOf([1, 2]), undefined);
  * ```
  */
 export function methodOf(env: JsonValue): string | undefined {

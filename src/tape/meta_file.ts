@@ -19,9 +19,12 @@ const TAPE_STATUSES = new Set(["recording", "paused", "finalized", "error"]);
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { metaPathFor } from "./meta_file.ts";
- * console.log(metaPathFor("tapes/20261122T031500Z-1a2b3c4d.jsonl"));
- * // "tapes/20261122T031500Z-1a2b3c4d.meta.json"
+ * assert.equal(
+ *   metaPathFor("tapes/20261122T031500Z-1a2b3c4d.jsonl"),
+ *   "tapes/20261122T031500Z-1a2b3c4d.meta.json",
+ * );
  * ```
  */
 export function metaPathFor(jsonlPath: string): string {
@@ -36,12 +39,11 @@ export function metaPathFor(jsonlPath: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readMeta } from "./meta_file.ts";
- * try {
- *   await readMeta("no-such-tape.meta.json");
- * } catch (error) {
- *   console.log((error as Error).message); // "Cannot read tape meta 'no-such-tape.meta.json': no such file or directory"
- * }
+ * await assert.rejects(readMeta("no-such-tape.meta.json"), {
+ *   message: "Cannot read tape meta 'no-such-tape.meta.json': no such file or directory",
+ * });
  * ```
  */
 export async function readMeta(metaPath: string): Promise<TapeMeta> {
@@ -150,9 +152,10 @@ async function overwriteInPlace(metaPath: string, meta: TapeMeta): Promise<boole
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isMetaTempFile } from "./meta_file.ts";
- * console.log(isMetaTempFile(".t1.meta.json.0a1b2c3d.tmp")); // true
- * console.log(isMetaTempFile("t1.meta.json")); // false
+ * assert.equal(isMetaTempFile(".t1.meta.json.0a1b2c3d.tmp"), true);
+ * assert.equal(isMetaTempFile("t1.meta.json"), false);
  * ```
  */
 export function isMetaTempFile(name: string): boolean {

@@ -8,6 +8,7 @@
  *
  * @example Record two frames and read them back
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TapeReader, TapeWriter } from "./mod.ts";
  * const dir = await Deno.makeTempDir();
  * const writer = await TapeWriter.create(dir, { name: "example" });
@@ -15,7 +16,8 @@
  * await writer.append({ dir: "s2c", env: { jsonrpc: "2.0", id: 1, result: {} } });
  * await writer.finalize();
  * const reader = await TapeReader.open(writer.path);
- * for await (const frame of reader.frames()) console.log(frame.seq, frame.action);
+ * const frames = await Array.fromAsync(reader.frames());
+ * assert.deepEqual(frames.map((f) => [f.seq, f.action]), [[1, "request"], [2, "response"]]);
  * reader.close();
  * await Deno.remove(dir, { recursive: true });
  * ```

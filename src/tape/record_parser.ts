@@ -52,14 +52,17 @@ export type TapeWarningKind =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RecordParser, type TapeWarning } from "./record_parser.ts";
  * const warnings: TapeWarning[] = [];
  * const p = new RecordParser("a.jsonl", { firstLine: 2, onWarning: (w) => warnings.push(w) });
  * p.push(new TextEncoder().encode("not json\n"));
- * console.log(warnings[0]?.kind, warnings[0]?.line); // "bad-line" 2
+ * assert.equal(warnings[0]?.kind, "bad-line");
+ * assert.equal(warnings[0]?.line, 2);
  * ```
  */
 export interface TapeWarning {
+  /** What kind of problem it is. */
   kind: TapeWarningKind;
   /** File the problem was found in. */
   path: string;
@@ -76,10 +79,11 @@ export interface TapeWarning {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { TapeReadOptions } from "./record_parser.ts";
  * import { TapeReader } from "./tape_reader.ts";
  * const options: TapeReadOptions = { strict: true };
- * await TapeReader.open("/nonexistent.jsonl", options).catch((e) => console.log(e.name)); // "TapeOpenError"
+ * await assert.rejects(TapeReader.open("/nonexistent.jsonl", options), { name: "TapeOpenError" });
  * ```
  */
 export interface TapeReadOptions {
@@ -120,12 +124,13 @@ export function printWarning(warning: TapeWarning): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseRecordLine, RecordLineError } from "./record_parser.ts";
- * try {
- *   parseRecordLine('{"type":"gossip"}');
- * } catch (e) {
- *   if (e instanceof RecordLineError) console.log(e.kind, e.message); // unknown-type ...
- * }
+ * assert.throws(
+ *   () => parseRecordLine('{"type":"gossip"}'),
+ *   (e) => e instanceof RecordLineError && e.kind === "unknown-type" &&
+ *     e.message === "Unknown record type 'gossip'",
+ * );
  * ```
  */
 export class RecordLineError extends SyntaxError {
@@ -168,9 +173,10 @@ function requireNumberOrNull(o: Record<string, unknown>, field: string, type: st
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { validateRecord } from "./record_parser.ts";
  * const r = validateRecord({ type: "frame", seq: 1, ts: 0.5, dir: "c2s", env: {} });
- * console.log(r.type); // "frame"
+ * assert.equal(r.type, "frame");
  * ```
  */
 export function validateRecord(value: unknown): TapeRecord {
@@ -216,13 +222,12 @@ export function validateRecord(value: unknown): TapeRecord {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { checkTapeVersion } from "./record_parser.ts";
  * checkTapeVersion(1, "a.jsonl"); // fine
- * try {
- *   checkTapeVersion(99, "a.jsonl");
- * } catch (e) {
- *   console.log((e as Error).message); // "Unsupported tape version '99' (this reader knows 1) in 'a.jsonl' at line 1 (byte 0)"
- * }
+ * assert.throws(() => checkTapeVersion(99, "a.jsonl"), {
+ *   message: "Unsupported tape version '99' (this reader knows 1) in 'a.jsonl' at line 1 (byte 0)",
+ * });
  * ```
  */
 export function checkTapeVersion(version: unknown, path: string): void {
@@ -243,9 +248,10 @@ export function checkTapeVersion(version: unknown, path: string): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseRecordLine } from "./record_parser.ts";
  * const r = parseRecordLine('{"type":"frame","seq":1,"ts":0,"dir":"s2c","env":{"id":1}}');
- * console.log(r.type === "frame" && r.seq); // 1
+ * assert.equal(r.type === "frame" && r.seq, 1);
  * ```
  */
 export function parseRecordLine(line: string): TapeRecord {
@@ -264,11 +270,12 @@ export function parseRecordLine(line: string): TapeRecord {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RecordParser, type RecordParserOptions } from "./record_parser.ts";
  * // Picking up in the middle of a tape: line 10, byte 4096, after frame 7.
  * const options: RecordParserOptions = { firstLine: 10, firstOffset: 4096, lastSeq: 7 };
  * const p = new RecordParser("a.jsonl", options);
- * console.log(p.line, p.offset, p.lastSeq); // 10 4096 7
+ * assert.deepEqual([p.line, p.offset, p.lastSeq], [10, 4096, 7]);
  * ```
  */
 export interface RecordParserOptions extends TapeReadOptions {
@@ -336,12 +343,13 @@ interface Segment {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RecordParser } from "./record_parser.ts";
  * const p = new RecordParser("a.jsonl");
  * const enc = new TextEncoder();
  * const init = '{"type":"init","version":1,"tape_id":"t","session_id":"s","created_at":"2026-01-01T00:00:00Z","protocol_version":null}\n';
- * console.log(p.push(enc.encode(init + '{"type":"frame","seq":1,"ts":0,"dir":"c2s","env":1}\n{"typ')).length); // 2
- * console.log(p.pending); // 5
+ * assert.equal(p.push(enc.encode(init + '{"type":"frame","seq":1,"ts":0,"dir":"c2s","env":1}\n{"typ')).length, 2);
+ * assert.equal(p.pending, 5);
  * ```
  */
 export class RecordParser {

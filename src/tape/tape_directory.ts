@@ -21,8 +21,9 @@ import { emptyStats } from "./tape_stats.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DEFAULT_TAPES_DIR } from "./tape_directory.ts";
- * console.log(DEFAULT_TAPES_DIR); // "./tapes"
+ * assert.equal(DEFAULT_TAPES_DIR, "./tapes");
  * ```
  */
 export const DEFAULT_TAPES_DIR = "./tapes";
@@ -32,11 +33,14 @@ export const DEFAULT_TAPES_DIR = "./tapes";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TapeDirectory, type TapeDirectoryOptions } from "./tape_directory.ts";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/notes.jsonl`, "not a tape\n");
- * const options: TapeDirectoryOptions = { onWarning: (w) => console.log(w.kind) }; // "bad-line"
- * console.log((await new TapeDirectory(dir, options).list()).length); // 0
+ * const kinds: string[] = [];
+ * const options: TapeDirectoryOptions = { onWarning: (w) => kinds.push(w.kind) };
+ * assert.deepEqual(await new TapeDirectory(dir, options).list(), []);
+ * assert.deepEqual(kinds, ["bad-line"]);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
@@ -54,18 +58,22 @@ export interface TapeDirectoryOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TapeDirectory, type TapeEntry } from "./tape_directory.ts";
  * import { TapeWriter } from "./tape_writer.ts";
  * const dir = await Deno.makeTempDir();
  * const writer = await TapeWriter.create(dir);
  * await writer.finalize();
  * const [entry]: TapeEntry[] = await new TapeDirectory(dir).entries();
- * console.log(entry?.path === writer.path, entry?.meta.status); // true "finalized"
+ * assert.equal(entry?.path, writer.path);
+ * assert.equal(entry?.meta.status, "finalized");
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export interface TapeEntry {
+  /** The tape's meta, read from its meta file or rebuilt from the tape. */
   meta: TapeMeta;
+  /** Path of the tape's `.jsonl` file. */
   path: string;
 }
 
@@ -83,16 +91,19 @@ const TAIL_BYTES = 256 * 1024;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TapeDirectory } from "./tape_directory.ts";
  * import { TapeWriter } from "./tape_writer.ts";
  * const dir = await Deno.makeTempDir();
  * const writer = await TapeWriter.create(dir, { name: "demo" });
  * await writer.append({ dir: "c2s", env: { jsonrpc: "2.0", id: 1, method: "ping" } });
  * const tapes = new TapeDirectory(dir);
- * for (const meta of await tapes.list()) console.log(meta.name, meta.status); // "demo" "recording"
+ * const metas = await tapes.list();
+ * assert.deepEqual(metas.map((meta) => [meta.name, meta.status]), [["demo", "recording"]]);
  * {
  *   using reader = await tapes.open("demo");
- *   for await (const frame of reader.frames()) console.log(frame.seq); // 1
+ *   const frames = await Array.fromAsync(reader.frames());
+ *   assert.deepEqual(frames.map((frame) => frame.seq), [1]);
  * }
  * await writer.finalize();
  * await Deno.remove(dir, { recursive: true });

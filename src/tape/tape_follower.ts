@@ -25,11 +25,13 @@ import type { TapeRecord } from "./types.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { type FollowOptions, followTape } from "./tape_follower.ts";
  * const dir = await Deno.makeTempDir();
  * // Wait for a tape that is not recorded yet, keep following it, give up after 100 ms.
  * const options: FollowOptions = { waitForFile: true, untilFinalized: false, signal: AbortSignal.timeout(100) };
- * for await (const record of followTape(`${dir}/later.jsonl`, options)) console.log(record.type);
+ * const records = await Array.fromAsync(followTape(`${dir}/later.jsonl`, options));
+ * assert.deepEqual(records, []);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */

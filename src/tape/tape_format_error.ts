@@ -4,9 +4,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TapeFormatError } from "./tape_format_error.ts";
  * const err = new TapeFormatError("Line is not valid JSON", { path: "a.jsonl", line: 3, offset: 120 });
- * console.log(err.message); // "Line is not valid JSON in 'a.jsonl' at line 3 (byte 120)"
+ * assert.equal(err.message, "Line is not valid JSON in 'a.jsonl' at line 3 (byte 120)");
  * ```
  */
 export class TapeFormatError extends SyntaxError {

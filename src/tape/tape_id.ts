@@ -12,9 +12,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { newTapeId } from "./tape_id.ts";
  * const id = newTapeId(new Date("2026-11-22T03:15:00Z"));
- * console.log(id.startsWith("20261122T031500Z-")); // true
+ * assert.match(id, /^20261122T031500Z-[0-9a-f]{8}$/);
  * ```
  */
 export function newTapeId(now: Date = new Date()): string {
@@ -33,9 +34,10 @@ export function newTapeId(now: Date = new Date()): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isSafeTapeId } from "./tape_id.ts";
- * console.log(isSafeTapeId("20261122T031500Z-1a2b3c4d")); // true
- * console.log(isSafeTapeId("../etc/passwd")); // false
+ * assert.equal(isSafeTapeId("20261122T031500Z-1a2b3c4d"), true);
+ * assert.equal(isSafeTapeId("../etc/passwd"), false);
  * ```
  */
 export function isSafeTapeId(id: string): boolean {

@@ -20,8 +20,9 @@ export type { TapeReadOptions, TapeWarning, TapeWarningKind } from "./record_par
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { READ_CHUNK_BYTES } from "./tape_reader.ts";
- * console.log(READ_CHUNK_BYTES); // 262144
+ * assert.equal(READ_CHUNK_BYTES, 262144);
  * ```
  */
 export const READ_CHUNK_BYTES = 256 * 1024;
@@ -34,8 +35,9 @@ export const READ_CHUNK_BYTES = 256 * 1024;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FEED_BYTES, READ_CHUNK_BYTES } from "./tape_reader.ts";
- * console.log(READ_CHUNK_BYTES / FEED_BYTES); // 8
+ * assert.equal(READ_CHUNK_BYTES / FEED_BYTES, 8);
  * ```
  */
 export const FEED_BYTES = 32 * 1024;
@@ -45,9 +47,10 @@ export const FEED_BYTES = 32 * 1024;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tapeOpenError, type TapeOpenFailure } from "./tape_reader.ts";
  * const failure: TapeOpenFailure = tapeOpenError("x.jsonl", new Deno.errors.NotFound("gone")).failure;
- * console.log(failure); // "not-found"
+ * assert.equal(failure, "not-found");
  * ```
  */
 export type TapeOpenFailure =
@@ -63,12 +66,13 @@ export type TapeOpenFailure =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TapeOpenError, TapeReader } from "./tape_reader.ts";
- * try {
- *   await TapeReader.open("/nonexistent/x.jsonl");
- * } catch (e) {
- *   if (e instanceof TapeOpenError) console.log(e.failure, e.message); // not-found ...
- * }
+ * await assert.rejects(
+ *   TapeReader.open("/nonexistent/x.jsonl"),
+ *   (e) => e instanceof TapeOpenError && e.failure === "not-found" &&
+ *     e.message === "Cannot open tape '/nonexistent/x.jsonl': no such file or directory",
+ * );
  * ```
  */
 export class TapeOpenError extends Error {
@@ -91,9 +95,12 @@ export class TapeOpenError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tapeOpenError } from "./tape_reader.ts";
- * console.log(tapeOpenError("x.jsonl", new Deno.errors.NotFound("gone")).message);
- * // "Cannot open tape 'x.jsonl': no such file or directory"
+ * assert.equal(
+ *   tapeOpenError("x.jsonl", new Deno.errors.NotFound("gone")).message,
+ *   "Cannot open tape 'x.jsonl': no such file or directory",
+ * );
  * ```
  */
 export function tapeOpenError(path: string, error: unknown): TapeOpenError {
@@ -114,9 +121,10 @@ export function tapeOpenError(path: string, error: unknown): TapeOpenError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { openTapeFile } from "./tape_reader.ts";
  * const dir = await Deno.makeTempDir();
- * await openTapeFile(dir).catch((e) => console.log(e.message)); // "Cannot open tape '…': is a directory"
+ * await assert.rejects(openTapeFile(dir), { message: `Cannot open tape '${dir}': is a directory` });
  * await Deno.remove(dir);
  * ```
  */
@@ -147,22 +155,28 @@ export async function openTapeFile(path: string): Promise<Deno.FsFile> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TapeReader, type TapePosition } from "./tape_reader.ts";
  * const path = await Deno.makeTempFile({ suffix: ".jsonl" });
  * await Deno.writeTextFile(path, '{"type":"init","version":1,"tape_id":"t1","session_id":"s","created_at":"2026-11-22T03:15:00Z","protocol_version":null}\n');
  * {
  *   using reader = await TapeReader.open(path);
  *   const records = reader.records();
- *   for await (const record of records) console.log(record.type); // nothing after init
+ *   assert.deepEqual(await Array.fromAsync(records), []); // nothing after init
  *   const position: TapePosition = records.position;
- *   console.log(position.line, position.lastSeq, position.finalized); // 2 0 false
+ *   assert.equal(position.line, 2);
+ *   assert.equal(position.lastSeq, 0);
+ *   assert.equal(position.finalized, false);
  * }
  * await Deno.remove(path);
  * ```
  */
 export interface TapePosition {
+  /** Byte offset of the start of the first line not read. */
   offset: number;
+  /** 1-based number of the first line not read. */
   line: number;
+  /** Sequence number of the last frame before `offset`, 0 when there is none. */
   lastSeq: number;
   /** Whether a `checkpoint` with `final: true` was read: nothing more will be appended. */
   finalized: boolean;
@@ -176,16 +190,19 @@ export interface TapePosition {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { RawFrame } from "./tape_reader.ts";
  * const raw: RawFrame = {
  *   frame: { type: "frame", seq: 1, ts: 0, dir: "s2c", env: { id: 1, result: 1 } },
  *   envText: '{"id":1,"result":1.0}',
  * };
- * console.log(raw.envText.includes("1.0")); // true
+ * assert.match(raw.envText, /"result":1\.0/);
  * ```
  */
 export interface RawFrame {
+  /** The frame, parsed. */
   frame: FrameRecord;
+  /** The `env` member's value exactly as the tape's line spells it. */
   envText: string;
 }
 
@@ -223,7 +240,9 @@ export function rawFrameOf(frame: FrameRecord, line: string): RawFrame {
  * ```
  */
 export interface RecordLine {
+  /** The record, parsed. */
   record: TapeRecord;
+  /** The record's line as the tape holds it, without the newline. */
   line: string;
 }
 
@@ -234,6 +253,7 @@ export interface RecordLine {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TapeReader, type TapeRecordIterator } from "./tape_reader.ts";
  * import type { FrameRecord } from "./types.ts";
  * const path = await Deno.makeTempFile({ suffix: ".jsonl" });
@@ -241,8 +261,8 @@ export interface RecordLine {
  * {
  *   using reader = await TapeReader.open(path);
  *   const frames: TapeRecordIterator<FrameRecord> = reader.frames();
- *   for await (const frame of frames) console.log(frame.seq);
- *   console.log(frames.position.offset > 0); // true
+ *   assert.deepEqual(await Array.fromAsync(frames), []);
+ *   assert.ok(frames.position.offset > 0);
  * }
  * await Deno.remove(path);
  * ```
@@ -276,6 +296,7 @@ export interface TapeRecordIterator<T> extends AsyncIterableIterator<T> {
  * ```
  */
 export interface TapeHead {
+  /** The tape's init record, parsed and checked. */
   init: InitRecord;
   /** The init record's line as the file holds it, without the newline. */
   line: string;
@@ -291,13 +312,14 @@ export interface TapeHead {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { openTapeFile, readTapeHead } from "./tape_reader.ts";
  * const path = await Deno.makeTempFile({ suffix: ".jsonl" });
  * await Deno.writeTextFile(path, '{"type":"init","version":1,"tape_id":"t1","session_id":"s",' +
  *   '"created_at":"2026-11-22T03:15:00Z","protocol_version":null}\n');
  * {
  *   using file = await openTapeFile(path);
- *   console.log((await readTapeHead(file, path))?.init.tape_id); // "t1"
+ *   assert.equal((await readTapeHead(file, path))?.init.tape_id, "t1");
  * }
  * await Deno.remove(path);
  * ```
@@ -360,6 +382,7 @@ function parseHead(line: Uint8Array, path: string): { init: InitRecord; line: st
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TapeReader } from "./tape_reader.ts";
  * const path = await Deno.makeTempFile({ suffix: ".jsonl" });
  * await Deno.writeTextFile(path, [
@@ -369,8 +392,9 @@ function parseHead(line: Uint8Array, path: string): { init: InitRecord; line: st
  * ].join("\n"));
  * {
  *   using reader = await TapeReader.open(path);
- *   console.log(reader.init.tape_id); // "t1"
- *   for await (const frame of reader.frames()) console.log(frame.seq, frame.dir); // 1 "c2s"
+ *   assert.equal(reader.init.tape_id, "t1");
+ *   const frames = await Array.fromAsync(reader.frames());
+ *   assert.deepEqual(frames.map((frame) => [frame.seq, frame.dir]), [[1, "c2s"]]);
  * }
  * await Deno.remove(path);
  * ```
@@ -431,6 +455,7 @@ export class TapeReader {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { TapeReader } from "./tape_reader.ts";
    * const path = await Deno.makeTempFile({ suffix: ".jsonl" });
    * await Deno.writeTextFile(path, [
@@ -440,8 +465,8 @@ export class TapeReader {
    * ].join("\n"));
    * {
    *   using reader = await TapeReader.open(path);
-   *   for await (const { envText } of reader.rawFrames()) console.log(envText);
-   *   // {"id":1,"result":12345678901234567890}
+   *   const texts = (await Array.fromAsync(reader.rawFrames())).map((raw) => raw.envText);
+   *   assert.deepEqual(texts, ['{"id":1,"result":12345678901234567890}']);
    * }
    * await Deno.remove(path);
    * ```

@@ -12,8 +12,9 @@ import type { TapeStats } from "./types.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { emptyStats } from "./tape_stats.ts";
- * console.log(emptyStats().frame_count); // 0
+ * assert.equal(emptyStats().frame_count, 0);
  * ```
  */
 export function emptyStats(): TapeStats {
@@ -34,11 +35,12 @@ export function emptyStats(): TapeStats {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { copyStats, emptyStats } from "./tape_stats.ts";
  * const a = emptyStats();
  * const b = copyStats(a);
  * b.message_counts.request++;
- * console.log(a.message_counts.request); // 0
+ * assert.equal(a.message_counts.request, 0);
  * ```
  */
 export function copyStats(stats: TapeStats): TapeStats {

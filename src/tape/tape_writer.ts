@@ -38,11 +38,12 @@ import { copyStats, emptyStats } from "./tape_stats.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { type FrameInput, TapeWriter } from "./tape_writer.ts";
  * const dir = await Deno.makeTempDir();
  * const writer = await TapeWriter.create(dir);
  * const input: FrameInput = { dir: "s2c", env: "server log line", flags: ["text"] };
- * console.log((await writer.append(input)).action); // "text"
+ * assert.equal((await writer.append(input)).action, "text");
  * await writer.finalize();
  * await Deno.remove(dir, { recursive: true });
  * ```
@@ -70,18 +71,21 @@ export interface FrameInput {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TapeWriter, type TapeWriterOptions } from "./tape_writer.ts";
  * const dir = await Deno.makeTempDir();
  * const options: TapeWriterOptions = { name: "demo", durability: "buffered", checkpointEveryFrames: 100 };
  * const writer = await TapeWriter.create(dir, options);
- * console.log((await writer.finalize()).name); // "demo"
+ * assert.equal((await writer.finalize()).name, "demo");
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export interface TapeWriterOptions {
   /** Human name of the tape; defaults to the tape id. */
   name?: string;
+  /** Free-text description of the tape; defaults to empty. */
   description?: string;
+  /** Labels for finding the tape; defaults to none. */
   tags?: string[];
   /** How hard to work to keep each frame; default `flush`. */
   durability?: Durability;
@@ -118,9 +122,13 @@ export interface TapeWriterOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { LineTooLongError } from "./tape_writer.ts";
  * const err = new LineTooLongError("t.jsonl", 20_000_000, 10_485_760);
- * console.log(err.message); // "Frame refused by tape 't.jsonl': its line is 20000000 bytes, over the limit of 10485760"
+ * assert.equal(
+ *   err.message,
+ *   "Frame refused by tape 't.jsonl': its line is 20000000 bytes, over the limit of 10485760",
+ * );
  * ```
  */
 export class LineTooLongError extends RangeError {
@@ -151,9 +159,10 @@ export class LineTooLongError extends RangeError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TapeWriteError } from "./tape_writer.ts";
  * const err = new TapeWriteError("write tape", "t.jsonl", new Error("No space left on device (os error 28)"));
- * console.log(err.message); // "Cannot write tape 't.jsonl': no space left on device"
+ * assert.equal(err.message, "Cannot write tape 't.jsonl': no space left on device");
  * ```
  */
 export class TapeWriteError extends Error {
@@ -239,13 +248,16 @@ interface Start {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TapeWriter } from "./tape_writer.ts";
  * const dir = await Deno.makeTempDir();
  * const tape = await TapeWriter.create(dir, { name: "demo" });
  * await tape.append({ dir: "c2s", env: { jsonrpc: "2.0", id: 1, method: "ping" } });
  * await tape.append({ dir: "s2c", env: { jsonrpc: "2.0", id: 1, result: {} } });
  * const meta = await tape.finalize();
- * console.log(meta.status, meta.stats.frame_count, meta.stats.correlations); // "finalized" 2 1
+ * assert.equal(meta.status, "finalized");
+ * assert.equal(meta.stats.frame_count, 2);
+ * assert.equal(meta.stats.correlations, 1);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
@@ -350,10 +362,12 @@ export class TapeWriter {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { TapeWriter } from "./tape_writer.ts";
    * const dir = await Deno.makeTempDir();
    * const tape = await TapeWriter.create(`${dir}/tapes`, { durability: "buffered", tags: ["demo"] });
-   * console.log(tape.path.endsWith(".jsonl"), tape.status); // true "recording"
+   * assert.match(tape.path, /\.jsonl$/);
+   * assert.equal(tape.status, "recording");
    * await tape.finalize();
    * await Deno.remove(dir, { recursive: true });
    * ```
@@ -437,13 +451,14 @@ export class TapeWriter {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { TapeWriter } from "./tape_writer.ts";
    * const dir = await Deno.makeTempDir();
    * const first = await TapeWriter.create(dir);
    * await first.append({ dir: "c2s", env: { jsonrpc: "2.0", method: "hello" } });
    * await first.fail(new Error("simulated crash"));
    * const again = await TapeWriter.reopen(first.path);
-   * console.log((await again.append({ dir: "c2s", env: "line", flags: ["text"] })).seq); // 2
+   * assert.equal((await again.append({ dir: "c2s", env: "line", flags: ["text"] })).seq, 2);
    * await again.finalize();
    * await Deno.remove(dir, { recursive: true });
    * ```
@@ -539,11 +554,14 @@ export class TapeWriter {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { TapeWriter } from "./tape_writer.ts";
    * const dir = await Deno.makeTempDir();
    * const tape = await TapeWriter.create(dir);
    * const frame = await tape.append({ dir: "c2s", env: { jsonrpc: "2.0", id: 7, method: "tools/list" } });
-   * console.log(frame.seq, frame.action, frame.correlation_id); // 1 "request" "c2s-1"
+   * assert.equal(frame.seq, 1);
+   * assert.equal(frame.action, "request");
+   * assert.equal(frame.correlation_id, "c2s-1");
    * await tape.finalize();
    * await Deno.remove(dir, { recursive: true });
    * ```
@@ -589,11 +607,12 @@ export class TapeWriter {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { TapeWriter } from "./tape_writer.ts";
    * const dir = await Deno.makeTempDir();
    * const tape = await TapeWriter.create(dir);
    * await tape.setStatus("paused");
-   * console.log(tape.status); // "paused"
+   * assert.equal(tape.status, "paused");
    * await tape.finalize();
    * await Deno.remove(dir, { recursive: true });
    * ```
@@ -614,12 +633,13 @@ export class TapeWriter {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { TapeWriter } from "./tape_writer.ts";
    * const dir = await Deno.makeTempDir();
    * const tape = await TapeWriter.create(dir, { durability: "buffered" });
    * await tape.append({ dir: "s2c", env: { jsonrpc: "2.0", method: "notifications/progress" } });
    * await tape.flush();
-   * console.log((await Deno.readTextFile(tape.path)).split("\n").length); // 3
+   * assert.equal((await Deno.readTextFile(tape.path)).split("\n").length, 3);
    * await tape.finalize();
    * await Deno.remove(dir, { recursive: true });
    * ```
@@ -646,12 +666,14 @@ export class TapeWriter {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { TapeWriter } from "./tape_writer.ts";
    * const dir = await Deno.makeTempDir();
    * const tape = await TapeWriter.create(dir);
    * await tape.append({ dir: "c2s", env: { jsonrpc: "2.0", id: 1, method: "slow" } });
    * const meta = await tape.finalize();
-   * console.log(meta.status, meta.stats.errors); // "finalized" 1
+   * assert.equal(meta.status, "finalized");
+   * assert.equal(meta.stats.errors, 1);
    * await Deno.remove(dir, { recursive: true });
    * ```
    */
@@ -672,11 +694,13 @@ export class TapeWriter {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { TapeWriter } from "./tape_writer.ts";
    * const dir = await Deno.makeTempDir();
    * const tape = await TapeWriter.create(dir);
    * const meta = await tape.fail(new Error("server vanished"));
-   * console.log(meta.status, meta.error); // "error" "server vanished"
+   * assert.equal(meta.status, "error");
+   * assert.equal(meta.error, "server vanished");
    * await Deno.remove(dir, { recursive: true });
    * ```
    */

@@ -11,8 +11,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TAPE_FORMAT_VERSION } from "./types.ts";
- * console.log(TAPE_FORMAT_VERSION); // 1
+ * assert.equal(TAPE_FORMAT_VERSION, 1);
  * ```
  */
 export const TAPE_FORMAT_VERSION = 1;
@@ -23,9 +24,10 @@ export const TAPE_FORMAT_VERSION = 1;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { Direction } from "./types.ts";
  * const reply = (dir: Direction): Direction => dir === "c2s" ? "s2c" : "c2s";
- * console.log(reply("c2s")); // "s2c"
+ * assert.equal(reply("c2s"), "s2c");
  * ```
  */
 export type Direction = "c2s" | "s2c";
@@ -37,10 +39,11 @@ export type Direction = "c2s" | "s2c";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { classifyMessage } from "./message_kind.ts";
  * import type { FrameAction } from "./types.ts";
  * const action: FrameAction = classifyMessage({ jsonrpc: "2.0", method: "ping" }, false);
- * console.log(action); // "notification"
+ * assert.equal(action, "notification");
  * ```
  */
 export type FrameAction =
@@ -56,9 +59,10 @@ export type FrameAction =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { JsonValue } from "./types.ts";
  * const env: JsonValue = { jsonrpc: "2.0", id: 1, params: [true, null, "x"] };
- * console.log(JSON.stringify(env).length > 0); // true
+ * assert.deepEqual(JSON.parse(JSON.stringify(env)), env);
  * ```
  */
 export type JsonValue =
@@ -74,19 +78,23 @@ export type JsonValue =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { InitRecord } from "./types.ts";
  * const init: InitRecord = {
  *   type: "init", version: 1, tape_id: "t1", session_id: "s",
  *   created_at: "2026-11-22T03:15:00.000Z", protocol_version: null,
  * };
- * console.log(init.tape_id); // "t1"
+ * assert.equal(init.tape_id, "t1");
  * ```
  */
 export interface InitRecord {
+  /** Record type, always `init`. */
   type: "init";
   /** Tape format version, {@linkcode TAPE_FORMAT_VERSION}. */
   version: number;
+  /** The tape id, equal to the file name's stem. */
   tape_id: string;
+  /** A random UUID of the recording session. */
   session_id: string;
   /** ISO 8601 time the tape was created. */
   created_at: string;
@@ -103,26 +111,31 @@ export interface InitRecord {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { FrameRecord } from "./types.ts";
  * const frame: FrameRecord = {
  *   type: "frame", seq: 1, ts: 0.4, dir: "c2s",
  *   env: { jsonrpc: "2.0", id: 1, method: "ping" }, action: "request", correlation_id: "c2s-1",
  * };
- * console.log(frame.seq, frame.action); // 1 "request"
+ * assert.equal(frame.seq, 1);
+ * assert.equal(frame.action, "request");
  * ```
  */
 export interface FrameRecord {
+  /** Record type, always `frame`. */
   type: "frame";
   /** Sequence number, 1 for the first frame, contiguous. */
   seq: number;
   /** Milliseconds since the tape was created (fractional). */
   ts: number;
+  /** Which way the message travelled: client to server, or server to client. */
   dir: Direction;
   /**
    * The message envelope: the parsed JSON message, or the raw line as a
    * string when the frame carries the `text` flag.
    */
   env: JsonValue;
+  /** What the envelope is, derived from it by the rules of the tape format. */
   action?: FrameAction;
   /** Transport the frame came over, for example `stdio`. */
   transport?: string;
@@ -137,9 +150,10 @@ export interface FrameRecord {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { CorrelationStatus } from "./types.ts";
  * const isFailure = (status: CorrelationStatus) => status !== "ok";
- * console.log(isFailure("timeout")); // true
+ * assert.equal(isFailure("timeout"), true);
  * ```
  */
 export type CorrelationStatus = "ok" | "error" | "timeout";
@@ -149,23 +163,31 @@ export type CorrelationStatus = "ok" | "error" | "timeout";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { CorrelationRecord } from "./types.ts";
  * const pair: CorrelationRecord = {
  *   type: "correlation", id: "c2s-1", request_seq: 1, response_seq: 2,
  *   request_ts: 0.4, response_ts: 1.2, rtt_ms: 0.8, status: "ok", method: "ping",
  * };
- * console.log(pair.rtt_ms); // 0.8
+ * assert.equal(pair.rtt_ms, 0.8);
  * ```
  */
 export interface CorrelationRecord {
+  /** Record type, always `correlation`. */
   type: "correlation";
+  /** Correlation id, shared with the `correlation_id` of both frames. */
   id: string;
+  /** Sequence number of the request frame. */
   request_seq: number;
   /** `null` when the request was never answered (status `timeout`). */
   response_seq: number | null;
+  /** `ts` of the request frame. */
   request_ts: number;
+  /** `ts` of the response frame; `null` for `timeout`. */
   response_ts: number | null;
+  /** `response_ts - request_ts`, rounded to 3 decimals; `null` for `timeout`. */
   rtt_ms: number | null;
+  /** How the request ended: response, error response, or never answered. */
   status: CorrelationStatus;
   /** Method of the request, for readers that only see the response. */
   method?: string;
@@ -176,13 +198,16 @@ export interface CorrelationRecord {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { emptyStats } from "./tape_stats.ts";
  * import type { TapeStats } from "./types.ts";
  * const stats: TapeStats = emptyStats();
- * console.log(stats.frame_count, stats.message_counts.request); // 0 0
+ * assert.equal(stats.frame_count, 0);
+ * assert.equal(stats.message_counts.request, 0);
  * ```
  */
 export interface TapeStats {
+  /** Frames written. */
   frame_count: number;
   /** Milliseconds from creation to the last frame. */
   duration_ms: number;
@@ -194,7 +219,9 @@ export interface TapeStats {
   message_counts: Record<FrameAction, number>;
   /** Error responses plus requests that timed out. */
   errors: number;
+  /** Correlation records written. */
   correlations: number;
+  /** Checkpoint records written. */
   checkpoints: number;
 }
 
@@ -203,21 +230,24 @@ export interface TapeStats {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { emptyStats } from "./tape_stats.ts";
  * import type { CheckpointRecord } from "./types.ts";
  * const last: CheckpointRecord = {
  *   type: "checkpoint", checkpoint_at: "2026-11-22T03:16:00.000Z", seq: 0,
  *   stats: emptyStats(), protocol_version: null, final: true,
  * };
- * console.log(last.final); // true
+ * assert.equal(last.final, true);
  * ```
  */
 export interface CheckpointRecord {
+  /** Record type, always `checkpoint`. */
   type: "checkpoint";
   /** ISO 8601 time of the checkpoint. */
   checkpoint_at: string;
   /** Sequence number of the last frame before the checkpoint. */
   seq: number;
+  /** Counters of the tape as of this checkpoint. */
   stats: TapeStats;
   /** Negotiated protocol version, once known. */
   protocol_version?: string | null;
@@ -230,10 +260,12 @@ export interface CheckpointRecord {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseRecordLine } from "./record_parser.ts";
  * import type { TapeRecord } from "./types.ts";
  * const record: TapeRecord = parseRecordLine('{"type":"frame","seq":1,"ts":0,"dir":"s2c","env":1}');
- * if (record.type === "frame") console.log(record.dir); // "s2c"
+ * assert.equal(record.type, "frame");
+ * if (record.type === "frame") assert.equal(record.dir, "s2c");
  * ```
  */
 export type TapeRecord =
@@ -247,9 +279,10 @@ export type TapeRecord =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { TapeStatus } from "./types.ts";
  * const isOver = (status: TapeStatus) => status === "finalized" || status === "error";
- * console.log(isOver("paused")); // false
+ * assert.equal(isOver("paused"), false);
  * ```
  */
 export type TapeStatus = "recording" | "paused" | "finalized" | "error";
@@ -259,12 +292,13 @@ export type TapeStatus = "recording" | "paused" | "finalized" | "error";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { Durability } from "./types.ts";
  * import { TapeWriter } from "./tape_writer.ts";
  * const durability: Durability = "fsync";
  * const dir = await Deno.makeTempDir();
  * const writer = await TapeWriter.create(dir, { durability });
- * console.log((await writer.finalize()).performance.durability); // "fsync"
+ * assert.equal((await writer.finalize()).performance.durability, "fsync");
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
@@ -275,18 +309,24 @@ export type Durability = "buffered" | "flush" | "fsync";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { TapeEnvironment } from "./types.ts";
  * const environment: TapeEnvironment = { command: ["deno", "run", "server.ts"], os: Deno.build.os };
- * console.log(environment.command?.length); // 3
+ * assert.equal(environment.command?.length, 3);
  * ```
  */
 export interface TapeEnvironment {
   /** Server command line, when the tape was recorded by `record`. */
   command?: string[];
+  /** Working directory of the recording process. */
   cwd?: string;
+  /** Host name of the machine the tape was recorded on. */
   hostname?: string;
+  /** Process id of the recording process. */
   pid?: number;
+  /** Operating system, as `Deno.build.os` names it. */
   os?: string;
+  /** Deno runtime version of the recording process. */
   deno?: string;
 }
 
@@ -295,12 +335,14 @@ export interface TapeEnvironment {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { TapePerformance } from "./types.ts";
  * const performance: TapePerformance = { durability: "flush", writes: 12, syncs: 1, max_batch: 3 };
- * console.log(performance.writes); // 12
+ * assert.equal(performance.writes, 12);
  * ```
  */
 export interface TapePerformance {
+  /** Durability the tape was written with. */
   durability: Durability;
   /** Write system calls issued. */
   writes: number;
@@ -315,28 +357,44 @@ export interface TapePerformance {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { TapeMeta } from "./types.ts";
  * import { TapeWriter } from "./tape_writer.ts";
  * const dir = await Deno.makeTempDir();
  * const writer = await TapeWriter.create(dir, { name: "demo" });
  * const meta: TapeMeta = await writer.finalize();
- * console.log(meta.name, meta.status, meta.rebuilt); // "demo" "finalized" undefined
+ * assert.equal(meta.name, "demo");
+ * assert.equal(meta.status, "finalized");
+ * assert.equal(meta.rebuilt, undefined);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export interface TapeMeta {
+  /** The tape id. */
   tape_id: string;
+  /** Human name of the tape; defaults to the tape id. */
   name: string;
+  /** Free-text description, may be empty. */
   description: string;
+  /** Labels for finding the tape. */
   tags: string[];
+  /** ISO 8601 time the tape was created, equal to the `init` record's. */
   created_at: string;
+  /** ISO 8601 time this version of the meta file was made. */
   updated_at: string;
+  /** ISO 8601 time of finalize, `null` before. */
   finalized_at: string | null;
+  /** Lifecycle state of the tape. */
   status: TapeStatus;
+  /** Transport the frames came over, for example `stdio`. */
   transport: string;
+  /** Negotiated protocol version, `null` while unknown. */
   protocol_version: string | null;
+  /** Where the tape was recorded. */
   environment: TapeEnvironment;
+  /** Counters of the tape when the meta file was written. */
   stats: TapeStats;
+  /** How the writer performed. */
   performance: TapePerformance;
   /** Message of the error that stopped the recording, when status is `error`. */
   error?: string;
