@@ -103,7 +103,7 @@ Deno.test("append and next round-trip payload bytes, type ids and timestamps", a
     const written: Seen[] = [];
     const stamps: (bigint | number)[] = [
       1_700_000_000_123_456_789n,
-      1.7e18, // exactly representable as a double
+      1_700_000_000_000_000_000n,
       12_345,
       0n,
       2n ** 64n - 1n,
@@ -994,5 +994,52 @@ Deno.test("appendCopy copies type, timestamp and payload of every length, across
     } finally {
       back.close();
     }
+  });
+});
+
+Deno.test("a number timestamp past 2^53 (or negative, or fractional) is refused; nothing is appended", async () => {
+  await withQueueDir(async (dir) => {
+    const w = await QueueWriter.open(dir, { segmentBytes: SEGMENT_BYTES });
+    for (const stamp of [1.7e18, 2 ** 53, -1, 1.5, NaN]) {
+      assert.throws(
+        () => w.append(1, payloadFor(1), stamp),
+        (e: unknown) => e instanceof RangeError && /pass a bigint/.test(e.message),
+      );
+    }
+    assert.equal(w.lastSeq, 0);
+    assert.equal(w.append(1, payloadFor(1), 2 ** 53 - 1), 1);
+    assert.equal(w.append(1, payloadFor(2), 1_700_000_000_000_000_001n), 2);
+    w.close();
+    const r = await QueueReader.open(dir);
+    assert.equal(r.next()?.timestampNs, 2n ** 53n - 1n);
+    assert.equal(r.next()?.timestampNs, 1_700_000_000_000_000_001n);
+    r.close();
+  });
+});
+
+Deno.test("readers, writers and streams close at the end of a using block", async () => {
+  await withQueueDir(async (dir) => {
+    {
+      using w = await QueueWriter.open(dir, { segmentBytes: SEGMENT_BYTES });
+      w.append(1, payloadFor(1));
+    }
+    // The lock went with the writer: another opens at once.
+    const again = await QueueWriter.open(dir);
+    again.close();
+    let kept: QueueReader;
+    {
+      using r = await QueueReader.open(dir);
+      kept = r;
+      assert.equal(r.next()?.seq, 1);
+    }
+    assert.throws(() => kept.next(), QueueClosedError);
+    const { openStream } = await import("../src/stream/mod.ts");
+    let stream: Awaited<ReturnType<typeof openStream>>;
+    {
+      using s = await openStream(dir);
+      stream = s;
+      assert.equal(s.next()?.seq, 1);
+    }
+    assert.throws(() => stream.next(), QueueClosedError);
   });
 });

@@ -178,6 +178,7 @@ function lendingSource(items: StreamMessage[], name: string): StreamReader {
     commit() {},
     setWaitStrategy() {},
     close() {},
+    [Symbol.dispose]() {},
     async *[Symbol.asyncIterator]() {},
   };
 }

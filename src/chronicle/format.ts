@@ -104,8 +104,6 @@ export const END_OF_SEGMENT = 0x2000_0000;
 export const PADDING = 0x4000_0000;
 /** Header word flag: claimed by the writer but not yet published. */
 export const NOT_COMPLETE = 0x8000_0000;
-/** Every flag bit. */
-export const FLAG_MASK = END_OF_SEGMENT | PADDING | NOT_COMPLETE;
 /**
  * Header word of a checksum frame (version 2): both bits 29 and 30, length 0.
  * The frame closes a block of records and carries its CRC-32.

@@ -86,8 +86,6 @@ export const MAP_NORESERVE = 0x4000;
 
 /** `msync(2)`: write dirty pages back and wait. */
 export const MS_SYNC = 4;
-/** `madvise(2)`: the pages will be read soon. */
-export const MADV_WILLNEED = 3;
 /** `madvise(2)`: fault the pages in writable now (Linux 5.14). */
 export const MADV_POPULATE_WRITE = 23;
 

@@ -138,7 +138,7 @@ interface SegmentStart {
  * Deno.removeSync(dir, { recursive: true });
  * ```
  */
-export class QueueReader {
+export class QueueReader implements Disposable {
   /** The queue directory. */
   readonly path: string;
   /** The reader's name, when it is a named reader. */
@@ -434,6 +434,11 @@ export class QueueReader {
     this.#cache.clear();
     this.#offset?.close();
     this.#meta.close();
+  }
+
+  /** Same as {@linkcode QueueReader.close}, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
   }
 
   #start(start: StartPosition): void {

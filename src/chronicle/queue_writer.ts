@@ -139,6 +139,12 @@ function checkRecord(typeId: number, length: number): never {
   throw new RangeError(`Payload of ${length} bytes is over the limit of ${MAX_PAYLOAD} bytes`);
 }
 
+function checkTimestamp(timestampNs: number): never {
+  throw new RangeError(
+    `Timestamp '${timestampNs}' is not a whole number of nanoseconds from 0 to 2^53 - 1: pass a bigint`,
+  );
+}
+
 function wholeOption(name: string, value: number | undefined, min: number, max: number) {
   if (value !== undefined && (!Number.isSafeInteger(value) || value < min || value > max)) {
     throw new RangeError(
@@ -163,7 +169,7 @@ function wholeOption(name: string, value: number | undefined, min: number, max: 
  * Deno.removeSync(dir, { recursive: true });
  * ```
  */
-export class QueueWriter {
+export class QueueWriter implements Disposable {
   /** The queue directory. */
   readonly path: string;
   readonly #lock: WriterLock;
@@ -317,9 +323,11 @@ export class QueueWriter {
    *
    * @param typeId an application-defined type, 0 to 65535
    * @param payload the bytes to store; copied into the queue
-   * @param timestampNs wall-clock nanoseconds since the epoch; now when omitted
+   * @param timestampNs wall-clock nanoseconds since the epoch, now when omitted; a number
+   *   must be a safe integer (below 2^53), since a larger one has lost digits: pass a bigint
    * @returns the record's seq
-   * @throws {RangeError} for a type id out of range, an empty payload, or one that cannot fit in a segment.
+   * @throws {RangeError} for a type id out of range, an empty payload, one that cannot fit in a
+   *   segment, or a number timestamp that is not a safe whole number.
    * @throws {QueueIoError} when a new segment cannot be created (a full disk) or a sync fails; the
    *   record was not appended, and every record before it is kept.
    */
@@ -344,6 +352,9 @@ export class QueueWriter {
       hi = aHigh + carry;
       lo = mid - carry * TWO_32;
     } else if (typeof timestampNs === "number") {
+      // Nanoseconds since the epoch are past 2^53: as a number they have
+      // already lost their last digits, so only a bigint carries them.
+      if (!Number.isSafeInteger(timestampNs) || timestampNs < 0) checkTimestamp(timestampNs);
       hi = Math.floor(timestampNs / TWO_32);
       lo = timestampNs - hi * TWO_32;
     } else {
@@ -522,6 +533,11 @@ export class QueueWriter {
     this.#meta.close();
     this.#lock.release();
     this.#limit = -1;
+  }
+
+  /** Same as {@linkcode QueueWriter.close}, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
   }
 
   #check(): void {

@@ -35,7 +35,7 @@ export {
   serveSession,
   type ServeSummary,
 } from "./mock_server.ts";
-export { openTape, resolveTapePath } from "./open_tape.ts";
+export { openTape } from "./open_tape.ts";
 export { frameDelay, Pacer, type PacingOptions, pacingSchedule } from "./pacing.ts";
 export { type Progress, startProgress } from "./progress_bar.ts";
 export {

@@ -13,25 +13,6 @@ import {
 } from "../tape/mod.ts";
 
 /**
- * Resolves `idOrPath` to the `.jsonl` path of a tape.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { TapeWriter } from "../tape/mod.ts";
- * import { resolveTapePath } from "./open_tape.ts";
- * const dir = await Deno.makeTempDir();
- * const writer = await TapeWriter.create(dir);
- * await writer.finalize();
- * assert.equal(await resolveTapePath(writer.tapeId, dir), writer.path);
- * await Deno.remove(dir, { recursive: true });
- * ```
- */
-export function resolveTapePath(idOrPath: string, tapesDir = DEFAULT_TAPES_DIR): Promise<string> {
-  return new TapeDirectory(tapesDir).resolve(idOrPath);
-}
-
-/**
  * Opens a tape for reading by path or id; errors name the tape.
  *
  * @example

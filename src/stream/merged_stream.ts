@@ -44,7 +44,8 @@ export interface MergeOptions {
  *   const items: StreamMessage[] = ts.map((t, i) => ({ seq: i + 1, timestampNs: BigInt(t), typeId: 0, payload: new Uint8Array(1) }));
  *   return {
  *     location: "list", kind: "queue", next: () => items.shift(), wait: () => Promise.resolve(items.length > 0),
- *     commit() {}, setWaitStrategy() {}, close() {}, async *[Symbol.asyncIterator]() { yield* items; },
+ *     commit() {}, setWaitStrategy() {}, close() {}, [Symbol.dispose]() {},
+ *     async *[Symbol.asyncIterator]() { yield* items; },
  *   };
  * }
  * const merged = new MergedStream([listed(1, 5), listed(2, 5)]);
@@ -60,8 +61,6 @@ export class MergedStream implements StreamReader {
   readonly kind: StreamKind;
   /** The sources, in tie-breaking order. */
   readonly sources: readonly StreamReader[];
-  /** Index of the source of the last message handed out, or -1. */
-  lastSource: number = -1;
   readonly #heads: (StreamMessage | undefined)[];
   // Each head's timestamp, read once when it arrives: for a queue view the
   // getter makes a new bigint on every read.
@@ -110,7 +109,6 @@ export class MergedStream implements StreamReader {
     // The source is asked for its next message only on the following call:
     // until then `m` stays valid.
     heads[best] = undefined;
-    this.lastSource = best;
     return this.#owned ? copyMessage(m) : m;
   }
 
@@ -180,6 +178,11 @@ export class MergedStream implements StreamReader {
   /** Closes every source. */
   close(): void {
     for (const source of this.sources) source.close();
+  }
+
+  /** Same as {@linkcode MergedStream.close}, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
   }
 
   /**

@@ -55,14 +55,13 @@ export class QueueStream implements StreamReader {
   readonly location: string;
   /** Always `queue`. */
   readonly kind: StreamKind = "queue";
-  /** The underlying queue reader, for what only a queue can do (seek, lost records). */
-  readonly reader: QueueReader;
+  readonly #reader: QueueReader;
   readonly #follow: boolean;
   readonly #signal: AbortSignal | undefined;
 
   private constructor(location: string, reader: QueueReader, options: QueueStreamOptions) {
     this.location = location;
-    this.reader = reader;
+    this.#reader = reader;
     this.#follow = options.follow ?? false;
     this.#signal = options.signal;
   }
@@ -103,7 +102,7 @@ export class QueueStream implements StreamReader {
 
   /** The next message (a view valid until the next call), or undefined. */
   next(): StreamMessage | undefined {
-    return this.reader.next();
+    return this.#reader.next();
   }
 
   /**
@@ -112,23 +111,28 @@ export class QueueStream implements StreamReader {
    * answers at once whether a message is there.
    */
   wait(timeoutMs = Infinity): Promise<boolean> {
-    if (!this.#follow) return Promise.resolve(this.reader.hasNext());
-    return this.reader.wait(timeoutMs);
+    if (!this.#follow) return Promise.resolve(this.#reader.hasNext());
+    return this.#reader.wait(timeoutMs);
   }
 
   /** Commits a named reader's position. */
   commit(): void {
-    this.reader.commit();
+    this.#reader.commit();
   }
 
   /** Changes how {@linkcode QueueStream.wait} waits. */
   setWaitStrategy(strategy: StreamWaitStrategy): void {
-    this.reader.setWaitStrategy(strategy);
+    this.#reader.setWaitStrategy(strategy);
   }
 
   /** Unmaps the queue. */
   close(): void {
-    this.reader.close();
+    this.#reader.close();
+  }
+
+  /** Same as {@linkcode QueueStream.close}, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
   }
 
   /**
@@ -137,7 +141,7 @@ export class QueueStream implements StreamReader {
    * costs one resolved promise, not a generator resumption.
    */
   [Symbol.asyncIterator](): AsyncIterator<StreamMessage> {
-    const reader = this.reader;
+    const reader = this.#reader;
     const follow = this.#follow;
     const signal = this.#signal;
     const done: IteratorResult<StreamMessage> = { done: true, value: undefined };

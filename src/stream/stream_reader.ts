@@ -26,7 +26,7 @@ export type StreamKind = "tape" | "queue";
  * reader.close();
  * ```
  */
-export interface StreamReader extends AsyncIterable<StreamMessage> {
+export interface StreamReader extends AsyncIterable<StreamMessage>, Disposable {
   /** The location the reader was opened on. */
   readonly location: string;
   /** What the stream lives in. */
@@ -49,4 +49,6 @@ export interface StreamReader extends AsyncIterable<StreamMessage> {
   setWaitStrategy(strategy: StreamWaitStrategy): void;
   /** Frees the reader's files and mappings. */
   close(): void;
+  /** Same as {@linkcode StreamReader.close}, so a reader can be declared with `using`. */
+  [Symbol.dispose](): void;
 }

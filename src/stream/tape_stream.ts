@@ -122,6 +122,11 @@ export class TapeStream implements StreamReader {
     void this.#source.return(undefined).catch(() => {});
   }
 
+  /** Same as {@linkcode TapeStream.close}, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
   /** Hands out each message (owned: a tape's messages are copies anyway). */
   async *[Symbol.asyncIterator](): AsyncIterator<StreamMessage> {
     for (;;) {
