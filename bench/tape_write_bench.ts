@@ -15,7 +15,12 @@
  */
 
 import { printTable, type Row } from "./_table.ts";
-import { type Durability, type FrameInput, type JsonValue, TapeWriter } from "../src/tape/mod.ts";
+import {
+  type FrameInput,
+  type JsonValue,
+  type TapeDurability,
+  TapeWriter,
+} from "../src/tape/mod.ts";
 
 const CONCURRENT = 64;
 
@@ -80,7 +85,7 @@ interface Result {
 
 async function runSpool(
   dir: string,
-  durability: Durability,
+  durability: TapeDurability,
   frames: FrameInput[],
   total: number,
   concurrency: number,
@@ -115,7 +120,7 @@ async function runSpool(
 /** The same lines, pre-serialized, written straight to a file. */
 async function runPlain(
   dir: string,
-  durability: Durability,
+  durability: TapeDurability,
   lines: Uint8Array[],
   total: number,
 ): Promise<Result> {
@@ -172,7 +177,7 @@ async function runPlain(
 }
 
 const cases: {
-  durability: Durability;
+  durability: TapeDurability;
   total: number;
   concurrency: number;
   target: number;

@@ -18,7 +18,7 @@ import {
   type EventItem,
   iterableSource,
   linesSource,
-  messageFrame,
+  messageToFrame,
   ProcessExitError,
   queueSource,
   queueStorage,
@@ -759,7 +759,7 @@ Deno.test("tapeStorage: toFrame picks the frame; type 2 is server to client by d
       storage: tapeStorage(writer, {
         toFrame: (m) => {
           seen.push(text(m));
-          return text(m) === "skip" ? undefined : messageFrame(m);
+          return text(m) === "skip" ? undefined : messageToFrame(m);
         },
       }),
     });
@@ -922,7 +922,7 @@ Deno.test("tapeStorage: inFlight is checked", () => {
 
 Deno.test("tapeStorage: a message starting with a byte order mark is recorded with it, as text", () => {
   const payload = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode('{"id":1}')]);
-  const frame = messageFrame({ seq: 1, timestampNs: 0n, typeId: 1, payload });
+  const frame = messageToFrame({ seq: 1, timestampNs: 0n, typeId: 1, payload });
   // With the mark, the line is not JSON: kept whole as the raw line of a text frame.
   assert.deepEqual(frame, { dir: "c2s", env: '\uFEFF{"id":1}', flags: ["text"] });
 });

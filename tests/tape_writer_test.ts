@@ -13,9 +13,9 @@ import { TapeFormatError } from "../src/tape/tape_format_error.ts";
 import type {
   CheckpointRecord,
   CorrelationRecord,
-  Durability,
   FrameRecord,
   InitRecord,
+  TapeDurability,
   TapeMeta,
   TapeRecord,
 } from "../src/tape/types.ts";
@@ -96,7 +96,10 @@ Deno.test("create refuses to overwrite a tape and unsafe ids", async () => {
         e.message === `Cannot create tape '${dir}/fixed.jsonl': file exists`,
     );
     await assert.rejects(TapeWriter.create(dir, { tapeId: "../x" }), TypeError);
-    await assert.rejects(TapeWriter.create(dir, { durability: "lazy" as Durability }), TypeError);
+    await assert.rejects(
+      TapeWriter.create(dir, { durability: "lazy" as TapeDurability }),
+      TypeError,
+    );
     await assert.rejects(TapeWriter.create(dir, { checkpointEveryFrames: 0 }), RangeError);
     await first.finalize();
   });

@@ -41,7 +41,7 @@ export {
   type QueueReaderOptions,
   type StartPosition,
 } from "./queue_reader.ts";
-export { type Durability, QueueWriter, type QueueWriterOptions } from "./queue_writer.ts";
+export { type QueueDurability, QueueWriter, type QueueWriterOptions } from "./queue_writer.ts";
 export { ReaderOffset, type ReaderPosition } from "./reader_offset.ts";
 export type { RetentionPolicy, RetentionResult } from "./retention.ts";
 export { WAIT_STRATEGIES, type WaitStrategy } from "./wait_strategy.ts";

@@ -34,7 +34,7 @@ import { Segment, type WalkEnd } from "./segment.ts";
 import { WriterLock } from "./writer_lock.ts";
 
 /** How a writer keeps records: `ipc` survives a process crash, `durable` also a machine crash. */
-export type Durability = "ipc" | "durable";
+export type QueueDurability = "ipc" | "durable";
 
 /** Options of {@linkcode QueueWriter.open}. */
 export interface QueueWriterOptions {
@@ -45,7 +45,7 @@ export interface QueueWriterOptions {
   /** Also roll to a new segment once the active one is this old. */
   rollIntervalMs?: number;
   /** `ipc` (page cache only, the default) or `durable` (msync at roll and by count and time). */
-  durability?: Durability;
+  durability?: QueueDurability;
   /** `durable`: msync after this many records. Default 4096. */
   syncEveryRecords?: number;
   /** `durable`: msync at least this often while appending. Default 100 ms. */

@@ -48,7 +48,7 @@ export { queueStorage } from "./queue_storage.ts";
 export type { SeekTarget, Source } from "./source.ts";
 export type { Storage, StorageReader, StorageWriter } from "./storage.ts";
 export {
-  messageFrame,
+  messageToFrame,
   tapeStorage,
   type TapeStorageOptions,
   type TapeStorageWriter,
@@ -56,7 +56,7 @@ export {
 
 // Types of other modules that this module's API names.
 export type {
-  Durability as QueueDurability,
+  QueueDurability,
   QueueMessage,
   QueueReader,
   QueueWriterOptions,
@@ -66,12 +66,12 @@ export type {
 export type { StreamMessage } from "../stream/mod.ts";
 export type {
   Direction,
-  Durability as TapeDurability,
   FrameAction,
   FrameInput,
   FrameRecord,
   JsonValue,
   LineTooLongError,
+  TapeDurability,
   TapeEnvironment,
   TapeMeta,
   TapePerformance,

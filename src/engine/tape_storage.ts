@@ -20,7 +20,7 @@ export interface TapeStorageOptions {
   /**
    * Makes the frame recorded for a message, or `undefined` to record
    * nothing. Called during the write, while the message is still valid.
-   * Default {@linkcode messageFrame}.
+   * Default {@linkcode messageToFrame}.
    */
   toFrame?: (message: StreamMessage) => FrameInput | undefined;
   /**
@@ -56,16 +56,16 @@ const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { messageFrame } from "./tape_storage.ts";
+ * import { messageToFrame } from "./tape_storage.ts";
  * const payload = new TextEncoder().encode('{"id":1}');
- * assert.deepEqual(messageFrame({ seq: 1, timestampNs: 0n, typeId: 2, payload }), {
+ * assert.deepEqual(messageToFrame({ seq: 1, timestampNs: 0n, typeId: 2, payload }), {
  *   dir: "s2c",
  *   env: { id: 1 },
  *   envJson: '{"id":1}',
  * });
  * ```
  */
-export function messageFrame(message: StreamMessage): FrameInput {
+export function messageToFrame(message: StreamMessage): FrameInput {
   const dir = message.typeId === TAPE_TYPE_S2C ? "s2c" : "c2s";
   const text = decoder.decode(message.payload);
   let env: JsonValue;
@@ -110,7 +110,7 @@ export function messageFrame(message: StreamMessage): FrameInput {
  * ```
  */
 export function tapeStorage(writer: TapeStorageWriter, options: TapeStorageOptions = {}): Storage {
-  const toFrame = options.toFrame ?? messageFrame;
+  const toFrame = options.toFrame ?? messageToFrame;
   const onRefused = options.onRefused;
   const onFailure = options.onFailure;
   const limit = options.inFlight ?? 1;

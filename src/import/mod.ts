@@ -48,7 +48,7 @@ export {
 export { importTape, tapeRecords } from "./tape_import.ts";
 
 // Types of other modules that this module's API names.
-export type { Durability } from "../chronicle/mod.ts";
+export type { QueueDurability } from "../chronicle/mod.ts";
 export type {
   CheckpointRecord,
   CorrelationRecord,

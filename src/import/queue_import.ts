@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type Durability, queueExists, QueueWriter, realtimeNs } from "../chronicle/mod.ts";
+import { type QueueDurability, queueExists, QueueWriter, realtimeNs } from "../chronicle/mod.ts";
 import { ImportError, InputFileError, InputLineError, QueueOpenError } from "./import_error.ts";
 import { ioMessage, ioReason, isDiskFull, isOsError } from "../tape/mod.ts";
 import type { ImportSummary } from "./import_summary.ts";
@@ -52,7 +52,7 @@ export interface ImportOptions {
   /** A timestamp earlier than the one before is an error instead of being counted. */
   strictOrder?: boolean;
   /** Durability profile of the writer; `ipc` by default. The queue is synced at the end either way. */
-  durability?: Durability;
+  durability?: QueueDurability;
   /** Told how far the import has got, every so many records and once at the end. */
   onProgress?: (progress: ImportProgress) => void;
 }

@@ -7,7 +7,7 @@
  */
 
 import { TapeReader, type TapeWarning } from "../tape/mod.ts";
-import { frameMessage, tapeEpochNs } from "../stream/mod.ts";
+import { frameToMessage, tapeEpochNs } from "../stream/mod.ts";
 import { InputLineError } from "./import_error.ts";
 import type { ImportSummary } from "./import_summary.ts";
 import { type ImportOptions, type ImportRecord, importRecords } from "./queue_import.ts";
@@ -42,7 +42,7 @@ export async function* tapeRecords(reader: TapeReader): AsyncIterableIterator<Im
   const epochNs = tapeEpochNs(reader.init.created_at);
   const frames = reader.rawFrames();
   for await (const raw of frames) {
-    const m = frameMessage(raw, epochNs);
+    const m = frameToMessage(raw, epochNs);
     const position = frames.position;
     // The position is past the frame's line once the frame is handed out.
     yield {

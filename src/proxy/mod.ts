@@ -48,10 +48,10 @@ export {
 export type { JsonPathStep } from "../json/mod.ts";
 export type {
   Direction,
-  Durability,
   FrameAction,
   FrameInput,
   JsonValue,
+  TapeDurability,
   TapeEnvironment,
   TapeMeta,
   TapePerformance,

@@ -12,10 +12,10 @@
 
 import {
   type Direction,
-  type Durability,
   ioReason,
   MAX_LINE_BYTES,
   reportWarning,
+  type TapeDurability,
   type TapeEnvironment,
   type TapeMeta,
   TapeWriter,
@@ -37,7 +37,7 @@ export interface RecordOptions {
   /** Tags of the session, recorded in the tape's metadata. */
   tags?: string[];
   /** Defaults to `flush`: every frame is handed to the OS before the next is written. */
-  durability?: Durability;
+  durability?: TapeDurability;
   /** Rewrites the recorded copy of each message. */
   redactor?: Redactor;
   /** Suppresses the closing `tape … finalized` line (warnings and errors are still shown). */

@@ -63,8 +63,8 @@ export function directionTypeId(dir: Direction): number {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { frameMessage } from "./tape_message.ts";
- * const m = frameMessage({
+ * import { frameToMessage } from "./tape_message.ts";
+ * const m = frameToMessage({
  *   frame: { type: "frame", seq: 3, ts: 1.5, dir: "c2s", env: { id: 1 } },
  *   envText: '{"id":1}',
  * }, 0n);
@@ -74,7 +74,7 @@ export function directionTypeId(dir: Direction): number {
  * assert.equal(new TextDecoder().decode(m.payload), '{"id":1}');
  * ```
  */
-export function frameMessage(raw: RawFrame, epochNs: bigint): StreamMessage {
+export function frameToMessage(raw: RawFrame, epochNs: bigint): StreamMessage {
   const { frame } = raw;
   const text = frame.flags?.includes("text") && typeof frame.env === "string"
     ? frame.env

@@ -9,7 +9,7 @@
 import { followTapeLines, type RawFrame, rawFrameOf, TapeReader } from "../tape/mod.ts";
 import type { StreamMessage } from "./stream_message.ts";
 import type { StreamKind, StreamReader, StreamWaitStrategy } from "./stream_reader.ts";
-import { frameMessage, tapeEpochNs } from "./tape_message.ts";
+import { frameToMessage, tapeEpochNs } from "./tape_message.ts";
 
 /** Options of {@linkcode TapeStream.open}. */
 export interface TapeStreamOptions {
@@ -27,7 +27,7 @@ const TIMED_OUT = Symbol("timed out");
 
 /**
  * A {@linkcode StreamReader} over a tape's frames, mapped to messages as
- * {@linkcode frameMessage} says, each payload the envelope's text exactly as
+ * {@linkcode frameToMessage} says, each payload the envelope's text exactly as
  * the tape holds it, whether read from a finished tape or while following.
  *
  * @example
@@ -145,7 +145,7 @@ async function* messages(
   const frames = reader.rawFrames();
   try {
     if (options.last === undefined) {
-      for await (const raw of frames) yield frameMessage(raw, epoch);
+      for await (const raw of frames) yield frameToMessage(raw, epoch);
     } else {
       // A ring of the last frames read; `seen` counts every frame.
       const last = options.last;
@@ -156,7 +156,7 @@ async function* messages(
         seen++;
       }
       for (let i = Math.max(0, seen - last); i < seen; i++) {
-        yield frameMessage(ring[i % last]!, epoch);
+        yield frameToMessage(ring[i % last]!, epoch);
       }
     }
   } finally {
@@ -170,6 +170,6 @@ async function* messages(
   });
   for await (const { record, line } of followed) {
     if (record.type !== "frame") continue;
-    yield frameMessage(rawFrameOf(record, line), epoch);
+    yield frameToMessage(rawFrameOf(record, line), epoch);
   }
 }

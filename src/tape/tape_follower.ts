@@ -167,7 +167,7 @@ async function* follow<T>(
   const pollMs = Math.max(1, options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
   const onWarning = options.onWarning ?? printWarning;
   const metaPath = path.endsWith(".jsonl") ? metaPathFor(path) : undefined;
-  const wakeup = new Wakeup(path, metaPath, signal, options.watch ?? true);
+  const wakeup = new FollowWakeup(path, metaPath, signal, options.watch ?? true);
   let file: Deno.FsFile | undefined;
   try {
     let parser = new RecordParser(path, { ...options, onWarning });
@@ -402,7 +402,7 @@ async function isOver(metaPath: string): Promise<boolean> {
  * notifications on their directory), when the poll interval passes, or when
  * the signal aborts.
  */
-class Wakeup {
+class FollowWakeup {
   #names: Set<string>;
   #signal: AbortSignal | undefined;
   #watcher: Deno.FsWatcher | undefined;

@@ -19,12 +19,12 @@ import {
   type CheckpointRecord,
   type CorrelationRecord,
   type Direction,
-  type Durability,
   type FrameAction,
   type FrameRecord,
   type InitRecord,
   type JsonValue,
   TAPE_FORMAT_VERSION,
+  type TapeDurability,
   type TapeEnvironment,
   type TapeMeta,
   type TapePerformance,
@@ -88,7 +88,7 @@ export interface TapeWriterOptions {
   /** Labels for finding the tape; defaults to none. */
   tags?: string[];
   /** How hard to work to keep each frame; default `flush`. */
-  durability?: Durability;
+  durability?: TapeDurability;
   /** `buffered`: longest time, in ms, a frame waits in memory; default 50. */
   flushIntervalMs?: number;
   /** `buffered`: bytes held in memory before they are written; default 64 KiB. */
@@ -202,7 +202,7 @@ interface Settings {
   name: string | undefined;
   description: string;
   tags: string[];
-  durability: Durability;
+  durability: TapeDurability;
   flushIntervalMs: number;
   flushBytes: number;
   checkpointEveryFrames: number;
@@ -271,7 +271,7 @@ export class TapeWriter {
 
   #file: Deno.FsFile | undefined;
   #settings: Settings;
-  #durability: Durability;
+  #durability: TapeDurability;
   #maxLine: number;
   #encoder = new TextEncoder();
   #correlator: Correlator;

@@ -293,16 +293,16 @@ export type TapeStatus = "recording" | "paused" | "finalized" | "error";
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import type { Durability } from "./types.ts";
+ * import type { TapeDurability } from "./types.ts";
  * import { TapeWriter } from "./tape_writer.ts";
- * const durability: Durability = "fsync";
+ * const durability: TapeDurability = "fsync";
  * const dir = await Deno.makeTempDir();
  * const writer = await TapeWriter.create(dir, { durability });
  * assert.equal((await writer.finalize()).performance.durability, "fsync");
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export type Durability = "buffered" | "flush" | "fsync";
+export type TapeDurability = "buffered" | "flush" | "fsync";
 
 /**
  * Where a tape was recorded.
@@ -343,7 +343,7 @@ export interface TapeEnvironment {
  */
 export interface TapePerformance {
   /** Durability the tape was written with. */
-  durability: Durability;
+  durability: TapeDurability;
   /** Write system calls issued. */
   writes: number;
   /** fdatasync calls issued (fsync durability). */
