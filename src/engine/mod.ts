@@ -53,29 +53,3 @@ export {
   type TapeStorageOptions,
   type TapeStorageWriter,
 } from "./tape_storage.ts";
-
-// Types of other modules that this module's API names.
-export type {
-  QueueDurability,
-  QueueMessage,
-  QueueReader,
-  QueueWriterOptions,
-  RetentionPolicy,
-  WaitStrategy,
-} from "../chronicle/mod.ts";
-export type { StreamMessage } from "../stream/mod.ts";
-export type {
-  Direction,
-  FrameAction,
-  FrameInput,
-  FrameRecord,
-  JsonValue,
-  LineTooLongError,
-  TapeDurability,
-  TapeEnvironment,
-  TapeMeta,
-  TapePerformance,
-  TapeStats,
-  TapeStatus,
-  TapeWriter,
-} from "../tape/mod.ts";

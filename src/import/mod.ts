@@ -46,23 +46,3 @@ export {
   importRecords,
 } from "./queue_import.ts";
 export { importTape, tapeRecords } from "./tape_import.ts";
-
-// Types of other modules that this module's API names.
-export type { QueueDurability } from "../chronicle/mod.ts";
-export type {
-  CheckpointRecord,
-  CorrelationRecord,
-  CorrelationStatus,
-  Direction,
-  FrameAction,
-  FrameRecord,
-  InitRecord,
-  JsonValue,
-  RawFrame,
-  RecordLine,
-  TapePosition,
-  TapeReader,
-  TapeRecord,
-  TapeRecordIterator,
-  TapeStats,
-} from "../tape/mod.ts";

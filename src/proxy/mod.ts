@@ -43,19 +43,3 @@ export {
   StdinReadError,
   TapeCreateError,
 } from "./stdio_proxy.ts";
-
-// Types of other modules that this module's API names.
-export type { JsonPathStep } from "../json/mod.ts";
-export type {
-  Direction,
-  FrameAction,
-  FrameInput,
-  JsonValue,
-  TapeDurability,
-  TapeEnvironment,
-  TapeMeta,
-  TapePerformance,
-  TapeStats,
-  TapeStatus,
-  TapeWriterOptions,
-} from "../tape/mod.ts";

@@ -73,26 +73,3 @@ export {
 } from "./verifier.ts";
 export { formatCheck, formatDifference, formatVerifySummary } from "./verify_report.ts";
 export { replayStreams, type StreamReplayOptions } from "./replay_stream.ts";
-
-// Types of other modules that this module's API names.
-export type { JsonPathStep } from "../json/mod.ts";
-export type {
-  CheckpointRecord,
-  CorrelationRecord,
-  CorrelationStatus,
-  Direction,
-  FrameAction,
-  FrameRecord,
-  InitRecord,
-  JsonValue,
-  RawFrame,
-  RecordLine,
-  TapePosition,
-  TapeReader,
-  TapeReadOptions,
-  TapeRecord,
-  TapeRecordIterator,
-  TapeStats,
-  TapeWarning,
-  TapeWarningKind,
-} from "../tape/mod.ts";

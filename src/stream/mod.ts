@@ -14,10 +14,3 @@ export * from "./open_stream.ts";
 export * from "./merged_stream.ts";
 export * from "./bus_layout.ts";
 export * from "./message_line.ts";
-export type { Direction, FrameAction, FrameRecord, JsonValue, RawFrame } from "../tape/mod.ts";
-export {
-  type QueueMessage,
-  QueueReader,
-  type StartPosition,
-  type WaitStrategy,
-} from "../chronicle/mod.ts";

@@ -38,18 +38,3 @@ export { TailSelector, type TailSelectorOptions } from "./tail_selector.ts";
 export { type StatsOptions, type TailOptions, tailTape, tapeStats } from "./tail_tape.ts";
 export { type MethodSummary, TapeSummarizer, type TapeSummary } from "./tape_summary.ts";
 export { type StreamTailOptions, tailStream } from "./tail_stream.ts";
-
-// Types of other modules that this module's API names.
-export type { ByteWriter, FrameFilter } from "../replay/mod.ts";
-export type {
-  CheckpointRecord,
-  CorrelationRecord,
-  CorrelationStatus,
-  Direction,
-  FrameAction,
-  FrameRecord,
-  InitRecord,
-  JsonValue,
-  TapeRecord,
-  TapeStats,
-} from "../tape/mod.ts";
