@@ -91,6 +91,8 @@ export interface SegmentHeader {
   createdNs: bigint;
   /** Capacity the header states. */
   capacity: number;
+  /** Size of the file itself, to compare with the capacity. */
+  fileSize: number;
   /** Offset of the end marker once sealed (version 2); 0 before. */
   endOffset: number;
   /** Seq after the last record once sealed (version 2). */
@@ -113,14 +115,13 @@ export interface SegmentHeader {
 export function readSegmentHeader(dir: string, index: number): SegmentHeader | undefined {
   const path = `${dir}/${segmentName(index)}`;
   const bytes = new Uint8Array(SEGMENT_HEADER_SIZE);
+  let info: Deno.FileInfo;
   try {
-    if (!Deno.statSync(path).isFile) {
-      throw new QueueFormatError(`'${path}' is not a regular file`, path, 0);
-    }
-  } catch (error) {
-    if (error instanceof QueueFormatError) throw error;
+    info = Deno.statSync(path);
+  } catch {
     return undefined;
   }
+  if (!info.isFile) throw new QueueFormatError(`'${path}' is not a regular file`, path, 0);
   let file: Deno.FsFile;
   try {
     file = Deno.openSync(path);
@@ -145,6 +146,7 @@ export function readSegmentHeader(dir: string, index: number): SegmentHeader | u
     firstSeq: readU64(words, SEGMENT.firstSeq),
     createdNs: view.getBigUint64(SEGMENT.createdNs, true),
     capacity: readU64(words, SEGMENT.capacity),
+    fileSize: info.size,
     endOffset: words[SEGMENT.endOffset >>> 2]!,
     endSeq: readU64(words, SEGMENT.endSeq),
   };
@@ -200,8 +202,8 @@ export function checkSegmentChain(
       fail(fileExists(path) ? "segment header is zero" : "segment file is missing");
     }
     const h = header!;
-    if (h.capacity !== segmentBytes || Deno.statSync(path).size !== segmentBytes) {
-      fail(`segment is ${Deno.statSync(path).size} bytes, not ${segmentBytes}`);
+    if (h.capacity !== segmentBytes || h.fileSize !== segmentBytes) {
+      fail(`segment is ${h.fileSize} bytes, not ${segmentBytes}`);
     }
     if (previous !== undefined) {
       const prev = previous.header;
