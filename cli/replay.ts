@@ -19,7 +19,7 @@ import {
 } from "./_options.ts";
 import { findProgram } from "./manifest.ts";
 import { parseJsonPath } from "../src/json/mod.ts";
-import { DEFAULT_TAPES_DIR, TapeFormatError } from "../src/tape/mod.ts";
+import { DEFAULT_TAPES_DIR, errorMessage, TapeFormatError } from "../src/tape/mod.ts";
 import {
   type FrameFilter,
   replayStreams,
@@ -80,7 +80,7 @@ function jsonPath(value: string, previous: string[]): string[] {
   try {
     parseJsonPath(value);
   } catch (error) {
-    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+    throw new InvalidArgumentError(errorMessage(error));
   }
   return [...previous, value];
 }

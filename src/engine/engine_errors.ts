@@ -7,10 +7,7 @@
  * @module
  */
 
-function firstLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.split("\n")[0] ?? "";
-}
+import { errorMessage } from "../tape/error_message.ts";
 
 /**
  * The source failed: it threw, its stream errored or its process exited
@@ -33,7 +30,7 @@ export class SourceError extends Error {
 
   /** Wraps `cause`, the source's own error. */
   constructor(source: string, cause: unknown) {
-    super(`Source '${source}' failed: ${firstLine(cause)}`, { cause });
+    super(`Source '${source}' failed: ${errorMessage(cause, { firstLine: true })}`, { cause });
     this.name = "SourceError";
     this.source = source;
   }
@@ -59,7 +56,7 @@ export class CancelledError extends Error {
     super(
       reason === undefined
         ? `Engine reading '${source}' was cancelled`
-        : `Engine reading '${source}' was cancelled: ${firstLine(reason)}`,
+        : `Engine reading '${source}' was cancelled: ${errorMessage(reason, { firstLine: true })}`,
       { cause: reason },
     );
     this.name = "CancelledError";

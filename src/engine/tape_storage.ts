@@ -8,7 +8,7 @@
 
 import { copyMessage, type StreamMessage } from "../stream/stream_message.ts";
 import { TAPE_TYPE_S2C } from "../stream/tape_message.ts";
-import type { JsonValue } from "../tape/types.ts";
+import { lineToFrame } from "../tape/text_frame.ts";
 import { type FrameInput, LineTooLongError, type TapeWriter } from "../tape/tape_writer.ts";
 import type { Storage } from "./storage.ts";
 
@@ -67,15 +67,7 @@ const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
  */
 export function messageToFrame(message: StreamMessage): FrameInput {
   const dir = message.typeId === TAPE_TYPE_S2C ? "s2c" : "c2s";
-  const text = decoder.decode(message.payload);
-  let env: JsonValue;
-  try {
-    env = JSON.parse(text) as JsonValue;
-  } catch {
-    return { dir, env: text, flags: ["text"] };
-  }
-  // The text is the envelope's JSON already, unless a tape line could not hold it as it is.
-  return /[\r\n]/.test(text) || text.trim() !== text ? { dir, env } : { dir, env, envJson: text };
+  return lineToFrame(decoder.decode(message.payload), dir);
 }
 
 /**

@@ -9,7 +9,7 @@
 
 import { type QueueDurability, queueExists, QueueWriter, realtimeNs } from "../chronicle/mod.ts";
 import { ImportError, InputFileError, InputLineError, QueueOpenError } from "./import_error.ts";
-import { ioMessage, ioReason, isDiskFull, isOsError } from "../tape/mod.ts";
+import { errorMessage, ioMessage, ioReason, isDiskFull, isOsError } from "../tape/mod.ts";
 import type { ImportSummary } from "./import_summary.ts";
 
 /** One record of the input, with where it came from. */
@@ -231,7 +231,7 @@ export async function importRecords(
     writer?.close();
     if (!(error instanceof InputLineError) && writer === undefined) throw error;
     const inputFault = error instanceof InputLineError || error instanceof InputFileError;
-    throw new ImportError(isOsError(error) ? ioMessage(error) : describe(error), {
+    throw new ImportError(isOsError(error) ? ioMessage(error) : errorMessage(error), {
       source,
       queue,
       line: error instanceof InputLineError ? error.line : undefined,
@@ -270,8 +270,4 @@ function openingQueue<T>(queue: string, open: () => T): T {
   } catch (error) {
     return wrap(error);
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

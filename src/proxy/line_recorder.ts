@@ -9,8 +9,8 @@
 import {
   type Direction,
   type FrameInput,
-  type JsonValue,
   LineSplitter,
+  lineToFrame,
   LineTooLongError,
   MAX_LINE_BYTES,
 } from "../tape/mod.ts";
@@ -21,18 +21,6 @@ export interface FrameSink {
   /** Records one frame; resolves once it is as durable as the tape asks. */
   append(frame: FrameInput): Promise<unknown>;
 }
-
-/**
- * Flag of a frame whose envelope is the raw line because it was not JSON.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { frameFromLine, TEXT_FLAG } from "./line_recorder.ts";
- * assert.equal(frameFromLine("not json", "s2c")?.flags?.includes(TEXT_FLAG), true);
- * ```
- */
-export const TEXT_FLAG = "text";
 
 /**
  * Flag of a frame changed by a redaction rule.
@@ -72,28 +60,13 @@ export function frameFromLine(
   redactor?: Redactor,
 ): FrameInput | undefined {
   if (line.trim() === "") return undefined;
-  let env: JsonValue;
-  let isText = false;
-  try {
-    env = JSON.parse(line) as JsonValue;
-  } catch {
-    env = line;
-    isText = true;
-  }
-  const flags: string[] = isText ? [TEXT_FLAG] : [];
-  if (redactor?.active) {
-    const result = redactor.redact(env, isText);
-    if (result.changed) {
-      env = result.env;
-      flags.push(REDACTED_FLAG);
-    }
-  }
-  if (flags.length > 0) return { dir, env, flags };
-  // The line as received is the message's JSON already: handing it over
-  // spares the writer serializing the same value again. A carriage return
-  // is JSON whitespace but not allowed in a tape line, so such a line is
-  // serialized afresh.
-  return line.includes("\r") ? { dir, env } : { dir, env, envJson: line.trim() };
+  const frame = lineToFrame(line, dir);
+  if (!redactor?.active) return frame;
+  const isText = frame.flags !== undefined;
+  const result = redactor.redact(frame.env, isText);
+  if (!result.changed) return frame;
+  // The redacted envelope is serialized afresh: the line's JSON no longer says what it holds.
+  return { dir, env: result.env, flags: [...(frame.flags ?? []), REDACTED_FLAG] };
 }
 
 /** Options of {@linkcode LineRecorder}. */

@@ -30,7 +30,6 @@ export {
   LineRecorder,
   type LineRecorderOptions,
   REDACTED_FLAG,
-  TEXT_FLAG,
 } from "./line_recorder.ts";
 export {
   type ProxyOptions,

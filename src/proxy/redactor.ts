@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { JsonValue } from "../tape/mod.ts";
+import { errorMessage, type JsonValue } from "../tape/mod.ts";
 import { JsonPathError, type JsonPathStep, parseJsonPath } from "../json/json_path.ts";
 
 /**
@@ -83,7 +83,7 @@ function parsePatternRule(rule: string): RedactRule {
   try {
     pattern = new RegExp(source, "g");
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     throw new RedactRuleError(rule, reason.replace(/^Invalid regular expression: /, ""), {
       cause: error,
     });

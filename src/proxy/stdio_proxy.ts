@@ -12,6 +12,7 @@
 
 import {
   type Direction,
+  errorMessage,
   ioReason,
   MAX_LINE_BYTES,
   reportWarning,
@@ -352,9 +353,13 @@ export async function recordStdin(options: RecordOptions): Promise<RecordResult>
     // Nothing is forwarded in this mode: what goes on is reading the input to its end.
     log(
       error instanceof StdinReadError
-        ? `${describe(error)}; tape '${writer.path}' is marked 'error': redirect a file of lines` +
+        ? `${
+          errorMessage(error, { firstLine: true })
+        }; tape '${writer.path}' is marked 'error': redirect a file of lines` +
           " or pipe them into 'record --stdin'"
-        : `${describe(error)}; recording stopped, the rest of standard input is read and dropped`,
+        : `${
+          errorMessage(error, { firstLine: true })
+        }; recording stopped, the rest of standard input is read and dropped`,
     );
     writer.fail(error).catch(() => {});
   };
@@ -475,7 +480,9 @@ class Recording {
   #fail(error: unknown): void {
     if (this.#failure !== undefined) return;
     this.#accepting = false;
-    this.#log(`${describe(error)}; recording stopped, traffic is still forwarded`);
+    this.#log(
+      `${errorMessage(error, { firstLine: true })}; recording stopped, traffic is still forwarded`,
+    );
     this.#failure = this.#writer.fail(error);
   }
 
@@ -741,8 +748,4 @@ function logToStderr(line: string): void {
 /** Why the server command did not start; file-system wording comes from the tape module. */
 function startReason(error: unknown): string {
   return error instanceof Deno.errors.NotFound ? "not found" : ioReason(error);
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error);
 }

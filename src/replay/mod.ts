@@ -22,7 +22,6 @@
 
 export { canonicalJson } from "./canonical_json.ts";
 export { type FrameFilter, frameMatches, pastRange } from "./frame_filter.ts";
-export { frameLine, isTextFrame, rawMessage } from "./frame_text.ts";
 export { diffJson, type DiffOptions, type JsonDifference, jsonEqual } from "./json_diff.ts";
 export { type ByteWriter, LineSink } from "./line_sink.ts";
 export {

@@ -7,7 +7,7 @@
  */
 
 import { type FrameRecord, jsonRpcIdKey, type JsonValue, type RawFrame } from "../tape/mod.ts";
-import { isTextFrame } from "./frame_text.ts";
+import { isTextFrame } from "../tape/mod.ts";
 import { replaceMemberValue } from "../json/mod.ts";
 import { IdQueues } from "./id_queues.ts";
 import { RecordedAnswers } from "./recorded_answers.ts";

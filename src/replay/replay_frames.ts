@@ -7,7 +7,7 @@
 
 import type { FrameRecord, RawFrame } from "../tape/mod.ts";
 import { type FrameFilter, frameMatches, pastRange } from "./frame_filter.ts";
-import { frameLine, rawMessage } from "./frame_text.ts";
+import { frameLine, rawMessage } from "../tape/mod.ts";
 import { type ByteWriter, LineSink } from "./line_sink.ts";
 import { Pacer, type PacingOptions } from "./pacing.ts";
 import { RequestTracker } from "./request_tracker.ts";

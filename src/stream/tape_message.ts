@@ -13,7 +13,7 @@
  * @module
  */
 
-import type { Direction, RawFrame } from "../tape/mod.ts";
+import { type Direction, type RawFrame, rawMessage } from "../tape/mod.ts";
 import type { StreamMessage } from "./stream_message.ts";
 
 /** Type id of a client-to-server frame. */
@@ -76,13 +76,10 @@ export function directionTypeId(dir: Direction): number {
  */
 export function frameToMessage(raw: RawFrame, epochNs: bigint): StreamMessage {
   const { frame } = raw;
-  const text = frame.flags?.includes("text") && typeof frame.env === "string"
-    ? frame.env
-    : raw.envText;
   return {
     seq: frame.seq,
     timestampNs: epochNs + BigInt(Math.round(frame.ts * 1_000_000)),
     typeId: directionTypeId(frame.dir),
-    payload: encoder.encode(text),
+    payload: encoder.encode(rawMessage(frame, raw.envText)),
   };
 }

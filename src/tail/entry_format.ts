@@ -6,9 +6,8 @@
  */
 
 import pc from "picocolors";
-import { isTextFrame, rawMessage } from "../replay/mod.ts";
 import { memberValueText } from "../json/mod.ts";
-import { classifyMessage, type FrameRecord } from "../tape/mod.ts";
+import { classifyMessage, type FrameRecord, isTextFrame, rawMessage } from "../tape/mod.ts";
 import type { TailEntry } from "./tail_entry.ts";
 
 /** How times are shown: seconds since the tape started, or local wall-clock time. */

@@ -4,15 +4,16 @@
  * @module
  */
 
+import { type FrameFilter, frameMatches, RequestTracker } from "../replay/mod.ts";
+import { memberValueText } from "../json/mod.ts";
 import {
-  type FrameFilter,
-  frameMatches,
+  classifyMessage,
+  type Direction,
+  type FrameAction,
   isTextFrame,
   rawMessage,
-  RequestTracker,
-} from "../replay/mod.ts";
-import { memberValueText } from "../json/mod.ts";
-import { classifyMessage, type Direction, type FrameAction, type TapeRecord } from "../tape/mod.ts";
+  type TapeRecord,
+} from "../tape/mod.ts";
 import { percentile } from "./percentile.ts";
 
 /** Per-method figures. */

@@ -7,6 +7,7 @@
 
 import { classifyMessage, methodOf } from "./message_kind.ts";
 import { jsonRpcIdKey } from "./message_id.ts";
+import { isTextFrame } from "./text_frame.ts";
 import type { CorrelationRecord, Direction, FrameRecord, JsonValue } from "./types.ts";
 
 /**
@@ -151,7 +152,7 @@ export class Correlator {
    * changing any state.
    */
   peek(frame: FrameRecord, envText?: string | (() => string | undefined)): string | undefined {
-    const action = frame.action ?? classifyMessage(frame.env, isText(frame));
+    const action = frame.action ?? classifyMessage(frame.env, isTextFrame(frame));
     if (action === "request") {
       return correlationKey(frame, envText) === undefined
         ? undefined
@@ -185,7 +186,7 @@ export class Correlator {
    * ```
    */
   observe(frame: FrameRecord, envText?: string | (() => string | undefined)): Observation {
-    const action = frame.action ?? classifyMessage(frame.env, isText(frame));
+    const action = frame.action ?? classifyMessage(frame.env, isTextFrame(frame));
     if (action === "request") return this.#request(frame, envText);
     if (action === "response" || action === "error") {
       return this.#response(frame, action, envText);
@@ -327,16 +328,12 @@ function opposite(dir: Direction): Direction {
   return dir === "c2s" ? "s2c" : "c2s";
 }
 
-function isText(frame: FrameRecord): boolean {
-  return frame.flags !== undefined && frame.flags.includes("text");
-}
-
 /** The frame's JSON-RPC id as a map key; a text frame has none. */
 function correlationKey(
   frame: FrameRecord,
   envText: string | (() => string | undefined) | undefined,
 ): string | undefined {
-  return isText(frame) ? undefined : jsonRpcIdKey(frame.env, envText);
+  return isTextFrame(frame) ? undefined : jsonRpcIdKey(frame.env, envText);
 }
 
 function negotiatedVersion(env: JsonValue): string | undefined {

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { errorMessage } from "./error_message.ts";
+
 /** Reasons by errno code: Deno has error classes for only some of them. */
 const REASONS: Readonly<Record<string, string>> = {
   ENOENT: "no such file or directory",
@@ -55,7 +57,7 @@ export function ioReason(error: unknown): string {
   }
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === "string" && Object.hasOwn(REASONS, code)) return REASONS[code]!;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   const text = message.replace(/ \(os error \d+\).*$/s, "");
   return text.charAt(0).toLowerCase() + text.slice(1);
 }
@@ -78,7 +80,7 @@ export function ioReason(error: unknown): string {
 export function isDiskFull(error: unknown): boolean {
   const { code, errno } = (error ?? {}) as { code?: unknown; errno?: unknown };
   if (code === "ENOSPC" || code === "EDQUOT" || errno === 28 || errno === 122) return true;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   return /\(os error (28|122)\)/.test(message);
 }
 
@@ -142,7 +144,7 @@ export function isOsError(error: unknown): boolean {
  */
 export function ioMessage(error: unknown): string {
   const reason = ioReason(error);
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   const call = /\(os error \d+\): (\w+) '(.*?)'(?: -> '.*')?$/s.exec(message);
   if (call === null) return reason.charAt(0).toUpperCase() + reason.slice(1);
   const operation = OPERATIONS[call[1]!] ?? "use";

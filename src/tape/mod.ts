@@ -29,6 +29,7 @@ export * from "./types.ts";
 export * from "./tape_format_error.ts";
 export * from "./line_splitter.ts";
 export * from "./io_reason.ts";
+export * from "./error_message.ts";
 export * from "./message_kind.ts";
 export * from "./message_id.ts";
 export * from "./tape_id.ts";
@@ -36,6 +37,7 @@ export * from "./meta_file.ts";
 export * from "./correlator.ts";
 export * from "./tape_stats.ts";
 export * from "./tape_writer.ts";
+export * from "./text_frame.ts";
 export * from "./record_parser.ts";
 export * from "./warning_log.ts";
 export {

@@ -9,11 +9,13 @@ import { join } from "node:path";
 import { memberValueText } from "../json/mod.ts";
 import { Correlator } from "./correlator.ts";
 import { LineSplitter, MAX_LINE_BYTES } from "./line_splitter.ts";
+import { errorMessage } from "./error_message.ts";
 import { ioReason } from "./io_reason.ts";
 import { classifyMessage } from "./message_kind.ts";
 import { isMetaTempFile, metaPathFor, readMeta, writeMetaAtomic } from "./meta_file.ts";
 import { checkTapeVersion } from "./record_parser.ts";
 import { TapeFormatError } from "./tape_format_error.ts";
+import { TEXT_FLAG } from "./text_frame.ts";
 import { isSafeTapeId, newTapeId } from "./tape_id.ts";
 import {
   type CheckpointRecord,
@@ -725,7 +727,7 @@ export class TapeWriter {
       if (!Array.isArray(flags) || flags.some((f) => typeof f !== "string")) {
         throw new TypeError("Frame flags must be an array of strings");
       }
-      isText = flags.includes("text");
+      isText = flags.includes(TEXT_FLAG);
       flagsJson = ',"flags":' + JSON.stringify(flags);
     }
     const transport = input.transport;
@@ -746,7 +748,7 @@ export class TapeWriter {
       try {
         envJson = JSON.stringify(env);
       } catch (error) {
-        throw new TypeError(`Frame envelope cannot be written as JSON: ${messageOf(error)}`, {
+        throw new TypeError(`Frame envelope cannot be written as JSON: ${errorMessage(error)}`, {
           cause: error,
         });
       }
@@ -1180,7 +1182,7 @@ export class TapeWriter {
       } catch { /* keep the counters we have */ }
     }
     this.#status = "error";
-    this.#errorMessage = messageOf(error);
+    this.#errorMessage = errorMessage(error);
     // Best effort: on a full disk even the small meta file may not fit, and the
     // caller is already handling the error that matters.
     await this.#refreshMeta().catch(() => {});
@@ -1275,7 +1277,7 @@ async function scanTape(file: Deno.FsFile, path: string): Promise<TapeScan> {
       stats.duration_ms = lastTs;
       const action: FrameAction = isFrameAction(frame.action)
         ? frame.action
-        : classifyMessage(frame.env, Array.isArray(frame.flags) && frame.flags.includes("text"));
+        : classifyMessage(frame.env, Array.isArray(frame.flags) && frame.flags.includes(TEXT_FLAG));
       stats.message_counts[action]++;
       // Ids are matched as the tape spells them, as the writer matched them.
       const seen = correlator.observe({ ...frame, action }, () => memberValueText(text, "env"));
@@ -1461,8 +1463,4 @@ function utf8Length(text: string): number {
 
 function asWriteError(error: unknown, path: string): TapeWriteError {
   return error instanceof TapeWriteError ? error : new TapeWriteError("write tape", path, error);
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
