@@ -8,8 +8,7 @@
 
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import { completionScript, type Shell, SHELLS } from "./_completions.ts";
-import { useWarningLog, WarningLog } from "../src/tape/warning_log.ts";
-import { ioMessage, isOsError } from "../src/tape/io_reason.ts";
+import { errorMessage, ioMessage, isOsError, useWarningLog, WarningLog } from "../src/tape/mod.ts";
 // Imported, not read at run time, so a compiled binary carries its version.
 import config from "../deno.json" with { type: "json" };
 
@@ -98,15 +97,26 @@ function writeAll(file: { writeSync(p: Uint8Array): number }, text: string): voi
   while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
 }
 
+/**
+ * Writes `<program>: <line>` and a newline on stderr, all of it before
+ * returning, so a program's own lines never interleave with each other.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { writeStderrLine } from "./_program.ts";
+ * assert.equal(writeStderrLine("demo", "3 records copied"), undefined); // "demo: 3 records copied"
+ * ```
+ */
+export function writeStderrLine(program: string, line: string): void {
+  writeAll(Deno.stderr, `${program}: ${line}\n`);
+}
+
 // Only the first line: a multi-line message would break the one-line rule.
 function describeError(error: unknown): string {
   // The file system's own error, not yet worded by spool: the tape module words it.
   if (isOsError(error)) return ioMessage(error);
-  if (error instanceof Error) {
-    const first = error.message.split("\n")[0] ?? "";
-    return first.replace(/^error: /, "");
-  }
-  return String(error);
+  return errorMessage(error, { firstLine: true }).replace(/^error: /, "");
 }
 
 /**
@@ -186,7 +196,7 @@ function report(program: string, error: unknown): void {
   const line = error instanceof CommanderError
     ? `${usageMessage(error)} (see '${program} --help')`
     : describeError(error);
-  writeAll(Deno.stderr, `${program}: ${line}\n`);
+  writeStderrLine(program, line);
   if (debugEnabled() && error instanceof Error && error.stack) {
     writeAll(Deno.stderr, `${error.stack}\n`);
   }

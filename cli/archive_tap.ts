@@ -6,7 +6,7 @@
  */
 
 import { InvalidArgumentError, Option } from "@commander-js/extra-typings";
-import { newCommand, runProgram, UsageError } from "./_program.ts";
+import { newCommand, runProgram, UsageError, writeStderrLine } from "./_program.ts";
 import { positiveWholeNumber } from "./_options.ts";
 import { findProgram } from "./manifest.ts";
 import {
@@ -22,6 +22,7 @@ import {
   MIN_SEGMENT_BYTES,
   SEGMENT_BYTES_MULTIPLE,
 } from "../src/chronicle/queue_writer.ts";
+import { signalExitStatus, stopSignals } from "../src/engine/mod.ts";
 
 const EXAMPLES = `
 Examples:
@@ -107,12 +108,6 @@ export function archiveTapCommand() {
     .addHelpText("after", EXAMPLES);
 }
 
-function writeLine(line: string): void {
-  const bytes = new TextEncoder().encode(`archive-tap: ${line}\n`);
-  let written = 0;
-  while (written < bytes.length) written += Deno.stderr.writeSync(bytes.subarray(written));
-}
-
 /**
  * Runs `archive-tap` with the given arguments and returns its exit status.
  *
@@ -150,22 +145,15 @@ export async function main(args: string[]): Promise<number> {
     if (error instanceof TypeError) throw new UsageError(error.message);
     throw error;
   }
+  const writeLine = (line: string) => writeStderrLine("archive-tap", line);
   const log: ArchiveTapLog = opts.logLevel === "debug"
     ? { info: writeLine, debug: writeLine }
     : { info: writeLine };
-  const stop = new AbortController();
   // The first signal stops the tap cleanly; a second one does not wait.
-  const onSignal = (signal: Deno.Signal) => () => {
-    if (stop.signal.aborted) Deno.exit(signal === "SIGINT" ? 130 : 143);
-    stop.abort();
-  };
-  const handlers = (["SIGINT", "SIGTERM"] as const).map((s) => [s, onSignal(s)] as const);
-  for (const [signal, handler] of handlers) Deno.addSignalListener(signal, handler);
-  try {
-    await archiveTap({ ...options, signal: stop.signal, log });
-  } finally {
-    for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
-  }
+  using stop = stopSignals(["SIGINT", "SIGTERM"], (signal, count) => {
+    if (count > 1) Deno.exit(signalExitStatus(signal));
+  });
+  await archiveTap({ ...options, signal: stop.signal, log });
   return 0;
 }
 

@@ -11,7 +11,7 @@
  */
 
 import { PROGRAMS, type ProgramSpec } from "./manifest.ts";
-import { newCommand, runProgram, UsageError } from "./_program.ts";
+import { newCommand, runProgram, UsageError, writeStderrLine } from "./_program.ts";
 
 /** Where the base runtime comes from, or why it cannot be had. */
 export type RuntimeSource =
@@ -152,7 +152,7 @@ export async function main(args: string[]): Promise<number> {
   await Deno.mkdir(outDir, { recursive: true });
   for (const program of wanted) {
     const output = await compileOne(program, outDir);
-    console.error(`compile: built '${output}' (${program.permissions.join(" ")})`);
+    writeStderrLine("compile", `built '${output}' (${program.permissions.join(" ")})`);
   }
   return 0;
 }

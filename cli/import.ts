@@ -6,7 +6,7 @@
  */
 
 import { Option } from "@commander-js/extra-typings";
-import { newCommand, runProgram, UsageError } from "./_program.ts";
+import { newCommand, runProgram, UsageError, writeStderrLine } from "./_program.ts";
 import { findProgram } from "./manifest.ts";
 import {
   detectFormat,
@@ -130,7 +130,7 @@ export async function main(args: string[]): Promise<number> {
   } finally {
     bar?.stop();
   }
-  console.error(`import: ${importSummaryLine(summary)}`);
+  writeStderrLine("import", importSummaryLine(summary));
   return 0;
 }
 

@@ -7,7 +7,7 @@
  */
 
 import { InvalidArgumentError } from "@commander-js/extra-typings";
-import { newCommand, runProgram, UsageError } from "./_program.ts";
+import { newCommand, runProgram, UsageError, writeStderrLine } from "./_program.ts";
 import {
   directionOption,
   methodOption,
@@ -20,14 +20,9 @@ import {
 import { findProgram } from "./manifest.ts";
 import { parseJsonPath } from "../src/json/mod.ts";
 import { DEFAULT_TAPES_DIR, errorMessage, TapeFormatError } from "../src/tape/mod.ts";
-import {
-  type FrameFilter,
-  replayStreams,
-  replayTape,
-  serveTape,
-  verifyTape,
-} from "../src/replay/mod.ts";
-import { locateStream } from "../src/stream/mod.ts";
+import { type FrameFilter, routeSources, tapeOnlyOption } from "../src/consumer/mod.ts";
+import { stopSignals } from "../src/engine/mod.ts";
+import { replayStreams, replayTape, serveTape, verifyTape } from "../src/replay/mod.ts";
 
 const EXAMPLES = `
 Examples:
@@ -83,12 +78,6 @@ function jsonPath(value: string, previous: string[]): string[] {
     throw new InvalidArgumentError(errorMessage(error));
   }
   return [...previous, value];
-}
-
-const encoder = new TextEncoder();
-
-function logToStderr(line: string): void {
-  Deno.stderr.writeSync(encoder.encode(`replay: ${line}\n`));
 }
 
 /**
@@ -217,12 +206,9 @@ export async function main(args: string[]): Promise<number> {
   if (!opts.verify && !opts.merge && command.length > 0) {
     throw new UsageError(`Unexpected argument '${command[0]}': a server command needs '--verify'`);
   }
-  const location = { tape, tapesDir: opts.tapes };
-  const sources = opts.merge ? [tape, ...command] : [tape];
-  const kinds = await Promise.all(sources.map((s) => locateStream(s, opts.tapes)));
-  if (opts.merge || kinds.some((k) => k.kind === "queue")) {
-    return await replayAsStream(opts, kinds.map((k) => k.path));
-  }
+  const route = await routeSources(opts.merge ? [tape, ...command] : [tape], opts.tapes);
+  if (route.kind === "stream") return await replayAsStream(opts, route.paths);
+  const location = { tape: route.path };
   if (opts.json || opts.fromTime !== undefined) {
     throw new UsageError(
       `Options '--json' and '--from-time' apply to queues and merges; a tape replays as its frame records`,
@@ -233,16 +219,13 @@ export async function main(args: string[]): Promise<number> {
       ...location,
       loose: opts.loose ?? false,
       replyTimeoutMs: opts.timeout,
-      ...(opts.verbose ? { log: logToStderr } : {}),
+      ...(opts.verbose ? { log: (line: string) => writeStderrLine("replay", line) } : {}),
     });
     return 0;
   }
   if (opts.verify) {
     // Ctrl-C or a kill must stop the server too, not leave it running.
-    const stop = new AbortController();
-    const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
-    const listeners = signals.map((signal) => [signal, () => stop.abort(signal)] as const);
-    for (const [signal, listener] of listeners) Deno.addSignalListener(signal, listener);
+    using stop = stopSignals(["SIGINT", "SIGTERM"]);
     try {
       return await verifyTape({
         ...location,
@@ -260,8 +243,6 @@ export async function main(args: string[]): Promise<number> {
         });
       }
       throw error;
-    } finally {
-      for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
     }
   }
   const filter: FrameFilter = {
@@ -280,21 +261,13 @@ export async function main(args: string[]): Promise<number> {
   return 0;
 }
 
-type ReplayOptions = ReturnType<ReturnType<typeof replayCommand>["opts"]>;
+type ParsedReplayOptions = ReturnType<ReturnType<typeof replayCommand>["opts"]>;
 
 // Queues and merges go through the stream API; the tape-only options do not apply.
-async function replayAsStream(opts: ReplayOptions, locations: string[]): Promise<number> {
-  const tapeOnly: [string, boolean][] = [
-    ["--serve", opts.serve ?? false],
-    ["--verify", opts.verify ?? false],
-    ["--raw", opts.raw ?? false],
-    ["--dir", opts.dir !== undefined],
-    ["--method", opts.method.length > 0],
-    ["--progress", opts.progress ?? false],
-  ];
-  const misplaced = tapeOnly.find(([, given]) => given);
+async function replayAsStream(opts: ParsedReplayOptions, locations: string[]): Promise<number> {
+  const misplaced = tapeOnlyOption("replay", opts);
   if (misplaced) {
-    throw new UsageError(`Option '${misplaced[0]}' applies to a tape, not to a queue or a merge`);
+    throw new UsageError(`Option '${misplaced}' applies to a tape, not to a queue or a merge`);
   }
   if (locations.length > 1 && (opts.fromSeq !== undefined || opts.toSeq !== undefined)) {
     throw new UsageError(

@@ -8,9 +8,14 @@
 import { newCommand, runProgram, UsageError } from "./_program.ts";
 import { directionOption, methodOption, wholeNumber } from "./_options.ts";
 import { findProgram } from "./manifest.ts";
-import type { FrameFilter } from "../src/replay/mod.ts";
+import {
+  type FrameFilter,
+  routeSources,
+  TAPE_ONLY_OPTIONS,
+  tapeOnlyOption,
+} from "../src/consumer/mod.ts";
+import { stopSignals } from "../src/engine/mod.ts";
 import { DEFAULT_TAPES_DIR } from "../src/tape/mod.ts";
-import { locateStream } from "../src/stream/mod.ts";
 import { tailStream, tailTape, tapeStats, wantsColor } from "../src/tail/mod.ts";
 
 const EXAMPLES = `
@@ -39,7 +44,7 @@ Queue format, one line per record:
   <UTC time, ns> #<seq> type <type id> <size> B <payload as text, or base64:… when not UTF-8>
 --json prints {"seq","timestamp_ns","type_id","encoding":"utf8"|"base64","payload"} per record,
 the form 'import --format jsonl' reads. With a queue, -f follows until Ctrl-C; the tape-only options
-(--stats, --all, --dir, --method, --wall, --forever) do not apply.
+(${TAPE_ONLY_OPTIONS.tail.join(", ")}) do not apply.
 
 Exit status: 0; 1 when the tape or queue cannot be read; 2 for a usage error.
 `;
@@ -101,64 +106,33 @@ export async function main(args: string[]): Promise<number> {
     ...(opts.dir === undefined ? {} : { dir: opts.dir }),
     ...(opts.method.length === 0 ? {} : { methods: opts.method }),
   };
-  const where = await locateStream(tape, opts.tapes);
-  if (where.kind === "queue") {
-    const tapeOnly: [string, boolean][] = [
-      ["--stats", opts.stats ?? false],
-      ["--all", opts.all ?? false],
-      ["--dir", opts.dir !== undefined],
-      ["--method", opts.method.length > 0],
-      ["--wall", opts.wall ?? false],
-      ["--forever", opts.forever ?? false],
-    ];
-    const misplaced = tapeOnly.find(([, given]) => given);
-    if (misplaced) {
-      throw new UsageError(`Option '${misplaced[0]}' applies to tapes, not to queue '${tape}'`);
-    }
-    return await untilSignal(opts.follow ?? false, (signal) =>
-      tailStream({
-        location: where.path,
-        lines: opts.lines,
-        follow: opts.follow ?? false,
-        json: opts.json ?? false,
-        signal,
-      }));
+  const route = await routeSources([tape], opts.tapes);
+  const misplaced = route.kind === "stream" ? tapeOnlyOption("tail", opts) : undefined;
+  if (misplaced) {
+    throw new UsageError(`Option '${misplaced}' applies to tapes, not to queue '${tape}'`);
+  }
+  // Following ends cleanly, with status 0, on Ctrl-C or a kill.
+  using stop = stopSignals(opts.follow ? ["SIGINT", "SIGTERM"] : []);
+  const common = { lines: opts.lines, follow: opts.follow ?? false, json: opts.json ?? false };
+  if (route.kind === "stream") {
+    await tailStream({ ...common, location: route.paths[0]!, signal: stop.signal });
+    return 0;
   }
   const color = wantsColor();
   if (opts.stats) {
-    await tapeStats({ tape, tapesDir: opts.tapes, filter, json: opts.json ?? false, color });
+    await tapeStats({ tape: route.path, filter, json: common.json, color });
     return 0;
   }
-  return await untilSignal(opts.follow ?? false, (signal) =>
-    tailTape({
-      tape,
-      tapesDir: opts.tapes,
-      lines: opts.lines,
-      follow: opts.follow ?? false,
-      forever: opts.forever ?? false,
-      json: opts.json ?? false,
-      all: opts.all ?? false,
-      filter,
-      color,
-      time: opts.wall ? "wall" : "relative",
-      signal,
-    }));
-}
-
-// Following ends cleanly, with status 0, on Ctrl-C or a kill.
-async function untilSignal(
-  follow: boolean,
-  run: (signal: AbortSignal) => Promise<void>,
-): Promise<number> {
-  const stop = new AbortController();
-  const onSignal = () => stop.abort();
-  const signals: Deno.Signal[] = follow ? ["SIGINT", "SIGTERM"] : [];
-  for (const signal of signals) Deno.addSignalListener(signal, onSignal);
-  try {
-    await run(stop.signal);
-  } finally {
-    for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
-  }
+  await tailTape({
+    ...common,
+    tape: route.path,
+    forever: opts.forever ?? false,
+    all: opts.all ?? false,
+    filter,
+    color,
+    time: opts.wall ? "wall" : "relative",
+    signal: stop.signal,
+  });
   return 0;
 }
 

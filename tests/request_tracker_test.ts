@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { RequestTracker } from "../src/replay/request_tracker.ts";
-import { frameMatches, pastRange } from "../src/replay/frame_filter.ts";
+import { RequestTracker } from "../src/consumer/request_tracker.ts";
+import { frameMatches, pastRange } from "../src/consumer/frame_filter.ts";
 import { replayFrames } from "../src/replay/replay_frames.ts";
 import { streamLines } from "../src/replay/stream_lines.ts";
 import { formatCheck, formatVerifySummary } from "../src/replay/verify_report.ts";

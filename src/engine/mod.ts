@@ -46,6 +46,7 @@ export { memoryStorage } from "./memory_storage.ts";
 export { queueSource, type QueueSourceOptions } from "./queue_source.ts";
 export { queueStorage } from "./queue_storage.ts";
 export type { SeekTarget, Source } from "./source.ts";
+export { signalExitStatus, type StopSignals, stopSignals } from "./stop_signals.ts";
 export type { Storage, StorageReader, StorageWriter } from "./storage.ts";
 export {
   messageToFrame,

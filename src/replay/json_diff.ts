@@ -26,7 +26,7 @@ export interface JsonDifference {
 }
 
 /** Options of {@linkcode diffJson}. */
-export interface DiffOptions {
+export interface DiffJsonOptions {
   /** Parsed patterns (see `parseJsonPath`) of places whose differences do not count. */
   ignore?: readonly (readonly JsonPathStep[])[];
   /** Stop after this many differences; default unlimited. */
@@ -48,7 +48,7 @@ export interface DiffOptions {
 export function diffJson(
   expected: JsonValue | undefined,
   actual: JsonValue | undefined,
-  options: DiffOptions = {},
+  options: DiffJsonOptions = {},
 ): JsonDifference[] {
   const out: JsonDifference[] = [];
   const limit = options.limit ?? Infinity;

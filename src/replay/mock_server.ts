@@ -6,7 +6,7 @@
 
 import { jsonRpcIdKey, type JsonValue } from "../tape/mod.ts";
 import { memberValueText } from "../json/mod.ts";
-import type { ByteWriter } from "./line_sink.ts";
+import type { ByteWriter } from "../consumer/mod.ts";
 import {
   type JsonObject,
   messageText,
@@ -65,7 +65,7 @@ export const SERVE_PARSE_ERROR: number = -32700;
 export const SERVE_INVALID_REQUEST: number = -32600;
 
 /** Options of {@linkcode serveSession}. */
-export interface ServeOptions {
+export interface ServeSessionOptions {
   /** Fall back to the answers of the same method when no params match. */
   loose?: boolean;
   /** Longest wait for the client to answer a replayed server request, in ms (default 10 000). */
@@ -154,7 +154,7 @@ export async function serveSession(
   session: RecordedSession,
   input: ReadableStream<Uint8Array>,
   output: ByteWriter,
-  options: ServeOptions = {},
+  options: ServeSessionOptions = {},
 ): Promise<ServeSummary> {
   const answers = new RecordedAnswers<RecordedExchange>();
   for (const ex of session.exchanges) {

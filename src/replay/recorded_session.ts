@@ -6,10 +6,15 @@
  * @module
  */
 
-import { type FrameRecord, jsonRpcIdKey, type JsonValue, type RawFrame } from "../tape/mod.ts";
-import { isTextFrame } from "../tape/mod.ts";
+import {
+  type FrameRecord,
+  isTextFrame,
+  jsonRpcIdKey,
+  type JsonValue,
+  type RawFrame,
+} from "../tape/mod.ts";
 import { replaceMemberValue } from "../json/mod.ts";
-import { IdQueues } from "./id_queues.ts";
+import { IdQueues } from "../consumer/mod.ts";
 import { RecordedAnswers } from "./recorded_answers.ts";
 
 /** A JSON object message. */

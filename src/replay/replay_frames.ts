@@ -5,12 +5,16 @@
  * @module
  */
 
-import type { FrameRecord, RawFrame } from "../tape/mod.ts";
-import { type FrameFilter, frameMatches, pastRange } from "./frame_filter.ts";
-import { frameLine, rawMessage } from "../tape/mod.ts";
-import { type ByteWriter, LineSink } from "./line_sink.ts";
+import { frameLine, type FrameRecord, type RawFrame, rawMessage } from "../tape/mod.ts";
+import {
+  type ByteWriter,
+  type FrameFilter,
+  frameMatches,
+  LineSink,
+  pastRange,
+  RequestTracker,
+} from "../consumer/mod.ts";
 import { Pacer, type PacingOptions } from "./pacing.ts";
-import { RequestTracker } from "./request_tracker.ts";
 
 /** Options of {@linkcode replayFrames}. */
 export interface ReplayFramesOptions {

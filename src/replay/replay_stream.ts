@@ -14,11 +14,11 @@ import {
   type OpenStreamOptions,
   type StreamReader,
 } from "../stream/mod.ts";
-import { type ByteWriter, LineSink } from "./line_sink.ts";
+import { type ByteWriter, LineSink } from "../consumer/mod.ts";
 import { Pacer, type PacingOptions } from "./pacing.ts";
 
 /** Options of {@linkcode replayStreams}. */
-export interface StreamReplayOptions {
+export interface ReplayStreamsOptions {
   /** Queues, bus stream directories or tapes; several are merged by time. */
   locations: readonly string[];
   /** Where tape ids are looked up. */
@@ -61,7 +61,7 @@ export interface StreamReplayOptions {
  * Deno.removeSync(dir, { recursive: true });
  * ```
  */
-export async function replayStreams(options: StreamReplayOptions): Promise<number> {
+export async function replayStreams(options: ReplayStreamsOptions): Promise<number> {
   const { fromSeq, toSeq, fromTimeNs } = options;
   if (options.locations.length > 1 && (fromSeq !== undefined || toSeq !== undefined)) {
     throw new RangeError("Seq ranges apply to one source; merged sources each have their own seqs");

@@ -6,14 +6,14 @@
  */
 
 import { metaPathFor, readMeta, type TapeReadOptions } from "../tape/mod.ts";
-import { openTape } from "./open_tape.ts";
-import { type ServeOptions, serveSession, type ServeSummary } from "./mock_server.ts";
+import { type ByteWriter, LineSink, openTape } from "../consumer/mod.ts";
+import { signalExitStatus } from "../engine/mod.ts";
+import { serveSession, type ServeSessionOptions, type ServeSummary } from "./mock_server.ts";
 import { startProgress } from "./progress_bar.ts";
 import { buildRecordedSession } from "./recorded_session.ts";
 import { replayFrames, type ReplayFramesOptions } from "./replay_frames.ts";
-import { type VerifyOptions, verifyServer } from "./verifier.ts";
+import { verifyServer, type VerifyServerOptions } from "./verifier.ts";
 import { formatCheck, formatVerifySummary } from "./verify_report.ts";
-import { type ByteWriter, LineSink } from "./line_sink.ts";
 
 /** Where the tape is and how to show progress. */
 export interface TapeLocation {
@@ -83,7 +83,7 @@ async function lastSeqOf(
 }
 
 /** Options of {@linkcode serveTape}. */
-export interface ServeTapeOptions extends TapeLocation, Omit<ServeOptions, "onRequest"> {
+export interface ServeTapeOptions extends TapeLocation, Omit<ServeSessionOptions, "onRequest"> {
   /**
    * Told one line (no newline, no program prefix) per request: which
    * recorded request answered it, or the error sent. Absent: quiet.
@@ -123,7 +123,7 @@ export interface ServeTapeOptions extends TapeLocation, Omit<ServeOptions, "onRe
  */
 export async function serveTape(options: ServeTapeOptions): Promise<ServeSummary> {
   const session = await loadSession(options);
-  const serveOptions: ServeOptions = { ...options };
+  const serveOptions: ServeSessionOptions = { ...options };
   const log = options.log;
   if (log) {
     serveOptions.onRequest = (e) => {
@@ -152,7 +152,7 @@ export async function serveTape(options: ServeTapeOptions): Promise<ServeSummary
  * assert.equal(options.lenient, true);
  * ```
  */
-export interface VerifyTapeOptions extends TapeLocation, Omit<VerifyOptions, "onCheck"> {
+export interface VerifyTapeOptions extends TapeLocation, Omit<VerifyServerOptions, "onCheck"> {
   /** Server command line. */
   command: string[];
   /**
@@ -213,14 +213,8 @@ export async function verifyTape(options: VerifyTapeOptions): Promise<number> {
   }).finally(() => printing);
   await sink.line(formatVerifySummary(report));
   await sink.flush();
-  if (report.interrupted) return 128 + signalNumber(options.signal?.reason);
+  if (report.interrupted) return signalExitStatus(options.signal?.reason);
   return report.ok ? 0 : 1;
-}
-
-const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGTERM: 15 };
-
-function signalNumber(reason: unknown): number {
-  return (typeof reason === "string" ? SIGNAL_NUMBERS[reason] : undefined) ?? 15;
 }
 
 async function loadSession(location: TapeLocation, read: TapeReadOptions = {}) {

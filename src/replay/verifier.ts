@@ -79,12 +79,12 @@ export interface VerifyReport {
    * so it is not ok.
    */
   ok: boolean;
-  /** True when the run was stopped by `VerifyOptions.signal` before it was over. */
+  /** True when the run was stopped by `VerifyServerOptions.signal` before it was over. */
   interrupted?: boolean;
 }
 
 /** Options of {@linkcode verifyServer}. */
-export interface VerifyOptions {
+export interface VerifyServerOptions {
   /** JSON paths (e.g. `$.result.serverInfo.version`) whose differences do not count. */
   ignorePaths?: readonly string[];
   /** Longest wait for each response, in ms (default 10 000). */
@@ -138,7 +138,7 @@ const encoder = new TextEncoder();
 export async function verifyServer(
   session: RecordedSession,
   command: readonly string[],
-  options: VerifyOptions = {},
+  options: VerifyServerOptions = {},
 ): Promise<VerifyReport> {
   const ignore: JsonPathStep[][] = (options.ignorePaths ?? []).map(parseJsonPath);
   const timeoutMs = options.timeoutMs ?? 10_000;

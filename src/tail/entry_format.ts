@@ -14,7 +14,7 @@ import type { TailEntry } from "./tail_entry.ts";
 export type TimeMode = "relative" | "wall";
 
 /** Options of {@linkcode EntryFormatter}. */
-export interface EntryFormatOptions {
+export interface EntryFormatterOptions {
   /** Use ANSI colours. */
   color: boolean;
   /** How times are shown (default relative). */
@@ -50,7 +50,7 @@ export class EntryFormatter {
   #created: number;
 
   /** Creates a formatter. */
-  constructor(options: EntryFormatOptions) {
+  constructor(options: EntryFormatterOptions) {
     this.#c = pc.createColors(options.color);
     this.#time = options.time ?? "relative";
     this.#created = options.createdAt === undefined ? 0 : Date.parse(options.createdAt);

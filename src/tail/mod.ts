@@ -28,13 +28,13 @@
  * @module
  */
 
-export { wantsColor } from "./color_choice.ts";
-export { type EntryFormatOptions, EntryFormatter, type TimeMode } from "./entry_format.ts";
-export { percentile } from "./percentile.ts";
-export { RingBuffer } from "./ring_buffer.ts";
-export { formatSummary, type SummaryFormatOptions } from "./summary_format.ts";
-export type { TailEntry } from "./tail_entry.ts";
-export { TailSelector, type TailSelectorOptions } from "./tail_selector.ts";
-export { type StatsOptions, type TailOptions, tailTape, tapeStats } from "./tail_tape.ts";
-export { type MethodSummary, TapeSummarizer, type TapeSummary } from "./tape_summary.ts";
-export { type StreamTailOptions, tailStream } from "./tail_stream.ts";
+export * from "./color_choice.ts";
+export * from "./entry_format.ts";
+export * from "./percentile.ts";
+export * from "./ring_buffer.ts";
+export * from "./summary_format.ts";
+export * from "./tail_entry.ts";
+export * from "./tail_selector.ts";
+export * from "./tail_tape.ts";
+export * from "./tail_stream.ts";
+export * from "./tape_summary.ts";

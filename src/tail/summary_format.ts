@@ -8,7 +8,7 @@ import pc from "picocolors";
 import type { TapeSummary } from "./tape_summary.ts";
 
 /** Options of {@linkcode formatSummary}. */
-export interface SummaryFormatOptions {
+export interface FormatSummaryOptions {
   /** Use ANSI colours. */
   color: boolean;
   /** Heading: the tape id or path. */
@@ -32,7 +32,7 @@ export interface SummaryFormatOptions {
  * assert.equal(lines.at(-1), "ping         1       0         -         -");
  * ```
  */
-export function formatSummary(s: TapeSummary, options: SummaryFormatOptions): string[] {
+export function formatSummary(s: TapeSummary, options: FormatSummaryOptions): string[] {
   const c = pc.createColors(options.color);
   const counts = (entries: [string, number][]) =>
     entries.filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(", ") || "none";

@@ -6,7 +6,7 @@
  */
 
 import { memberValueText } from "../json/mod.ts";
-import { type FrameFilter, frameMatches, RequestTracker } from "../replay/mod.ts";
+import { type FrameFilter, frameMatches, RequestTracker } from "../consumer/mod.ts";
 import type { TapeRecord } from "../tape/mod.ts";
 import type { TailEntry } from "./tail_entry.ts";
 

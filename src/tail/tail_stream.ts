@@ -5,11 +5,11 @@
  * @module
  */
 
-import { type ByteWriter, LineSink } from "../replay/mod.ts";
+import { type ByteWriter, LineSink } from "../consumer/mod.ts";
 import { jsonRecordLine, messageLine, openStream } from "../stream/mod.ts";
 
 /** Options of {@linkcode tailStream}. */
-export interface StreamTailOptions {
+export interface TailStreamOptions {
   /** A queue directory, bus stream directory or tape. */
   location: string;
   /** Where tape ids are looked up. */
@@ -51,7 +51,7 @@ export interface StreamTailOptions {
  * Deno.removeSync(dir, { recursive: true });
  * ```
  */
-export async function tailStream(options: StreamTailOptions): Promise<void> {
+export async function tailStream(options: TailStreamOptions): Promise<void> {
   const stream = await openStream(options.location, {
     last: options.lines,
     follow: options.follow,

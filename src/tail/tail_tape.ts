@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type ByteWriter, type FrameFilter, LineSink, openTape } from "../replay/mod.ts";
+import { type ByteWriter, type FrameFilter, LineSink, openTape } from "../consumer/mod.ts";
 import { followTapeLines, printWarning, type TapeWarning } from "../tape/mod.ts";
 import { EntryFormatter, type TimeMode } from "./entry_format.ts";
 import { RingBuffer } from "./ring_buffer.ts";
@@ -15,7 +15,7 @@ import { TailSelector } from "./tail_selector.ts";
 import { TapeSummarizer, type TapeSummary } from "./tape_summary.ts";
 
 /** Options of {@linkcode tailTape}. */
-export interface TailOptions {
+export interface TailTapeOptions {
   /** Tape path (`.jsonl` or `.meta.json`) or tape id. */
   tape: string;
   /** Directory where tape ids are looked up (default `./tapes`). */
@@ -68,7 +68,7 @@ export interface TailOptions {
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function tailTape(options: TailOptions): Promise<void> {
+export async function tailTape(options: TailTapeOptions): Promise<void> {
   const n = options.lines ?? 10;
   // When following, a last line still being written is expected, not worth a warning.
   const onWarning = (w: TapeWarning) => {
@@ -96,7 +96,8 @@ export async function tailTape(options: TailOptions): Promise<void> {
     if (entry) ring.push(entry);
   }
   await using sink = new LineSink(out, options.follow ? 0 : 64 * 1024);
-  // Entries are formatted only now, so RTTs from later correlation records are filled in.
+  // Entries are formatted here, after the whole pass, so RTTs from later correlation records are
+  // filled in.
   for (const entry of ring.toArray()) await sink.line(show(entry));
   await sink.flush();
   if (!options.follow || sink.closed) return;
@@ -118,7 +119,7 @@ export async function tailTape(options: TailOptions): Promise<void> {
 }
 
 /** Options of {@linkcode tapeStats}. */
-export interface StatsOptions {
+export interface TapeStatsOptions {
   /** Tape path (`.jsonl` or `.meta.json`) or tape id. */
   tape: string;
   /** Directory where tape ids are looked up (default `./tapes`). */
@@ -159,7 +160,7 @@ export interface StatsOptions {
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function tapeStats(options: StatsOptions): Promise<TapeSummary> {
+export async function tapeStats(options: TapeStatsOptions): Promise<TapeSummary> {
   using reader = await openTape(options.tape, options.tapesDir);
   const summarizer = new TapeSummarizer(options.filter ?? {});
   for await (const { record, line } of reader.recordLines()) summarizer.add(record, line);

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { type FrameFilter, frameMatches, RequestTracker } from "../replay/mod.ts";
+import { type FrameFilter, frameMatches, RequestTracker } from "../consumer/mod.ts";
 import { memberValueText } from "../json/mod.ts";
 import {
   classifyMessage,
