@@ -545,6 +545,19 @@ Deno.test("InputLines numbers lines, refuses invalid UTF-8 and runaway lines", a
     (e: unknown) =>
       e instanceof InputLineError && e.line === 2 && /longer than 64 bytes/.test(e.message),
   );
+  const seenBefore: string[] = [];
+  await assert.rejects(
+    async () => {
+      const long = new InputLines(chunks(`short\n${"x".repeat(100)}\nafter\n`), {
+        maxLineBytes: 64,
+      });
+      for await (const line of long) seenBefore.push(line);
+    },
+    (e: unknown) =>
+      e instanceof InputLineError && e.line === 2 &&
+      e.message.startsWith("Line is longer than 64 bytes (100)"),
+  );
+  assert.deepEqual(seenBefore, ["short"]);
 });
 
 Deno.test("importJsonLines takes any async iterable of lines and reports where it stopped", async () => {

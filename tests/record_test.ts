@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { TapeReader, type TapeWarning } from "../src/tape/tape_reader.ts";
 import { metaPathFor, readMeta } from "../src/tape/meta_file.ts";
-import { type FrameInput, LineTooLongError, TapeWriteError } from "../src/tape/tape_writer.ts";
+import type { FrameInput } from "../src/tape/tape_writer.ts";
+import { LineTooLongError, TapeWriteError } from "../src/tape/tape_write_errors.ts";
 import { frameFromLine, LineRecorder } from "../src/proxy/line_recorder.ts";
 import type {
   CheckpointRecord,
@@ -839,7 +840,7 @@ Deno.test("record's own warnings are cut to five and a count, like every program
       lines,
       [
         ...Array(5).fill(
-          "record: warning: a c2s line of 10485770 bytes is over the 10485760-byte limit and was not recorded",
+          "record: warning: a line of standard input of 10485770 bytes is over the 10485760-byte limit and was not recorded",
         ),
         "record: warning: 3 more warnings not shown (8 in all)",
       ],

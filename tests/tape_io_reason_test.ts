@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ioReason } from "../src/tape/io_reason.ts";
-import { TapeWriteError } from "../src/tape/tape_writer.ts";
+import { TapeWriteError } from "../src/tape/tape_write_errors.ts";
 import { readMeta } from "../src/tape/meta_file.ts";
 import { TapeDirectory } from "../src/tape/tape_directory.ts";
 import { tapeOpenError, TapeReader } from "../src/tape/tape_reader.ts";

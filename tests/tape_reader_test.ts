@@ -10,7 +10,7 @@ import {
   type TapeWarning,
 } from "../src/tape/tape_reader.ts";
 import type { TapeRecord } from "../src/tape/types.ts";
-import { MAX_LINE_BYTES } from "../src/tape/line_splitter.ts";
+import { LineSplitter, MAX_LINE_BYTES } from "../src/tape/line_splitter.ts";
 import { followTape } from "../src/tape/tape_follower.ts";
 
 const encoder = new TextEncoder();
@@ -470,4 +470,71 @@ Deno.test("validateRecord checks the type tag and the fields each type needs", (
       (e: unknown) => e instanceof RecordLineError && pattern.test(e.message) && e.kind === kind,
     );
   }
+});
+
+Deno.test("a first line over the limit is refused, not skipped for the next one", async () => {
+  const huge = frameLine(1, { blob: "y".repeat(MAX_LINE_BYTES + 10) });
+  for (const content of [huge + "\n" + initLine() + "\n", huge]) {
+    await withTape(content, async (path) => {
+      await assert.rejects(TapeReader.open(path), {
+        name: "TapeFormatError",
+        message: /^Not a tape: the first line is longer than the line limit in /,
+      });
+    });
+  }
+});
+
+Deno.test("a last line over the limit, without its newline, is a bad line at its offset", () => {
+  const warnings: TapeWarning[] = [];
+  const parser = new RecordParser("t.jsonl", {
+    maxLineBytes: 200,
+    onWarning: (w) => warnings.push(w),
+  });
+  const head = initLine() + "\n" + frameLine(1) + "\n";
+  assert.equal(parser.push(encoder.encode(head + "x".repeat(150))).length, 2);
+  assert.equal(parser.push(encoder.encode("x".repeat(150))).length, 0);
+  assert.equal(parser.pending, 300);
+  assert.equal(parser.end(), false);
+  assert.deepEqual(warnings.map((w) => [w.kind, w.line, w.offset]), [
+    ["bad-line", 3, byteLength(head)],
+  ]);
+  assert.match(warnings[0]!.message, /^Line is longer than 200 bytes \(300\)/);
+  assert.deepEqual([parser.line, parser.offset], [4, byteLength(head) + 300]);
+});
+
+Deno.test("a chunk longer than the limit still has its over-long lines skipped", () => {
+  const warnings: TapeWarning[] = [];
+  const parser = new RecordParser("t.jsonl", {
+    maxLineBytes: 300,
+    onWarning: (w) => warnings.push(w),
+  });
+  const lines = [initLine(), frameLine(1), "z".repeat(400), frameLine(2), ""];
+  const records = parser.push(encoder.encode(lines.join("\n")));
+  assert.deepEqual(records.map((r) => r.type === "frame" ? r.seq : r.type), ["init", 1, 2]);
+  assert.deepEqual(warnings.map((w) => [w.kind, w.line, w.offset]), [
+    ["bad-line", 3, offsetOfLine(lines, 3)],
+  ]);
+});
+
+Deno.test("LineSplitter hands out lines or runs, within the limit, in order", () => {
+  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  const told: number[] = [];
+  const splitter = new LineSplitter({ maxLineBytes: 5, onOversize: (n) => told.push(n) });
+  const runs: string[] = [];
+  const collect = (run: Uint8Array) => runs.push(decode(run));
+  splitter.pushRuns(encoder.encode("ab\r\ncd"), collect);
+  splitter.pushRuns(encoder.encode("e\ntoo long\nok\nlonger and"), collect);
+  assert.equal(splitter.pending, 10, "a runaway line is counted, not kept");
+  splitter.pushRuns(encoder.encode(" longer\nlast"), collect);
+  assert.deepEqual(runs, ["ab\r\n", "cde\n", "ok\n"], "bytes as read, newlines and CR kept");
+  assert.deepEqual(told, [8, 17]);
+  assert.equal(decode(splitter.rest()!), "last");
+  assert.equal(splitter.rest(), undefined);
+
+  const lines = new LineSplitter({ maxLineBytes: 5, onOversize: (n) => told.push(n) });
+  assert.deepEqual(lines.push(encoder.encode("a\r\nb\n123456\nc\r")).map(decode), ["a", "b"]);
+  assert.equal(decode(lines.flush()!), "c", "a last line's CR is dropped too");
+  lines.push(encoder.encode("1234567"));
+  assert.equal(lines.flush(), undefined);
+  assert.deepEqual(told, [8, 17, 6, 7]);
 });

@@ -7,9 +7,11 @@
  */
 
 import assert from "node:assert/strict";
-import { LineTooLongError, TapeWriteError, TapeWriter } from "../src/tape/tape_writer.ts";
+import { TapeWriter } from "../src/tape/tape_writer.ts";
+import { LineTooLongError, TapeWriteError } from "../src/tape/tape_write_errors.ts";
 import { metaPathFor, readMeta, writeMetaAtomic } from "../src/tape/meta_file.ts";
 import { TapeFormatError } from "../src/tape/tape_format_error.ts";
+import { TapeReader } from "../src/tape/tape_reader.ts";
 import type {
   CheckpointRecord,
   CorrelationRecord,
@@ -717,6 +719,66 @@ Deno.test("reopen writes the correlation record a killed writer did not", async 
       method: "tools/call",
     });
     assert.equal((records.at(-1) as CheckpointRecord).final, true);
+  });
+});
+
+Deno.test("reopen counts only what a lenient reader reads", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/damaged.jsonl`;
+    const lines = [
+      JSON.stringify({
+        type: "init",
+        version: 1,
+        tape_id: "damaged",
+        session_id: "s",
+        created_at: new Date().toISOString(),
+        protocol_version: null,
+      }),
+      JSON.stringify({ type: "frame", seq: 1, ts: 1, dir: "c2s", env: request(7) }),
+      // No ts: a reader skips it, so it counts for nothing.
+      JSON.stringify({ type: "frame", seq: 2, dir: "s2c", env: response(8) }),
+      "not json",
+      JSON.stringify({ type: "gossip", seq: 9 }),
+      JSON.stringify({ type: "frame", seq: 2, ts: 2, dir: "s2c", env: response(7) }),
+    ];
+    const complete = lines.map((l) => l + "\n").join("");
+    await Deno.writeTextFile(path, complete + '{"type":"fr');
+    const warnings: string[] = [];
+    using reader = await TapeReader.open(path, { onWarning: (w) => warnings.push(w.kind) });
+    const readable = await Array.fromAsync(reader.frames());
+
+    const writer = await TapeWriter.reopen(path);
+    assert.equal(writer.stats.frame_count, readable.length);
+    assert.equal(writer.stats.last_seq, 2);
+    assert.equal(writer.stats.message_counts.response, 1);
+    assert.ok(writer.stats.bytes > new TextEncoder().encode(complete).length, "+ its correlation");
+    assert.equal((await writer.append({ dir: "c2s", env: request(8) })).seq, 3);
+    await writer.finalize();
+    const text = await Deno.readTextFile(path);
+    assert.ok(text.startsWith(complete), "the partial line is trimmed, the rest kept as it was");
+    const appended = text.slice(complete.length).split("\n").slice(0, -1);
+    assert.deepEqual(
+      appended.map((l) => JSON.parse(l) as AnyRecord).filter((r) => r.type === "correlation")
+        .map((r) => [r.id, r.status]),
+      [["c2s-1", "ok"], ["c2s-3", "timeout"]],
+    );
+    assert.deepEqual(warnings, ["bad-line", "bad-line", "unknown-type", "partial-line"]);
+  });
+});
+
+Deno.test("a reopened tape keeps its command and names the process that carries it on", async () => {
+  await withDir(async (dir) => {
+    const first = await TapeWriter.create(dir, {
+      environment: { command: ["server", "--port", "0"], pid: 1, cwd: "/elsewhere" },
+    });
+    assert.deepEqual((await readMeta(first.metaPath)).environment.pid, 1);
+    await first.fail(new Error("killed"));
+    const writer = await TapeWriter.reopen(first.path);
+    const meta = await writer.finalize();
+    assert.deepEqual(meta.environment.command, ["server", "--port", "0"]);
+    assert.equal(meta.environment.pid, Deno.pid);
+    assert.equal(meta.environment.cwd, Deno.cwd());
+    assert.equal(meta.environment.os, Deno.build.os);
   });
 });
 

@@ -9,7 +9,7 @@
 import { copyMessage, type StreamMessage } from "../stream/stream_message.ts";
 import { TAPE_TYPE_S2C } from "../stream/tape_message.ts";
 import { lineToFrame } from "../tape/text_frame.ts";
-import { type FrameInput, LineTooLongError, type TapeWriter } from "../tape/tape_writer.ts";
+import { type FrameInput, LineTooLongError, type TapeWriter } from "../tape/mod.ts";
 import type { Storage } from "./storage.ts";
 
 /** What {@linkcode tapeStorage} needs of a `TapeWriter`. */

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { ioReason } from "../tape/mod.ts";
+import { ioReason, LineSplitter } from "../tape/mod.ts";
 import { InputFileError, InputLineError } from "./import_error.ts";
 
 /**
@@ -75,60 +75,50 @@ export class InputLines implements AsyncIterable<string> {
     return new InputLines(stdinChunks());
   }
 
-  /** Yields the lines one by one, without their line endings. */
+  /** Yields the lines one by one, without their newlines (a `\r` before one is kept). */
   async *[Symbol.asyncIterator](): AsyncIterator<string> {
     const decoder = new TextDecoder("utf-8", { fatal: true });
     const max = this.#maxLineBytes;
-    let parts: Uint8Array[] = [];
-    let pending = 0;
     let line = 0;
-    const take = (last: Uint8Array): string => {
+    const decode = (bytes: Uint8Array): string => {
       line++;
-      let bytes = last;
-      if (parts.length > 0) {
-        bytes = new Uint8Array(pending + last.length);
-        let at = 0;
-        for (const part of parts) {
-          bytes.set(part, at);
-          at += part.length;
-        }
-        bytes.set(last, at);
-        parts = [];
-        pending = 0;
-      }
+      let text: string;
       try {
-        return decoder.decode(bytes);
+        // The newline ends the line; it is not part of it.
+        text = decoder.decode(bytes[bytes.length - 1] === NEWLINE ? bytes.subarray(0, -1) : bytes);
       } catch {
         throw new InputLineError("Line is not valid UTF-8", line);
       }
+      this.#bytesRead += bytes.length;
+      return text;
     };
-    const tooLong = (length: number) =>
-      new InputLineError(`Line is longer than ${max} bytes (${length} or more)`, line + 1);
+    const tooLong = (length: string) =>
+      new InputLineError(`Line is longer than ${max} bytes (${length})`, line + 1);
+    // Runs of whole lines, and in their place the length of a line over the limit.
+    let pieces: (Uint8Array | number)[] = [];
+    const splitter = new LineSplitter({
+      maxLineBytes: max,
+      onOversize: (byteLength) => pieces.push(byteLength),
+    });
+    const collect = (run: Uint8Array) => pieces.push(run);
     for await (const chunk of this.#chunks) {
-      let start = 0;
-      while (start < chunk.length) {
-        const nl = chunk.indexOf(NEWLINE, start);
-        if (nl === -1) {
-          if (pending + chunk.length - start > max) throw tooLong(pending + chunk.length - start);
-          // Copied: the reader may reuse the chunk's buffer.
-          parts.push(chunk.slice(start));
-          pending += chunk.length - start;
-          break;
+      pieces = [];
+      splitter.pushRuns(chunk, collect);
+      for (const run of pieces) {
+        // A line over the limit ends the input, after the lines before it.
+        if (typeof run === "number") throw tooLong(String(run));
+        let start = 0;
+        while (start < run.length) {
+          const end = run.indexOf(NEWLINE, start) + 1;
+          yield decode(run.subarray(start, end));
+          start = end;
         }
-        if (pending + nl - start > max) throw tooLong(pending + nl - start);
-        const length = pending + nl - start + 1;
-        const text = take(chunk.subarray(start, nl));
-        start = nl + 1;
-        this.#bytesRead += length;
-        yield text;
       }
+      // A runaway line is refused before all of it is read.
+      if (splitter.pending > max) throw tooLong(`${splitter.pending} or more`);
     }
-    if (pending > 0) {
-      const length = pending;
-      const text = take(new Uint8Array(0));
-      this.#bytesRead += length;
-      yield text;
-    }
+    const last = splitter.rest();
+    if (last !== undefined) yield decode(last);
   }
 }
 

@@ -65,7 +65,7 @@ export function frameFromLine(
   const isText = frame.flags !== undefined;
   const result = redactor.redact(frame.env, isText);
   if (!result.changed) return frame;
-  // The redacted envelope is serialized afresh: the line's JSON no longer says what it holds.
+  // The redacted envelope is serialized afresh: the line's JSON holds what redaction removed.
   return { dir, env: result.env, flags: [...(frame.flags ?? []), REDACTED_FLAG] };
 }
 

@@ -1,6 +1,7 @@
 /**
- * Recording traffic into tapes: the stdio proxy behind `record`, the line
- * recorder it feeds, and redaction of the recorded copy.
+ * Recording traffic into tapes: the stdio proxy behind `record`, the
+ * recording of standard input behind `record --stdin`, the line recorder
+ * the proxy feeds, and redaction of the recorded copy.
  *
  * @example
  * ```ts
@@ -31,14 +32,6 @@ export {
   type LineRecorderOptions,
   REDACTED_FLAG,
 } from "./line_recorder.ts";
-export {
-  type ProxyOptions,
-  recordingEnvironment,
-  type RecordOptions,
-  type RecordResult,
-  recordStdin,
-  runStdioProxy,
-  ServerStartError,
-  StdinReadError,
-  TapeCreateError,
-} from "./stdio_proxy.ts";
+export { type RecordOptions, type RecordResult, TapeCreateError } from "./recording.ts";
+export { type ProxyOptions, runStdioProxy, ServerStartError } from "./stdio_proxy.ts";
+export { recordStdin, StdinReadError } from "./record_stdin.ts";

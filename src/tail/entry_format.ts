@@ -7,7 +7,7 @@
 
 import pc from "picocolors";
 import { memberValueText } from "../json/mod.ts";
-import { classifyMessage, type FrameRecord, isTextFrame, rawMessage } from "../tape/mod.ts";
+import { frameAction, type FrameRecord, rawMessage } from "../tape/mod.ts";
 import type { TailEntry } from "./tail_entry.ts";
 
 /** How times are shown: seconds since the tape started, or local wall-clock time. */
@@ -94,7 +94,7 @@ export class EntryFormatter {
     const envText = entry.line === undefined ? undefined : memberValueText(entry.line, "env");
     const text = rawMessage(frame, envText);
     const size = encoder.encode(text).length;
-    const action = frame.action ?? classifyMessage(frame.env, isTextFrame(frame));
+    const action = frameAction(frame);
     const arrow = frame.dir === "c2s" ? c.cyan("→") : c.magenta("←");
     const actionText = action.padEnd(12);
     const coloredAction = action === "error" ? c.red(actionText) : actionText;

@@ -7,10 +7,9 @@
 import { type FrameFilter, frameMatches, RequestTracker } from "../consumer/mod.ts";
 import { memberValueText } from "../json/mod.ts";
 import {
-  classifyMessage,
   type Direction,
   type FrameAction,
-  isTextFrame,
+  frameAction,
   rawMessage,
   type TapeRecord,
 } from "../tape/mod.ts";
@@ -159,7 +158,7 @@ export class TapeSummarizer {
     const info = this.#tracker.observe(record, envText);
     if (!frameMatches(record, info, this.#filter)) return;
     const s = this.#s;
-    const action = record.action ?? classifyMessage(record.env, isTextFrame(record));
+    const action = frameAction(record);
     s.frames++;
     s.byDirection[record.dir]++;
     s.byAction[action]++;

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { classifyMessage, methodOf } from "./message_kind.ts";
+import { frameAction, methodOf } from "./message_kind.ts";
 import { jsonRpcIdKey } from "./message_id.ts";
 import { isTextFrame } from "./text_frame.ts";
 import type { CorrelationRecord, Direction, FrameRecord, JsonValue } from "./types.ts";
@@ -152,7 +152,7 @@ export class Correlator {
    * changing any state.
    */
   peek(frame: FrameRecord, envText?: string | (() => string | undefined)): string | undefined {
-    const action = frame.action ?? classifyMessage(frame.env, isTextFrame(frame));
+    const action = frameAction(frame);
     if (action === "request") {
       return correlationKey(frame, envText) === undefined
         ? undefined
@@ -186,7 +186,7 @@ export class Correlator {
    * ```
    */
   observe(frame: FrameRecord, envText?: string | (() => string | undefined)): Observation {
-    const action = frame.action ?? classifyMessage(frame.env, isTextFrame(frame));
+    const action = frameAction(frame);
     if (action === "request") return this.#request(frame, envText);
     if (action === "response" || action === "error") {
       return this.#response(frame, action, envText);

@@ -1,5 +1,7 @@
 /**
- * Splits a byte stream into newline-terminated lines with bounded memory.
+ * Splits a byte stream into newline-terminated lines with bounded memory:
+ * the one line splitter of spool, behind the tape parser, the recorder, the
+ * engine's line sources and the importer.
  *
  * @module
  */
@@ -33,6 +35,23 @@ export const MAX_LINE_BYTES = 10 * 1024 * 1024;
 export type OversizeHandler = (byteLength: number) => void;
 
 /**
+ * Receives a run of whole lines from {@linkcode LineSplitter.pushRuns}: one
+ * or more lines, each ending with its newline (and a `\r` before it, if
+ * the input had one).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { LineSplitter, type LineRunHandler } from "./line_splitter.ts";
+ * const runs: string[] = [];
+ * const onRun: LineRunHandler = (run) => runs.push(new TextDecoder().decode(run));
+ * new LineSplitter().pushRuns(new TextEncoder().encode("a\nb\nc"), onRun);
+ * assert.deepEqual(runs, ["a\nb\n"]);
+ * ```
+ */
+export type LineRunHandler = (run: Uint8Array) => void;
+
+/**
  * Options of {@linkcode LineSplitter}.
  *
  * @example
@@ -47,23 +66,32 @@ export interface LineSplitterOptions {
   /** Longest line kept, in bytes, without the newline. Defaults to {@linkcode MAX_LINE_BYTES}. */
   maxLineBytes?: number;
   /**
-   * Told about each line that was longer than `maxLineBytes`. Such a line is
-   * discarded up to and including its newline, so one runaway line never
-   * makes memory grow past the limit.
+   * Told about each line that was longer than `maxLineBytes`, in its place
+   * among the lines. Such a line is discarded up to and including its
+   * newline, so one runaway line never makes memory grow past the limit.
    */
   onOversize?: OversizeHandler;
 }
 
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
+const EMPTY = new Uint8Array(0);
 
 /**
  * Turns chunks of bytes into whole lines. A line that arrives in pieces is
- * held until its newline and returned exactly once; a trailing `\r` is
- * removed so CRLF input reads like LF input.
+ * held until its newline and handed out exactly once; a line over the limit
+ * is told to `onOversize` and dropped.
  *
- * Returned lines may be views into the pushed chunk: copy them before the
- * chunk's memory is reused.
+ * Two ways to take the lines:
+ * - line by line, {@linkcode LineSplitter.push} and
+ *   {@linkcode LineSplitter.flush}: without the newline, and with a
+ *   trailing `\r` removed so CRLF input reads like LF input;
+ * - a run of lines at a time, {@linkcode LineSplitter.pushRuns} and
+ *   {@linkcode LineSplitter.rest}: the bytes exactly as read, newlines
+ *   included, for a caller that decodes many lines at once or counts bytes.
+ *
+ * Lines and runs may be views into the pushed chunk: use or copy them
+ * before the chunk's memory is reused.
  *
  * @example
  * ```ts
@@ -72,16 +100,18 @@ const CARRIAGE_RETURN = 0x0d;
  * const s = new LineSplitter();
  * const enc = new TextEncoder();
  * assert.equal(s.push(enc.encode("ab")).length, 0);
- * assert.deepEqual(s.push(enc.encode("c\nd\n")).map((l) => new TextDecoder().decode(l)), ["abc", "d"]);
+ * assert.deepEqual(s.push(enc.encode("c\nd\r\n")).map((l) => new TextDecoder().decode(l)), ["abc", "d"]);
  * ```
  */
 export class LineSplitter {
   #max: number;
   #onOversize: OversizeHandler | undefined;
+  /** Held pieces of the unfinished line (none while it is being discarded). */
   #parts: Uint8Array[] = [];
+  /** Bytes of the unfinished line so far. */
   #pending = 0;
+  /** The unfinished line is over the limit: its bytes are counted, not kept. */
   #discarding = false;
-  #discarded = 0;
 
   /** Creates a splitter. */
   constructor(options: LineSplitterOptions = {}) {
@@ -89,71 +119,97 @@ export class LineSplitter {
     this.#onOversize = options.onOversize;
   }
 
-  /** Bytes held while waiting for a newline. */
+  /**
+   * Bytes of the line that has no newline yet: held, or only counted once
+   * it is over the limit (so a caller can give up on a runaway line early).
+   */
   get pending(): number {
     return this.#pending;
   }
 
-  /** Feeds a chunk and returns the lines it completed. */
+  /** Feeds a chunk and returns the lines it completed, without newline or trailing `\r`. */
   push(chunk: Uint8Array): Uint8Array[] {
     const lines: Uint8Array[] = [];
-    let start = 0;
-    while (start < chunk.length) {
-      const nl = chunk.indexOf(NEWLINE, start);
-      if (nl === -1) {
-        this.#hold(chunk.subarray(start));
-        break;
+    this.pushRuns(chunk, (run) => {
+      let start = 0;
+      while (start < run.length) {
+        const nl = run.indexOf(NEWLINE, start);
+        lines.push(stripCr(run.subarray(start, nl)));
+        start = nl + 1;
       }
-      const piece = chunk.subarray(start, nl);
-      start = nl + 1;
-      if (this.#discarding) {
-        this.#oversize(this.#discarded + piece.length);
-        continue;
-      }
-      if (this.#pending + piece.length > this.#max) {
-        this.#oversize(this.#pending + piece.length);
-        continue;
-      }
-      lines.push(stripCr(this.#take(piece)));
-    }
+    });
     return lines;
   }
 
   /**
-   * Returns the bytes after the last newline, if any, and forgets them: the
-   * end of a stream whose last line has no newline.
+   * Returns the bytes after the last newline, if any, without a trailing
+   * `\r`, and forgets them: the end of a stream whose last line has no
+   * newline.
    */
   flush(): Uint8Array | undefined {
+    const rest = this.rest();
+    return rest === undefined ? undefined : stripCr(rest);
+  }
+
+  /**
+   * Feeds a chunk and hands the whole lines it completed to `onRun`, in
+   * order, as runs of bytes exactly as read (see {@linkcode LineRunHandler});
+   * none of their lines is over the limit. A run is a view into the chunk,
+   * or a new array for a line that arrived in pieces.
+   */
+  pushRuns(chunk: Uint8Array, onRun: LineRunHandler): void {
+    let start = 0;
+    if (this.#pending > 0) {
+      const nl = chunk.indexOf(NEWLINE);
+      if (nl === -1) {
+        this.#hold(chunk);
+        return;
+      }
+      start = nl + 1;
+      const length = this.#pending + nl;
+      if (this.#discarding || length > this.#max) this.#oversize(length);
+      else onRun(this.#take(chunk.subarray(0, start)));
+    }
+    const last = chunk.lastIndexOf(NEWLINE);
+    if (last >= start) {
+      // No line of the run can be longer than the run: only a long run is looked into.
+      if (last - start <= this.#max) onRun(chunk.subarray(start, last + 1));
+      else this.#checkRun(chunk.subarray(start, last + 1), onRun);
+      start = last + 1;
+    }
+    if (start < chunk.length) this.#hold(chunk.subarray(start));
+  }
+
+  /**
+   * Returns the bytes after the last newline exactly as read, if any, and
+   * forgets them; a line over the limit is told to `onOversize` instead.
+   */
+  rest(): Uint8Array | undefined {
+    if (this.#pending === 0) return undefined;
     if (this.#discarding) {
-      this.#oversize(this.#discarded);
+      this.#oversize(this.#pending);
       return undefined;
     }
-    if (this.#pending === 0) return undefined;
-    return stripCr(this.#take(new Uint8Array(0)));
+    return this.#take(EMPTY);
   }
 
   #hold(rest: Uint8Array): void {
-    if (this.#discarding) {
-      this.#discarded += rest.length;
-      return;
-    }
-    if (this.#pending + rest.length > this.#max) {
+    this.#pending += rest.length;
+    if (this.#discarding) return;
+    if (this.#pending > this.#max) {
       this.#discarding = true;
-      this.#discarded = this.#pending + rest.length;
       this.#parts = [];
-      this.#pending = 0;
       return;
     }
     // Copy: the caller may reuse the chunk's buffer for its next read.
     this.#parts.push(rest.slice());
-    this.#pending += rest.length;
   }
 
   #take(last: Uint8Array): Uint8Array {
-    if (this.#parts.length === 0) return last;
+    const parts = this.#parts;
     const out = new Uint8Array(this.#pending + last.length);
     let at = 0;
-    for (const part of this.#parts) {
+    for (const part of parts) {
       out.set(part, at);
       at += part.length;
     }
@@ -163,9 +219,24 @@ export class LineSplitter {
     return out;
   }
 
+  /** Splits a run longer than the limit around the lines that are over it. */
+  #checkRun(run: Uint8Array, onRun: LineRunHandler): void {
+    let from = 0;
+    let start = 0;
+    while (start < run.length) {
+      const nl = run.indexOf(NEWLINE, start);
+      if (nl - start > this.#max) {
+        if (from < start) onRun(run.subarray(from, start));
+        this.#onOversize?.(nl - start);
+        from = nl + 1;
+      }
+      start = nl + 1;
+    }
+    if (from < run.length) onRun(run.subarray(from));
+  }
+
   #oversize(byteLength: number): void {
     this.#discarding = false;
-    this.#discarded = 0;
     this.#parts = [];
     this.#pending = 0;
     this.#onOversize?.(byteLength);

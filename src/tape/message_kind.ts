@@ -5,7 +5,8 @@
  * @module
  */
 
-import type { FrameAction, JsonValue } from "./types.ts";
+import { isTextFrame } from "./text_frame.ts";
+import type { FrameAction, FrameRecord, JsonValue } from "./types.ts";
 
 /**
  * Classifies an envelope. `isText` marks a line that was not JSON (the
@@ -53,4 +54,31 @@ export function methodOf(env: JsonValue): string | undefined {
   if (env === null || typeof env !== "object" || Array.isArray(env)) return undefined;
   const method = env.method;
   return typeof method === "string" ? method : undefined;
+}
+
+const ACTIONS: ReadonlySet<unknown> = new Set<FrameAction>([
+  "request",
+  "notification",
+  "response",
+  "error",
+  "message",
+  "text",
+]);
+
+/**
+ * What a recorded frame is: its `action` when the tape names a known one,
+ * else what {@linkcode classifyMessage} makes of its envelope (the member is
+ * optional in the format, and a tape from elsewhere may spell it wrong).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { frameAction } from "./message_kind.ts";
+ * assert.equal(frameAction({ type: "frame", seq: 1, ts: 0, dir: "c2s", env: { id: 1, method: "x" } }), "request");
+ * assert.equal(frameAction({ type: "frame", seq: 2, ts: 0, dir: "s2c", env: "log", flags: ["text"] }), "text");
+ * assert.equal(frameAction({ type: "frame", seq: 3, ts: 0, dir: "s2c", env: {}, action: "error" }), "error");
+ * ```
+ */
+export function frameAction(frame: FrameRecord): FrameAction {
+  return ACTIONS.has(frame.action) ? frame.action! : classifyMessage(frame.env, isTextFrame(frame));
 }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { MAX_LINE_BYTES } from "./line_splitter.ts";
+import { LineSplitter, MAX_LINE_BYTES } from "./line_splitter.ts";
 import { TapeFormatError } from "./tape_format_error.ts";
 import { reportWarning } from "./warning_log.ts";
 import { memberValueText } from "../json/member_span.ts";
@@ -297,21 +297,19 @@ export interface RecordParserOptions extends TapeReadOptions {
 }
 
 const NEWLINE = 0x0a;
+const EMPTY = new Uint8Array(0);
 
 /**
- * Complete lines waiting to be parsed: a run of lines of one chunk (or one
- * line put together from pieces), or a line too long to keep.
+ * Complete lines waiting to be parsed: a run of whole lines from the line
+ * splitter, or a line too long to keep.
  */
 interface Segment {
-  /** Where the lines' bytes are (from `from` on), to count the offset of a bad line. */
+  /** The lines' bytes, each line with its newline, to count the offset of a bad line. */
   bytes: Uint8Array;
-  from: number;
   /** Bytes the segment advances the file offset by, newlines included. */
   size: number;
-  /** The decoded lines; empty for a too-long line. */
+  /** The decoded lines, each with its newline; empty for a too-long line. */
   text: string;
-  /** End of the text to split; for a joined line, one past its end. */
-  end: number;
   /** Length of a too-long line, or -1. */
   tooLong: number;
   /** Where the next line starts in `text`, and its index among the segment's lines. */
@@ -332,9 +330,9 @@ interface Segment {
  *
  * Whole chunks are decoded at once and split on newlines, so the hot path
  * costs one `JSON.parse` per line. Offsets are only worked out when a
- * warning or an error needs one. A line that has no newline yet is held
- * (copied) until the newline arrives; {@linkcode RecordParser.end} reports it
- * if it never does.
+ * warning or an error needs one. Lines are split by a {@linkcode LineSplitter},
+ * which holds (copies) a line that has no newline yet until the newline
+ * arrives; {@linkcode RecordParser.end} reports it if it never does.
  *
  * Two ways to use it: {@linkcode RecordParser.push} returns the records of a
  * chunk as an array; {@linkcode RecordParser.feed} and
@@ -367,12 +365,9 @@ export class RecordParser {
   /** Fed lines not taken yet, in order; `#current` indexes the one being taken. */
   #segments: Segment[] = [];
   #current = 0;
-  /** Bytes of the unfinished line, and how many of them are held. */
-  #carry: Uint8Array | undefined;
-  #carryLength = 0;
-  /** The unfinished line is over the limit: skip up to its newline. */
-  #skipping = false;
-  #skipped = 0;
+  #splitter: LineSplitter;
+  /** `end` is taking the last line: one over the limit has no newline to count. */
+  #ending = false;
   #lastSeq = 0;
   /** The last frame's exact seq when it is past 2^53, where `#lastSeq` is rounded. */
   #lastBigSeq: bigint | undefined;
@@ -391,11 +386,12 @@ export class RecordParser {
     this.#offset = options.firstOffset ?? 0;
     this.#lastSeq = options.lastSeq ?? 0;
     this.#keepLastLine = options.keepLastLine ?? false;
+    this.#splitter = this.#newSplitter();
   }
 
-  /** Bytes held for a line that has no newline yet. */
+  /** Bytes of the line that has no newline yet (counted, not kept, once over the limit). */
   get pending(): number {
-    return this.#skipping ? this.#skipped : this.#carryLength;
+    return this.#splitter.pending;
   }
 
   /** Line number the next line taken will have. */
@@ -460,38 +456,7 @@ export class RecordParser {
    */
   feed(chunk: Uint8Array): void {
     if (this.#failure !== undefined) throw this.#failure;
-    let start = 0;
-    if (this.#carryLength > 0 || this.#skipping) {
-      const nl = chunk.indexOf(NEWLINE);
-      if (nl === -1) {
-        this.#hold(chunk);
-        return;
-      }
-      start = nl + 1;
-      if (this.#skipping || this.#carryLength + nl > this.#max) {
-        const length = (this.#skipping ? this.#skipped : this.#carryLength) + nl;
-        this.#skipping = false;
-        this.#skipped = 0;
-        this.#carryLength = 0;
-        this.#carry = undefined;
-        this.#queue(new Uint8Array(0), 0, length + 1, "", 0, length);
-      } else {
-        const joined = new Uint8Array(this.#carryLength + nl);
-        joined.set(this.#carry!.subarray(0, this.#carryLength));
-        joined.set(chunk.subarray(0, nl), this.#carryLength);
-        this.#carryLength = 0;
-        if (this.#carry!.length > 1024 * 1024) this.#carry = undefined;
-        const text = this.#decoder.decode(joined);
-        this.#queue(joined, 0, joined.length + 1, text, text.length + 1, -1);
-      }
-    }
-    const last = chunk.lastIndexOf(NEWLINE);
-    if (last >= start) {
-      const text = this.#decoder.decode(chunk.subarray(start, last + 1));
-      this.#queue(chunk, start, last + 1 - start, text, text.length, -1);
-      start = last + 1;
-    }
-    if (start < chunk.length) this.#hold(chunk.subarray(start));
+    this.#splitter.pushRuns(chunk, this.#onRun);
   }
 
   /**
@@ -526,15 +491,14 @@ export class RecordParser {
         );
         continue;
       }
-      if (seg.pos >= seg.end) {
+      if (seg.pos >= seg.text.length) {
         this.#line = seg.firstLine + seg.index;
         this.#offset = seg.firstOffset + seg.size;
         this.#current++;
         continue;
       }
       const text = seg.text;
-      let nl = text.indexOf("\n", seg.pos);
-      if (nl === -1) nl = text.length;
+      const nl = text.indexOf("\n", seg.pos);
       const lineText = text.slice(seg.pos, nl);
       seg.pos = nl + 1;
       const index = seg.index++;
@@ -578,27 +542,22 @@ export class RecordParser {
    */
   end(): boolean {
     if (this.#failure !== undefined) throw this.#failure;
-    if (this.#skipping) {
-      const length = this.#skipped;
-      this.#skipping = false;
-      this.#skipped = 0;
-      this.#problem(
-        "bad-line",
-        `Line is longer than ${this.#max} bytes (${length})`,
-        this.#line,
-        this.#offset,
-      );
-      this.#line++;
-      this.#offset += length;
+    const held = this.#splitter.pending;
+    this.#ending = true;
+    let rest: Uint8Array | undefined;
+    try {
+      rest = this.#splitter.rest();
+    } finally {
+      this.#ending = false;
+    }
+    if (rest === undefined) {
+      // A last line over the limit was queued as a bad line: report it now.
+      if (held > 0) this.next();
       return false;
     }
-    if (this.#carryLength === 0) return false;
-    const n = this.#carryLength;
-    this.#carryLength = 0;
-    this.#carry = undefined;
     this.#warn(
       "partial-line",
-      `Incomplete last line (${n} bytes, no newline) not read`,
+      `Incomplete last line (${rest.length} bytes, no newline) not read`,
       this.#line,
       this.#offset,
     );
@@ -614,10 +573,7 @@ export class RecordParser {
     this.#offset = 0;
     this.#segments = [];
     this.#current = 0;
-    this.#carry = undefined;
-    this.#carryLength = 0;
-    this.#skipping = false;
-    this.#skipped = 0;
+    this.#splitter = this.#newSplitter();
     this.#lastSeq = 0;
     this.#lastBigSeq = undefined;
     this.#sawFinal = false;
@@ -625,51 +581,32 @@ export class RecordParser {
     this.#failure = undefined;
   }
 
-  #queue(
-    bytes: Uint8Array,
-    from: number,
-    size: number,
-    text: string,
-    end: number,
-    tooLong: number,
-  ): void {
+  #newSplitter(): LineSplitter {
+    return new LineSplitter({ maxLineBytes: this.#max, onOversize: this.#onOversize });
+  }
+
+  #onRun = (run: Uint8Array): void => {
+    this.#queue(run, this.#decoder.decode(run), -1);
+  };
+
+  #onOversize = (byteLength: number): void => {
+    this.#queue(EMPTY, "", byteLength);
+  };
+
+  #queue(bytes: Uint8Array, text: string, tooLong: number): void {
     this.#segments.push({
       bytes,
-      from,
-      size,
+      // A too-long line is followed by its newline, except the last line at the end.
+      size: tooLong < 0 ? bytes.length : this.#ending ? tooLong : tooLong + 1,
       text,
-      end,
       tooLong,
       pos: 0,
       index: 0,
       firstLine: -1,
       firstOffset: 0,
       knownIndex: 0,
-      knownByte: from,
+      knownByte: 0,
     });
-  }
-
-  #hold(rest: Uint8Array): void {
-    if (this.#skipping) {
-      this.#skipped += rest.length;
-      return;
-    }
-    const need = this.#carryLength + rest.length;
-    if (need > this.#max) {
-      // One runaway line must not make memory grow past the limit.
-      this.#skipping = true;
-      this.#skipped = need;
-      this.#carry = undefined;
-      this.#carryLength = 0;
-      return;
-    }
-    if (this.#carry === undefined || this.#carry.length < need) {
-      const grown = new Uint8Array(Math.max(need, 2 * (this.#carry?.length ?? 0), 4096));
-      if (this.#carry !== undefined) grown.set(this.#carry.subarray(0, this.#carryLength));
-      this.#carry = grown;
-    }
-    this.#carry.set(rest, this.#carryLength);
-    this.#carryLength = need;
   }
 
   #notATape(e: RecordLineError | undefined, offset: number, type?: string): never {
@@ -727,13 +664,13 @@ export class RecordParser {
 function lineOffset(seg: Segment, index: number): number {
   if (index < seg.knownIndex) {
     seg.knownIndex = 0;
-    seg.knownByte = seg.from;
+    seg.knownByte = 0;
   }
   while (seg.knownIndex < index) {
     seg.knownByte = seg.bytes.indexOf(NEWLINE, seg.knownByte) + 1;
     seg.knownIndex++;
   }
-  return seg.firstOffset + seg.knownByte - seg.from;
+  return seg.firstOffset + seg.knownByte;
 }
 
 function lowerFirst(text: string): string {

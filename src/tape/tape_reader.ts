@@ -6,7 +6,7 @@
  */
 
 import { ioReason } from "./io_reason.ts";
-import { MAX_LINE_BYTES } from "./line_splitter.ts";
+import { LineSplitter, MAX_LINE_BYTES } from "./line_splitter.ts";
 import { memberValueText } from "../json/mod.ts";
 import { RecordParser, type TapeReadOptions } from "./record_parser.ts";
 import { TapeFormatError } from "./tape_format_error.ts";
@@ -331,7 +331,15 @@ export async function readTapeHead(
 ): Promise<TapeHead | undefined> {
   await file.seek(0, Deno.SeekMode.Start);
   const chunk = new Uint8Array(64 * 1024);
-  let held = new Uint8Array(0);
+  let first: Uint8Array | undefined;
+  let tooLong = false;
+  const splitter = new LineSplitter({
+    maxLineBytes: MAX_LINE_BYTES,
+    onOversize: () => tooLong ||= first === undefined,
+  });
+  const takeFirst = (run: Uint8Array) => {
+    if (!tooLong) first ??= run.subarray(0, run.indexOf(0x0a) + 1);
+  };
   for (;;) {
     let n: number | null;
     try {
@@ -340,21 +348,19 @@ export async function readTapeHead(
       throw tapeOpenError(path, e);
     }
     if (n === null) break;
-    const nl = chunk.subarray(0, n).indexOf(0x0a);
-    const joined = new Uint8Array(held.length + (nl === -1 ? n : nl + 1));
-    joined.set(held);
-    joined.set(chunk.subarray(0, nl === -1 ? n : nl + 1), held.length);
-    held = joined;
-    if (nl !== -1) return { ...parseHead(held, path), dataOffset: held.length };
-    if (held.length > MAX_LINE_BYTES) {
+    splitter.pushRuns(chunk.subarray(0, n), takeFirst);
+    // A first line over the limit is refused as soon as it is seen to be.
+    if (tooLong || splitter.pending > MAX_LINE_BYTES) {
       throw new TapeFormatError("Not a tape: the first line is longer than the line limit", {
         path,
         line: 1,
         offset: 0,
       });
     }
+    if (first !== undefined) return { ...parseHead(first, path), dataOffset: first.length };
   }
-  if (held.length === 0) {
+  const held = splitter.rest();
+  if (held === undefined) {
     if (incomplete === "wait") return undefined;
     throw new TapeFormatError("Not a tape: the file is empty", { path });
   }

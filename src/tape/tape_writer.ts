@@ -6,22 +6,29 @@
  */
 
 import { join } from "node:path";
-import { memberValueText } from "../json/mod.ts";
+import { AppendWaiters } from "./_append_waiters.ts";
+import {
+  correlationLine,
+  correlationMember,
+  flagsMember,
+  frameLineHead,
+  MAX_CORRELATION_MEMBER,
+  utf8Length,
+} from "./_tape_line_format.ts";
+import { scanTape, type TapeScan } from "./_tape_scan.ts";
 import { Correlator } from "./correlator.ts";
-import { LineSplitter, MAX_LINE_BYTES } from "./line_splitter.ts";
 import { errorMessage } from "./error_message.ts";
-import { ioReason } from "./io_reason.ts";
+import { MAX_LINE_BYTES } from "./line_splitter.ts";
 import { classifyMessage } from "./message_kind.ts";
 import { isMetaTempFile, metaPathFor, readMeta, writeMetaAtomic } from "./meta_file.ts";
-import { checkTapeVersion } from "./record_parser.ts";
-import { TapeFormatError } from "./tape_format_error.ts";
+import { recordingEnvironment } from "./recording_environment.ts";
+import { LineTooLongError, TapeWriteError } from "./tape_write_errors.ts";
 import { TEXT_FLAG } from "./text_frame.ts";
 import { isSafeTapeId, newTapeId } from "./tape_id.ts";
 import {
   type CheckpointRecord,
   type CorrelationRecord,
   type Direction,
-  type FrameAction,
   type FrameRecord,
   type InitRecord,
   type JsonValue,
@@ -103,7 +110,11 @@ export interface TapeWriterOptions {
   metaRefreshMs?: number;
   /** Transport of the tape, kept in its meta file; default `stdio`. */
   transport?: string;
-  /** Where the tape is recorded; merged over what the writer finds itself. */
+  /**
+   * Where the tape is recorded (typically the `command`); merged over what
+   * the writer finds itself ({@linkcode recordingEnvironment}), which is
+   * merged over the meta file's on `reopen`.
+   */
   environment?: TapeEnvironment;
   /** Id of a new tape; default {@linkcode newTapeId}. Ignored by `reopen`. */
   tapeId?: string;
@@ -118,84 +129,7 @@ export interface TapeWriterOptions {
   protocolVersion?: string;
 }
 
-/**
- * A frame whose line would be longer than the tape allows. The frame is
- * refused, nothing of it is written and the tape goes on.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { LineTooLongError } from "./tape_writer.ts";
- * const err = new LineTooLongError("t.jsonl", 20_000_000, 10_485_760);
- * assert.equal(
- *   err.message,
- *   "Frame refused by tape 't.jsonl': its line is 20000000 bytes, over the limit of 10485760",
- * );
- * ```
- */
-export class LineTooLongError extends RangeError {
-  /** The tape that refused the frame. */
-  readonly path: string;
-  /** Bytes the line would have had, without the newline. */
-  readonly byteLength: number;
-  /** The limit it went over. */
-  readonly maxLineBytes: number;
-
-  /** Builds the error. */
-  constructor(path: string, byteLength: number, maxLineBytes: number) {
-    super(
-      `Frame refused by tape '${path}': its line is ${byteLength} bytes, over the limit of ${maxLineBytes}`,
-    );
-    this.name = "LineTooLongError";
-    this.path = path;
-    this.byteLength = byteLength;
-    this.maxLineBytes = maxLineBytes;
-  }
-}
-
-/**
- * The file system refused a write (disk full, permission denied, I/O
- * error). The tape stays readable up to its last complete record; the
- * writer accepts nothing more, and `fail` records the error in the meta
- * file. `reopen` can carry on later.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { TapeWriteError } from "./tape_writer.ts";
- * const err = new TapeWriteError("write tape", "t.jsonl", new Error("No space left on device (os error 28)"));
- * assert.equal(err.message, "Cannot write tape 't.jsonl': no space left on device");
- * ```
- */
-export class TapeWriteError extends Error {
-  /** The file that could not be written. */
-  readonly path: string;
-
-  /** Builds the error; `action` is what failed, e.g. `write tape`. */
-  constructor(action: string, path: string, cause: unknown) {
-    super(`Cannot ${action} '${path}': ${ioReason(cause)}`, { cause });
-    this.name = "TapeWriteError";
-    this.path = path;
-  }
-}
-
-const NEWLINE = 0x0a;
-// Constant pieces of a frame line, so building one takes fewer concatenations.
-const DIR_JSON: Record<Direction, string> = {
-  c2s: ',"dir":"c2s","env":',
-  s2c: ',"dir":"s2c","env":',
-};
-const ACTION_JSON: Record<FrameAction, string> = {
-  request: ',"action":"request"',
-  notification: ',"action":"notification"',
-  response: ',"action":"response"',
-  error: ',"action":"error"',
-  message: ',"action":"message"',
-  text: ',"action":"text"',
-};
 const INITIAL_BUFFER = 256 * 1024;
-/** Longest `,"correlation_id":"s2c-<seq>"` can be: seq is at most 2^53. */
-const MAX_CORRELATION_JSON = 41;
 /** Microtask turns an fsync group waits for concurrent appenders to join. */
 const GROUP_COMMIT_YIELDS = 4;
 const DURABILITIES: ReadonlySet<string> = new Set(["buffered", "flush", "fsync"]);
@@ -273,6 +207,7 @@ export class TapeWriter {
 
   #file: Deno.FsFile | undefined;
   #settings: Settings;
+  #environment: TapeEnvironment;
   #durability: TapeDurability;
   #maxLine: number;
   #encoder = new TextEncoder();
@@ -288,10 +223,8 @@ export class TapeWriter {
   /** Size of the file: everything before it was written successfully. */
   #committed: number;
 
-  // Appends waiting for their line to be written (flush) or synced (fsync).
-  #resolvers: ((record: FrameRecord) => void)[] = [];
-  #rejecters: ((error: unknown) => void)[] = [];
-  #waiting: FrameRecord[] = [];
+  /** Appends waiting for their line to be written (flush) or synced (fsync). */
+  #waiters = new AppendWaiters();
 
   #drainScheduled = false;
   /** A flush-mode append was written straight away in the current tick. */
@@ -353,8 +286,14 @@ export class TapeWriter {
       if (this.#settings.name === undefined) this.#settings.name = meta.name;
       if (this.#settings.description === "") this.#settings.description = meta.description;
       if (this.#settings.tags.length === 0) this.#settings.tags = meta.tags;
-      this.#settings.environment = { ...meta.environment, ...this.#settings.environment };
     }
+    // A reopened tape keeps what only its first recorder knew (the command); the rest
+    // describes the process writing it from now on.
+    this.#environment = {
+      ...meta?.environment,
+      ...recordingEnvironment(),
+      ...this.#settings.environment,
+    };
   }
 
   /**
@@ -595,12 +534,9 @@ export class TapeWriter {
       }
       return Promise.resolve(record);
     }
-    const waiter = Promise.withResolvers<FrameRecord>();
-    this.#resolvers.push(waiter.resolve);
-    this.#rejecters.push(waiter.reject);
-    this.#waiting.push(record);
+    const written = this.#waiters.add(record);
     this.#scheduleDrain();
-    return waiter.promise;
+    return written;
   }
 
   /**
@@ -722,19 +658,15 @@ export class TapeWriter {
     const env = input.env;
     const flags = input.flags;
     let isText = false;
-    let flagsJson = "";
     if (flags !== undefined) {
       if (!Array.isArray(flags) || flags.some((f) => typeof f !== "string")) {
         throw new TypeError("Frame flags must be an array of strings");
       }
       isText = flags.includes(TEXT_FLAG);
-      flagsJson = ',"flags":' + JSON.stringify(flags);
     }
     const transport = input.transport;
-    let transportJson = "";
-    if (transport !== undefined) {
-      if (typeof transport !== "string") throw new TypeError("Frame transport must be a string");
-      transportJson = ',"transport":' + JSON.stringify(transport);
+    if (transport !== undefined && typeof transport !== "string") {
+      throw new TypeError("Frame transport must be a string");
     }
     let envJson = input.envJson;
     if (envJson !== undefined) {
@@ -759,19 +691,17 @@ export class TapeWriter {
     const action = classifyMessage(env, isText);
     const seq = this.#stats.last_seq + 1;
     const ts = this.#now();
-    // Field order is part of the format: type, seq, ts, dir, env, action, transport,
-    // correlation_id, flags.
-    const head = '{"type":"frame","seq":' + seq + ',"ts":' + msText(ts) + DIR_JSON[dir] + envJson +
-      ACTION_JSON[action] + transportJson;
+    const head = frameLineHead(seq, ts, dir, envJson, action, transport);
+    const flagsJson = flagsMember(flags);
     const record: FrameRecord = { type: "frame", seq, ts, dir, env, action };
     if (transport !== undefined) record.transport = transport;
     if (flags !== undefined) record.flags = flags;
 
     // Only lines that might be near the limit pay for an exact count.
-    if ((head.length + flagsJson.length + 1 + MAX_CORRELATION_JSON) * 3 > this.#maxLine) {
+    if ((head.length + flagsJson.length + 1 + MAX_CORRELATION_MEMBER) * 3 > this.#maxLine) {
       const cid = this.#correlator.peek(record, input.envJson);
       const bytes = utf8Length(head) + utf8Length(flagsJson) + 1 +
-        (cid === undefined ? 0 : 20 + cid.length);
+        (cid === undefined ? 0 : correlationMember(cid).length);
       if (bytes > this.#maxLine) throw new LineTooLongError(this.path, bytes, this.#maxLine);
     }
 
@@ -781,7 +711,7 @@ export class TapeWriter {
     let line = head;
     if (cid !== undefined) {
       record.correlation_id = cid;
-      line += ',"correlation_id":"' + cid + '"';
+      line += correlationMember(cid);
     }
     line += flagsJson + "}";
     this.#put(line);
@@ -809,14 +739,7 @@ export class TapeWriter {
   }
 
   #putCorrelation(record: CorrelationRecord): void {
-    // Built by hand: a hot path, and every value but the method is a number or a safe id.
-    this.#put(
-      '{"type":"correlation","id":"' + record.id + '","request_seq":' + record.request_seq +
-        ',"response_seq":' + record.response_seq + ',"request_ts":' + msText(record.request_ts) +
-        ',"response_ts":' + msText(record.response_ts) + ',"rtt_ms":' + msText(record.rtt_ms) +
-        ',"status":"' + record.status + '"' +
-        (record.method === undefined ? "" : ',"method":' + JSON.stringify(record.method)) + "}",
-    );
+    this.#put(correlationLine(record));
     this.#stats.correlations++;
     if (record.status !== "ok") this.#stats.errors++;
   }
@@ -936,15 +859,7 @@ export class TapeWriter {
       this.#setFailure(asWriteError(error, this.path));
       return;
     }
-    const n = this.#resolvers.length;
-    if (n === 0) return;
-    const resolvers = this.#resolvers;
-    const records = this.#waiting;
-    // Resolving only queues reactions, so nobody appends while we iterate.
-    for (let i = 0; i < n; i++) resolvers[i]!(records[i]!);
-    resolvers.length = 0;
-    this.#rejecters.length = 0;
-    records.length = 0;
+    this.#waiters.resolveAll();
   }
 
   /** Group commit: one write and one fdatasync for every frame that arrived meanwhile. */
@@ -953,22 +868,17 @@ export class TapeWriter {
       while (this.#hasPending() && this.#failure === undefined && this.#file !== undefined) {
         // Appenders woken by the previous commit join this one before it is cut.
         for (let i = 0; i < GROUP_COMMIT_YIELDS; i++) await undefined;
-        const resolvers = this.#resolvers;
-        const rejecters = this.#rejecters;
-        const records = this.#waiting;
-        this.#resolvers = [];
-        this.#rejecters = [];
-        this.#waiting = [];
+        const batch = this.#waiters.take();
         try {
           this.#writeBuffer();
           await this.#syncFile();
         } catch (error) {
           const failure = asWriteError(error, this.path);
-          for (const reject of rejecters) reject(failure);
+          batch.rejectAll(failure);
           this.#setFailure(failure);
           return;
         }
-        for (let i = 0; i < resolvers.length; i++) resolvers[i]!(records[i]!);
+        batch.resolveAll();
       }
     } finally {
       this.#syncLoop = undefined;
@@ -1020,10 +930,7 @@ export class TapeWriter {
   #setFailure(failure: TapeWriteError): void {
     if (this.#failure === undefined) this.#failure = failure;
     this.#stopTimers();
-    for (const reject of this.#rejecters) reject(this.#failure);
-    this.#resolvers = [];
-    this.#rejecters = [];
-    this.#waiting = [];
+    this.#waiters.rejectAll(this.#failure);
     this.#len = 0;
     this.#lines.length = 0;
     this.#lineChars = 0;
@@ -1105,7 +1012,7 @@ export class TapeWriter {
       status: this.#status,
       transport: s.transport,
       protocol_version: this.#protocolVersion,
-      environment: { ...defaultEnvironment(), ...s.environment },
+      environment: { ...this.#environment },
       stats: copyStats(this.#stats),
       performance: { ...this.#perf },
     };
@@ -1130,11 +1037,7 @@ export class TapeWriter {
       this.#setFailure(failure);
       return await this.#endWithError(failure, true);
     }
-    const resolvers = this.#resolvers;
-    for (let i = 0; i < resolvers.length; i++) resolvers[i]!(this.#waiting[i]!);
-    this.#resolvers = [];
-    this.#rejecters = [];
-    this.#waiting = [];
+    this.#waiters.resolveAll();
     this.#closeFile();
     this.#status = "finalized";
     this.#finalizedAt = new Date().toISOString();
@@ -1150,11 +1053,7 @@ export class TapeWriter {
       try {
         this.#writeBuffer();
         if (this.#durability !== "buffered") await this.#syncFile();
-        const resolvers = this.#resolvers;
-        for (let i = 0; i < resolvers.length; i++) resolvers[i]!(this.#waiting[i]!);
-        this.#resolvers = [];
-        this.#rejecters = [];
-        this.#waiting = [];
+        this.#waiters.resolveAll();
       } catch (writeError) {
         this.#setFailure(asWriteError(writeError, this.path));
       }
@@ -1164,10 +1063,7 @@ export class TapeWriter {
 
   /** Closes the file and records status `error`; rethrows `error` when asked. */
   async #endWithError(error: unknown, rethrow: boolean): Promise<TapeMeta> {
-    for (const reject of this.#rejecters) reject(this.#failure ?? error);
-    this.#resolvers = [];
-    this.#rejecters = [];
-    this.#waiting = [];
+    this.#waiters.rejectAll(this.#failure ?? error);
     this.#closeFile();
     if (this.#failure !== undefined) {
       // Frames of the failed batch never reached the file: count what did.
@@ -1210,132 +1106,6 @@ export class TapeWriter {
   }
 }
 
-// ---- reading a tape back for reopen -------------------------------------------
-
-interface TapeScan {
-  init: InitRecord;
-  size: number;
-  /** Offset just past the last newline: where a partial line starts. */
-  completeEnd: number;
-  stats: TapeStats;
-  lastTs: number;
-  protocolVersion: string | null;
-  correlator: Correlator;
-  finalized: boolean;
-  missingCorrelation: CorrelationRecord | undefined;
-}
-
-/** Reads a whole tape once, streaming, to restore the writer's state. */
-async function scanTape(file: Deno.FsFile, path: string): Promise<TapeScan> {
-  // Lines read as the tape reader reads them, a leading byte order mark kept.
-  const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
-  const splitter = new LineSplitter();
-  const chunk = new Uint8Array(1024 * 1024);
-  const stats = emptyStats();
-  const correlator = new Correlator();
-  let init: InitRecord | undefined;
-  let offset = 0;
-  let completeEnd = 0;
-  let lineNo = 0;
-  let lastTs = 0;
-  let protocolVersion: string | null = null;
-  let finalized = false;
-  let expected: CorrelationRecord | undefined;
-
-  const take = (bytes: Uint8Array): void => {
-    lineNo++;
-    let value: unknown;
-    const text = decoder.decode(bytes);
-    try {
-      value = JSON.parse(text);
-    } catch {
-      value = undefined;
-    }
-    if (init === undefined) {
-      if (!isInitRecord(value)) {
-        throw new TapeFormatError("Not a tape: the first line is not an init record", {
-          path,
-          line: 1,
-          offset: 0,
-        });
-      }
-      // Appending version 1 records to a newer tape would corrupt it.
-      checkTapeVersion(value.version, path);
-      init = value;
-      protocolVersion = value.protocol_version;
-      return;
-    }
-    if (value === null || typeof value !== "object") return;
-    const record = value as { type?: unknown };
-    if (record.type === "frame") {
-      const frame = value as FrameRecord;
-      if (typeof frame.seq !== "number" || (frame.dir !== "c2s" && frame.dir !== "s2c")) return;
-      expected = undefined;
-      stats.frame_count++;
-      if (frame.seq > stats.last_seq) stats.last_seq = frame.seq;
-      if (typeof frame.ts === "number" && frame.ts > lastTs) lastTs = frame.ts;
-      stats.duration_ms = lastTs;
-      const action: FrameAction = isFrameAction(frame.action)
-        ? frame.action
-        : classifyMessage(frame.env, Array.isArray(frame.flags) && frame.flags.includes(TEXT_FLAG));
-      stats.message_counts[action]++;
-      // Ids are matched as the tape spells them, as the writer matched them.
-      const seen = correlator.observe({ ...frame, action }, () => memberValueText(text, "env"));
-      if (seen.record !== undefined) expected = seen.record;
-      if (seen.protocolVersion !== undefined) protocolVersion = seen.protocolVersion;
-    } else if (record.type === "correlation") {
-      const correlation = value as CorrelationRecord;
-      if (expected !== undefined && correlation.id === expected.id) expected = undefined;
-      stats.correlations++;
-      if (correlation.status !== "ok") stats.errors++;
-    } else if (record.type === "checkpoint") {
-      const checkpoint = value as CheckpointRecord;
-      stats.checkpoints++;
-      if (checkpoint.final === true) finalized = true;
-      if (typeof checkpoint.protocol_version === "string") {
-        protocolVersion = checkpoint.protocol_version;
-      }
-    }
-  };
-
-  while (true) {
-    const n = await file.read(chunk);
-    if (n === null) break;
-    const part = chunk.subarray(0, n);
-    const lastNewline = part.lastIndexOf(NEWLINE);
-    if (lastNewline !== -1) completeEnd = offset + lastNewline + 1;
-    offset += n;
-    for (const line of splitter.push(part)) take(line);
-  }
-  if (init === undefined) {
-    throw new TapeFormatError("Not a tape: it has no complete init record", { path });
-  }
-  stats.bytes = completeEnd;
-  return {
-    init,
-    size: offset,
-    completeEnd,
-    stats,
-    lastTs,
-    protocolVersion,
-    correlator,
-    finalized,
-    missingCorrelation: expected,
-  };
-}
-
-function isInitRecord(value: unknown): value is InitRecord {
-  if (value === null || typeof value !== "object") return false;
-  const v = value as Record<string, unknown>;
-  return v.type === "init" && typeof v.tape_id === "string" && typeof v.created_at === "string" &&
-    (v.protocol_version === null || typeof v.protocol_version === "string");
-}
-
-function isFrameAction(value: unknown): value is FrameAction {
-  return value === "request" || value === "notification" || value === "response" ||
-    value === "error" || value === "message" || value === "text";
-}
-
 async function removeStaleMetaTemps(metaPath: string): Promise<void> {
   const slash = metaPath.lastIndexOf("/");
   const dir = slash === -1 ? "." : metaPath.slice(0, slash) || "/";
@@ -1360,8 +1130,6 @@ async function syncDirectory(dir: string): Promise<void> {
     }
   } catch { /* best effort */ }
 }
-
-// ---- small values ---------------------------------------------------------------
 
 function resolveSettings(options: TapeWriterOptions): Settings {
   const durability = options.durability ?? "flush";
@@ -1401,64 +1169,6 @@ function positive(name: string, value: number | undefined, fallback: number): nu
     throw new RangeError(`Option '${name}' must be a positive number, got '${String(value)}'`);
   }
   return value;
-}
-
-let environmentCache: TapeEnvironment | undefined;
-
-/** What the writer can learn about its surroundings without asking for more permissions. */
-function defaultEnvironment(): TapeEnvironment {
-  if (environmentCache !== undefined) return environmentCache;
-  const env: TapeEnvironment = { pid: Deno.pid, os: Deno.build.os, deno: Deno.version.deno };
-  try {
-    if (Deno.permissions.querySync({ name: "read", path: "." }).state === "granted") {
-      env.cwd = Deno.cwd();
-    }
-  } catch { /* cwd removed or not allowed */ }
-  try {
-    if (Deno.permissions.querySync({ name: "sys", kind: "hostname" }).state === "granted") {
-      env.hostname = Deno.hostname();
-    }
-  } catch { /* not allowed */ }
-  environmentCache = env;
-  return env;
-}
-
-/**
- * A time in ms as JSON, to the microsecond: the same text as `String(ms)`
- * for the 3-decimal values the writer makes, built from integers because
- * converting fractional doubles to text is a measurable part of a frame.
- */
-function msText(ms: number | null): string {
-  if (ms === null) return "null";
-  const us = Math.round(ms * 1000);
-  if (!(us >= 0 && us <= 2147483647)) return String(ms);
-  const whole = (us / 1000) | 0;
-  const frac = us - whole * 1000;
-  if (frac === 0) return "" + whole;
-  if (frac % 100 === 0) return whole + "." + frac / 100;
-  if (frac % 10 === 0) return whole + (frac < 100 ? ".0" : ".") + frac / 10;
-  return whole + (frac < 10 ? ".00" : frac < 100 ? ".0" : ".") + frac;
-}
-
-/** UTF-8 length of a string as `TextEncoder` would write it. */
-function utf8Length(text: string): number {
-  let bytes = 0;
-  const n = text.length;
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
-      const d = text.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        bytes += 4;
-        i++;
-      } else {
-        bytes += 3;
-      }
-    } else bytes += 3;
-  }
-  return bytes;
 }
 
 function asWriteError(error: unknown, path: string): TapeWriteError {
