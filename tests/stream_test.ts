@@ -11,6 +11,8 @@ import { QueueWriter } from "../src/chronicle/mod.ts";
 import {
   busQueuePath,
   copyMessage,
+  isCommittable,
+  isWaitConfigurable,
   jsonRecordLine,
   listBusStreams,
   locateStream,
@@ -83,7 +85,92 @@ Deno.test("openStream reads a tape's frames as messages, exact envelope text", a
   const last = await openStream(FIXTURE, { last: 3 });
   assert.deepEqual((await drain(last)).map((m) => m.seq), frames.slice(-3).map((f) => f.seq));
   last.close();
-  assert.throws(() => stream.commit(), TypeError);
+});
+
+Deno.test("a tape stream's next() hands out every frame read ahead, from open on, without a wait in between", async () => {
+  const frames = Deno.readTextFileSync(FIXTURE).trim().split("\n").map((l) => JSON.parse(l))
+    .filter((r) => r.type === "frame");
+  const stream = await TapeStream.open(FIXTURE);
+  const seqs: number[] = [];
+  for (let m = stream.next(); m !== undefined; m = stream.next()) seqs.push(m.seq);
+  assert.deepEqual(seqs, frames.map((f) => f.seq), "open read the whole small tape ahead");
+  assert.equal(await stream.wait(), false, "nothing is left for a wait");
+  stream.close();
+
+  const again = await TapeStream.open(FIXTURE);
+  assert.equal(again.next()?.seq, frames[0].seq);
+  assert.equal(await again.wait(), true, "a wait with messages read ahead returns at once");
+  const rest: number[] = [];
+  for (let m = again.next(); m !== undefined; m = again.next()) rest.push(m.seq);
+  assert.deepEqual(rest, frames.slice(1).map((f) => f.seq));
+  assert.equal(again.next(), undefined);
+  assert.equal(await again.wait(), false, "the end of the tape");
+  again.close();
+
+  const last = await TapeStream.open(FIXTURE, { last: 3 });
+  assert.deepEqual(
+    [last.next()?.seq, last.next()?.seq, last.next()?.seq],
+    frames.slice(-3).map((f) => f.seq),
+  );
+  assert.equal(last.next(), undefined);
+  assert.equal(await last.wait(), false);
+  last.close();
+});
+
+Deno.test("a tape with more frames than one read-ahead is handed out whole and in order", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const writer = await TapeWriter.create(dir);
+    const n = 1000;
+    for (let i = 1; i <= n; i++) {
+      await writer.append({ dir: "c2s", env: { jsonrpc: "2.0", id: i, method: "ping" } });
+    }
+    await writer.finalize();
+    const stream = await TapeStream.open(writer.path);
+    const seqs: number[] = [];
+    let waits = 0;
+    for (;;) {
+      const m = stream.next();
+      if (m !== undefined) seqs.push(m.seq);
+      else if (await stream.wait()) waits++;
+      else break;
+    }
+    stream.close();
+    assert.deepEqual(seqs, Array.from({ length: n }, (_, i) => i + 1));
+    assert.ok(waits < n / 10, `${waits} waits for ${n} frames`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("commit and the wait strategy are capabilities: a named queue reader commits, tapes and merges do neither", async () => {
+  await withQueueDir(async (dir) => {
+    await queueOf(dir, [10n, 20n, 30n]);
+    const named = await openStream(dir, { name: "audit" });
+    assert.ok(isCommittable(named));
+    assert.equal(named.name, "audit");
+    assert.equal(named.next()?.seq, 1);
+    named.commit();
+    named.close();
+    const resumed = await openStream(dir, { name: "audit" });
+    assert.equal(resumed.next()?.seq, 2, "resumes after the committed message");
+    assert.ok(isWaitConfigurable(resumed));
+    resumed.setWaitStrategy("yield");
+    assert.equal(resumed.waitStrategy, "yield");
+    assert.throws(() => resumed.setWaitStrategy("sleep" as "busy"), TypeError);
+    resumed.close();
+
+    const anonymous = await openStream(dir);
+    assert.equal(isCommittable(anonymous), false, "an anonymous reader has nowhere to commit");
+    const tape = await openStream(FIXTURE);
+    assert.equal(isCommittable(tape), false);
+    assert.equal(isWaitConfigurable(tape), false);
+    assert.equal("commit" in tape || "setWaitStrategy" in tape, false);
+    const merged = new MergedStream([anonymous, tape]);
+    assert.equal(isCommittable(merged), false);
+    assert.equal(isWaitConfigurable(merged), false);
+    merged.close();
+  });
 });
 
 Deno.test("a followed tape hands out frames as they are recorded", async () => {
@@ -175,8 +262,6 @@ function lendingSource(items: StreamMessage[], name: string): StreamReader {
       return view;
     },
     wait: () => Promise.resolve(i < items.length),
-    commit() {},
-    setWaitStrategy() {},
     close() {},
     [Symbol.dispose]() {},
     async *[Symbol.asyncIterator]() {},

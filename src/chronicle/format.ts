@@ -95,6 +95,23 @@ export const RECORD = {
   timestampNs: 16,
   payload: 24,
 } as const;
+/**
+ * Record fields as indexes of 32-bit words from the record's first word:
+ * the hot paths read and write records through a `Uint32Array`. A u64 is
+ * two words, low word first.
+ */
+export const RECORD_WORD = {
+  header: RECORD.header >>> 2,
+  /** The type id is the word's low 16 bits; the high 16 are reserved. */
+  typeId: RECORD.typeId >>> 2,
+  seqLo: RECORD.seq >>> 2,
+  seqHi: (RECORD.seq >>> 2) + 1,
+  timestampLo: RECORD.timestampNs >>> 2,
+  timestampHi: (RECORD.timestampNs >>> 2) + 1,
+  payload: RECORD.payload >>> 2,
+} as const;
+/** Mask of a record's type id in its word: the id is a u16. */
+export const TYPE_ID_MASK = 0xffff;
 
 /** Header word bits 0–28: payload length in bytes. */
 export const LENGTH_MASK = 0x1fff_ffff;
@@ -121,14 +138,85 @@ export const CHECKSUM = {
   /** u32: CRC-32 (ISO-HDLC, as zlib's) of the block's bytes. */
   crc: 16,
 } as const;
+/** Size of the end-of-segment marker: its header word, then 4 zero bytes. */
+export const END_MARKER_SIZE = 8;
 /**
  * Bytes a version 2 writer keeps free at the end of every segment: room for
  * the checksum frame that closes the last block, then the end marker.
  */
-export const SEGMENT_TAIL_RESERVE = CHECKSUM_FRAME_SIZE + 8;
+export const SEGMENT_TAIL_RESERVE = CHECKSUM_FRAME_SIZE + END_MARKER_SIZE;
+/** Bytes a version 1 writer kept free at the end of every segment: room for the end marker. */
+export const SEGMENT_TAIL_RESERVE_V1 = END_MARKER_SIZE;
 
 /** Largest payload a record can carry (the length field's range). */
 export const MAX_PAYLOAD = LENGTH_MASK;
+
+/**
+ * What a header word means to a reader, as {@linkcode headerKind} tells it
+ * (the table "What a header word means to a reader" in
+ * `docs/chronicle-format.md`).
+ */
+export const HEADER_KIND = {
+  /** 0, or a claim (bit 31 set): nothing published here yet. */
+  Nothing: 0,
+  /** `1` to `LENGTH_MASK`: a record of that many payload bytes. */
+  Record: 1,
+  /** Exactly `END_OF_SEGMENT`: the segment ends here. */
+  EndOfSegment: 2,
+  /** Exactly `CHECKSUM_FRAME`: a checksum frame closes the block before it. */
+  ChecksumFrame: 3,
+  /** Bit 30 alone among the flags: padding of `header & LENGTH_MASK` payload bytes. */
+  Padding: 4,
+  /** Bit 29 with any other bits: no writer stores it, so it is damage. */
+  Impossible: 5,
+} as const;
+/** One of {@linkcode HEADER_KIND}'s values. */
+export type HeaderKind = typeof HEADER_KIND[keyof typeof HEADER_KIND];
+
+/**
+ * Whether a header word is a published record's: a length of 1 to
+ * {@linkcode LENGTH_MASK} and no flag. The test every read of a record
+ * starts with, so it is one comparison.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { CHECKSUM_FRAME, isRecordHeader } from "./format.ts";
+ * assert.equal(isRecordHeader(64), true);
+ * assert.equal(isRecordHeader(0), false);
+ * assert.equal(isRecordHeader(CHECKSUM_FRAME), false);
+ * ```
+ */
+export function isRecordHeader(header: number): boolean {
+  // Wraps 0 to 2^32 - 1, so one unsigned comparison rules out 0 and every flag.
+  return (header - 1) >>> 0 < LENGTH_MASK;
+}
+
+/**
+ * What a header word (loaded as an unsigned 32-bit number) means, checked
+ * in the order `docs/chronicle-format.md` gives: the one decoding of header
+ * words that the reader, the check ahead and every walk share.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { HEADER_KIND, headerKind } from "./format.ts";
+ * assert.equal(headerKind(5), HEADER_KIND.Record);
+ * assert.equal(headerKind(0x8000_0005), HEADER_KIND.Nothing); // a claim
+ * assert.equal(headerKind(0x2000_0000), HEADER_KIND.EndOfSegment);
+ * assert.equal(headerKind(0x6000_0000), HEADER_KIND.ChecksumFrame);
+ * assert.equal(headerKind(0x4000_0010), HEADER_KIND.Padding);
+ * assert.equal(headerKind(0x2000_0001), HEADER_KIND.Impossible);
+ * ```
+ */
+export function headerKind(header: number): HeaderKind {
+  if (isRecordHeader(header)) return HEADER_KIND.Record;
+  if (header === 0 || header >= NOT_COMPLETE) return HEADER_KIND.Nothing;
+  if (header === END_OF_SEGMENT) return HEADER_KIND.EndOfSegment;
+  if (header === CHECKSUM_FRAME) return HEADER_KIND.ChecksumFrame;
+  if ((header & END_OF_SEGMENT) !== 0) return HEADER_KIND.Impossible;
+  return HEADER_KIND.Padding;
+}
 
 /** Seek index file header size; entries follow. */
 export const INDEX_HEADER_SIZE = 64;
@@ -142,6 +230,13 @@ export const INDEX = {
 } as const;
 /** One index entry: seq u64, offset u64, highest timestamp in the segment so far u64. */
 export const INDEX_ENTRY_SIZE = 24;
+/** Index entry field offsets from the start of the entry. */
+export const INDEX_ENTRY = {
+  seq: 0,
+  /** u64 whose high word is always 0: segments are smaller than 4 GiB. */
+  offset: 8,
+  maxTimestampNs: 16,
+} as const;
 
 /** Reader offset file size. */
 export const OFFSET_SIZE = 64;

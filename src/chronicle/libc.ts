@@ -94,6 +94,8 @@ export const LOCK_EX = 2;
 /** `flock(2)`: fail instead of waiting. */
 export const LOCK_NB = 4;
 
+/** errno: operation not permitted. */
+export const EPERM = 1;
 /** errno: no such file or directory. */
 export const ENOENT = 2;
 /** errno: try again; also `EWOULDBLOCK` from a held `flock`. */
@@ -104,6 +106,8 @@ export const EINVAL = 22;
 export const EACCES = 13;
 /** errno: no space left on device. */
 export const ENOSPC = 28;
+/** errno: read-only file system. */
+export const EROFS = 30;
 
 // futex(2)'s syscall number differs by architecture; the open/mmap flag
 // values above are the same on both.

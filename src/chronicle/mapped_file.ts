@@ -9,6 +9,7 @@
 import { QueueFormatError, QueueIoError } from "./chronicle_errors.ts";
 import {
   cPath,
+  EINVAL,
   errno,
   errnoText,
   libc,
@@ -56,7 +57,7 @@ const unmapWhenCollected = new FinalizationRegistry<{ pointer: Deno.PointerValue
 );
 
 /** How {@linkcode MappedFile.open} maps a file. */
-export interface MapOptions {
+export interface MappedFileOptions {
   /** Map read-write (the writer and `queue.meta`); otherwise read-only. */
   writable: boolean;
   /** Create the file with this size, preallocating its blocks, when it does not exist. */
@@ -116,7 +117,7 @@ export class MappedFile {
    * @throws {QueueIoError} when the file cannot be opened, created or mapped.
    * @throws {QueueFormatError} when the path is a directory, FIFO or anything but a regular file.
    */
-  static open(path: string, options: MapOptions): MappedFile {
+  static open(path: string, options: MappedFileOptions): MappedFile {
     const c = libc();
     const create = options.createSize !== undefined;
     checkRegularFile(path);
@@ -142,7 +143,8 @@ export class MappedFile {
         size = Deno.statSync(path).size;
       }
       if (size === 0) {
-        throw new QueueIoError(`Cannot map '${path}': the file is empty`, path, 22);
+        // The errno mmap(2) itself gives for an empty mapping.
+        throw new QueueIoError(`Cannot map '${path}': the file is empty`, path, EINVAL);
       }
       const prot = options.writable ? PROT_READ | PROT_WRITE : PROT_READ;
       const pointer = c.mmap(null, BigInt(size), prot, MAP_SHARED, fd, 0n);

@@ -139,7 +139,7 @@ export function readSegmentHeader(dir: string, index: number): SegmentHeader | u
     file.close();
   }
   const words = new Uint32Array(bytes.buffer);
-  if (words[0] === 0) return undefined;
+  if (words[SEGMENT.magic >>> 2] === 0) return undefined;
   const view = new DataView(bytes.buffer);
   return {
     version: words[SEGMENT.version >>> 2]!,

@@ -24,10 +24,21 @@ import {
   writeU64Big,
 } from "./format.ts";
 import { MappedFile } from "./mapped_file.ts";
-import { cPath, futexWait, futexWake, libc, O_CLOEXEC, O_RDONLY } from "./libc.ts";
+import {
+  cPath,
+  EACCES,
+  EINVAL,
+  EPERM,
+  EROFS,
+  futexWait,
+  futexWake,
+  libc,
+  O_CLOEXEC,
+  O_RDONLY,
+} from "./libc.ts";
 
 // Errors that mean "you may read this file but not write it".
-const READ_ONLY_ERRNOS = new Set([1, 13, 30]); // EPERM, EACCES, EROFS
+const READ_ONLY_ERRNOS = new Set([EPERM, EACCES, EROFS]);
 // A reader that cannot register as a futex waiter polls this often instead.
 const READ_ONLY_POLL_MS = 1;
 const BOOT_ID_PATH = "/proc/sys/kernel/random/boot_id";
@@ -158,7 +169,8 @@ export class QueueMeta {
         writable = false;
       }
     } catch (error) {
-      if ((error as { errno?: number }).errno === 22) {
+      // mmap of an empty file fails with EINVAL.
+      if ((error as { errno?: number }).errno === EINVAL) {
         throw new QueueFormatError(`Queue metadata '${path}' is empty`, path, 0);
       }
       throw error;
@@ -172,7 +184,7 @@ export class QueueMeta {
     }
     if (!hasMagic(file.bytes, META.magic, META_MAGIC)) {
       throw fault(
-        isZero(file.bytes, 0, 8)
+        isZero(file.bytes, META.magic, META_MAGIC.length)
           ? `Queue metadata '${path}' was never finished; remove the queue directory and create it again`
           : `File '${path}' is not spool queue metadata (bad magic)`,
         0,

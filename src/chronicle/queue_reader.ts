@@ -7,20 +7,22 @@
 
 import { QueueClosedError, QueueDamageError, QueueFormatError } from "./chronicle_errors.ts";
 import {
-  CHECKSUM_FRAME,
   CHECKSUM_FRAME_SIZE,
-  END_OF_SEGMENT,
+  HEADER_KIND,
+  headerKind,
+  isRecordHeader,
   LENGTH_MASK,
   META,
-  NOT_COMPLETE,
-  PADDING,
   readU64Big,
   RECORD,
   RECORD_HEADER_SIZE,
+  RECORD_WORD,
+  recordSize,
   SEGMENT_HEADER_SIZE,
   segmentName,
+  TYPE_ID_MASK,
 } from "./format.ts";
-import { libc, ORDERED_MEMORY } from "./libc.ts";
+import { ENOENT, libc, ORDERED_MEMORY } from "./libc.ts";
 import { listSegments, queueExists, readSegmentHeader } from "./queue_files.ts";
 import { QueueMeta } from "./queue_meta.ts";
 import { ReaderOffset } from "./reader_offset.ts";
@@ -101,6 +103,9 @@ export class RecordView implements QueueMessage {
 const EMPTY = new Uint32Array(2);
 const FIRST_SEGMENT_WORD = META.firstSegment >>> 2;
 const TWO_32 = 0x1_0000_0000;
+const TYPE_ID = RECORD_WORD.typeId;
+const SEQ_LO = RECORD_WORD.seqLo;
+const SEQ_HI = RECORD_WORD.seqHi;
 // A reader looks whether retention deleted its segment at least this often
 // (and whenever it has caught up), so it never keeps a deleted file alive
 // for long without paying a shared-memory load per record.
@@ -194,6 +199,12 @@ export class QueueReader implements Disposable {
   /**
    * Opens a reader on the queue in `dir`.
    *
+   * The work is synchronous: the files are mapped and the start position
+   * found before `open` returns, and the promise it returns is already
+   * settled. Failures reject that promise rather than throw. It is a
+   * promise so that every opener in spool (`QueueWriter.open`,
+   * `TapeStream.open`, `openStream`) is awaited alike.
+   *
    * @throws {QueueFormatError} when `dir` is not a queue, a file is damaged, or a named reader's offset lies past the end.
    * @throws {TypeError} for a bad name, start or wait strategy.
    * @throws {RangeError} when a start seq is not in the queue.
@@ -246,6 +257,8 @@ export class QueueReader implements Disposable {
    * @throws {QueueDamageError} where the queue is damaged; every record before the damage was delivered.
    */
   next(): QueueMessage | undefined {
+    // The fast path: a record already checked ahead. It stays this small so
+    // that it inlines into the caller's loop; everything else is #nextSlow.
     if (--this.#toRetentionCheck === 0) this.#checkRetention();
     const words = this.#words;
     const pos = this.#pos;
@@ -254,22 +267,22 @@ export class QueueReader implements Disposable {
     // stores in order. Anything else, "nothing yet" included, is settled by
     // the slow path with atomic loads. Elsewhere every header load is atomic.
     const header = ORDERED_MEMORY ? words[pos >>> 2]! : Atomics.load(words, pos >>> 2);
-    if (header === 0 || header > LENGTH_MASK || pos >= this.#checkedTo) return this.#nextSlow();
+    if (!isRecordHeader(header) || pos >= this.#checkedTo) return this.#nextSlow();
     return this.#deliver(words, pos, header);
   }
 
   // The record at `pos`, already checked ahead, becomes the view.
   #deliver(words: Uint32Array, pos: number, header: number): QueueMessage {
-    const size = (RECORD_HEADER_SIZE + header + 7) & ~7;
+    const size = recordSize(header);
     if (pos + size > this.#capacity) {
       throw this.#damage(pos, `record of ${header} bytes runs past the segment's end`);
     }
     const w = pos >>> 2;
-    const seq = words[w + 2]! + words[w + 3]! * TWO_32;
+    const seq = words[w + SEQ_LO]! + words[w + SEQ_HI]! * TWO_32;
     if (seq !== this.#nextSeq) throw this.#damage(pos, `record has seq ${seq}`);
     const view = this.#view;
     view.seq = seq;
-    view.typeId = words[w + 1]! & 0xffff;
+    view.typeId = words[w + TYPE_ID]! & TYPE_ID_MASK;
     view.payloadLength = header;
     view.offset = pos;
     this.#pos = pos + size;
@@ -284,55 +297,68 @@ export class QueueReader implements Disposable {
       const words = this.#words;
       const pos = this.#pos;
       const header = Atomics.load(words, pos >>> 2);
-      if (header === 0 || header >= NOT_COMPLETE) {
-        if (this.#checkRetention()) continue;
-        if (this.#current === undefined) {
-          if (this.#closed) throw new QueueClosedError(this.path);
-          if (this.#tryFirstSegment()) continue;
-          return undefined;
-        }
-        if (pos !== this.#emptyAt || ++this.#emptyLooks === END_CHECK_EVERY) {
-          this.#emptyAt = pos;
-          this.#emptyLooks = 0;
-          const publishedSeq = this.#meta.publishedSeq;
-          const why = this.#current.segment.endDamage(pos, this.#nextSeq, publishedSeq);
-          if (why !== undefined) throw this.#damage(pos, why);
-        }
-        return undefined;
+      const kind = headerKind(header);
+      if (kind === HEADER_KIND.Nothing) {
+        if (this.#atEnd(pos)) return undefined;
+        continue;
       }
       if (pos >= this.#checkedTo) {
-        if (this.#openTail && header <= LENGTH_MASK) {
-          this.#checkedTo = pos + ((RECORD_HEADER_SIZE + header + 7) & ~7);
-        } else {
-          const check = this.#current!.segment.checkBlock(
-            pos,
-            this.#nextSeq,
-            this.#meta.publishedSeq,
-          );
-          this.#checkedTo = check.to;
-          this.#openTail = !check.verified;
+        this.#checkAhead(pos, header);
+        continue;
+      }
+      switch (kind) {
+        case HEADER_KIND.Record:
+          return this.#deliver(words, pos, header);
+        case HEADER_KIND.EndOfSegment:
+          if (!this.#advance()) return undefined;
+          continue;
+        case HEADER_KIND.ChecksumFrame:
+          this.#pos = pos + CHECKSUM_FRAME_SIZE;
+          continue;
+        case HEADER_KIND.Padding: {
+          const skip = recordSize(header & LENGTH_MASK);
+          if (pos + skip > this.#capacity) {
+            throw this.#damage(pos, "padding runs past the segment's end");
+          }
+          this.#pos = pos + skip;
+          continue;
         }
-        continue;
+        default:
+          throw this.#damage(pos, `impossible header word 0x${header.toString(16)}`);
       }
-      if (header <= LENGTH_MASK) return this.#deliver(words, pos, header);
-      if (header === END_OF_SEGMENT) {
-        if (!this.#advance()) return undefined;
-        continue;
-      }
-      if (header === CHECKSUM_FRAME) {
-        this.#pos = pos + CHECKSUM_FRAME_SIZE;
-        continue;
-      }
-      if (header < END_OF_SEGMENT + PADDING && header >= PADDING) {
-        const skip = (RECORD_HEADER_SIZE + (header - PADDING) + 7) & ~7;
-        if (pos + skip > this.#capacity) {
-          throw this.#damage(pos, "padding runs past the segment's end");
-        }
-        this.#pos = pos + skip;
-        continue;
-      }
-      throw this.#damage(pos, `impossible header word 0x${header.toString(16)}`);
     }
+  }
+
+  // Nothing is published at `pos`: true when that is the end for now, false
+  // when the reader moved (retention, or the first segment appeared) and
+  // should look again.
+  #atEnd(pos: number): boolean {
+    if (this.#checkRetention()) return false;
+    if (this.#current === undefined) {
+      if (this.#closed) throw new QueueClosedError(this.path);
+      return !this.#tryFirstSegment();
+    }
+    if (pos !== this.#emptyAt || ++this.#emptyLooks === END_CHECK_EVERY) {
+      this.#emptyAt = pos;
+      this.#emptyLooks = 0;
+      const publishedSeq = this.#meta.publishedSeq;
+      const why = this.#current.segment.endDamage(pos, this.#nextSeq, publishedSeq);
+      if (why !== undefined) throw this.#damage(pos, why);
+    }
+    return true;
+  }
+
+  // Moves #checkedTo past what may be delivered from `pos`: the next record
+  // of the open block at the live end, or the next block once its checksum
+  // holds.
+  #checkAhead(pos: number, header: number): void {
+    if (this.#openTail && isRecordHeader(header)) {
+      this.#checkedTo = pos + recordSize(header);
+      return;
+    }
+    const check = this.#current!.segment.checkBlock(pos, this.#nextSeq, this.#meta.publishedSeq);
+    this.#checkedTo = check.to;
+    this.#openTail = !check.verified;
   }
 
   #damage(offset: number, why: string): QueueDamageError {
@@ -342,7 +368,7 @@ export class QueueReader implements Disposable {
   /** Whether `next()` would return a record (or move to the next segment) now. */
   hasNext(): boolean {
     const header = Atomics.load(this.#words, this.#pos >>> 2);
-    if (header !== 0 && header < NOT_COMPLETE) return true;
+    if (headerKind(header) !== HEADER_KIND.Nothing) return true;
     if (this.#current === undefined) {
       return !this.#closed && listSegments(this.path).length > 0;
     }
@@ -605,9 +631,9 @@ export class QueueReader implements Disposable {
       const from = entry ?? { offset: SEGMENT_HEADER_SIZE, seq: target.firstSeq };
       const words = segment.file.words;
       const end = segment.walk(from.offset, from.seq, (offset) => {
-        const t = (offset + RECORD.timestampNs) >>> 2;
-        const h = words[t + 1]!;
-        return h > hi || (h === hi && words[t]! >= lo);
+        const w = offset >>> 2;
+        const h = words[w + RECORD_WORD.timestampHi]!;
+        return h > hi || (h === hi && words[w + RECORD_WORD.timestampLo]! >= lo);
       });
       this.#pos = end.offset;
       this.#checkedTo = end.offset;
@@ -669,7 +695,7 @@ export class QueueReader implements Disposable {
       next = this.#cache.get(nextIndex);
     } catch (error) {
       const missing = error instanceof Deno.errors.NotFound ||
-        (error as { errno?: number }).errno === 2;
+        (error as { errno?: number }).errno === ENOENT;
       if (missing && nextIndex < Atomics.load(this.#metaWords, FIRST_SEGMENT_WORD)) {
         this.#fallOff(); // retention deleted it: go on at the earliest kept record
         return this.#current !== undefined;

@@ -15,13 +15,16 @@ import {
   MAX_PAYLOAD,
   META,
   META_FILE,
+  META_MAGIC,
   NOT_COMPLETE,
-  RECORD,
   RECORD_HEADER_SIZE,
+  RECORD_WORD,
+  recordSize,
   SEGMENT,
   SEGMENT_HEADER_SIZE,
   SEGMENT_TAIL_RESERVE,
   segmentName,
+  TYPE_ID_MASK,
 } from "./format.ts";
 import { libc, ORDERED_MEMORY, syncDirectory } from "./libc.ts";
 import { checkSegmentChain, listSegments, queueExists, readSegmentHeader } from "./queue_files.ts";
@@ -123,14 +126,18 @@ const PUBLISHED_WORD = META.publishedSeq >>> 2;
 // of 16 KiB costs about 0.7 µs, a few ns per small record, and damage is
 // then placed to within four pages.
 const BLOCK_BYTES = 16 * 1024;
-const TIMESTAMP_WORD = RECORD.timestampNs >>> 2;
-const PAYLOAD_WORD = RECORD.payload >>> 2;
+const TYPE_ID_WORD = RECORD_WORD.typeId;
+const SEQ_LO_WORD = RECORD_WORD.seqLo;
+const SEQ_HI_WORD = RECORD_WORD.seqHi;
+const TIMESTAMP_LO_WORD = RECORD_WORD.timestampLo;
+const TIMESTAMP_HI_WORD = RECORD_WORD.timestampHi;
+const PAYLOAD_WORD = RECORD_WORD.payload;
 // Payloads up to this many words are copied by appendCopy in a loop: for
 // small records cheaper than making the view a bulk copy needs.
 const COPY_BY_WORD = 32;
 
 function checkRecord(typeId: number, length: number): never {
-  if ((typeId & 0xffff) !== typeId) {
+  if ((typeId & TYPE_ID_MASK) !== typeId) {
     throw new RangeError(`Type id must be a whole number from 0 to 65535, not '${typeId}'`);
   }
   if (length === 0) {
@@ -231,6 +238,12 @@ export class QueueWriter implements Disposable {
    * Opens the queue in `dir` for writing, creating it when the directory is
    * missing or empty. Recovers the end of the last committed record, so the
    * sequence continues with no gap after any crash.
+   *
+   * The work is synchronous: the lock is taken, the files are mapped and
+   * recovery is done before `open` returns, and the promise it returns is
+   * already settled. Failures reject that promise rather than throw. It is
+   * a promise so that every opener in spool (`QueueReader.open`,
+   * `TapeStream.open`, `openStream`) is awaited alike.
    *
    * @throws {QueueLockedError} when another writer holds the queue.
    * @throws {QueueFormatError} when `dir` is not a queue or a file is damaged.
@@ -333,8 +346,8 @@ export class QueueWriter implements Disposable {
    */
   append(typeId: number, payload: Uint8Array, timestampNs?: bigint | number): number {
     const length = payload.length;
-    const size = (RECORD_HEADER_SIZE + length + 7) & ~7;
-    if ((typeId & 0xffff) !== typeId || length === 0 || length > MAX_PAYLOAD) {
+    const size = recordSize(length);
+    if ((typeId & TYPE_ID_MASK) !== typeId || length === 0 || length > MAX_PAYLOAD) {
       checkRecord(typeId, length);
     }
     if (this.#pos + size > this.#limit) this.#roll(size);
@@ -401,12 +414,12 @@ export class QueueWriter implements Disposable {
   appendCopy(m: QueueMessage): number {
     if (!(m instanceof RecordView)) return this.append(m.typeId, m.payload, m.timestampNs);
     const length = m.payloadLength;
-    const size = (RECORD_HEADER_SIZE + length + 7) & ~7;
+    const size = recordSize(length);
     if (this.#pos + size > this.#limit) this.#roll(size);
     const src = m.words;
     const at = m.offset >>> 2;
-    const lo = src[at + TIMESTAMP_WORD]!;
-    const hi = src[at + TIMESTAMP_WORD + 1]!;
+    const lo = src[at + TIMESTAMP_LO_WORD]!;
+    const hi = src[at + TIMESTAMP_HI_WORD]!;
     const pos = this.#pos;
     this.#claim(pos, m.typeId, length, lo, hi);
     // Whole words, the last one's tail from the source's zero padding; a
@@ -434,11 +447,11 @@ export class QueueWriter implements Disposable {
     const words = this.#words;
     const seq = this.#seq;
     words[w] = NOT_COMPLETE | length;
-    words[w + 1] = typeId & 0xffff;
-    words[w + 2] = seq;
-    words[w + 3] = seq < TWO_32 ? 0 : Math.floor(seq / TWO_32);
-    words[w + 4] = lo;
-    words[w + 5] = hi;
+    words[w + TYPE_ID_WORD] = typeId & TYPE_ID_MASK;
+    words[w + SEQ_LO_WORD] = seq;
+    words[w + SEQ_HI_WORD] = seq < TWO_32 ? 0 : Math.floor(seq / TWO_32);
+    words[w + TIMESTAMP_LO_WORD] = lo;
+    words[w + TIMESTAMP_HI_WORD] = hi;
   }
 
   // Publishes the claimed record at `pos` (its payload in place) with one
@@ -672,9 +685,9 @@ export class QueueWriter implements Disposable {
     let maxHi = 0;
     let maxLo = 0;
     segment.walk(SEGMENT_HEADER_SIZE, firstSeq, (offset, seq) => {
-      const t = (offset + RECORD.timestampNs) >>> 2;
-      const lo = words[t]!;
-      const hi = words[t + 1]!;
+      const w = offset >>> 2;
+      const lo = words[w + TIMESTAMP_LO_WORD]!;
+      const hi = words[w + TIMESTAMP_HI_WORD]!;
       if (hi > maxHi || (hi === maxHi && lo > maxLo)) {
         maxHi = hi;
         maxLo = lo;
@@ -785,7 +798,7 @@ export class QueueWriter implements Disposable {
     this.#words = segment.file.words;
     this.#bytes = segment.file.bytes;
     this.#pos = pos;
-    this.#limit = recordLimit(segment);
+    this.#limit = segment.recordLimit;
     this.#blockStart = blockStart;
     this.#blockEnd = segment.checked ? blockStart + BLOCK_BYTES : Infinity;
     this.#seq = seq;
@@ -861,7 +874,7 @@ export class QueueWriter implements Disposable {
     if (this.#deferred !== undefined) {
       const { error } = this.#deferred;
       this.#deferred = undefined;
-      this.#limit = recordLimit(this.#segment);
+      this.#limit = this.#segment.recordLimit;
       throw error;
     }
     const room = this.#meta.segmentBytes - SEGMENT_HEADER_SIZE - SEGMENT_TAIL_RESERVE;
@@ -919,12 +932,6 @@ function mappingAddress(segment: Segment): bigint {
 interface SegmentToSeal {
   segment: Segment;
   end: number;
-}
-
-// The tail always has room for the end-of-segment marker and, in a checked
-// segment, the checksum frame that closes the last block.
-function recordLimit(segment: Segment): number {
-  return segment.capacity - (segment.checked ? SEGMENT_TAIL_RESERVE : 8);
 }
 
 // The end of the active segment's records, refusing anything a killed
@@ -1014,7 +1021,7 @@ function zeroFrom(segment: Segment, offset: number): void {
 function unfinishedCreation(dir: string): boolean {
   if (listSegments(dir).length > 0) return false;
   try {
-    const head = Deno.readFileSync(`${dir}/${META_FILE}`).subarray(0, 8);
+    const head = Deno.readFileSync(`${dir}/${META_FILE}`).subarray(0, META_MAGIC.length);
     return head.every((b) => b === 0);
   } catch {
     return false;

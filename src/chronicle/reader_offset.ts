@@ -104,11 +104,11 @@ export class ReaderOffset {
         0,
       );
     }
-    if (words[0] === 0) {
+    if (words[OFFSET.magic >>> 2] === 0) {
       words[OFFSET.version >>> 2] = AID_FORMAT_VERSION;
-      writeMagic(file.bytes, 4, OFFSET_MAGIC.slice(4));
-      Atomics.store(words, 0, magicWord(OFFSET_MAGIC));
-    } else if (!hasMagic(file.bytes, 0, OFFSET_MAGIC)) {
+      writeMagic(file.bytes, OFFSET.magic + 4, OFFSET_MAGIC.slice(4));
+      Atomics.store(words, OFFSET.magic >>> 2, magicWord(OFFSET_MAGIC));
+    } else if (!hasMagic(file.bytes, OFFSET.magic, OFFSET_MAGIC)) {
       file.release();
       throw new QueueFormatError(
         `File '${path}' is not a spool reader offset file (bad magic)`,
@@ -162,7 +162,7 @@ export class ReaderOffset {
       if (!entry.isFile || !entry.name.endsWith(OFFSET_SUFFIX)) continue;
       try {
         const bytes = Deno.readFileSync(`${dir}/${READERS_DIR}/${entry.name}`);
-        if (bytes.length !== OFFSET_SIZE || !hasMagic(bytes, 0, OFFSET_MAGIC)) continue;
+        if (bytes.length !== OFFSET_SIZE || !hasMagic(bytes, OFFSET.magic, OFFSET_MAGIC)) continue;
         const words = new Uint32Array(bytes.buffer, bytes.byteOffset, OFFSET_SIZE / 4);
         if (words[OFFSET.version >>> 2]! > AID_FORMAT_VERSION) {
           // Written by a newer spool: assume it needs everything.

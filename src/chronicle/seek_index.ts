@@ -15,15 +15,17 @@ import {
   AID_FORMAT_VERSION,
   hasMagic,
   INDEX,
+  INDEX_ENTRY,
   INDEX_ENTRY_SIZE,
   INDEX_HEADER_SIZE,
   INDEX_MAGIC,
   indexName,
-  LENGTH_MASK,
+  isRecordHeader,
   magicWord,
   readU64,
   RECORD,
   RECORD_HEADER_SIZE,
+  RECORD_WORD,
   SEGMENT_HEADER_SIZE,
   writeMagic,
   writeU64,
@@ -33,6 +35,13 @@ import type { Segment, WalkEnd } from "./segment.ts";
 
 const ENTRY_WORDS = INDEX_ENTRY_SIZE >>> 2;
 const HEADER_WORDS = INDEX_HEADER_SIZE >>> 2;
+// An entry's fields as word indexes from its first word; the offset's high
+// word is always 0, so the low word alone says whether the entry exists.
+const SEQ_WORD = INDEX_ENTRY.seq >>> 2;
+const OFFSET_LO_WORD = INDEX_ENTRY.offset >>> 2;
+const OFFSET_HI_WORD = OFFSET_LO_WORD + 1;
+const MAX_TS_LO_WORD = INDEX_ENTRY.maxTimestampNs >>> 2;
+const MAX_TS_HI_WORD = MAX_TS_LO_WORD + 1;
 
 /**
  * Entries a segment of `segmentBytes` can need at most: one per `spacing`
@@ -146,9 +155,9 @@ export class SeekIndex {
     let maxHi = 0;
     const words = segment.file.words;
     segment.walk(SEGMENT_HEADER_SIZE, segment.firstSeq, (offset, seq) => {
-      const at = (offset + RECORD.timestampNs) >>> 2;
-      const lo = words[at]!;
-      const hi = words[at + 1]!;
+      const w = offset >>> 2;
+      const lo = words[w + RECORD_WORD.timestampLo]!;
+      const hi = words[w + RECORD_WORD.timestampHi]!;
       if (hi > maxHi || (hi === maxHi && lo > maxLo)) {
         maxHi = hi;
         maxLo = lo;
@@ -171,11 +180,11 @@ export class SeekIndex {
   set(i: number, seq: number, offset: number, maxTsLo: number, maxTsHi: number): void {
     const at = HEADER_WORDS + i * ENTRY_WORDS;
     const words = this.#words;
-    writeU64(words, at << 2, seq);
-    words[at + 4] = maxTsLo;
-    words[at + 5] = maxTsHi;
-    words[at + 3] = 0;
-    Atomics.store(words, at + 2, offset);
+    writeU64(words, (at + SEQ_WORD) << 2, seq);
+    words[at + MAX_TS_LO_WORD] = maxTsLo;
+    words[at + MAX_TS_HI_WORD] = maxTsHi;
+    words[at + OFFSET_HI_WORD] = 0;
+    Atomics.store(words, at + OFFSET_LO_WORD, offset);
   }
 
   /** Forgets entries from `i` on (the writer, after recovery cut the segment short). */
@@ -196,19 +205,19 @@ export class SeekIndex {
   }
 
   #offsetAt(i: number): number {
-    return Atomics.load(this.#words, HEADER_WORDS + i * ENTRY_WORDS + 2);
+    return Atomics.load(this.#words, HEADER_WORDS + i * ENTRY_WORDS + OFFSET_LO_WORD);
   }
 
   /** Entry `i`, which must exist. */
   entry(i: number): IndexEntry {
     const at = HEADER_WORDS + i * ENTRY_WORDS;
-    return { seq: readU64(this.#words, at << 2), offset: this.#offsetAt(i) };
+    return { seq: readU64(this.#words, (at + SEQ_WORD) << 2), offset: this.#offsetAt(i) };
   }
 
   /** Highest timestamp up to entry `i`'s record, as [high word, low word]. */
   maxTimestamp(i: number): [number, number] {
     const at = HEADER_WORDS + i * ENTRY_WORDS;
-    return [this.#words[at + 5]!, this.#words[at + 4]!];
+    return [this.#words[at + MAX_TS_HI_WORD]!, this.#words[at + MAX_TS_LO_WORD]!];
   }
 
   /**
@@ -252,7 +261,8 @@ export class SeekIndex {
 
 function validHeader(file: MappedFile, segment: number, spacing: number): boolean {
   const w = file.words;
-  return hasMagic(file.bytes, 0, INDEX_MAGIC) && w[INDEX.version >>> 2]! <= AID_FORMAT_VERSION &&
+  return hasMagic(file.bytes, INDEX.magic, INDEX_MAGIC) &&
+    w[INDEX.version >>> 2]! <= AID_FORMAT_VERSION &&
     w[INDEX.segment >>> 2] === segment && w[INDEX.spacing >>> 2] === spacing;
 }
 
@@ -309,7 +319,6 @@ export function entryPointsAtRecord(segment: Segment, entry: IndexEntry): boolea
   const words = segment.file.words;
   if (entry.offset % 8 !== 0 || entry.offset < SEGMENT_HEADER_SIZE) return false;
   if (entry.offset + RECORD_HEADER_SIZE > segment.capacity) return false;
-  const header = Atomics.load(words, entry.offset >>> 2);
-  return header !== 0 && (header & ~LENGTH_MASK) === 0 &&
+  return isRecordHeader(Atomics.load(words, entry.offset >>> 2)) &&
     readU64(words, entry.offset + RECORD.seq) === entry.seq;
 }

@@ -13,22 +13,25 @@ import {
   CHECKSUM,
   CHECKSUM_FRAME,
   CHECKSUM_FRAME_SIZE,
+  END_MARKER_SIZE,
   END_OF_SEGMENT,
   FORMAT_VERSION,
   hasMagic,
+  HEADER_KIND,
+  headerKind,
+  isRecordHeader,
   LENGTH_MASK,
   magicWord,
   NOT_COMPLETE,
-  PADDING,
   readU64,
   readU64Big,
   RECORD,
-  RECORD_HEADER_SIZE,
   recordSize,
   SEGMENT,
   SEGMENT_HEADER_SIZE,
   SEGMENT_MAGIC,
   SEGMENT_TAIL_RESERVE,
+  SEGMENT_TAIL_RESERVE_V1,
   segmentName,
   writeMagic,
   writeU64,
@@ -136,16 +139,27 @@ export class Segment {
   }
 
   /**
+   * Offset every record must end at or before: the tail after it is kept
+   * for the checksum frame closing the last block and the end marker (a
+   * version 1 segment keeps room for the marker alone).
+   */
+  get recordLimit(): number {
+    return this.capacity - (this.checked ? SEGMENT_TAIL_RESERVE : SEGMENT_TAIL_RESERVE_V1);
+  }
+
+  /**
    * Where the bytes a writer claimed at `offset` end (`offset` itself when
    * nothing is claimed there), or undefined when the word there is no claim
-   * a writer could have made: one whose flags or length do not fit.
+   * a writer could have made: one whose flags or length do not fit. A
+   * frame's claim is `NOT_COMPLETE` with length 0, and `recordSize(0)` is
+   * the frame's size.
    */
   claimEnd(offset: number): number | undefined {
     const header = this.file.words[offset >>> 2]!;
     if (header === 0) return offset;
     if ((header & NOT_COMPLETE) === 0 || (header & CHECKSUM_FRAME) !== 0) return undefined;
     const end = offset + recordSize(header & LENGTH_MASK);
-    return end <= this.capacity - (this.checked ? SEGMENT_TAIL_RESERVE : 8) ? end : undefined;
+    return end <= this.recordLimit ? end : undefined;
   }
 
   /** Seq after the last record, from the seal in the header; meaningful once {@linkcode endOffset} is set. */
@@ -178,7 +192,7 @@ export class Segment {
       file.release();
       return new QueueFormatError(message, path, offset);
     };
-    if (file.size < SEGMENT_HEADER_SIZE + 8) {
+    if (file.size < SEGMENT_HEADER_SIZE + END_MARKER_SIZE) {
       throw fault(`Segment '${path}' is truncated (${file.size} bytes)`, file.size);
     }
     if (!segment.started) return segment;
@@ -283,63 +297,68 @@ export class Segment {
     const fail = (why: string): never => {
       throw this.damage(offset, seq, why);
     };
-    const last = capacity - 8;
+    // Anything at `p` takes at least an end marker's bytes.
+    const last = capacity - END_MARKER_SIZE;
     for (;;) {
       if (p > last) fail(`records run past the segment's end at offset ${p}`);
       // Plain loads where the CPU keeps them in order (see QueueReader.next);
       // the end of what is published is always confirmed atomically.
       let header = ORDERED_MEMORY ? words[p >>> 2]! : Atomics.load(words, p >>> 2);
-      if ((header - 1) >>> 0 < LENGTH_MASK) {
+      if (isRecordHeader(header)) {
         // A record, the common case: each seq is checked as it is
         // delivered, and the frame's next seq checks the count.
-        const size = (RECORD_HEADER_SIZE + header + 7) & ~7;
+        const size = recordSize(header);
         if (p + size > capacity) fail(`record at offset ${p} runs past the segment's end`);
         next++;
         p += size;
         continue;
       }
       if (header === 0) header = Atomics.load(words, p >>> 2);
-      if (header === 0 || header >= NOT_COMPLETE) {
-        const why = this.endDamage(p, next, publishedSeq);
-        if (why !== undefined) fail(why);
-        return { to: p, verified: false, nextSeq: next };
+      switch (headerKind(header)) {
+        case HEADER_KIND.Record:
+          continue; // published just now: look again
+        case HEADER_KIND.Nothing: {
+          const why = this.endDamage(p, next, publishedSeq);
+          if (why !== undefined) fail(why);
+          return { to: p, verified: false, nextSeq: next };
+        }
+        case HEADER_KIND.ChecksumFrame: {
+          if (p + CHECKSUM_FRAME_SIZE > capacity) {
+            fail(`checksum frame at offset ${p} runs past the end`);
+          }
+          const start = p - words[(p + CHECKSUM.blockBytes) >>> 2]!;
+          const frameSeq = readU64(words, p + CHECKSUM.nextSeq);
+          if (start < SEGMENT_HEADER_SIZE || start > offset || (start & 7) !== 0) {
+            fail(`checksum frame at offset ${p} names a block starting at offset ${start}`);
+          }
+          if (frameSeq !== next) {
+            fail(`checksum frame at offset ${p} says seq ${frameSeq} follows, not ${next}`);
+          }
+          if (blockChecksum(this.file.bytes, start, p) !== words[(p + CHECKSUM.crc) >>> 2]) {
+            fail(
+              `the block from offset ${start} to ${p} fails its checksum` +
+                (start < offset ? `; its records before seq ${seq} were already passed` : ""),
+            );
+          }
+          return { to: p + CHECKSUM_FRAME_SIZE, verified: true, nextSeq: next };
+        }
+        case HEADER_KIND.EndOfSegment: {
+          if (p !== offset) {
+            fail(`no checksum frame closes the records before the end marker at ${p}`);
+          }
+          const end = this.endOffset;
+          if (end !== 0 && end !== p) fail(`end marker at offset ${p}, but the seal says ${end}`);
+          return { to: p + END_MARKER_SIZE, verified: true, nextSeq: next };
+        }
+        case HEADER_KIND.Padding: {
+          const size = recordSize(header & LENGTH_MASK);
+          if (p + size > capacity) fail(`padding at offset ${p} runs past the segment's end`);
+          p += size;
+          continue;
+        }
+        default:
+          fail(`impossible header word 0x${header.toString(16)} at offset ${p}`);
       }
-      if (header === CHECKSUM_FRAME) {
-        if (p + CHECKSUM_FRAME_SIZE > capacity) {
-          fail(`checksum frame at offset ${p} runs past the end`);
-        }
-        const w = p >>> 2;
-        const start = p - words[w + (CHECKSUM.blockBytes >>> 2)]!;
-        const frameSeq = readU64(words, p + CHECKSUM.nextSeq);
-        if (start < SEGMENT_HEADER_SIZE || start > offset || (start & 7) !== 0) {
-          fail(`checksum frame at offset ${p} names a block starting at offset ${start}`);
-        }
-        if (frameSeq !== next) {
-          fail(`checksum frame at offset ${p} says seq ${frameSeq} follows, not ${next}`);
-        }
-        if (blockChecksum(this.file.bytes, start, p) !== words[w + (CHECKSUM.crc >>> 2)]) {
-          fail(
-            `the block from offset ${start} to ${p} fails its checksum` +
-              (start < offset ? `; its records before seq ${seq} were already passed` : ""),
-          );
-        }
-        return { to: p + CHECKSUM_FRAME_SIZE, verified: true, nextSeq: next };
-      }
-      if (header === END_OF_SEGMENT) {
-        if (p !== offset) {
-          fail(`no checksum frame closes the records before the end marker at ${p}`);
-        }
-        const end = this.endOffset;
-        if (end !== 0 && end !== p) fail(`end marker at offset ${p}, but the seal says ${end}`);
-        return { to: p + 8, verified: true, nextSeq: next };
-      }
-      if ((header & END_OF_SEGMENT) !== 0) {
-        fail(`impossible header word 0x${header.toString(16)} at offset ${p}`);
-      }
-      if ((header & PADDING) === 0) continue; // published just now: look again
-      const size = recordSize(header & LENGTH_MASK);
-      if (p + size > capacity) fail(`padding at offset ${p} runs past the segment's end`);
-      p += size;
     }
   }
 
@@ -358,7 +377,8 @@ export class Segment {
     let good = { offset: p, seq };
     while (p < end) {
       const header = words[p >>> 2]!;
-      if (header === CHECKSUM_FRAME) {
+      const kind = headerKind(header);
+      if (kind === HEADER_KIND.ChecksumFrame) {
         const start = p - words[(p + CHECKSUM.blockBytes) >>> 2]!;
         if (
           start !== good.offset ||
@@ -371,7 +391,8 @@ export class Segment {
         good = { offset: p, seq };
         continue;
       }
-      if ((header & PADDING) === 0) seq++;
+      // Up to `end` a walk found records and padding only.
+      if (kind === HEADER_KIND.Record) seq++;
       p += recordSize(header & LENGTH_MASK);
     }
     return good;
@@ -396,29 +417,27 @@ export class Segment {
     const capacity = this.file.size;
     let records = 0;
     let blockStart = offset;
-    while (offset + 8 <= capacity && offset < stopAt) {
+    while (offset + END_MARKER_SIZE <= capacity && offset < stopAt) {
       const header = Atomics.load(words, offset >>> 2);
-      if (header === 0 || (header & NOT_COMPLETE) !== 0) break;
-      if (header === CHECKSUM_FRAME && offset + CHECKSUM_FRAME_SIZE <= capacity) {
+      const kind = headerKind(header);
+      if (kind === HEADER_KIND.Nothing) break;
+      if (kind === HEADER_KIND.ChecksumFrame && offset + CHECKSUM_FRAME_SIZE <= capacity) {
         offset += CHECKSUM_FRAME_SIZE;
         blockStart = offset;
         continue;
       }
-      if ((header & END_OF_SEGMENT) !== 0) {
-        if (header !== END_OF_SEGMENT) {
-          throw this.damage(offset, nextSeq, `impossible header word 0x${header.toString(16)}`);
-        }
+      if (kind === HEADER_KIND.EndOfSegment) {
         return { offset, nextSeq, sealed: true, records, blockStart };
       }
-      const size = recordSize(header & LENGTH_MASK);
-      if (offset + size > capacity) {
-        throw this.damage(
-          offset,
-          nextSeq,
-          `record of ${header & LENGTH_MASK} bytes runs past the segment's end`,
-        );
+      if (kind !== HEADER_KIND.Record && kind !== HEADER_KIND.Padding) {
+        throw this.damage(offset, nextSeq, `impossible header word 0x${header.toString(16)}`);
       }
-      if ((header & PADDING) === 0) {
+      const length = header & LENGTH_MASK;
+      const size = recordSize(length);
+      if (offset + size > capacity) {
+        throw this.damage(offset, nextSeq, `record of ${length} bytes runs past the segment's end`);
+      }
+      if (kind === HEADER_KIND.Record) {
         const seq = readU64(words, offset + RECORD.seq);
         if (seq !== nextSeq) throw this.damage(offset, nextSeq, `record has seq ${seq}`);
         if (visit?.(offset, seq) === true) {

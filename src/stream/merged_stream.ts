@@ -5,7 +5,8 @@
  */
 
 import { copyMessage, type StreamMessage } from "./stream_message.ts";
-import type { StreamKind, StreamReader, StreamWaitStrategy } from "./stream_reader.ts";
+import type { StreamKind, StreamReader } from "./stream_reader.ts";
+import { waitingIterator } from "./_wait_iterator.ts";
 
 /** Options of {@linkcode MergedStream}. */
 export interface MergeOptions {
@@ -34,6 +35,12 @@ export interface MergeOptions {
  * call, and the merge calls a source again only after the message it lent
  * was handed on and the caller came back for more.
  *
+ * A merge neither commits nor takes a wait strategy: its sources do, each
+ * as it can (see {@linkcode isCommittable} and {@linkcode isWaitConfigurable}
+ * over {@linkcode MergedStream.sources}). A source's position covers the
+ * messages it handed to the merge, which may be one more than the merge
+ * handed out.
+ *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -44,7 +51,7 @@ export interface MergeOptions {
  *   const items: StreamMessage[] = ts.map((t, i) => ({ seq: i + 1, timestampNs: BigInt(t), typeId: 0, payload: new Uint8Array(1) }));
  *   return {
  *     location: "list", kind: "queue", next: () => items.shift(), wait: () => Promise.resolve(items.length > 0),
- *     commit() {}, setWaitStrategy() {}, close() {}, [Symbol.dispose]() {},
+ *     close() {}, [Symbol.dispose]() {},
  *     async *[Symbol.asyncIterator]() { yield* items; },
  *   };
  * }
@@ -152,29 +159,6 @@ export class MergedStream implements StreamReader {
     return true;
   }
 
-  /**
-   * Commits every source that can, after what it handed to the merge.
-   *
-   * @throws {TypeError} when no source can commit.
-   */
-  commit(): void {
-    let committed = 0;
-    for (const source of this.sources) {
-      try {
-        source.commit();
-        committed++;
-      } catch (error) {
-        if (!(error instanceof TypeError)) throw error;
-      }
-    }
-    if (committed === 0) throw new TypeError(`No source of merge '${this.location}' can commit`);
-  }
-
-  /** Sets the wait strategy of every source. */
-  setWaitStrategy(strategy: StreamWaitStrategy): void {
-    for (const source of this.sources) source.setWaitStrategy(strategy);
-  }
-
   /** Closes every source. */
   close(): void {
     for (const source of this.sources) source.close();
@@ -185,26 +169,8 @@ export class MergedStream implements StreamReader {
     this.close();
   }
 
-  /**
-   * Hands out the merged messages until every source has ended. Written
-   * out rather than as an async generator: a message that is ready costs
-   * one resolved promise.
-   */
+  /** Hands out each message, waiting for more until {@linkcode wait} tells the end. */
   [Symbol.asyncIterator](): AsyncIterator<StreamMessage> {
-    const done: IteratorResult<StreamMessage> = { done: true, value: undefined };
-    const waitForMore = async (): Promise<IteratorResult<StreamMessage>> => {
-      for (;;) {
-        const m = this.next();
-        if (m !== undefined) return { done: false, value: m };
-        if (!await this.wait()) return done;
-      }
-    };
-    return {
-      next: (): Promise<IteratorResult<StreamMessage>> => {
-        const m = this.next();
-        return m !== undefined ? Promise.resolve({ done: false, value: m }) : waitForMore();
-      },
-      return: (): Promise<IteratorResult<StreamMessage>> => Promise.resolve(done),
-    };
+    return waitingIterator(this);
   }
 }

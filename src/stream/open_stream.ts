@@ -5,10 +5,15 @@
  * @module
  */
 
-import { queueExists, QueueFormatError, type StartPosition } from "../chronicle/mod.ts";
+import {
+  queueExists,
+  QueueFormatError,
+  type StartPosition,
+  type WaitStrategy,
+} from "../chronicle/mod.ts";
 import { DEFAULT_TAPES_DIR, ioMessage, TapeDirectory, TapeFormatError } from "../tape/mod.ts";
 import { QueueStream } from "./queue_stream.ts";
-import type { StreamKind, StreamReader, StreamWaitStrategy } from "./stream_reader.ts";
+import type { StreamKind, StreamReader } from "./stream_reader.ts";
 import { TapeStream } from "./tape_stream.ts";
 
 /** A location that holds neither a tape nor a queue. */
@@ -51,7 +56,7 @@ export interface OpenStreamOptions {
   /** Queues only: where to start. Tapes start at their first frame. */
   start?: StartPosition;
   /** Queues only: how `wait` waits. */
-  waitStrategy?: StreamWaitStrategy;
+  waitStrategy?: WaitStrategy;
 }
 
 function isQueue(dir: string): boolean {

@@ -5,9 +5,9 @@
  * @module
  */
 
-import { QueueReader, type StartPosition } from "../chronicle/mod.ts";
+import { QueueReader, type StartPosition, type WaitStrategy } from "../chronicle/mod.ts";
 import type { StreamMessage } from "./stream_message.ts";
-import type { StreamKind, StreamReader, StreamWaitStrategy } from "./stream_reader.ts";
+import type { StreamKind, StreamReader, WaitConfigurable } from "./stream_reader.ts";
 
 /** Options of {@linkcode QueueStream.open}. */
 export interface QueueStreamOptions {
@@ -24,14 +24,16 @@ export interface QueueStreamOptions {
   /** Ends a following iteration. */
   signal?: AbortSignal;
   /** How `wait` waits. Default `futex` when following, else `backoff`. */
-  waitStrategy?: StreamWaitStrategy;
+  waitStrategy?: WaitStrategy;
 }
 
 // wait() wakes at least this often while following, to notice an abort.
 const FOLLOW_SLICE_MS = 200;
 
 /**
- * A {@linkcode StreamReader} over a chronicle queue.
+ * A {@linkcode StreamReader} over a chronicle queue. It is
+ * {@linkcode WaitConfigurable}, and, when opened with a `name`,
+ * {@linkcode Committable} (test with {@linkcode isCommittable}).
  *
  * @example
  * ```ts
@@ -50,17 +52,20 @@ const FOLLOW_SLICE_MS = 200;
  * Deno.removeSync(dir, { recursive: true });
  * ```
  */
-export class QueueStream implements StreamReader {
+export class QueueStream implements StreamReader, WaitConfigurable {
   /** The queue directory. */
   readonly location: string;
   /** Always `queue`. */
   readonly kind: StreamKind = "queue";
+  /** The reader's name when it keeps a committed position; undefined for an anonymous reader. */
+  readonly name: string | undefined;
   readonly #reader: QueueReader;
   readonly #follow: boolean;
   readonly #signal: AbortSignal | undefined;
 
   private constructor(location: string, reader: QueueReader, options: QueueStreamOptions) {
     this.location = location;
+    this.name = reader.name;
     this.#reader = reader;
     this.#follow = options.follow ?? false;
     this.#signal = options.signal;
@@ -115,13 +120,27 @@ export class QueueStream implements StreamReader {
     return this.#reader.wait(timeoutMs);
   }
 
-  /** Commits a named reader's position. */
+  /**
+   * Persists a named reader's position: every message handed out so far
+   * counts as consumed.
+   *
+   * @throws {TypeError} for an anonymous reader, which has nowhere to keep it.
+   */
   commit(): void {
     this.#reader.commit();
   }
 
-  /** Changes how {@linkcode QueueStream.wait} waits. */
-  setWaitStrategy(strategy: StreamWaitStrategy): void {
+  /** How {@linkcode QueueStream.wait} waits. */
+  get waitStrategy(): WaitStrategy {
+    return this.#reader.waitStrategy;
+  }
+
+  /**
+   * Changes how {@linkcode QueueStream.wait} waits.
+   *
+   * @throws {TypeError} for a strategy that does not exist.
+   */
+  setWaitStrategy(strategy: WaitStrategy): void {
     this.#reader.setWaitStrategy(strategy);
   }
 

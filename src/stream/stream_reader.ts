@@ -1,13 +1,12 @@
 /**
- * The one reader interface over every kind of stream.
+ * The one reader interface over every kind of stream, and the capabilities
+ * only some streams have.
  *
  * @module
  */
 
+import type { WaitStrategy } from "../chronicle/mod.ts";
 import type { StreamMessage } from "./stream_message.ts";
-
-/** How a reader waits for more: see the chronicle's wait strategies. */
-export type StreamWaitStrategy = "busy" | "yield" | "backoff" | "futex";
 
 /** What a stream lives in. */
 export type StreamKind = "tape" | "queue";
@@ -18,12 +17,25 @@ export type StreamKind = "tape" | "queue";
  * iterating with `for await` also lends, and ends at the end of what is
  * there, or follows the stream when it was opened with `follow`.
  *
+ * What only some streams can do is a capability of its own: a named queue
+ * reader is {@linkcode Committable}, a queue reader is
+ * {@linkcode WaitConfigurable}; tapes and merges are neither.
+ *
  * @example
- * ```ts ignore
- * import { openStream } from "./mod.ts";
- * const reader = await openStream("./queue");
- * for await (const m of reader) console.log(m.seq);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { QueueWriter } from "../chronicle/mod.ts";
+ * import { openStream, type StreamReader } from "./mod.ts";
+ * const dir = Deno.makeTempDirSync();
+ * const w = await QueueWriter.open(dir, { segmentBytes: 1 << 16 });
+ * w.append(1, new TextEncoder().encode("hi"));
+ * const reader: StreamReader = await openStream(dir);
+ * const seqs: number[] = [];
+ * for await (const m of reader) seqs.push(m.seq);
+ * assert.deepEqual(seqs, [1]);
  * reader.close();
+ * w.close();
+ * Deno.removeSync(dir, { recursive: true });
  * ```
  */
 export interface StreamReader extends AsyncIterable<StreamMessage>, Disposable {
@@ -38,17 +50,86 @@ export interface StreamReader extends AsyncIterable<StreamMessage>, Disposable {
    * or the stream has ended for good (false).
    */
   wait(timeoutMs?: number): Promise<boolean>;
-  /**
-   * Persists the position of a named reader: every message handed out so far
-   * counts as consumed.
-   *
-   * @throws {TypeError} when the source cannot commit (a tape, or an anonymous reader).
-   */
-  commit(): void;
-  /** Changes how {@linkcode StreamReader.wait} waits, where the source has a choice. */
-  setWaitStrategy(strategy: StreamWaitStrategy): void;
   /** Frees the reader's files and mappings. */
   close(): void;
   /** Same as {@linkcode StreamReader.close}, so a reader can be declared with `using`. */
   [Symbol.dispose](): void;
+}
+
+/**
+ * A reader that keeps its position under a name, so it resumes there after
+ * a restart: a queue reader opened with a `name`. Test for it with
+ * {@linkcode isCommittable}.
+ */
+export interface Committable {
+  /** The name the position is kept under. */
+  readonly name: string;
+  /**
+   * Persists the position: every message handed out so far counts as
+   * consumed.
+   */
+  commit(): void;
+}
+
+/**
+ * Whether `reader` can commit its position: it has a `commit` method and a
+ * name to keep the position under.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { QueueWriter } from "../chronicle/mod.ts";
+ * import { isCommittable, openStream } from "./mod.ts";
+ * const dir = Deno.makeTempDirSync();
+ * const w = await QueueWriter.open(dir, { segmentBytes: 1 << 16 });
+ * w.append(1, new TextEncoder().encode("hi"));
+ * const anonymous = await openStream(dir);
+ * assert.equal(isCommittable(anonymous), false);
+ * const named = await openStream(dir, { name: "audit" });
+ * assert.ok(isCommittable(named));
+ * named.next();
+ * named.commit();
+ * named.close();
+ * anonymous.close();
+ * w.close();
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ */
+export function isCommittable<T extends object>(reader: T): reader is T & Committable {
+  const r = reader as Partial<Committable>;
+  return typeof r.commit === "function" && typeof r.name === "string";
+}
+
+/**
+ * A reader whose `wait` can wait in more than one way: a queue reader.
+ * Test for it with {@linkcode isWaitConfigurable}.
+ */
+export interface WaitConfigurable {
+  /** How `wait` waits now. */
+  readonly waitStrategy: WaitStrategy;
+  /** Changes how `wait` waits. */
+  setWaitStrategy(strategy: WaitStrategy): void;
+}
+
+/**
+ * Whether `reader` lets its wait strategy be chosen.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { QueueWriter } from "../chronicle/mod.ts";
+ * import { isWaitConfigurable, openStream } from "./mod.ts";
+ * const dir = Deno.makeTempDirSync();
+ * const w = await QueueWriter.open(dir, { segmentBytes: 1 << 16 });
+ * const reader = await openStream(dir);
+ * assert.ok(isWaitConfigurable(reader));
+ * reader.setWaitStrategy("busy");
+ * assert.equal(reader.waitStrategy, "busy");
+ * reader.close();
+ * w.close();
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ */
+export function isWaitConfigurable<T extends object>(reader: T): reader is T & WaitConfigurable {
+  return typeof (reader as Partial<WaitConfigurable>).setWaitStrategy === "function";
 }

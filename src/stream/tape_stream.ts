@@ -1,14 +1,22 @@
 /**
  * A tape's frames read through the stream API, finished or still being
- * recorded. Tapes are read asynchronously, so the reader keeps one message
- * ready: `wait()` fetches it, `next()` hands it out.
+ * recorded. Tapes are read asynchronously: `wait()` reads ahead, and
+ * `next()` hands out what was read ahead, never waiting.
  *
  * @module
  */
 
-import { followTapeLines, type RawFrame, rawFrameOf, TapeReader } from "../tape/mod.ts";
+import {
+  followTapeLines,
+  type RawFrame,
+  rawFrameOf,
+  type RecordLine,
+  TapeReader,
+  type TapeRecordIterator,
+} from "../tape/mod.ts";
 import type { StreamMessage } from "./stream_message.ts";
-import type { StreamKind, StreamReader, StreamWaitStrategy } from "./stream_reader.ts";
+import { waitingIterator } from "./_wait_iterator.ts";
+import type { StreamKind, StreamReader } from "./stream_reader.ts";
 import { frameToMessage, tapeEpochNs } from "./tape_message.ts";
 
 /** Options of {@linkcode TapeStream.open}. */
@@ -24,11 +32,24 @@ export interface TapeStreamOptions {
 }
 
 const TIMED_OUT = Symbol("timed out");
+const NOT_READY = Symbol("not ready");
+const NOT_READY_YET = Promise.resolve(NOT_READY);
+// Frames a wait() takes ahead at most, beyond the one it waits for: the
+// stream holds a bounded number of frames its caller has not asked for.
+const READ_AHEAD = 256;
 
 /**
  * A {@linkcode StreamReader} over a tape's frames, mapped to messages as
  * {@linkcode frameToMessage} says, each payload the envelope's text exactly as
  * the tape holds it, whether read from a finished tape or while following.
+ *
+ * `wait()` reads the next frame and, from a finished part of the tape,
+ * every frame the tape reader already has in memory (up to 256), so
+ * `next()` returns each of them at once. Opening a tape that is not
+ * followed reads its first frames ahead the same way. `next()` returns
+ * undefined only when nothing is read ahead, and then `wait()` reads more. A tape has no
+ * committed position and no wait strategy: it is not
+ * {@linkcode Committable} and not {@linkcode WaitConfigurable}.
  *
  * @example
  * ```ts
@@ -38,11 +59,13 @@ const TIMED_OUT = Symbol("timed out");
  * const dir = await Deno.makeTempDir();
  * const writer = await TapeWriter.create(dir);
  * await writer.append({ dir: "c2s", env: { jsonrpc: "2.0", id: 1, method: "ping" } });
+ * await writer.append({ dir: "s2c", env: { jsonrpc: "2.0", id: 1, result: {} } });
  * await writer.finalize();
  * const stream = await TapeStream.open(writer.path);
- * const got: [number, number][] = [];
- * for await (const m of stream) got.push([m.seq, m.typeId]);
- * assert.deepEqual(got, [[1, 1]]);
+ * assert.equal(stream.next()?.seq, 1); // read ahead by open
+ * assert.equal(stream.next()?.seq, 2);
+ * assert.equal(stream.next(), undefined);
+ * assert.equal(await stream.wait(), false); // the end of the tape
  * stream.close();
  * await Deno.remove(dir, { recursive: true });
  * ```
@@ -52,14 +75,27 @@ export class TapeStream implements StreamReader {
   readonly location: string;
   /** Always `tape`. */
   readonly kind: StreamKind = "tape";
-  readonly #source: AsyncGenerator<StreamMessage>;
-  #ready: StreamMessage | undefined;
-  #pending: Promise<IteratorResult<StreamMessage>> | undefined;
+  readonly #reader: TapeReader;
+  readonly #epoch: bigint;
+  readonly #options: TapeStreamOptions;
+  // The tape file's frames until they run out, then the follower's lines.
+  #frames: TapeRecordIterator<RawFrame> | undefined;
+  #followed: AsyncIterableIterator<RecordLine> | undefined;
+  // A frame asked for that was not ready yet, or the end it already gave.
+  #pendingFrame: Promise<IteratorResult<RawFrame>> | undefined;
+  #lastDone = false;
+  // Frames read ahead; those before #head were handed out.
+  readonly #ahead: RawFrame[] = [];
+  #head = 0;
+  #fetching: Promise<boolean> | undefined;
   #ended = false;
 
-  private constructor(location: string, source: AsyncGenerator<StreamMessage>) {
-    this.location = location;
-    this.#source = source;
+  private constructor(path: string, reader: TapeReader, options: TapeStreamOptions) {
+    this.location = path;
+    this.#reader = reader;
+    this.#epoch = tapeEpochNs(reader.init.created_at);
+    this.#options = options;
+    this.#frames = reader.rawFrames();
   }
 
   /**
@@ -69,57 +105,59 @@ export class TapeStream implements StreamReader {
    * @throws {TapeFormatError} when it is not a tape.
    */
   static async open(path: string, options: TapeStreamOptions = {}): Promise<TapeStream> {
-    const reader = await TapeReader.open(path);
-    return new TapeStream(path, messages(reader, options));
+    const stream = new TapeStream(path, await TapeReader.open(path), options);
+    // Reading a tape that is not followed never waits for a writer, so its
+    // first frames are read ahead here and next() has them at once. A
+    // failure is kept for the first wait() to report, after what came before.
+    if (!options.follow) await stream.wait().catch(() => {});
+    return stream;
   }
 
-  /** The message fetched by the last successful `wait`, or undefined. */
+  /** The next message read ahead, or undefined when none is: then {@linkcode TapeStream.wait}. */
   next(): StreamMessage | undefined {
-    const m = this.#ready;
-    this.#ready = undefined;
-    return m;
+    const ahead = this.#ahead;
+    if (this.#head === ahead.length) return undefined;
+    const raw = ahead[this.#head++]!;
+    if (this.#head === ahead.length) {
+      ahead.length = 0;
+      this.#head = 0;
+    }
+    return frameToMessage(raw, this.#epoch);
   }
 
-  /** Reads the next frame; false at the end of the tape (or of following) or on timeout. */
+  /**
+   * Resolves true once `next()` has a message, reading the next frames when
+   * none is read ahead; false at the end of the tape (or of following) or
+   * when `timeoutMs` passes first. A read that timed out goes on, and
+   * `next()` hands out what it reads.
+   */
   async wait(timeoutMs = Infinity): Promise<boolean> {
-    if (this.#ready !== undefined) return true;
+    if (this.#head < this.#ahead.length) return true;
     if (this.#ended) return false;
-    this.#pending ??= this.#source.next();
+    // Kept when it fails, so every later wait reports the same error.
+    const fetching = this.#fetching ??= this.#fetch().then((more) => {
+      this.#fetching = undefined;
+      return more;
+    });
+    if (timeoutMs === Infinity) return await fetching;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const result = timeoutMs === Infinity ? await this.#pending : await Promise.race([
-      this.#pending,
+    const result = await Promise.race([
+      fetching,
       new Promise<typeof TIMED_OUT>((resolve) => {
         timer = setTimeout(() => resolve(TIMED_OUT), timeoutMs);
       }),
     ]).finally(() => clearTimeout(timer));
-    if (result === TIMED_OUT) return false;
-    this.#pending = undefined;
-    if (result.done) {
-      this.#ended = true;
-      return false;
-    }
-    this.#ready = result.value;
-    return true;
+    return result !== TIMED_OUT && result;
   }
-
-  /**
-   * A tape has no committed position.
-   *
-   * @throws {TypeError} always.
-   */
-  commit(): void {
-    throw new TypeError(`Tape '${this.location}' cannot commit a position: only a queue can`);
-  }
-
-  /** Tapes are followed through file notifications; there is no strategy to choose. */
-  setWaitStrategy(_strategy: StreamWaitStrategy): void {}
 
   /** Stops reading and closes the tape. */
   close(): void {
     this.#ended = true;
-    this.#ready = undefined;
-    // A read in flight finishes on its own; the generator closes after it.
-    void this.#source.return(undefined).catch(() => {});
+    this.#ahead.length = 0;
+    this.#head = 0;
+    this.#reader.close();
+    // A read in flight finishes on its own; the follower closes after it.
+    void this.#followed?.return?.().catch(() => {});
   }
 
   /** Same as {@linkcode TapeStream.close}, for `using`. */
@@ -127,49 +165,71 @@ export class TapeStream implements StreamReader {
     this.close();
   }
 
-  /** Hands out each message (owned: a tape's messages are copies anyway). */
-  async *[Symbol.asyncIterator](): AsyncIterator<StreamMessage> {
-    for (;;) {
-      const m = this.next();
-      if (m !== undefined) yield m;
-      else if (!await this.wait()) return;
-    }
+  /** Hands out each message, waiting for more until {@linkcode wait} tells the end. */
+  [Symbol.asyncIterator](): AsyncIterator<StreamMessage> {
+    return waitingIterator(this);
   }
-}
 
-async function* messages(
-  reader: TapeReader,
-  options: TapeStreamOptions,
-): AsyncGenerator<StreamMessage> {
-  const epoch = tapeEpochNs(reader.init.created_at);
-  const frames = reader.rawFrames();
-  try {
-    if (options.last === undefined) {
-      for await (const raw of frames) yield frameToMessage(raw, epoch);
-    } else {
-      // A ring of the last frames read; `seen` counts every frame.
-      const last = options.last;
+  // Reads at least one frame ahead; false at the end.
+  async #fetch(): Promise<boolean> {
+    const frames = this.#frames;
+    if (frames !== undefined) {
+      if (await this.#readFile(frames)) return true;
+      this.#frames = undefined;
+      this.#reader.close();
+      if (this.#options.follow && !this.#ended) {
+        this.#followed = followTapeLines(this.#reader.path, {
+          from: frames.position,
+          untilFinalized: !(this.#options.forever ?? false),
+          ...(this.#options.signal === undefined ? {} : { signal: this.#options.signal }),
+        });
+      }
+    }
+    const followed = this.#followed;
+    if (followed !== undefined) {
+      // The follower hands over one line per step, each after a file read.
+      for (let r = await followed.next(); !r.done; r = await followed.next()) {
+        if (r.value.record.type !== "frame") continue;
+        this.#ahead.push(rawFrameOf(r.value.record, r.value.line));
+        return true;
+      }
+    }
+    this.#ended = true;
+    return false;
+  }
+
+  // Reads from the tape file: the next frame, then each one the tape reader
+  // already holds in memory (its iterator hands those over in a settled
+  // promise, which wins a race against another settled one). With `last`,
+  // the whole file at once, keeping a ring of the last frames.
+  async #readFile(frames: TapeRecordIterator<RawFrame>): Promise<boolean> {
+    const last = this.#options.last;
+    if (last !== undefined) {
+      if (this.#lastDone) return false;
+      this.#lastDone = true;
       const ring: RawFrame[] = [];
       let seen = 0;
       for await (const raw of frames) {
         if (last > 0) ring[seen % last] = raw;
         seen++;
       }
-      for (let i = Math.max(0, seen - last); i < seen; i++) {
-        yield frameToMessage(ring[i % last]!, epoch);
-      }
+      for (let i = Math.max(0, seen - last); i < seen; i++) this.#ahead.push(ring[i % last]!);
+      return this.#ahead.length > 0;
     }
-  } finally {
-    reader.close();
-  }
-  if (!options.follow) return;
-  const followed = followTapeLines(reader.path, {
-    from: frames.position,
-    untilFinalized: !(options.forever ?? false),
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
-  });
-  for await (const { record, line } of followed) {
-    if (record.type !== "frame") continue;
-    yield frameToMessage(rawFrameOf(record, line), epoch);
+    const first = await (this.#pendingFrame ?? frames.next());
+    this.#pendingFrame = undefined;
+    if (first.done) return false;
+    const ahead = this.#ahead;
+    ahead.push(first.value);
+    for (let n = 0; n < READ_AHEAD; n++) {
+      const pending = frames.next();
+      const now = await Promise.race([pending, NOT_READY_YET]);
+      if (now === NOT_READY || now.done) {
+        this.#pendingFrame = pending;
+        break;
+      }
+      ahead.push(now.value);
+    }
+    return true;
   }
 }
