@@ -8,7 +8,15 @@
 
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import { completionScript, type Shell, SHELLS } from "./_completions.ts";
-import { errorMessage, ioMessage, isOsError, useWarningLog, WarningLog } from "../src/tape/mod.ts";
+import {
+  errorMessage,
+  ioMessage,
+  isOsError,
+  type SyncWriter,
+  useWarningLog,
+  WarningLog,
+  writeTextSync,
+} from "../src/tape/mod.ts";
 // Imported, not read at run time, so a compiled binary carries its version.
 import config from "../deno.json" with { type: "json" };
 
@@ -85,31 +93,28 @@ export function newCommand(name: string, description: string): Command {
   // Option events fire while options are parsed, before missing arguments
   // are checked, so `tail --completions bash` works without a tape.
   command.on("option:completions", (shell: Shell) => {
-    writeAll(Deno.stdout, completionScript(command, shell));
+    writeTextSync(completionScript(command, shell), Deno.stdout);
     throw new CommanderError(0, "spool.completions", "");
   });
   return command;
 }
 
-function writeAll(file: { writeSync(p: Uint8Array): number }, text: string): void {
-  const bytes = new TextEncoder().encode(text);
-  let written = 0;
-  while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
-}
-
 /**
- * Writes `<program>: <line>` and a newline on stderr, all of it before
- * returning, so a program's own lines never interleave with each other.
+ * Writes `<program>: <line>` and a newline on stderr (or `to`), all of it
+ * before returning, so a program's own lines never interleave with each other.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { writeStderrLine } from "./_program.ts";
- * assert.equal(writeStderrLine("demo", "3 records copied"), undefined); // "demo: 3 records copied"
+ * const written: string[] = [];
+ * const to = { writeSync: (p: Uint8Array) => (written.push(new TextDecoder().decode(p)), p.length) };
+ * writeStderrLine("demo", "3 records copied", to);
+ * assert.deepEqual(written, ["demo: 3 records copied\n"]);
  * ```
  */
-export function writeStderrLine(program: string, line: string): void {
-  writeAll(Deno.stderr, `${program}: ${line}\n`);
+export function writeStderrLine(program: string, line: string, to: SyncWriter = Deno.stderr): void {
+  writeTextSync(`${program}: ${line}\n`, to);
 }
 
 // Only the first line: a multi-line message would break the one-line rule.
@@ -198,7 +203,7 @@ function report(program: string, error: unknown): void {
     : describeError(error);
   writeStderrLine(program, line);
   if (debugEnabled() && error instanceof Error && error.stack) {
-    writeAll(Deno.stderr, `${error.stack}\n`);
+    writeTextSync(`${error.stack}\n`);
   }
 }
 

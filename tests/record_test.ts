@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { TapeReader, type TapeWarning } from "../src/tape/tape_reader.ts";
 import { metaPathFor, readMeta } from "../src/tape/meta_file.ts";
-import type { FrameInput } from "../src/tape/tape_writer.ts";
+import type { FrameInput } from "../src/tape/types.ts";
 import { LineTooLongError, TapeWriteError } from "../src/tape/tape_write_errors.ts";
 import { frameFromLine, LineRecorder } from "../src/proxy/line_recorder.ts";
 import type {

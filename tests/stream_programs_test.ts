@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { QueueWriter } from "../src/chronicle/mod.ts";
 import { busQueuePath, isoTimeNs } from "../src/stream/mod.ts";
+import { TAPE_ONLY_OPTIONS } from "../src/consumer/mod.ts";
 import { ROOT, runProgram, spawnProgram } from "./_helpers.ts";
 import { AWKWARD_PAYLOADS } from "./fixtures/awkward_payloads.ts";
 import { Lines, readRecords } from "./fixtures/chronicle_common.ts";
@@ -177,4 +178,19 @@ Deno.test("replay --json | import --to copies a queue exactly, binary payloads a
   assert.equal(imported.code, 0, imported.stderr);
   const again = await runProgram("replay", [copy, "--json"]);
   assert.equal(again.stdout, out.stdout);
+});
+
+Deno.test("every tape-only option in the routing table is a real option of its program", async () => {
+  for (const [program, flags] of Object.entries(TAPE_ONLY_OPTIONS)) {
+    const { code, stdout } = await runProgram(program, ["--help"]);
+    assert.equal(code, 0, `${program} --help`);
+    for (const flag of flags) {
+      // A misspelled entry would never match a parsed option, and nothing else would notice.
+      assert.match(
+        stdout,
+        new RegExp(`(^|[ ,])${flag}\\b`, "m"),
+        `${program} has no option ${flag}`,
+      );
+    }
+  }
 });

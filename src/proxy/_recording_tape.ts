@@ -11,6 +11,7 @@ import {
   type TapeMeta,
   TapeWriter,
   type TapeWriterOptions,
+  writeTextSync,
 } from "../tape/mod.ts";
 import { type RecordOptions, type RecordResult, TapeCreateError } from "./recording.ts";
 
@@ -113,9 +114,5 @@ export class RecordingTape {
 }
 
 function logToStderr(line: string): void {
-  try {
-    Deno.stderr.writeSync(new TextEncoder().encode(`record: ${line}\n`));
-  } catch {
-    // stderr closed: nowhere left to tell.
-  }
+  writeTextSync(`record: ${line}\n`);
 }

@@ -233,16 +233,14 @@ class StdinInput {
     if (n === null) {
       this.#ended = true;
       // The last line needs no newline.
-      this.#lines.rest();
+      this.#lines.endMeasure();
       return null;
     }
     const chunk = buffer.subarray(0, n);
-    this.#lines.pushRuns(chunk, ignoreLines);
+    this.#lines.measure(chunk);
     return chunk;
   }
 }
-
-function ignoreLines(): void {}
 
 /**
  * Whether a line is blank as `frameFromLine` sees it (`trim()` leaves

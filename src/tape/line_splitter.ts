@@ -193,6 +193,42 @@ export class LineSplitter {
     return this.#take(EMPTY);
   }
 
+  /**
+   * Tells `onOversize` about each line of `chunk` over the limit, keeping
+   * nothing but the length of the unfinished line: for a caller that splits
+   * the same bytes elsewhere and only needs to know, in input order, which
+   * lines are too long. Call {@linkcode LineSplitter.endMeasure} at the end
+   * of the input. Not to be mixed with the other ways of taking lines.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { LineSplitter } from "./line_splitter.ts";
+   * const over: number[] = [];
+   * const s = new LineSplitter({ maxLineBytes: 3, onOversize: (n) => over.push(n) });
+   * s.measure(new TextEncoder().encode("ok\ntoo"));
+   * s.measure(new TextEncoder().encode(" long\nlast line"));
+   * s.endMeasure();
+   * assert.deepEqual(over, [8, 9]);
+   * ```
+   */
+  measure(chunk: Uint8Array): void {
+    let start = 0;
+    for (let nl = chunk.indexOf(NEWLINE); nl !== -1; nl = chunk.indexOf(NEWLINE, start)) {
+      const length = this.#pending + nl - start;
+      if (length > this.#max) this.#onOversize?.(length);
+      this.#pending = 0;
+      start = nl + 1;
+    }
+    this.#pending += chunk.length - start;
+  }
+
+  /** The end of the input {@linkcode LineSplitter.measure} was given: a last line without newline counts too. */
+  endMeasure(): void {
+    if (this.#pending > this.#max) this.#onOversize?.(this.#pending);
+    this.#pending = 0;
+  }
+
   #hold(rest: Uint8Array): void {
     this.#pending += rest.length;
     if (this.#discarding) return;

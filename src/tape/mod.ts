@@ -40,8 +40,10 @@ export * from "./tape_write_errors.ts";
 export * from "./tape_writer.ts";
 export * from "./recording_environment.ts";
 export * from "./text_frame.ts";
+export * from "./frame_line.ts";
 export * from "./record_parser.ts";
 export * from "./warning_log.ts";
+export * from "./write_text.ts";
 export {
   FEED_BYTES,
   openTapeFile,

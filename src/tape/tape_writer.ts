@@ -29,6 +29,7 @@ import {
   type CheckpointRecord,
   type CorrelationRecord,
   type Direction,
+  type FrameInput,
   type FrameRecord,
   type InitRecord,
   type JsonValue,
@@ -41,39 +42,6 @@ import {
   type TapeStatus,
 } from "./types.ts";
 import { copyStats, emptyStats } from "./tape_stats.ts";
-
-/**
- * One message to record, as given to {@linkcode TapeWriter.append}.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { type FrameInput, TapeWriter } from "./tape_writer.ts";
- * const dir = await Deno.makeTempDir();
- * const writer = await TapeWriter.create(dir);
- * const input: FrameInput = { dir: "s2c", env: "server log line", flags: ["text"] };
- * assert.equal((await writer.append(input)).action, "text");
- * await writer.finalize();
- * await Deno.remove(dir, { recursive: true });
- * ```
- */
-export interface FrameInput {
-  /** Which way the message travelled. */
-  dir: Direction;
-  /** The parsed message, or the raw line (a string) for a `text` frame. */
-  env: JsonValue;
-  /** Markers such as `text` (env is a raw line that was not JSON) or `redacted`. */
-  flags?: string[];
-  /** Transport of this frame, when it differs from the tape's. */
-  transport?: string;
-  /**
-   * The JSON text of `env`, when the caller already has it: typically the
-   * line as received, when `env` was parsed from it and not changed. Saves
-   * serializing `env` again; it must be valid JSON for `env` and must not
-   * contain a line break. Not allowed on `text` frames.
-   */
-  envJson?: string;
-}
 
 /**
  * Options of {@linkcode TapeWriter.create} and {@linkcode TapeWriter.reopen}.

@@ -1,14 +1,12 @@
 /**
- * Messages as frames and frames as text: the `text` flag of a frame whose
- * message is not JSON, the frame recorded for one line of traffic, the
- * message a frame carries and a frame record's tape line.
+ * Messages as frames and back: the `text` flag of a frame whose message is
+ * not JSON, the frame recorded for one line of traffic, and the message a
+ * frame carries.
  *
  * @module
  */
 
-import { replaceMemberValue } from "../json/mod.ts";
-import type { Direction, FrameRecord, JsonValue } from "./types.ts";
-import type { FrameInput } from "./tape_writer.ts";
+import type { Direction, FrameInput, FrameRecord, JsonValue } from "./types.ts";
 
 /**
  * Flag of a frame whose envelope is the raw line because it was not JSON
@@ -89,30 +87,4 @@ export function isTextFrame(frame: FrameRecord): boolean {
 export function rawMessage(frame: FrameRecord, envText?: string): string {
   if (isTextFrame(frame) && typeof frame.env === "string") return frame.env;
   return envText ?? JSON.stringify(frame.env);
-}
-
-/**
- * One frame record as a JSON line (without the newline), as it appears in
- * the tape; with `envText` (see {@linkcode rawMessage}) the envelope is
- * that text, byte for byte.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { frameLine } from "./text_frame.ts";
- * assert.equal(
- *   frameLine({ type: "frame", seq: 1, ts: 0, dir: "c2s", env: null }),
- *   '{"type":"frame","seq":1,"ts":0,"dir":"c2s","env":null}',
- * );
- * assert.equal(
- *   frameLine({ type: "frame", seq: 1, ts: 0, dir: "c2s", env: { n: 1 } }, '{"n":1.0}'),
- *   '{"type":"frame","seq":1,"ts":0,"dir":"c2s","env":{"n":1.0}}',
- * );
- * ```
- */
-export function frameLine(frame: FrameRecord, envText?: string): string {
-  if (envText === undefined) return JSON.stringify(frame);
-  // Serialized with a one-character envelope, the splice only scans the small members.
-  const line = JSON.stringify({ ...frame, env: 0 });
-  return replaceMemberValue(line, "env", envText) ?? JSON.stringify(frame);
 }

@@ -406,3 +406,37 @@ export interface TapeMeta {
    */
   rebuilt?: true;
 }
+
+/**
+ * One message to record, as given to `TapeWriter.append`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { FrameInput } from "./types.ts";
+ * import { TapeWriter } from "./tape_writer.ts";
+ * const dir = await Deno.makeTempDir();
+ * const writer = await TapeWriter.create(dir);
+ * const input: FrameInput = { dir: "s2c", env: "server log line", flags: ["text"] };
+ * assert.equal((await writer.append(input)).action, "text");
+ * await writer.finalize();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export interface FrameInput {
+  /** Which way the message travelled. */
+  dir: Direction;
+  /** The parsed message, or the raw line (a string) for a `text` frame. */
+  env: JsonValue;
+  /** Markers such as `text` (env is a raw line that was not JSON) or `redacted`. */
+  flags?: string[];
+  /** Transport of this frame, when it differs from the tape's. */
+  transport?: string;
+  /**
+   * The JSON text of `env`, when the caller already has it: typically the
+   * line as received, when `env` was parsed from it and not changed. Saves
+   * serializing `env` again; it must be valid JSON for `env` and must not
+   * contain a line break. Not allowed on `text` frames.
+   */
+  envJson?: string;
+}

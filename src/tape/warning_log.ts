@@ -7,6 +7,8 @@
  * @module
  */
 
+import { writeTextSync } from "./write_text.ts";
+
 /**
  * Warnings printed in full before the rest are only counted.
  *
@@ -63,7 +65,7 @@ export class WarningLog {
     }
     this.program = program;
     this.limit = limit;
-    this.#write = options.write ?? writeToStderr;
+    this.#write = options.write ?? writeLine;
   }
 
   /** Warnings told so far, shown or not. */
@@ -130,15 +132,9 @@ export function useWarningLog(log: WarningLog | undefined): WarningLog | undefin
  */
 export function reportWarning(message: string): void {
   if (current !== undefined) current.warn(message);
-  else writeToStderr(`warning: ${message}`);
+  else writeLine(`warning: ${message}`);
 }
 
-function writeToStderr(line: string): void {
-  const bytes = new TextEncoder().encode(`${line}\n`);
-  try {
-    let written = 0;
-    while (written < bytes.length) written += Deno.stderr.writeSync(bytes.subarray(written));
-  } catch {
-    // stderr closed: nowhere left to tell.
-  }
+function writeLine(line: string): void {
+  writeTextSync(`${line}\n`);
 }
