@@ -28,11 +28,9 @@ import { isSafeTapeId, newTapeId } from "./tape_id.ts";
 import {
   type CheckpointRecord,
   type CorrelationRecord,
-  type Direction,
   type FrameInput,
   type FrameRecord,
   type InitRecord,
-  type JsonValue,
   TAPE_FORMAT_VERSION,
   type TapeDurability,
   type TapeEnvironment,
