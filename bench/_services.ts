@@ -18,6 +18,8 @@
  * @module
  */
 
+import type { Peer, UnavailablePeer } from "./peers/peer.ts";
+
 /** A running peer server. */
 export interface Service {
   /** What runs, e.g. `redis-server 7.0.15`. */
@@ -280,4 +282,21 @@ export function startNats(): Promise<Service | Unavailable> {
 /** Whether a start result is a running service. */
 export function isRunning(s: Service | Unavailable): s is Service {
   return "port" in s;
+}
+
+/**
+ * A peer on a server this bench started, or why it is unavailable: the
+ * server did not start, or its client failed to connect.
+ */
+export async function serverPeer(
+  service: Service | Unavailable,
+  open: (s: Service) => Promise<Peer>,
+  label: string,
+): Promise<Peer | UnavailablePeer> {
+  if (!isRunning(service)) return { name: label, unavailable: service.unavailable };
+  try {
+    return await open(service);
+  } catch (e) {
+    return { name: label, unavailable: `client failed: ${(e as Error).message}` };
+  }
 }

@@ -43,3 +43,19 @@ export function percentile(sorted: number[], p: number): number {
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[rank]!;
 }
+
+/** Median of numbers (the upper one of an even count). */
+export function median(values: number[]): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/**
+ * The first round, the median and the best of rates measured round by
+ * round (higher is better): what a user's first run, a typical run and a
+ * lucky run see.
+ */
+export function firstMedianBest(rates: number[]): { first: number; median: number; best: number } {
+  return { first: rates[0] ?? NaN, median: median(rates), best: Math.max(...rates) };
+}

@@ -1,88 +1,121 @@
 /**
- * Appends then a scan, each round in a fresh process, as a program or a
- * CLI run sees them: a new V8, a new queue, a new mapping. With
- * `SPOOL_BASE_TREE` set to another checkout of spool (for example
- * `git worktree add /tmp/base <rev>`), that tree runs the same rounds,
- * alternating with this one, and the table shows both and the change, so a
- * format or code change is measured against what it replaced on the same
- * machine at the same time. First round, median and best are shown.
+ * Appends and scans as a program or a CLI run sees them: every round in a
+ * fresh process (a new V8, a new mapping), the chronicle and a plain file
+ * side by side in the same run, on the same file system.
+ *
+ * Per payload size (64 and 512 bytes): appends to a new queue and to a new
+ * plain file (`bench/peers/file_append.ts`), on an idle machine and again
+ * while another process keeps one core busy; then cold scans of what the
+ * last round wrote (fresh process, fresh mapping, page cache warm), reading
+ * each record's seq, type id and length, and again touching its first
+ * payload byte. Systems alternate, in reverse every other round. First
+ * round, median and best are shown, and each against the plain file's
+ * median.
+ *
+ * With `SPOOL_BASE_TREE` set to another checkout of spool (for example
+ * `git worktree add /tmp/base <rev>`), that tree's chronicle runs the same
+ * rounds too, so a change is measured against what it replaced on the same
+ * machine at the same time.
  *
  * Run: `deno task bench chronicle_fresh`. `SPOOL_BENCH_DIR` picks where the
- * queues go (default `/dev/shm`, so the disk is not measured);
- * `SPOOL_FRESH_ROUNDS` (default 5) sets the rounds per tree.
+ * queues go (default: the system temp dir); `SPOOL_FRESH_ROUNDS` (default 5)
+ * sets the rounds; `SPOOL_FRESH_SCALE` (default 1) scales the record counts.
  *
  * @module
  */
 
-import { printTable, type Row } from "./_table.ts";
+import { firstMedianBest, median, printTable, type Row } from "./_table.ts";
+import { withBusyCore } from "./_busy_core.ts";
 
 const here = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const baseTree = Deno.env.get("SPOOL_BASE_TREE");
-const dir = Deno.env.get("SPOOL_BENCH_DIR") ?? "/dev/shm";
 const rounds = Number(Deno.env.get("SPOOL_FRESH_ROUNDS") ?? 5);
+const scale = Number(Deno.env.get("SPOOL_FRESH_SCALE") ?? 1);
 const COUNTS: Record<number, number> = { 64: 3_000_000, 512: 1_000_000 };
 
-const trees = baseTree === undefined
-  ? [["this tree", here]]
-  : [["base", baseTree], ["this tree", here]];
+interface System {
+  name: string;
+  kind: "spool" | "file";
+  tree: string;
+}
 
-async function round(root: string, size: number): Promise<{ append: number; scan: number }> {
+const systems: System[] = [
+  ...(baseTree === undefined ? [] : [{ name: "spool (base tree)", kind: "spool", tree: baseTree }]),
+  { name: "spool", kind: "spool", tree: here },
+  { name: "plain file", kind: "file", tree: here },
+] as System[];
+
+const base = Deno.env.get("SPOOL_BENCH_DIR");
+// The children (run with -A) create and delete everything under it: the bench task's own
+// permissions do not reach /dev/shm.
+const dir = `${base ?? Deno.env.get("TMPDIR") ?? "/tmp"}/spool-fresh-bench-${Deno.pid}`;
+
+function workDir(s: System): string {
+  return `${dir}/${s.tree === here ? s.kind : "base"}`;
+}
+
+async function child(s: System, args: string[]): Promise<number> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      `${here}/bench/_fresh_child.ts`,
-      root,
-      String(size),
-      String(COUNTS[size]),
-      dir,
-    ],
+    args: ["run", "-A", `${here}/bench/_fresh_child.ts`, s.tree, ...args],
     stdout: "piped",
     stderr: "inherit",
   }).output();
-  if (!out.success) throw new Error(`a round in '${root}' failed`);
-  return JSON.parse(new TextDecoder().decode(out.stdout));
+  if (!out.success) throw new Error(`a round of '${s.name}' failed`);
+  return JSON.parse(new TextDecoder().decode(out.stdout)).rate;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
-const rows: Row[] = [];
-for (const size of [64, 512]) {
-  const results = new Map<string, { append: number[]; scan: number[] }>();
-  for (const [name] of trees) results.set(name!, { append: [], scan: [] });
+// Rates of every round of each system, systems in reverse every other round.
+async function measure(run: (s: System) => Promise<number>): Promise<Map<System, number[]>> {
+  const rates = new Map<System, number[]>(systems.map((s) => [s, []]));
   for (let i = 0; i < rounds; i++) {
-    const order = i % 2 === 0 ? trees : [...trees].reverse();
-    for (const [name, root] of order) {
-      const r = await round(root!, size);
-      results.get(name!)!.append.push(r.append);
-      results.get(name!)!.scan.push(r.scan);
+    for (const s of i % 2 === 0 ? systems : [...systems].reverse()) {
+      rates.get(s)!.push(await run(s));
     }
   }
-  for (const measure of ["append", "scan"] as const) {
-    const base = baseTree === undefined ? undefined : median(results.get("base")![measure]);
-    for (const [name] of trees) {
-      const values = results.get(name!)![measure];
-      const row: Row = {
-        "payload": `${size} B`,
-        "measure": measure,
-        "tree": name!,
-        "first ns/record": values[0]!,
-        "median": median(values),
-        "best": Math.min(...values),
-      };
-      if (base !== undefined) {
-        row["median vs base"] = `${((median(values) / base - 1) * 100).toFixed(1)}%`;
-      }
-      rows.push(row);
+  return rates;
+}
+
+function rows(size: number, what: string, rates: Map<System, number[]>): Row[] {
+  const plain = median(rates.get(systems.at(-1)!)!);
+  return systems.map((s) => {
+    const r = firstMedianBest(rates.get(s)!);
+    return {
+      payload: `${size} B`,
+      measure: what,
+      system: s.name,
+      "first M/s": r.first / 1e6,
+      "median M/s": r.median / 1e6,
+      "best M/s": r.best / 1e6,
+      "÷ file, first": r.first / plain,
+      "÷ file, median": r.median / plain,
+    };
+  });
+}
+
+const table: Row[] = [];
+try {
+  for (const size of [64, 512]) {
+    const count = Math.max(1000, Math.round(COUNTS[size]! * scale));
+    const append = (s: System) =>
+      child(s, ["append", s.kind, String(size), String(count), workDir(s)]);
+    table.push(...rows(size, "append", await measure(append)));
+    table.push(...rows(size, "append, other core busy", await withBusyCore(() => measure(append))));
+    for (const touch of [false, true]) {
+      const scan = (s: System) =>
+        child(s, ["scan", s.kind, String(size), String(count), workDir(s), touch ? "1" : "0"]);
+      table.push(
+        ...rows(size, touch ? "cold scan, m.payload[0]" : "cold scan", await measure(scan)),
+      );
     }
   }
+} finally {
+  await child(systems.at(-1)!, ["clean", "file", "0", "0", dir]);
 }
 printTable(
-  `Chronicle append then scan, a fresh process per round (${COUNTS[64]} × 64 B, ${
-    COUNTS[512]
-  } × 512 B; queues in ${dir}; ${rounds} rounds per tree)`,
-  rows,
+  `Chronicle and a plain file, a fresh process per round (${COUNTS[64]! * scale} × 64 B, ${
+    COUNTS[512]! * scale
+  } × 512 B; in ${
+    base ?? "the system temp dir"
+  }; ${rounds} rounds; ${navigator.hardwareConcurrency} cores)`,
+  table,
 );

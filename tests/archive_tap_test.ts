@@ -291,6 +291,69 @@ Deno.test("following a producer process: SIGTERM exits 0 with everything copied 
   assert.equal(committed(live), last);
 });
 
+Deno.test("following blocks in the futex, yet SIGTERM stops it promptly, mid-stream or idle, and nothing is lost", async () => {
+  const dir = await testDir();
+  const live = `${dir}/live`;
+  const archive = `${dir}/archive`;
+  const feed = spawnFeed(live, 20);
+  const feedOut = new Lines(feed.stdout);
+  await feedOut.until("open");
+  const args = ["--live", live, "--archive", archive];
+  /** SIGTERM, then the time until the tap has exited (status 0) and its last line. */
+  const stop = async (child: Deno.ChildProcess, stderr: Lines) => {
+    const sent = performance.now();
+    child.kill("SIGTERM");
+    // A tap that never notices fails the test instead of stalling it.
+    const guard = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    const status = await child.status;
+    clearTimeout(guard);
+    const ms = performance.now() - sent;
+    await finish(child, stderr);
+    assert.equal(status.code, 0, stderr.seen.join("\n"));
+    assert.match(stderr.seen.at(-1)!, /, stopped by a signal; archive '.*' ends at seq \d+$/);
+    return ms;
+  };
+  let last: number;
+  try {
+    // Mid-stream: the feed appends every few ms, so the tap never waits long.
+    const child = spawnProgram("archive-tap", args);
+    const stderr = new Lines(child.stderr);
+    await waitFor(
+      "the archive to pass seq 500",
+      async () => (await archiveEnd(archive) ?? 0) > 500 || undefined,
+    );
+    const ms = await stop(child, stderr);
+    assert.ok(ms < 2000, `stopped ${ms.toFixed(0)} ms after SIGTERM while copying`);
+    const end = (await archiveEnd(archive))!;
+    assert.equal(committed(live), end, "commits what the archive holds");
+    const live1 = (await readRecords(live)).slice(0, end);
+    const got = await readRecords(archive);
+    assert.deepEqual(
+      got.map((r) => [r.seq, r.typeId, r.timestampNs, r.payload]),
+      live1.map((r) => [r.seq, r.typeId, r.timestampNs, r.payload]),
+    );
+    await feed.stdin.close();
+    last = Number((await feedOut.until("last ")).slice(5));
+    assert.equal((await feed.status).code, 0);
+  } finally {
+    await feed.stdin.close().catch(() => {});
+    await feedOut.cancel();
+    await feed.stderr.cancel();
+  }
+  // Idle: the tap catches up, then sits in the futex until the signal.
+  const child = spawnProgram("archive-tap", args);
+  const stderr = new Lines(child.stderr);
+  await waitFor(
+    `the archive to reach seq ${last}`,
+    async () => (await archiveEnd(archive)) === last || undefined,
+  );
+  await sleep(300);
+  const ms = await stop(child, stderr);
+  assert.ok(ms < 2000, `stopped ${ms.toFixed(0)} ms after SIGTERM while idle`);
+  assert.equal(await assertArchived(archive, live), last);
+  assert.equal(committed(live), last);
+});
+
 function spawnFeed(live: string, maxBurst: number): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", fixture("archive_feed_child.ts"), live, "65536", String(maxBurst)],

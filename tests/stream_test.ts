@@ -12,6 +12,7 @@ import {
   busQueuePath,
   copyMessage,
   isCommittable,
+  isSyncWaitable,
   isWaitConfigurable,
   jsonRecordLine,
   listBusStreams,
@@ -155,6 +156,7 @@ Deno.test("commit and the wait strategy are capabilities: a named queue reader c
     const resumed = await openStream(dir, { name: "audit" });
     assert.equal(resumed.next()?.seq, 2, "resumes after the committed message");
     assert.ok(isWaitConfigurable(resumed));
+    assert.ok(isSyncWaitable(resumed));
     resumed.setWaitStrategy("yield");
     assert.equal(resumed.waitStrategy, "yield");
     assert.throws(() => resumed.setWaitStrategy("sleep" as "busy"), TypeError);
@@ -165,11 +167,45 @@ Deno.test("commit and the wait strategy are capabilities: a named queue reader c
     const tape = await openStream(FIXTURE);
     assert.equal(isCommittable(tape), false);
     assert.equal(isWaitConfigurable(tape), false);
-    assert.equal("commit" in tape || "setWaitStrategy" in tape, false);
+    assert.equal(isSyncWaitable(tape), false);
+    assert.equal("commit" in tape || "setWaitStrategy" in tape || "waitSync" in tape, false);
     const merged = new MergedStream([anonymous, tape]);
     assert.equal(isCommittable(merged), false);
     assert.equal(isWaitConfigurable(merged), false);
+    assert.equal(isSyncWaitable(merged), false);
     merged.close();
+  });
+});
+
+Deno.test("a queue stream's waitSync waits on the calling thread when following, and answers at once otherwise", async () => {
+  await withQueueDir(async (dir) => {
+    await queueOf(dir, [10n]);
+    const followed = await openStream(dir, { follow: true });
+    const once = await openStream(dir);
+    try {
+      assert.ok(isSyncWaitable(followed) && isSyncWaitable(once));
+      assert.equal(followed.waitSync(0), true);
+      assert.equal(followed.next()?.seq, 1);
+      assert.equal(once.next()?.seq, 1);
+      // Past the frame that closed the block at the writer's close.
+      assert.equal(followed.next(), undefined);
+      assert.equal(once.next(), undefined);
+      const started = performance.now();
+      assert.equal(followed.waitSync(30), false, "nothing new yet");
+      assert.ok(performance.now() - started >= 30, "not before the timeout");
+      const notFollowing = performance.now();
+      assert.equal(once.waitSync(10_000), false, "the end of what is there is the end");
+      assert.ok(performance.now() - notFollowing < 1000, "at once");
+      const w = await QueueWriter.open(dir);
+      w.append(1, new Uint8Array(4), 20n);
+      w.close();
+      assert.equal(followed.waitSync(10_000), true);
+      assert.equal(followed.next()?.seq, 2);
+      assert.equal(once.waitSync(0), true, "not following, it says whether one is there");
+    } finally {
+      followed.close();
+      once.close();
+    }
   });
 });
 

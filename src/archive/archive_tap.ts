@@ -20,6 +20,7 @@ import {
   QueueReader,
   QueueWriter,
   ReaderOffset,
+  turnEventLoop,
 } from "../chronicle/mod.ts";
 import { queueExists } from "../chronicle/mod.ts";
 import { ArchiveAheadError, ArchiveGapError } from "./archive_errors.ts";
@@ -47,15 +48,13 @@ export interface ArchiveTapSummary {
   stoppedBy: "drained" | "signal";
 }
 
-// wait() returns at least this often while following, to notice an abort.
-const WAIT_SLICE_MS = 100;
-// A long catch-up returns to the event loop this often, so signals and
-// timers run (a setTimeout costs ~2 ms here: more often would slow the
-// copy), and reports its progress this often.
-const YIELD_EVERY_MS = 250;
+// The tap's thread blocks in the live queue's futex (QueueReader.waitSync),
+// where no signal listener or timer can run. Following or catching up, it
+// turns the event loop at least this often, so a stop signal is seen, and
+// the archive's sync timer fires, within about this long.
+const TURN_EVERY_MS = 50;
+// A long catch-up reports its progress this often.
 const PROGRESS_EVERY_MS = 1000;
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 function seqs(first: number, last: number): string {
   return first === last ? `seq ${first}` : `seqs ${first}..${last}`;
@@ -73,7 +72,11 @@ function count(n: number, what = "record"): string {
  * - The archive is created (durable profile) at the first record copied,
  *   numbered from that record's seq, so archive seq equals live seq.
  * - The live reader is the named reader `options.name` (default
- *   `archive-tap`), opened with `holding: false` and the futex wait.
+ *   `archive-tap`), opened with `holding: false`. Following, it waits on
+ *   the tap's thread in the live queue's futex (`QueueReader.waitSync`),
+ *   so a record reaches the archive within microseconds of its append; the
+ *   event loop turns at least every 50 ms, so `options.signal` stops the
+ *   tap within about that long.
  * - On start, live records the archive already holds are skipped. With
  *   `committed`, an archive that ends before the committed position (a
  *   machine crash lost its unsynced end) is filled in again from the live
@@ -135,6 +138,7 @@ class Tap {
   #firstSeq: number | undefined;
   #caughtUp = false;
   #startedMs = performance.now();
+  #lastTurn = performance.now();
 
   constructor(checked: CheckedTapOptions, options: ArchiveTapOptions) {
     this.#o = checked;
@@ -295,9 +299,7 @@ class Tap {
   }
 
   async #copy(): Promise<"drained" | "signal"> {
-    const reader = this.#reader;
     const commitEvery = this.#o.commitEvery;
-    let lastYield = performance.now();
     for (;;) {
       if (this.#aborted) return "signal";
       this.#caughtUp = false;
@@ -310,7 +312,7 @@ class Tap {
         while (!this.#caughtUp) {
           this.#drain(this.#writer, commitEvery);
           if (this.#uncommitted > 0) {
-            reader.commit();
+            this.#reader.commit();
             this.#uncommitted = 0;
           }
           if (this.#caughtUp) break;
@@ -320,9 +322,8 @@ class Tap {
             reported = true;
             reportAt = performance.now() + PROGRESS_EVERY_MS;
           }
-          if (now - lastYield >= YIELD_EVERY_MS) {
-            await yieldToEventLoop();
-            lastYield = performance.now();
+          if (now - this.#lastTurn >= TURN_EVERY_MS) {
+            await this.#turnEventLoop();
             if (this.#aborted) return "signal";
           }
         }
@@ -335,9 +336,26 @@ class Tap {
         }
       }
       if (this.#once) return "drained";
-      while (!(await reader.wait(WAIT_SLICE_MS))) if (this.#aborted) return "signal";
-      lastYield = performance.now();
+      if (!(await this.#waitForLive())) return "signal";
     }
+  }
+
+  // Blocks the thread in the live queue's futex until a record comes, in
+  // slices that end at least every TURN_EVERY_MS to turn the event loop;
+  // false when the signal aborted meanwhile.
+  async #waitForLive(): Promise<boolean> {
+    for (;;) {
+      const left = this.#lastTurn + TURN_EVERY_MS - performance.now();
+      if (left > 0 && this.#reader.waitSync(left)) return true;
+      await this.#turnEventLoop();
+      if (this.#aborted) return false;
+    }
+  }
+
+  // Lets signal listeners and due timers run.
+  async #turnEventLoop(): Promise<void> {
+    await turnEventLoop();
+    this.#lastTurn = performance.now();
   }
 
   // The first record to copy creates the archive, numbered from its seq.

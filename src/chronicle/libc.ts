@@ -26,12 +26,20 @@ const SYMBOLS = {
   munmap: { parameters: ["pointer", "usize"], result: "i32" },
   msync: { parameters: ["pointer", "usize", "i32"], result: "i32" },
   madvise: { parameters: ["pointer", "usize", "i32"], result: "i32" },
-  // futex(2) through syscall(2): FUTEX_WAIT must not block the event loop.
+  // futex(2) through syscall(2). FUTEX_WAIT twice: off the calling thread
+  // (Deno's blocking pool, then the event loop), for programs that share
+  // their event loop; and on it, for a thread that has nothing else to do,
+  // which wakes without the two thread hops.
   futex_wait: {
     name: "syscall",
     parameters: ["i64", "pointer", "i64", "i64", "buffer", "i64", "i64"],
     result: "i64",
     nonblocking: true,
+  },
+  futex_wait_sync: {
+    name: "syscall",
+    parameters: ["i64", "pointer", "i64", "i64", "buffer", "i64", "i64"],
+    result: "i64",
   },
   futex_wake: {
     name: "syscall",
@@ -39,6 +47,7 @@ const SYMBOLS = {
     result: "i64",
   },
   sched_yield: { parameters: [], result: "i32" },
+  usleep: { parameters: ["u32"], result: "i32" },
   usleep_async: { name: "usleep", parameters: ["u32"], result: "i32", nonblocking: true },
   clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
   // The same, given the address of a timespec held for good: a pointer
@@ -88,6 +97,10 @@ export const MAP_NORESERVE = 0x4000;
 export const MS_SYNC = 4;
 /** `madvise(2)`: fault the pages in writable now (Linux 5.14). */
 export const MADV_POPULATE_WRITE = 23;
+/** `madvise(2)`: back the range with transparent huge pages where the kernel can. */
+export const MADV_HUGEPAGE = 14;
+/** `mmap(2)` protection: no access, for an address range held but not used. */
+export const PROT_NONE = 0;
 
 /** `flock(2)`: exclusive lock. */
 export const LOCK_EX = 2;
@@ -264,7 +277,21 @@ export function realtimeNs(): bigint {
   return timespec[0]! * 1_000_000_000n + timespec[1]!;
 }
 
-const noTimeout = null;
+// syscall(SYS_futex, word, FUTEX_WAIT, expected, timeout, 0, 0).
+function futexWaitArgs(word: Deno.PointerObject, expected: number, ts: BigInt64Array | null) {
+  return [BigInt(SYS_FUTEX), word, BigInt(FUTEX_WAIT), BigInt(expected), ts, 0n, 0n] as const;
+}
+
+// FUTEX_WAIT's relative timeout, written into `ts`; null waits for good.
+function relativeTimeout(timeoutMs: number, ts: () => BigInt64Array): BigInt64Array | null {
+  if (!Number.isFinite(timeoutMs)) return null;
+  const ns = Math.round(Math.max(0, timeoutMs) * 1e6);
+  const sec = Math.floor(ns / 1e9);
+  const into = ts();
+  into[0] = BigInt(sec);
+  into[1] = BigInt(ns - sec * 1e9);
+  return into;
+}
 
 /**
  * Sleeps on a 32-bit word in shared memory until woken or the timeout passes,
@@ -289,21 +316,37 @@ export function futexWait(
   expected: number,
   timeoutMs: number,
 ): Promise<bigint> {
-  let ts: BigInt64Array | null = noTimeout;
-  if (Number.isFinite(timeoutMs)) {
-    const ns = Math.round(Math.max(0, timeoutMs) * 1e6);
-    const sec = Math.floor(ns / 1e9);
-    ts = new BigInt64Array([BigInt(sec), BigInt(ns - sec * 1e9)]);
-  }
-  return libc().futex_wait(
-    BigInt(SYS_FUTEX),
-    word,
-    BigInt(FUTEX_WAIT),
-    BigInt(expected),
-    ts,
-    0n,
-    0n,
-  ) as Promise<bigint>;
+  // A timespec of its own: the call reads it on another thread, later.
+  const ts = relativeTimeout(timeoutMs, () => new BigInt64Array(2));
+  return libc().futex_wait(...futexWaitArgs(word, expected, ts)) as Promise<bigint>;
+}
+
+const syncTimespec = new BigInt64Array(2);
+
+/**
+ * {@linkcode futexWait} on the calling thread: blocks it, event loop and
+ * all, until woken, the timeout passes or a signal interrupts, and returns
+ * at once when the word no longer holds `expected`. For a thread with
+ * nothing else to do: it wakes without the two thread hops of the
+ * asynchronous wait. The caller looks again whatever ended the wait.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { futexWaitSync } from "./libc.ts";
+ * const word = new Int32Array(1);
+ * // Sleeps 10 ms, as the word still holds 0 and nobody wakes it.
+ * const started = performance.now();
+ * futexWaitSync(Deno.UnsafePointer.of(word)!, 0, 10);
+ * assert.ok(performance.now() - started >= 10);
+ * // Returns at once when the word no longer holds what the caller saw.
+ * futexWaitSync(Deno.UnsafePointer.of(word)!, 1, 10_000);
+ * ```
+ */
+export function futexWaitSync(word: Deno.PointerObject, expected: number, timeoutMs: number): void {
+  // One timespec serves every call: the call reads it before it returns.
+  const ts = relativeTimeout(timeoutMs, () => syncTimespec);
+  libc().futex_wait_sync(...futexWaitArgs(word, expected, ts));
 }
 
 /**

@@ -44,4 +44,4 @@ export {
 export { type QueueDurability, QueueWriter, type QueueWriterOptions } from "./queue_writer.ts";
 export { ReaderOffset, type ReaderPosition } from "./reader_offset.ts";
 export type { RetentionPolicy, RetentionResult } from "./retention.ts";
-export { WAIT_STRATEGIES, type WaitStrategy } from "./wait_strategy.ts";
+export { turnEventLoop, WAIT_STRATEGIES, type WaitStrategy } from "./wait_strategy.ts";

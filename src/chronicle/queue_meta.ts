@@ -31,6 +31,7 @@ import {
   EPERM,
   EROFS,
   futexWait,
+  futexWaitSync,
   futexWake,
   libc,
   O_CLOEXEC,
@@ -39,8 +40,6 @@ import {
 
 // Errors that mean "you may read this file but not write it".
 const READ_ONLY_ERRNOS = new Set([EPERM, EACCES, EROFS]);
-// A reader that cannot register as a futex waiter polls this often instead.
-const READ_ONLY_POLL_MS = 1;
 const BOOT_ID_PATH = "/proc/sys/kernel/random/boot_id";
 const BOOT_ID_BYTES = 16;
 
@@ -112,9 +111,14 @@ export class QueueMeta {
   readonly indexSpacing: number;
   /** When the queue was created, wall-clock ns. */
   readonly createdNs: bigint;
-  /** Whether this process mapped the file read-write (a reader without write permission does not). */
+  /**
+   * Whether this process mapped the file read-write (a reader without write
+   * permission does not). Only then can it register as a waiter: see
+   * {@linkcode QueueMeta.block}.
+   */
   readonly writable: boolean;
   readonly #notifyAt = META.notify >>> 2;
+  readonly #notifyWord: Deno.PointerObject;
   readonly #waitersAt = META.waiters >>> 2;
   readonly #firstSegmentAt = META.firstSegment >>> 2;
 
@@ -127,6 +131,7 @@ export class QueueMeta {
     this.segmentBytes = readU64(file.words, META.segmentBytes);
     this.indexSpacing = file.words[META.indexSpacing >>> 2]!;
     this.createdNs = readU64Big(file.words, META.createdNs);
+    this.#notifyWord = file.address(META.notify);
   }
 
   /**
@@ -267,31 +272,56 @@ export class QueueMeta {
   /** Wakes every blocked reader. The writer calls this only when {@linkcode hasWaiters}. */
   wake(): void {
     Atomics.add(this.file.words, this.#notifyAt, 1);
-    futexWake(this.file.address(META.notify));
+    futexWake(this.#notifyWord);
   }
 
   /**
    * Blocks off the event loop until the writer wakes readers or the timeout
-   * passes. `ready` is asked again after registering, so a record published
-   * between the caller's last look and the registration is never slept
-   * through.
+   * passes, as "Waking readers" in `docs/chronicle-format.md` says: `ready`
+   * is asked again after registering, so a record published between the
+   * caller's last look and the registration is never slept through. It may
+   * also return early (a spurious wake-up); the caller looks again.
+   *
+   * @throws {TypeError} on a read-only mapping ({@linkcode QueueMeta.writable}), which cannot count itself as a waiter.
    */
   async block(ready: () => boolean, timeoutMs: number): Promise<void> {
-    if (!this.writable) {
-      // A read-only mapping cannot count itself as a waiter: poll instead.
-      if (ready()) return;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(timeoutMs, READ_ONLY_POLL_MS)));
-      return;
-    }
-    const words = this.file.words;
-    Atomics.add(words, this.#waitersAt, 1);
+    const seen = this.#register();
     try {
-      const seen = Atomics.load(words, this.#notifyAt);
-      if (ready()) return;
-      await futexWait(this.file.address(META.notify), seen, timeoutMs);
+      if (!ready()) await futexWait(this.#notifyWord, seen, timeoutMs);
     } finally {
-      Atomics.sub(words, this.#waitersAt, 1);
+      this.#unregister();
     }
+  }
+
+  /**
+   * {@linkcode QueueMeta.block} on the calling thread: the thread, event
+   * loop included, sleeps in the kernel, and wakes within microseconds.
+   *
+   * @throws {TypeError} on a read-only mapping ({@linkcode QueueMeta.writable}).
+   */
+  blockSync(ready: () => boolean, timeoutMs: number): void {
+    const seen = this.#register();
+    try {
+      if (!ready()) futexWaitSync(this.#notifyWord, seen, timeoutMs);
+    } finally {
+      this.#unregister();
+    }
+  }
+
+  // Counts the caller as a waiter, then reads the notify word it may sleep
+  // on; the caller looks for a record after this, never before.
+  #register(): number {
+    if (!this.writable) {
+      throw new TypeError(
+        `Queue metadata '${this.file.path}' is mapped read-only: it cannot register a waiter`,
+      );
+    }
+    Atomics.add(this.file.words, this.#waitersAt, 1);
+    return Atomics.load(this.file.words, this.#notifyAt);
+  }
+
+  #unregister(): void {
+    Atomics.sub(this.file.words, this.#waitersAt, 1);
   }
 
   /** Unmaps the file. */

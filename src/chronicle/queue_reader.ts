@@ -28,7 +28,7 @@ import { QueueMeta } from "./queue_meta.ts";
 import { ReaderOffset } from "./reader_offset.ts";
 import { entryPointsAtRecord, walkToEnd } from "./seek_index.ts";
 import { type CachedSegment, SegmentCache } from "./segment_cache.ts";
-import { checkWaitStrategy, type WaitStrategy, waitUntil } from "./wait_strategy.ts";
+import { checkWaitStrategy, type WaitStrategy, waitUntil, waitUntilSync } from "./wait_strategy.ts";
 
 /** Where a reader starts. */
 export type StartPosition =
@@ -46,7 +46,10 @@ export interface QueueReaderOptions {
   start?: StartPosition;
   /** Whether a named reader holds back retention until it commits past a segment. Default true. */
   holding?: boolean;
-  /** How {@linkcode QueueReader.wait} waits. Default `backoff`. */
+  /**
+   * How {@linkcode QueueReader.wait} waits. Default `backoff`.
+   * {@linkcode QueueReader.waitSync} blocks in the futex whatever this says.
+   */
   waitStrategy?: WaitStrategy;
 }
 
@@ -179,6 +182,8 @@ export class QueueReader implements Disposable {
   #toRetentionCheck = RETENTION_CHECK_EVERY;
   #firstSeen = -1;
   #closed = false;
+  // hasNext as a function made once, for the waits.
+  readonly #ready = (): boolean => this.hasNext();
 
   private constructor(
     dir: string,
@@ -383,13 +388,59 @@ export class QueueReader implements Disposable {
 
   /**
    * Waits, with the reader's wait strategy, until a record is available or
-   * `timeoutMs` passes.
+   * `timeoutMs` passes. The event loop goes on meanwhile: this is the wait
+   * for a program that does other things too.
    *
    * @returns whether a record is available
    */
   wait(timeoutMs = Infinity): Promise<boolean> {
     if (this.#closed) return Promise.reject(new QueueClosedError(this.path));
-    return waitUntil(this.#strategy, () => this.hasNext(), timeoutMs, this.#meta);
+    return waitUntil(this.#strategy, this.#ready, timeoutMs, this.#meta);
+  }
+
+  /**
+   * Blocks the calling thread until a record is available or `timeoutMs`
+   * passes, whatever the wait strategy: the thread sleeps in the kernel on
+   * the queue's futex word and wakes within microseconds of the append, as
+   * it skips the two thread hops of {@linkcode QueueReader.wait}'s futex.
+   * Meant for a dedicated consumer: nothing else of the program runs until
+   * it returns (timers, I/O callbacks, signal listeners), so a program that
+   * must notice a signal waits in bounded slices and turns its event loop
+   * between them.
+   *
+   * It returns true as soon as `next()` has something to take, as
+   * {@linkcode QueueReader.hasNext} says: normally a record; sometimes only
+   * a step towards one (the frame that closes a block, the roll into the
+   * next segment), after which `next()` returns undefined and the caller
+   * waits again. Spurious wake-ups are looked through, and a record
+   * appended while the reader registers as a waiter is never slept through.
+   *
+   * A reader that may only read `queue.meta` (another user's queue) cannot
+   * register as a waiter; it backs off instead, on the calling thread: 200
+   * looks, then sleeps of 50 µs doubling to 1 ms between looks.
+   *
+   * @returns whether a record is available; false only once `timeoutMs` has passed
+   * @throws {QueueClosedError} when the reader is closed.
+   *
+   * @example A dedicated consumer loop
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { QueueReader, QueueWriter } from "./mod.ts";
+   * const dir = Deno.makeTempDirSync();
+   * const w = await QueueWriter.open(dir, { segmentBytes: 1 << 16 });
+   * const r = await QueueReader.open(dir);
+   * assert.equal(r.waitSync(5), false); // nothing after 5 ms
+   * w.append(1, new TextEncoder().encode("tick"));
+   * assert.equal(r.waitSync(1000), true);
+   * assert.equal(r.next()?.seq, 1);
+   * r.close();
+   * w.close();
+   * Deno.removeSync(dir, { recursive: true });
+   * ```
+   */
+  waitSync(timeoutMs = Infinity): boolean {
+    if (this.#closed) throw new QueueClosedError(this.path);
+    return waitUntilSync(this.#ready, timeoutMs, this.#meta);
   }
 
   /** Changes how {@linkcode QueueReader.wait} waits. */
@@ -677,8 +728,11 @@ export class QueueReader implements Disposable {
     this.#checkedTo = 0;
   }
 
+  // A reader opened before the queue's first segment existed listed none:
+  // it lists again, as hasNext() does, or it would wait forever on a
+  // segment it already says is there.
   #tryFirstSegment(): boolean {
-    const first = this.#segments()[0];
+    const first = this.#segments()[0] ?? this.#segments(true)[0];
     if (first === undefined) return false;
     this.#enter(first.index, SEGMENT_HEADER_SIZE, first.firstSeq);
     return true;

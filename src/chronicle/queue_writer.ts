@@ -31,7 +31,6 @@ import { checkSegmentChain, listSegments, queueExists, readSegmentHeader } from 
 import { currentBootId, QueueMeta } from "./queue_meta.ts";
 import { applyRetention, type RetentionPolicy, type RetentionResult } from "./retention.ts";
 import { SeekIndex, walkToEnd } from "./seek_index.ts";
-import { Prefaulter } from "./prefaulter.ts";
 import { type QueueMessage, RecordView } from "./queue_reader.ts";
 import { Segment, type WalkEnd } from "./segment.ts";
 import { WriterLock } from "./writer_lock.ts";
@@ -56,8 +55,8 @@ export interface QueueWriterOptions {
   /** Delete old segments at each roll (and on {@linkcode QueueWriter.applyRetention}). */
   retention?: RetentionPolicy;
   /**
-   * Fault segment pages in ahead of the writer on a thread of the process's
-   * own, so appends seldom take a page fault. Default true.
+   * Fault segment pages in ahead of the writer, 2 MiB at a time, so appends
+   * seldom take a page fault. Default true.
    */
   prefault?: boolean;
   /**
@@ -113,11 +112,15 @@ export const MAX_SEGMENT_BYTES = 0xffff_f000;
  */
 export const SEGMENT_BYTES_MULTIPLE = 4096;
 const DEFAULT_SPACING = 64;
-// The prefault worker is kept this far ahead of the writer, and told again
-// each time the writer has moved on by a step.
-const PREFAULT_AHEAD = 8 * 1024 * 1024;
-const PREFAULT_STEP = 1024 * 1024;
-// Without pre-faulting the clocks are still looked at this often.
+// Pre-faulting keeps the pages up to this far ahead of the writer in
+// memory, faulting in one such chunk (one huge page) at a time on the
+// writer's own thread: one system call per 2 MiB pays every fault of the
+// chunk at once, where stores take a fault per page. It costs a pause of
+// 0.1-0.4 ms every 2 MiB, and needs no spare core, which a worker thread
+// doing the same does (docs/benchmarks.md, Appends).
+const POPULATE_CHUNK = 2 * 1024 * 1024;
+// How often, in bytes appended, the writer looks at its clocks and at the
+// pages ahead of it.
 const WATCH_EVERY = 64 * 1024;
 const TWO_32 = 0x1_0000_0000;
 const WAITERS_WORD = META.waiters >>> 2;
@@ -188,7 +191,7 @@ export class QueueWriter implements Disposable {
   readonly #syncIntervalMs: number;
   readonly #rollIntervalMs: number;
   readonly #retention: RetentionPolicy | undefined;
-  readonly #prefaulter: Prefaulter | undefined;
+  readonly #hugePages: boolean;
   readonly #firstSeq: number;
   // Its own ArrayBuffer, never moved by the collector, so its address holds.
   readonly #clock = new Uint32Array(new ArrayBuffer(16));
@@ -209,6 +212,9 @@ export class QueueWriter implements Disposable {
   #maxHi = 0;
   #maxLo = 0;
   #watchAt = 0;
+  // Pages of the active segment below this are in memory; Infinity when pre-faulting is off.
+  #populatedTo = Infinity;
+  readonly #prefault: boolean;
   #next: Segment | undefined;
   #nextError: unknown;
   #toSync = Infinity;
@@ -230,7 +236,10 @@ export class QueueWriter implements Disposable {
     this.#syncIntervalMs = options.syncIntervalMs ?? 100;
     this.#rollIntervalMs = options.rollIntervalMs ?? Infinity;
     this.#retention = options.retention;
-    this.#prefaulter = (options.prefault ?? true) ? Prefaulter.shared() : undefined;
+    this.#prefault = options.prefault ?? true;
+    // A durable writer syncs a few KiB at a time, and a 2 MiB page is
+    // written back whole: 2 MiB a sync (docs/benchmarks.md, Appends).
+    this.#hugePages = !this.#durable;
     this.#firstSeq = options.firstSeq ?? 1;
   }
 
@@ -540,9 +549,9 @@ export class QueueWriter implements Disposable {
     if (this.#durable) this.sync();
     this.#closed = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
-    this.#release(this.#segment);
+    this.#segment.file.release();
     this.#index.close();
-    if (this.#next !== undefined) this.#release(this.#next);
+    if (this.#next !== undefined) this.#next.file.release();
     this.#meta.close();
     this.#lock.release();
     this.#limit = -1;
@@ -561,7 +570,7 @@ export class QueueWriter implements Disposable {
   #abandon(): void {
     this.#closed = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
-    if (this.#segment !== undefined) this.#release(this.#segment);
+    if (this.#segment !== undefined) this.#segment.file.release();
     this.#index?.close();
   }
 
@@ -643,7 +652,7 @@ export class QueueWriter implements Disposable {
           `every segment is missing, but the writer published up to seq ${published}`,
         );
       }
-      const created = Segment.create(dir, meta.firstSegment, meta.segmentBytes);
+      const created = Segment.create(dir, meta.firstSegment, meta.segmentBytes, this.#hugePages);
       created.start(this.#firstSeq, this.#nowNs());
       meta.upgrade(this.#firstSeq - 1, bootId);
       this.#index = SeekIndex.forWriter(dir, created, this.#spacing);
@@ -717,7 +726,7 @@ export class QueueWriter implements Disposable {
       }
       let candidate: Segment;
       try {
-        candidate = Segment.open(dir, last, true);
+        candidate = Segment.open(dir, last, true, this.#hugePages);
       } catch (error) {
         if (error instanceof QueueDamageError || !(error instanceof QueueFormatError)) throw error;
         throw QueueDamageError.from(
@@ -806,8 +815,9 @@ export class QueueWriter implements Disposable {
     this.#toIndex = intoSpacing === 0 ? 1 : this.#spacing - intoSpacing + 1;
     this.#syncedTo = pos;
     this.#toSync = this.#durable ? this.#syncEvery : Infinity;
-    this.#prefaultAhead();
-    this.#watchAt = this.#nextWatch();
+    if (this.#prefault) this.#populatedTo = pos - pos % POPULATE_CHUNK;
+    this.#populateAhead();
+    this.#watchAt = pos + WATCH_EVERY;
     if (this.#rollIntervalMs !== Infinity) {
       this.#rollDeadlineMs = Number(segment.createdNs / 1_000_000n) + this.#rollIntervalMs;
     }
@@ -830,42 +840,41 @@ export class QueueWriter implements Disposable {
     Deno.unrefTimer(this.#timer);
   }
 
-  // Keeps the prefault worker a window ahead of the writer.
-  #prefaultAhead(): void {
-    const capacity = this.#segment.capacity;
-    const to = Math.min(capacity, this.#pos + PREFAULT_AHEAD);
-    this.#prefaulter?.request(0, mappingAddress(this.#segment), this.#pos, to);
+  // Faults in the next chunk of the active segment once the writer is
+  // within a chunk of the end of what is in memory. A kernel that refuses
+  // (before 5.14) leaves the writer to take its own faults for the rest of
+  // the segment.
+  #populateAhead(): void {
+    const from = this.#populatedTo;
+    if (from - this.#pos >= POPULATE_CHUNK) return;
+    const file = this.#segment.file;
+    const length = Math.min(POPULATE_CHUNK, file.size - from);
+    if (length <= 0) return;
+    this.#populatedTo = file.populate(from, length) ? from + length : Infinity;
   }
 
-  #nextWatch(): number {
-    return this.#pos + (this.#prefaulter === undefined ? WATCH_EVERY : PREFAULT_STEP);
-  }
-
-  // Lets a segment's pages go, after telling the prefault worker to leave them alone.
-  #release(segment: Segment): void {
-    this.#prefaulter?.cancel(mappingAddress(segment));
-    segment.file.release();
-  }
-
-  // Runs when the writer passes #watchAt, every step of the prefault
-  // window or so: moves the window on, prepares the next segment past
-  // half-way, and looks at the durable and roll-by-time clocks, all off the
-  // per-record path.
+  // Runs when the writer passes #watchAt, every WATCH_EVERY bytes: faults
+  // the pages ahead in, prepares the next segment past half-way, and looks
+  // at the durable and roll-by-time clocks, all off the per-record path.
   #watch(): void {
     const capacity = this.#segment.capacity;
     const pos = this.#pos;
-    this.#prefaultAhead();
+    this.#populateAhead();
     if (this.#next === undefined && this.#nextError === undefined && pos > capacity / 2) {
       try {
-        this.#next = Segment.create(this.path, this.#segment.index + 1, this.#meta.segmentBytes);
-        this.#prefaulter?.request(1, mappingAddress(this.#next), 0, PREFAULT_AHEAD);
+        this.#next = Segment.create(
+          this.path,
+          this.#segment.index + 1,
+          this.#meta.segmentBytes,
+          this.#hugePages,
+        );
       } catch (error) {
         this.#nextError = error;
       }
     }
     const now = Date.now();
     if (this.#durable && now - this.#lastSyncMs >= this.#syncIntervalMs) this.sync();
-    this.#watchAt = this.#nextWatch();
+    this.#watchAt = pos + WATCH_EVERY;
     if (now >= this.#rollDeadlineMs && pos > SEGMENT_HEADER_SIZE) this.#roll(0);
   }
 
@@ -887,7 +896,12 @@ export class QueueWriter implements Disposable {
     let next = this.#next;
     if (next === undefined) {
       // Throws on a full disk, leaving the writer where it was.
-      next = Segment.create(this.path, this.#segment.index + 1, this.#meta.segmentBytes);
+      next = Segment.create(
+        this.path,
+        this.#segment.index + 1,
+        this.#meta.segmentBytes,
+        this.#hugePages,
+      );
     }
     this.#next = undefined;
     this.#nextError = undefined;
@@ -916,16 +930,12 @@ export class QueueWriter implements Disposable {
     this.#maxHi = 0;
     this.#maxLo = 0;
     this.#enterState(next, SEGMENT_HEADER_SIZE, this.#seq, 0);
-    this.#release(old);
+    old.file.release();
     oldIndex.close();
     if (this.#retention !== undefined) {
       applyRetention(this.path, this.#meta, this.#retention, next.index, this.#nowNs());
     }
   }
-}
-
-function mappingAddress(segment: Segment): bigint {
-  return BigInt(Deno.UnsafePointer.value(segment.file.pointer));
 }
 
 /** A segment a killed writer left without its end marker or seal, and where it ends. */

@@ -170,23 +170,32 @@ export class Segment {
   /**
    * Creates (or reuses a prepared) segment file of `capacity` bytes, blocks
    * reserved, header still zero: readers ignore it until {@linkcode start}.
+   * With `hugePages` the writer's faults fill it with 2 MiB pages (see
+   * {@linkcode MappedFile.adviseHugePages}); a writer that syncs often
+   * passes false.
    *
    * @throws {QueueIoError} when the file cannot be created or preallocated (a full disk).
    */
-  static create(dir: string, index: number, capacity: number): Segment {
+  static create(dir: string, index: number, capacity: number, hugePages = false): Segment {
     const path = `${dir}/${segmentName(index)}`;
-    return new Segment(index, MappedFile.open(path, { writable: true, createSize: capacity }));
+    const file = MappedFile.open(path, { writable: true, createSize: capacity, alignHuge: true });
+    if (hugePages) file.adviseHugePages();
+    return new Segment(index, file);
   }
 
   /**
    * Maps an existing segment and checks its header. A prepared segment
-   * (header all zero) maps fine; check {@linkcode started}.
+   * (header all zero) maps fine; check {@linkcode started}. A writer passes
+   * `hugePages` as for {@linkcode Segment.create}; a reader gets huge pages
+   * on a sealed segment, which never changes again, and small ones on the
+   * active segment, so its faults at the live end never give a writer that
+   * syncs often 2 MiB pages to write back.
    *
    * @throws {QueueFormatError} on a bad magic, a newer version, or a header that contradicts the file.
    */
-  static open(dir: string, index: number, writable: boolean): Segment {
+  static open(dir: string, index: number, writable: boolean, hugePages = false): Segment {
     const path = `${dir}/${segmentName(index)}`;
-    const file = MappedFile.open(path, { writable });
+    const file = MappedFile.open(path, { writable, alignHuge: true });
     const segment = new Segment(index, file);
     const fault = (message: string, offset: number) => {
       file.release();
@@ -220,6 +229,7 @@ export class Segment {
         SEGMENT.capacity,
       );
     }
+    if (hugePages || (!writable && segment.endOffset !== 0)) file.adviseHugePages();
     return segment;
   }
 

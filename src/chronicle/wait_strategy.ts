@@ -16,7 +16,11 @@ import type { QueueMeta } from "./queue_meta.ts";
  * - `backoff`: spins briefly, then sleeps off the event loop for 50 µs
  *   doubling to 1 ms; low CPU, sub-millisecond latency.
  * - `futex`: blocks in the kernel on the queue's futex word until the writer
- *   wakes it; no CPU while idle, woken within microseconds.
+ *   wakes it; no CPU while idle. The wake-up reaches the program through
+ *   Deno's blocking thread pool and then the event loop, tens of
+ *   microseconds; `QueueReader.waitSync` wakes within a few. A reader that
+ *   may only read `queue.meta` cannot register as a waiter and backs off
+ *   instead.
  */
 export type WaitStrategy = "busy" | "yield" | "backoff" | "futex";
 
@@ -44,6 +48,13 @@ export function checkWaitStrategy(value: string): asserts value is WaitStrategy 
 }
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+// The backoff: this many looks in a row, then sleeps of 50 µs, doubling up
+// to 1 ms, between looks. A reader that cannot register as a futex waiter
+// waits this way too.
+const BACKOFF_SPINS = 200;
+const BACKOFF_FIRST_SLEEP_US = 50;
+const BACKOFF_MAX_SLEEP_US = 1000;
 
 /**
  * Waits with `strategy` until `ready()` or `timeoutMs` passes.
@@ -90,19 +101,10 @@ export async function waitUntil(
         }
       }
     }
-    case "backoff": {
-      const c = libc();
-      for (let i = 0; i < 200; i++) if (ready()) return true;
-      let sleepUs = 50;
-      for (;;) {
-        if (ready()) return true;
-        const left = deadline - performance.now();
-        if (left <= 0) return false;
-        await c.usleep_async(Math.min(sleepUs, Math.ceil(left * 1000)));
-        sleepUs = Math.min(sleepUs * 2, 1000);
-      }
-    }
+    case "backoff":
+      return await backoff(ready, deadline);
     case "futex":
+      if (!meta.writable) return await backoff(ready, deadline);
       for (;;) {
         const left = deadline - performance.now();
         if (left <= 0) return ready();
@@ -110,4 +112,100 @@ export async function waitUntil(
         if (ready()) return true;
       }
   }
+}
+
+// The backoff's looks: returns whether ready() came true before the
+// deadline, and yields, before each look past the first ones, how many µs
+// to sleep first (never past the deadline).
+function* backoffSleeps(ready: () => boolean, deadline: number): Generator<number, boolean> {
+  for (let look = 0;; look++) {
+    if (ready()) return true;
+    const left = deadline - performance.now();
+    if (left <= 0) return false;
+    if (look < BACKOFF_SPINS) continue;
+    const doubled = BACKOFF_FIRST_SLEEP_US * 2 ** Math.min(look - BACKOFF_SPINS, 16);
+    yield Math.min(doubled, BACKOFF_MAX_SLEEP_US, Math.ceil(left * 1000));
+  }
+}
+
+async function backoff(ready: () => boolean, deadline: number): Promise<boolean> {
+  const c = libc();
+  for (const sleeps = backoffSleeps(ready, deadline);;) {
+    const step = sleeps.next();
+    if (step.done) return step.value;
+    await c.usleep_async(step.value);
+  }
+}
+
+/**
+ * Waits on the calling thread until `ready()` or `timeoutMs` passes: blocked
+ * in the kernel on the queue's futex word when this process can register as
+ * a waiter; otherwise (a read-only `queue.meta`) with the `backoff`
+ * strategy's looks and sleeps, the thread sleeping in `usleep`. The event
+ * loop does not turn until it returns.
+ *
+ * @returns whether `ready()` became true; false only once `timeoutMs` has passed
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { waitUntilSync } from "./wait_strategy.ts";
+ * import { QueueMeta } from "./queue_meta.ts";
+ * const dir = Deno.makeTempDirSync();
+ * const meta = QueueMeta.create(dir, { segmentBytes: 1 << 20, indexSpacing: 64 }, 0n);
+ * const started = performance.now();
+ * assert.equal(waitUntilSync(() => false, 5, meta), false);
+ * assert.ok(performance.now() - started >= 5);
+ * assert.equal(waitUntilSync(() => true, 5, meta), true);
+ * meta.close();
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ */
+export function waitUntilSync(ready: () => boolean, timeoutMs: number, meta: QueueMeta): boolean {
+  if (ready()) return true;
+  const deadline = performance.now() + timeoutMs;
+  if (!meta.writable) return backoffSync(ready, deadline);
+  for (;;) {
+    const left = deadline - performance.now();
+    if (left <= 0) return ready();
+    meta.blockSync(ready, left);
+    if (ready()) return true;
+  }
+}
+
+function backoffSync(ready: () => boolean, deadline: number): boolean {
+  const c = libc();
+  for (const sleeps = backoffSleeps(ready, deadline);;) {
+    const step = sleeps.next();
+    if (step.done) return step.value;
+    c.usleep(step.value);
+  }
+}
+
+/**
+ * Turns the event loop once, so that signal listeners, due timers and
+ * finished I/O run: for a program that otherwise blocks its thread in
+ * `QueueReader.waitSync` and must still notice, say, SIGTERM. Deno looks
+ * for signals only when its event loop parks, which a `setImmediate` turn
+ * does not do (here a SIGTERM went unseen for 0.8 s of such turns, one
+ * every 50 ms); this parks it for one call on Deno's blocking thread pool,
+ * 20–100 µs here, where a `setTimeout` costs ~2 ms.
+ *
+ * @example Notice a signal between blocking waits
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { turnEventLoop } from "./wait_strategy.ts";
+ * let seen = false;
+ * const listener = () => {
+ *   seen = true;
+ * };
+ * Deno.addSignalListener("SIGWINCH", listener);
+ * Deno.kill(Deno.pid, "SIGWINCH");
+ * for (let turns = 0; !seen && turns < 100; turns++) await turnEventLoop();
+ * assert.ok(seen);
+ * Deno.removeSignalListener("SIGWINCH", listener);
+ * ```
+ */
+export async function turnEventLoop(): Promise<void> {
+  await libc().usleep_async(0);
 }

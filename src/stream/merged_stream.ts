@@ -35,11 +35,12 @@ export interface MergeOptions {
  * call, and the merge calls a source again only after the message it lent
  * was handed on and the caller came back for more.
  *
- * A merge neither commits nor takes a wait strategy: its sources do, each
- * as it can (see {@linkcode isCommittable} and {@linkcode isWaitConfigurable}
- * over {@linkcode MergedStream.sources}). A source's position covers the
- * messages it handed to the merge, which may be one more than the merge
- * handed out.
+ * A merge neither commits, nor takes a wait strategy, nor waits on the
+ * calling thread: its sources do, each as it can (see
+ * {@linkcode isCommittable}, {@linkcode isWaitConfigurable} and
+ * {@linkcode isSyncWaitable} over {@linkcode MergedStream.sources}). A
+ * source's position covers the messages it handed to the merge, which may
+ * be one more than the merge handed out.
  *
  * @example
  * ```ts

@@ -7,7 +7,7 @@
 
 import { QueueReader, type StartPosition, type WaitStrategy } from "../chronicle/mod.ts";
 import type { StreamMessage } from "./stream_message.ts";
-import type { StreamKind, StreamReader, WaitConfigurable } from "./stream_reader.ts";
+import type { StreamKind, StreamReader, SyncWaitable, WaitConfigurable } from "./stream_reader.ts";
 
 /** Options of {@linkcode QueueStream.open}. */
 export interface QueueStreamOptions {
@@ -32,8 +32,9 @@ const FOLLOW_SLICE_MS = 200;
 
 /**
  * A {@linkcode StreamReader} over a chronicle queue. It is
- * {@linkcode WaitConfigurable}, and, when opened with a `name`,
- * {@linkcode Committable} (test with {@linkcode isCommittable}).
+ * {@linkcode WaitConfigurable} and {@linkcode SyncWaitable}, and, when
+ * opened with a `name`, {@linkcode Committable} (test with
+ * {@linkcode isCommittable}).
  *
  * @example
  * ```ts
@@ -52,7 +53,7 @@ const FOLLOW_SLICE_MS = 200;
  * Deno.removeSync(dir, { recursive: true });
  * ```
  */
-export class QueueStream implements StreamReader, WaitConfigurable {
+export class QueueStream implements StreamReader, WaitConfigurable, SyncWaitable {
   /** The queue directory. */
   readonly location: string;
   /** Always `queue`. */
@@ -118,6 +119,16 @@ export class QueueStream implements StreamReader, WaitConfigurable {
   wait(timeoutMs = Infinity): Promise<boolean> {
     if (!this.#follow) return Promise.resolve(this.#reader.hasNext());
     return this.#reader.wait(timeoutMs);
+  }
+
+  /**
+   * {@linkcode QueueStream.wait} on the calling thread: following, blocks
+   * it in the queue's futex (`QueueReader.waitSync`), which wakes within
+   * microseconds of an append; not following, answers at once.
+   */
+  waitSync(timeoutMs = Infinity): boolean {
+    if (!this.#follow) return this.#reader.hasNext();
+    return this.#reader.waitSync(timeoutMs);
   }
 
   /**

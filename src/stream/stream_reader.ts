@@ -19,7 +19,8 @@ export type StreamKind = "tape" | "queue";
  *
  * What only some streams can do is a capability of its own: a named queue
  * reader is {@linkcode Committable}, a queue reader is
- * {@linkcode WaitConfigurable}; tapes and merges are neither.
+ * {@linkcode WaitConfigurable} and {@linkcode SyncWaitable}; tapes and
+ * merges are none of them.
  *
  * @example
  * ```ts
@@ -132,4 +133,47 @@ export interface WaitConfigurable {
  */
 export function isWaitConfigurable<T extends object>(reader: T): reader is T & WaitConfigurable {
   return typeof (reader as Partial<WaitConfigurable>).setWaitStrategy === "function";
+}
+
+/**
+ * A reader that can wait on the calling thread: `waitSync` blocks the
+ * thread, event loop included, and wakes within microseconds of a new
+ * message, where `wait` wakes through the event loop in tens. For a
+ * dedicated consumer; a program that must also notice signals or timers
+ * waits in bounded slices and turns its event loop between them. A queue
+ * reader has it (`QueueReader.waitSync`). Test for it with
+ * {@linkcode isSyncWaitable}.
+ */
+export interface SyncWaitable {
+  /**
+   * Blocks until `next()` would return a message (true), or until
+   * `timeoutMs` has passed or the stream has ended (false), as
+   * {@linkcode StreamReader.wait} says.
+   */
+  waitSync(timeoutMs?: number): boolean;
+}
+
+/**
+ * Whether `reader` can wait on the calling thread.
+ *
+ * @example A dedicated consumer
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { QueueWriter } from "../chronicle/mod.ts";
+ * import { isSyncWaitable, openStream } from "./mod.ts";
+ * const dir = Deno.makeTempDirSync();
+ * const w = await QueueWriter.open(dir, { segmentBytes: 1 << 16 });
+ * const reader = await openStream(dir, { follow: true });
+ * assert.ok(isSyncWaitable(reader));
+ * assert.equal(reader.waitSync(5), false); // nothing after 5 ms
+ * w.append(1, new TextEncoder().encode("hi"));
+ * assert.equal(reader.waitSync(1000), true);
+ * assert.equal(reader.next()?.seq, 1);
+ * reader.close();
+ * w.close();
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ */
+export function isSyncWaitable<T extends object>(reader: T): reader is T & SyncWaitable {
+  return typeof (reader as Partial<SyncWaitable>).waitSync === "function";
 }

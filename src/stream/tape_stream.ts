@@ -48,8 +48,9 @@ const READ_AHEAD = 256;
  * `next()` returns each of them at once. Opening a tape that is not
  * followed reads its first frames ahead the same way. `next()` returns
  * undefined only when nothing is read ahead, and then `wait()` reads more. A tape has no
- * committed position and no wait strategy: it is not
- * {@linkcode Committable} and not {@linkcode WaitConfigurable}.
+ * committed position, no wait strategy and no wait on the calling thread
+ * (it reads its file asynchronously): it is not {@linkcode Committable},
+ * {@linkcode WaitConfigurable} or {@linkcode SyncWaitable}.
  *
  * @example
  * ```ts
