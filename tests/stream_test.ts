@@ -439,3 +439,27 @@ Deno.test("a followed tape's new frames carry the envelope exactly as recorded",
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a tape stream closed while a wait is reading resolves that wait false and hands out nothing", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const writer = await TapeWriter.create(dir, { durability: "buffered" });
+    for (let i = 1; i <= 2000; i++) {
+      await writer.append({ dir: "c2s", env: { jsonrpc: "2.0", id: i, method: "ping" } });
+    }
+    await writer.finalize();
+    for (const follow of [false, true]) {
+      const stream = await TapeStream.open(writer.path, { follow });
+      if (!follow) assert.ok(stream.next() !== undefined, "open read ahead");
+      // Everything read ahead is taken, so the next wait reads the file.
+      while (stream.next() !== undefined) continue;
+      const waiting = stream.wait();
+      stream.close();
+      assert.equal(await waiting, false, `follow ${follow}`);
+      assert.equal(stream.next(), undefined, `follow ${follow}`);
+      assert.equal(await stream.wait(), false, `follow ${follow}`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

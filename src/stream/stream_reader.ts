@@ -132,7 +132,8 @@ export interface WaitConfigurable {
  * ```
  */
 export function isWaitConfigurable<T extends object>(reader: T): reader is T & WaitConfigurable {
-  return typeof (reader as Partial<WaitConfigurable>).setWaitStrategy === "function";
+  const r = reader as Partial<WaitConfigurable>;
+  return typeof r.setWaitStrategy === "function" && typeof r.waitStrategy === "string";
 }
 
 /**

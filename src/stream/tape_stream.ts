@@ -90,6 +90,7 @@ export class TapeStream implements StreamReader {
   #head = 0;
   #fetching: Promise<boolean> | undefined;
   #ended = false;
+  #closed = false;
 
   private constructor(path: string, reader: TapeReader, options: TapeStreamOptions) {
     this.location = path;
@@ -138,7 +139,11 @@ export class TapeStream implements StreamReader {
     // Kept when it fails, so every later wait reports the same error.
     const fetching = this.#fetching ??= this.#fetch().then((more) => {
       this.#fetching = undefined;
-      return more;
+      if (!this.#closed) return more;
+      // Closed while the read was in flight: what it read is nobody's.
+      this.#ahead.length = 0;
+      this.#head = 0;
+      return false;
     });
     if (timeoutMs === Infinity) return await fetching;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -151,8 +156,9 @@ export class TapeStream implements StreamReader {
     return result !== TIMED_OUT && result;
   }
 
-  /** Stops reading and closes the tape. */
+  /** Stops reading and closes the tape; a wait in flight resolves false. */
   close(): void {
+    this.#closed = true;
     this.#ended = true;
     this.#ahead.length = 0;
     this.#head = 0;
