@@ -15,6 +15,7 @@
  */
 
 import * as here from "../src/chronicle/mod.ts";
+import { firstMedianBest } from "./_table.ts";
 
 type Chronicle = typeof here;
 
@@ -62,9 +63,10 @@ async function compare(label: string, run: (q: Chronicle) => Promise<number>): P
     const order = round % 2 === 0 ? (["base", "here"] as const) : (["here", "base"] as const);
     for (const side of order) rates[side].push(await run(side === "base" ? base : here));
   }
-  const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!;
-  const cells = (a: number[]) =>
-    `${a[0]!.toFixed(2)} | ${median(a).toFixed(2)} | ${Math.max(...a).toFixed(2)}`;
+  const cells = (rates: number[]) => {
+    const { first, median, best } = firstMedianBest(rates);
+    return `${first.toFixed(2)} | ${median.toFixed(2)} | ${best.toFixed(2)}`;
+  };
   console.log(`| ${label} | ${cells(rates.base)} | ${cells(rates.here)} |`);
 }
 

@@ -163,7 +163,6 @@ class Tap {
       name,
       start,
       holding: false,
-      waitStrategy: "futex",
     });
     let summary: ArchiveTapSummary;
     try {

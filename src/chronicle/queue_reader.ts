@@ -576,8 +576,7 @@ export class QueueReader implements Disposable {
   }
 
   #toEarliest(): void {
-    let first = this.#segments()[0];
-    if (first === undefined) first = this.#segments(true)[0];
+    const first = this.#firstSegment();
     if (first === undefined) {
       this.#leaveSegment();
       this.#segmentIndex = Atomics.load(this.#metaWords, FIRST_SEGMENT_WORD);
@@ -728,11 +727,16 @@ export class QueueReader implements Disposable {
     this.#checkedTo = 0;
   }
 
+  // The first segment as listed, listing again when the list is empty.
+  #firstSegment(): SegmentStart | undefined {
+    return this.#segments()[0] ?? this.#segments(true)[0];
+  }
+
   // A reader opened before the queue's first segment existed listed none:
   // it lists again, as hasNext() does, or it would wait forever on a
   // segment it already says is there.
   #tryFirstSegment(): boolean {
-    const first = this.#segments()[0] ?? this.#segments(true)[0];
+    const first = this.#firstSegment();
     if (first === undefined) return false;
     this.#enter(first.index, SEGMENT_HEADER_SIZE, first.firstSeq);
     return true;

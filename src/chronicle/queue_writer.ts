@@ -112,9 +112,9 @@ export const MAX_SEGMENT_BYTES = 0xffff_f000;
  */
 export const SEGMENT_BYTES_MULTIPLE = 4096;
 const DEFAULT_SPACING = 64;
-// Pre-faulting keeps the pages up to this far ahead of the writer in
-// memory, faulting in one such chunk (one huge page) at a time on the
-// writer's own thread: one system call per 2 MiB pays every fault of the
+// Pre-faulting keeps one to two such chunks ahead of the writer in memory,
+// faulting in the next chunk (one huge page) once less than one is left, on
+// the writer's own thread: one system call per 2 MiB pays every fault of the
 // chunk at once, where stores take a fault per page. It costs a pause of
 // 0.1-0.4 ms every 2 MiB, and needs no spare core, which a worker thread
 // doing the same does (docs/benchmarks.md, Appends).

@@ -178,7 +178,11 @@ export class Segment {
    */
   static create(dir: string, index: number, capacity: number, hugePages = false): Segment {
     const path = `${dir}/${segmentName(index)}`;
-    const file = MappedFile.open(path, { writable: true, createSize: capacity, alignHuge: true });
+    const file = MappedFile.open(path, {
+      writable: true,
+      createSize: capacity,
+      alignHuge: hugePages,
+    });
     if (hugePages) file.adviseHugePages();
     return new Segment(index, file);
   }
@@ -195,7 +199,8 @@ export class Segment {
    */
   static open(dir: string, index: number, writable: boolean, hugePages = false): Segment {
     const path = `${dir}/${segmentName(index)}`;
-    const file = MappedFile.open(path, { writable, alignHuge: true });
+    // A reader learns whether the segment is sealed only once it is mapped.
+    const file = MappedFile.open(path, { writable, alignHuge: hugePages || !writable });
     const segment = new Segment(index, file);
     const fault = (message: string, offset: number) => {
       file.release();
