@@ -68,6 +68,14 @@ export interface QueueMessage {
   readonly payloadLength: number;
   /** The payload: a view of the mapped segment, not a copy. */
   readonly payload: Uint8Array;
+  /**
+   * The whole mapped segment as one `DataView`, made once per segment, so
+   * a decoder reads fields at `payloadOffset` without a view per record.
+   * Valid as long as `payload` would be.
+   */
+  readonly data: DataView;
+  /** Where the payload starts in `data`. */
+  readonly payloadOffset: number;
 }
 
 /**
@@ -97,9 +105,26 @@ export class RecordView implements QueueMessage {
     return readU64Big(this.words, this.offset + RECORD.timestampNs);
   }
 
+  #data: DataView = new DataView(new ArrayBuffer(0));
+  #dataOf: Uint32Array | undefined;
+
   get payload(): Uint8Array {
     this.shared = true;
     return new Uint8Array(this.words.buffer, this.offset + RECORD_HEADER_SIZE, this.payloadLength);
+  }
+
+  get data(): DataView {
+    this.shared = true;
+    const words = this.words;
+    if (this.#dataOf !== words) {
+      this.#data = new DataView(words.buffer, words.byteOffset, words.byteLength);
+      this.#dataOf = words;
+    }
+    return this.#data;
+  }
+
+  get payloadOffset(): number {
+    return this.offset + RECORD_HEADER_SIZE;
   }
 }
 

@@ -28,6 +28,14 @@ export interface StreamMessage {
   readonly typeId: number;
   /** The message bytes. */
   readonly payload: Uint8Array;
+  /**
+   * Zero-copy access, where the source has it (queue messages do): the
+   * region holding the payload, and where in it the payload starts. A
+   * decoder reads fields here without making a payload view per message.
+   */
+  readonly data?: DataView;
+  /** Where the payload starts in `data`; present exactly when `data` is. */
+  readonly payloadOffset?: number;
 }
 
 /**
