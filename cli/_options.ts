@@ -8,6 +8,8 @@
  */
 
 import { InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import { parseSnapshotPlan, type SnapshotPlan } from "../src/book/mod.ts";
+import { errorMessage } from "../src/tape/mod.ts";
 
 /**
  * Parses a whole number (0 or more).
@@ -191,4 +193,24 @@ export function methodOption() {
   )
     .argParser(collect)
     .default([] as string[]);
+}
+
+/**
+ * Parses a `--snapshot-every` value: limits separated by commas, a bare
+ * number of events, a stream time (`10m`) or a size (`256MiB`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { snapshotPlan } from "./_options.ts";
+ * assert.deepEqual(snapshotPlan("1000"), { everyEvents: 1000 });
+ * assert.throws(() => snapshotPlan("1M"));
+ * ```
+ */
+export function snapshotPlan(value: string): SnapshotPlan {
+  try {
+    return parseSnapshotPlan(value);
+  } catch (error) {
+    throw new InvalidArgumentError(errorMessage(error));
+  }
 }

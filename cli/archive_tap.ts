@@ -7,7 +7,7 @@
 
 import { InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { newCommand, runProgram, UsageError, writeStderrLine } from "./_program.ts";
-import { positiveWholeNumber } from "./_options.ts";
+import { positiveWholeNumber, snapshotPlan } from "./_options.ts";
 import { findProgram } from "./manifest.ts";
 import {
   ARCHIVE_STARTS,
@@ -105,6 +105,11 @@ export function archiveTapCommand() {
       } MiB)`,
       segmentBytes,
     )
+    .option(
+      "--snapshot-every <limits>",
+      "write book snapshots beside the archive every N events, T of stream time (10m) or B bytes (256MiB)",
+      snapshotPlan,
+    )
     .addHelpText("after", EXAMPLES);
 }
 
@@ -137,6 +142,7 @@ export async function main(args: string[]): Promise<number> {
     once: opts.once ?? false,
     name: opts.name,
     ...(opts.segmentBytes === undefined ? {} : { segmentBytes: opts.segmentBytes }),
+    ...(opts.snapshotEvery === undefined ? {} : { snapshotEvery: opts.snapshotEvery }),
   };
   try {
     checkArchiveTapOptions(options);

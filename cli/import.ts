@@ -8,15 +8,25 @@
 import { Option } from "@commander-js/extra-typings";
 import { newCommand, runProgram, UsageError, writeStderrLine } from "./_program.ts";
 import { findProgram } from "./manifest.ts";
+import { positiveWholeNumber, snapshotPlan, wholeNumber } from "./_options.ts";
+import { firstGivenOption } from "../src/consumer/mod.ts";
+import { SnapshotTaker } from "../src/book/mod.ts";
 import {
   detectFormat,
   IMPORT_FORMATS,
+  type ImportFormat,
   importJsonlFile,
+  importLobster,
   type ImportOptions,
   importSummaryLine,
   importTape,
+  importTardisBook,
+  importTardisTrades,
+  lobsterCountsLine,
   regularFileSize,
   startImportProgress,
+  tardisCountsLine,
+  VENDOR_FORMATS,
 } from "../src/import/mod.ts";
 
 const EXAMPLES = `
@@ -56,6 +66,21 @@ Exit status: 0; 1 when the input or the queue cannot be read or written, or a re
 (records before it stay in the queue, and the message says how to resume); 2 for a usage error.
 `;
 
+// Options that apply to one kind of input only, and the formats they apply to.
+const FORMAT_OPTIONS: ReadonlyArray<readonly [string, readonly ImportFormat[]]> = [
+  ["--venue", VENDOR_FORMATS],
+  ["--strict", VENDOR_FORMATS],
+  ["--from-line", VENDOR_FORMATS],
+  ["--snapshot-every", VENDOR_FORMATS],
+  ["--symbol", ["lobster"]],
+  ["--date", ["lobster"]],
+  ["--orderbook", ["lobster"]],
+  ["--symbols", ["tardis-book", "tardis-trades"]],
+  ["--price-decimals", ["tardis-book", "tardis-trades"]],
+  ["--size-decimals", ["tardis-book", "tardis-trades"]],
+  ["--skip-existing", ["jsonl", "tape"]],
+];
+
 /**
  * Builds the `import` command line parser.
  *
@@ -81,6 +106,30 @@ export function importCommand() {
     )
     .option("--strict-order", "refuse a timestamp earlier than the one before instead of counting")
     .option("--durable", "write with the durable profile (msync as it goes), not only at the end")
+    .option("--venue <id>", "market data: venue id of the book events (default 1)", wholeNumber)
+    .option("--symbol <symbol>", "lobster: the ticker, when the file name does not say it")
+    .option("--date <yyyy-mm-dd>", "lobster: the trading day, when the file name does not say it")
+    .option(
+      "--orderbook <file>",
+      "lobster: the orderbook file (default: the one beside the message file)",
+    )
+    .option(
+      "--symbols <list>",
+      "tardis: import only these symbols, comma-separated, numbered in that order",
+    )
+    .option("--price-decimals <n>", "tardis: decimals of prices (default: inferred)", wholeNumber)
+    .option("--size-decimals <n>", "tardis: decimals of sizes (default: inferred)", wholeNumber)
+    .option("--strict", "market data: unknown order ids and time going back are errors, not counts")
+    .option(
+      "--from-line <n>",
+      "market data: resume a stopped import at this line",
+      positiveWholeNumber,
+    )
+    .option(
+      "--snapshot-every <limits>",
+      "market data: write book snapshots every N events, T of stream time (10m) or B bytes (256MiB)",
+      snapshotPlan,
+    )
     .option("--progress", "show a progress bar on stderr even when it is not a terminal")
     .option("--no-progress", "never show a progress bar")
     .addHelpText("after", EXAMPLES);
@@ -108,6 +157,16 @@ export async function main(args: string[]): Promise<number> {
     throw new UsageError("No input: give a file to import, or pipe JSON lines into stdin");
   }
   const format = opts.format ?? (stdin ? "jsonl" : await detectFormat(file));
+  for (const [flag, formats] of FORMAT_OPTIONS) {
+    if (firstGivenOption([flag], opts) !== undefined && !formats.includes(format)) {
+      throw new UsageError(`Option '${flag}' applies to '--format ${formats.join("|")}'`);
+    }
+  }
+  if (stdin && format === "lobster") {
+    throw new UsageError(
+      "A LOBSTER import reads two files by path: give the message file instead of '-'",
+    );
+  }
   if (stdin && format === "tape") {
     // The tape reader opens its file by path, and the program may not open /dev/stdin.
     throw new UsageError("A tape cannot be read from stdin: give the tape's path instead of '-'");
@@ -122,15 +181,60 @@ export async function main(args: string[]): Promise<number> {
     durability: opts.durable ? "durable" : "ipc",
     ...(bar === undefined ? {} : { onProgress: bar.update }),
   };
-  let summary;
+  if (opts.snapshotEvery !== undefined) {
+    const { taker, description } = await SnapshotTaker.forQueue(opts.to, opts.snapshotEvery, {
+      onWarning: (line) => writeStderrLine("import", line),
+    });
+    if (description !== undefined) writeStderrLine("import", description);
+    options.onAppend = (seq, record, timestampNs) =>
+      taker.observeMessage({ seq, timestampNs, typeId: record.typeId, payload: record.payload });
+  }
+  const vendor = {
+    ...(opts.venue === undefined ? {} : { venue: opts.venue }),
+    ...(opts.strict ? { strict: true, strictOrder: true } : {}),
+    ...(opts.fromLine === undefined ? {} : { fromLine: opts.fromLine }),
+  };
+  const tardis = {
+    ...vendor,
+    ...(opts.symbols === undefined ? {} : { symbols: opts.symbols.split(",") }),
+    ...(opts.priceDecimals === undefined ? {} : { priceDecimals: opts.priceDecimals }),
+    ...(opts.sizeDecimals === undefined ? {} : { sizeDecimals: opts.sizeDecimals }),
+  };
+  const lines: string[] = [];
   try {
-    summary = format === "tape"
-      ? await importTape(file, options)
-      : await importJsonlFile(file, options);
+    switch (format) {
+      case "tape":
+        lines.push(importSummaryLine(await importTape(file, options)));
+        break;
+      case "jsonl":
+        lines.push(importSummaryLine(await importJsonlFile(file, options)));
+        break;
+      case "lobster": {
+        const summary = await importLobster(file, {
+          ...options,
+          ...vendor,
+          ...(opts.symbol === undefined ? {} : { symbol: opts.symbol }),
+          ...(opts.date === undefined ? {} : { date: opts.date }),
+          ...(opts.orderbook === undefined ? {} : { orderbook: opts.orderbook }),
+        }).catch((error) => {
+          // What the file name does not say must come from the options.
+          throw error instanceof RangeError ? new UsageError(error.message) : error;
+        });
+        lines.push(importSummaryLine(summary), lobsterCountsLine(summary.lobster));
+        break;
+      }
+      case "tardis-book":
+      case "tardis-trades": {
+        const run = format === "tardis-book" ? importTardisBook : importTardisTrades;
+        const summary = await run(file, { ...options, ...tardis });
+        lines.push(importSummaryLine(summary), tardisCountsLine(summary.counts));
+        break;
+      }
+    }
   } finally {
     bar?.stop();
   }
-  writeStderrLine("import", importSummaryLine(summary));
+  for (const line of lines) writeStderrLine("import", line);
   return 0;
 }
 

@@ -20,9 +20,21 @@ import {
 import { findProgram } from "./manifest.ts";
 import { parseJsonPath } from "../src/json/mod.ts";
 import { DEFAULT_TAPES_DIR, errorMessage, TapeFormatError } from "../src/tape/mod.ts";
-import { type FrameFilter, routeSources, tapeOnlyOption } from "../src/consumer/mod.ts";
+import {
+  firstGivenOption,
+  type FrameFilter,
+  routeSources,
+  tapeOnlyOption,
+} from "../src/consumer/mod.ts";
 import { stopSignals } from "../src/engine/mod.ts";
 import { replayStreams, replayTape, serveTape, verifyTape } from "../src/replay/mod.ts";
+import {
+  type FeatureSpec,
+  parseEvery,
+  parseFeatures,
+  replayBooks,
+  type RowEvery,
+} from "../src/book/mod.ts";
 
 const EXAMPLES = `
 Examples:
@@ -70,6 +82,22 @@ or timeout, on a bad line of the tape (without --lenient) or when nothing was co
 when interrupted by SIGINT / SIGTERM (passed on to the server); 1 when the tape cannot be read or
 the server cannot be started or dies; 2 for a usage error.
 `;
+
+function featureList(value: string): FeatureSpec[] {
+  try {
+    return parseFeatures(value);
+  } catch (error) {
+    throw new InvalidArgumentError(errorMessage(error));
+  }
+}
+
+function rowEvery(value: string): RowEvery {
+  try {
+    return parseEvery(value);
+  } catch (error) {
+    throw new InvalidArgumentError(errorMessage(error));
+  }
+}
 
 function jsonPath(value: string, previous: string[]): string[] {
   try {
@@ -126,6 +154,38 @@ export function replayCommand() {
       "--from-time <time>",
       "queues and merges: only records stamped at or after this ISO 8601 time (or ns since the epoch)",
       timeNs,
+    )
+    .option(
+      "--to-time <time>",
+      "queues and merges: stop before the first record stamped after this time",
+      timeNs,
+    )
+    .option("--book", "rebuild order books from book events and print the book after each batch")
+    .option(
+      "--market <market>",
+      "with --book: only this market (symbol, market id, or venue:market)",
+    )
+    .option("--depth <n>", "with --book: levels per side to print (default 5)", positiveWholeNumber)
+    .option("--lobster", "with --book: print rows in LOBSTER's orderbook-file layout")
+    .option(
+      "--final",
+      "with --book: print only the book at the end (with --to-time: the book at T)",
+    )
+    .option("--stats", "with --book: print the count of events per kind and of anomalies on stderr")
+    .option(
+      "--features <list>",
+      "print features of the books instead: mid,spread,microprice,imbalance[:N],ofi,vwap,trades",
+      featureList,
+    )
+    .option(
+      "--every <interval>",
+      "with --features: a row per bucket of stream time (1s, 100ms) or per N events",
+      rowEvery,
+    )
+    .option("--csv", "with --features: CSV with a header line (default; --json for JSON lines)")
+    .option(
+      "-f, --follow",
+      "with --book or --features: keep reading as the stream grows (stop with Ctrl-C)",
     )
     .option("--serve", "act as a mock server on stdin/stdout, answering from the tape")
     .option(
@@ -207,11 +267,34 @@ export async function main(args: string[]): Promise<number> {
     throw new UsageError(`Unexpected argument '${command[0]}': a server command needs '--verify'`);
   }
   const route = await routeSources(opts.merge ? [tape, ...command] : [tape], opts.tapes);
+  const books = opts.book || opts.features !== undefined;
+  const bookOnly = firstGivenOption([...BOOK_ONLY_OPTIONS, ...BOOK_PRINT_OPTIONS], opts);
+  if (bookOnly !== undefined && !books) {
+    throw new UsageError(
+      `Option '${bookOnly}' applies to '--book'${
+        BOOK_ONLY_OPTIONS.includes(bookOnly) ? " and '--features'" : ""
+      }`,
+    );
+  }
+  const featureOnly = firstGivenOption(FEATURE_ONLY_OPTIONS, opts);
+  if (featureOnly !== undefined && opts.features === undefined) {
+    throw new UsageError(`Option '${featureOnly}' applies to '--features'`);
+  }
+  if (books) {
+    if (route.kind !== "stream") {
+      throw new UsageError(
+        `Option '${
+          opts.book ? "--book" : "--features"
+        }' reads book events from queues and merges, not a tape`,
+      );
+    }
+    return await replayAsBooks(opts, route.paths);
+  }
   if (route.kind === "stream") return await replayAsStream(opts, route.paths);
   const location = { tape: route.path };
-  if (opts.json || opts.fromTime !== undefined) {
+  if (opts.json || opts.fromTime !== undefined || opts.toTime !== undefined) {
     throw new UsageError(
-      `Options '--json' and '--from-time' apply to queues and merges; a tape replays as its frame records`,
+      `Options '--json', '--from-time' and '--to-time' apply to queues and merges; a tape replays as its frame records`,
     );
   }
   if (opts.serve) {
@@ -281,8 +364,74 @@ async function replayAsStream(opts: ParsedReplayOptions, locations: string[]): P
     ...(opts.fromSeq === undefined ? {} : { fromSeq: opts.fromSeq }),
     ...(opts.toSeq === undefined ? {} : { toSeq: opts.toSeq }),
     ...(opts.fromTime === undefined ? {} : { fromTimeNs: opts.fromTime }),
+    ...(opts.toTime === undefined ? {} : { toTimeNs: opts.toTime }),
     ...(pacing ? { pacing: { speed: opts.speed ?? 1, maxGapMs: opts.maxGap } } : {}),
   });
+  return 0;
+}
+
+// Options that only mean something when books are rebuilt.
+const BOOK_ONLY_OPTIONS = ["--market", "--stats", "--follow"];
+// Options that apply to printing books, or to printing features.
+const BOOK_PRINT_OPTIONS = ["--depth", "--lobster", "--final"];
+const FEATURE_ONLY_OPTIONS = ["--every", "--csv"];
+
+async function replayAsBooks(opts: ParsedReplayOptions, locations: string[]): Promise<number> {
+  const misplaced = tapeOnlyOption("replay", opts);
+  if (misplaced) throw new UsageError(`Option '${misplaced}' does not apply to '--book'`);
+  if (opts.realtime || opts.speed !== undefined) {
+    throw new UsageError("Pacing ('--realtime', '--speed') does not apply to '--book'");
+  }
+  if (opts.json && (opts.lobster || opts.csv)) {
+    throw new UsageError(
+      `Options '--json' and '${opts.lobster ? "--lobster" : "--csv"}' exclude each other`,
+    );
+  }
+  if (opts.book && opts.features !== undefined) {
+    throw new UsageError(
+      "Options '--book' and '--features' exclude each other: features are computed from the books",
+    );
+  }
+  const printOnly = opts.features === undefined
+    ? undefined
+    : firstGivenOption(BOOK_PRINT_OPTIONS, opts);
+  if (printOnly !== undefined) {
+    throw new UsageError(`Option '${printOnly}' applies to '--book', not to '--features'`);
+  }
+  if (locations.length > 1 && (opts.fromSeq !== undefined || opts.toSeq !== undefined)) {
+    throw new UsageError(
+      "Options '--from-seq' and '--to-seq' need one source: merged sources each have their own seqs",
+    );
+  }
+  if (opts.final && opts.follow) {
+    throw new UsageError("Options '--final' and '--follow' exclude each other");
+  }
+  // Following ends cleanly, with status 0, on Ctrl-C or a kill.
+  using stop = stopSignals(opts.follow ? ["SIGINT", "SIGTERM"] : []);
+  const result = await replayBooks({
+    locations,
+    depth: opts.depth ?? 5,
+    format: opts.lobster ? "lobster" : opts.json ? "json" : "ladder",
+    final: opts.final ?? false,
+    follow: opts.follow ?? false,
+    signal: stop.signal,
+    log: (line) => writeStderrLine("replay", line),
+    ...(opts.market === undefined ? {} : { market: opts.market }),
+    ...(opts.features === undefined ? {} : {
+      features: {
+        specs: opts.features,
+        format: opts.json ? "json" : "csv",
+        ...(opts.every === undefined ? {} : { every: opts.every }),
+      },
+    }),
+    ...(opts.fromSeq === undefined ? {} : { fromSeq: opts.fromSeq }),
+    ...(opts.toSeq === undefined ? {} : { toSeq: opts.toSeq }),
+    ...(opts.fromTime === undefined ? {} : { fromTimeNs: opts.fromTime }),
+    ...(opts.toTime === undefined ? {} : { toTimeNs: opts.toTime }),
+  });
+  if (opts.stats) {
+    for (const line of result.books.stats.lines()) writeStderrLine("replay", line);
+  }
   return 0;
 }
 

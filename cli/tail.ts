@@ -6,7 +6,7 @@
  */
 
 import { newCommand, runProgram, UsageError } from "./_program.ts";
-import { directionOption, methodOption, wholeNumber } from "./_options.ts";
+import { directionOption, methodOption, positiveWholeNumber, wholeNumber } from "./_options.ts";
 import { findProgram } from "./manifest.ts";
 import {
   type FrameFilter,
@@ -16,7 +16,8 @@ import {
 } from "../src/consumer/mod.ts";
 import { stopSignals } from "../src/engine/mod.ts";
 import { DEFAULT_TAPES_DIR } from "../src/tape/mod.ts";
-import { tailStream, tailTape, tapeStats, wantsColor } from "../src/tail/mod.ts";
+import { BookScreen, tailStream, tailTape, tapeStats, wantsColor } from "../src/tail/mod.ts";
+import { replayBooks } from "../src/book/mod.ts";
 
 const EXAMPLES = `
 Examples:
@@ -81,6 +82,12 @@ export function tailCommand() {
     .addOption(methodOption())
     .option("--wall", "show wall-clock times (local) instead of seconds since the tape started")
     .option("--stats", "print a summary of the whole tape instead of its last records")
+    .option("--book", "queues: show the order book rebuilt from book events (with -f: live)")
+    .option(
+      "--market <market>",
+      "with --book: only this market (symbol, market id, or venue:market)",
+    )
+    .option("--depth <n>", "with --book: levels per side (default 5)", positiveWholeNumber)
     .addHelpText("after", EXAMPLES);
 }
 
@@ -111,9 +118,22 @@ export async function main(args: string[]): Promise<number> {
   if (misplaced) {
     throw new UsageError(`Option '${misplaced}' applies to tapes, not to queue '${tape}'`);
   }
+  if (!opts.book && (opts.market !== undefined || opts.depth !== undefined)) {
+    throw new UsageError(
+      `Option '${opts.market !== undefined ? "--market" : "--depth"}' applies to '--book'`,
+    );
+  }
+
   // Following ends cleanly, with status 0, on Ctrl-C or a kill.
   using stop = stopSignals(opts.follow ? ["SIGINT", "SIGTERM"] : []);
   const common = { lines: opts.lines, follow: opts.follow ?? false, json: opts.json ?? false };
+  if (opts.book) {
+    if (route.kind !== "stream") {
+      throw new UsageError("Option '--book' reads book events from a queue, not a tape");
+    }
+    await tailBook(route.paths[0]!, opts, stop.signal);
+    return 0;
+  }
   if (route.kind === "stream") {
     await tailStream({ ...common, location: route.paths[0]!, signal: stop.signal });
     return 0;
@@ -134,6 +154,32 @@ export async function main(args: string[]): Promise<number> {
     signal: stop.signal,
   });
   return 0;
+}
+
+type ParsedTailOptions = ReturnType<ReturnType<typeof tailCommand>["opts"]>;
+
+// The book now, or followed: a ladder redrawn in place on a terminal, JSON
+// lines (one per change) otherwise.
+async function tailBook(location: string, opts: ParsedTailOptions, signal: AbortSignal) {
+  const depth = opts.depth ?? 5;
+  const follow = opts.follow ?? false;
+  const screen = follow && !opts.json && Deno.stdout.isTerminal()
+    ? new BookScreen(Deno.stdout, depth)
+    : undefined;
+  await replayBooks({
+    locations: [location],
+    depth,
+    format: opts.json ? "json" : "ladder",
+    final: !follow,
+    follow,
+    signal,
+    ...(opts.market === undefined ? {} : { market: opts.market }),
+    ...(screen === undefined ? {} : {
+      onBook: (book, seq, ts) => screen.update(book, seq, ts),
+      onIdle: () => screen.flush(),
+    }),
+  });
+  screen?.flush();
 }
 
 if (import.meta.main) Deno.exit(await runProgram("tail", () => main(Deno.args)));

@@ -229,6 +229,38 @@ for (const [what, damage, why] of recordDamage) {
   });
 }
 
+Deno.test("a flipped byte anywhere in a sealed segment's blocks: every record before its block, then QueueDamageError", async () => {
+  await withQueueDir(async (dir) => {
+    await makeQueue(dir);
+    const path = segPath(dir, 1);
+    const layout = segmentLayout(path);
+    assert.ok(layout.endOffset !== undefined && layout.frames.length >= 3, "segment 1 is sealed");
+    // Bytes at each block's start, either side of its first 16 KiB (where a
+    // reader of a sealed segment takes the checksum in two parts), and at
+    // its end, in every block, the short last one included.
+    for (const frame of layout.frames) {
+      const start = frame.blockStart;
+      const block = blockOf(path, start);
+      const spots = [start + 12, start + 16 * 1024 - 1, start + 16 * 1024, frame.offset - 1]
+        .filter((at) => at < frame.offset);
+      for (const at of spots) {
+        const before = Deno.readFileSync(path).subarray(at, at + 1).slice();
+        patch(path, at, new Uint8Array([before[0]! ^ 0x40]));
+        const r = await QueueReader.open(dir);
+        const { seqs, error } = readUntilError(r);
+        r.close();
+        patch(path, at, before);
+        assert.deepEqual(seqs, range(1, block.seq - 1), `byte ${at} of the block at ${start}`);
+        assert.ok(
+          error instanceof QueueDamageError && error.path === path && error.offset === start &&
+            error.seq === block.seq && error.message.includes("fails its checksum"),
+          `byte ${at} of the block at ${start}: got ${error}`,
+        );
+      }
+    }
+  });
+});
+
 Deno.test("a writer refuses an active segment whose last record is corrupt", async () => {
   await withQueueDir(async (dir) => {
     const last = await makeQueue(dir);

@@ -961,12 +961,15 @@ Deno.test("appendCopy copies type, timestamp and payload of every length, across
       copied++;
     }
     // A message that is not a queue reader's view goes through append.
+    const payload = new Uint8Array([1, 2, 3]);
     const own = {
       seq: 0,
       typeId: 9,
       timestampNs: 5n,
       payloadLength: 3,
-      payload: new Uint8Array([1, 2, 3]),
+      payload,
+      data: new DataView(payload.buffer),
+      payloadOffset: 0,
     };
     assert.equal(archive.appendCopy(own), 401);
     reader.close();

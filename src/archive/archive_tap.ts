@@ -23,6 +23,7 @@ import {
   turnEventLoop,
 } from "../chronicle/mod.ts";
 import { queueExists } from "../chronicle/mod.ts";
+import { pruneSnapshots, type SnapshotPlan, SnapshotTaker } from "../book/mod.ts";
 import { ArchiveAheadError, ArchiveGapError } from "./archive_errors.ts";
 import { lastSeqOf, queueSeqRange } from "./live_range.ts";
 import {
@@ -131,8 +132,11 @@ class Tap {
   readonly #signal: AbortSignal | undefined;
   readonly #log: ArchiveTapLog | undefined;
   readonly #segmentBytes: number | undefined;
+  readonly #snapshotEvery: SnapshotPlan | undefined;
   #reader!: QueueReader;
   #writer: QueueWriter | undefined;
+  #snapshots: SnapshotTaker | undefined;
+  #snapshotSets = 0;
   #copied = 0;
   #uncommitted = 0;
   #firstSeq: number | undefined;
@@ -146,6 +150,7 @@ class Tap {
     this.#signal = options.signal;
     this.#log = options.log;
     this.#segmentBytes = options.segmentBytes;
+    this.#snapshotEvery = options.snapshotEvery;
   }
 
   #info(line: string): void {
@@ -170,6 +175,7 @@ class Tap {
       const lost = this.#reader.lostRecords;
       if (queueExists(archive)) this.#writer = await this.#openArchive(undefined);
       this.#info(await this.#openedLive(at, committed));
+      if (this.#snapshotEvery !== undefined) await this.#startSnapshots(this.#snapshotEvery);
       const writer = this.#writer;
       if (writer === undefined) {
         this.#info(
@@ -209,6 +215,31 @@ class Tap {
     this.#reader.close();
     this.#writer?.close();
     return summary;
+  }
+
+  // Snapshots go on from the archive's books as they stand: a warm start
+  // from its own latest snapshot, read to its end.
+  async #startSnapshots(plan: SnapshotPlan): Promise<void> {
+    const archive = this.#o.archive;
+    const { taker, description } = await SnapshotTaker.forQueue(archive, plan, {
+      onWarning: (line) => this.#info(line),
+    });
+    this.#snapshots = taker;
+    if (description !== undefined) this.#info(`snapshots: ${description}`);
+    if (this.#writer !== undefined) await this.#pruneSnapshots();
+  }
+
+  // Snapshots older than the archive's earliest record can no longer be used.
+  async #pruneSnapshots(): Promise<void> {
+    const taker = this.#snapshots;
+    if (taker === undefined || this.#writer === undefined) return;
+    this.#snapshotSets = taker.sets;
+    const gone = await pruneSnapshots(this.#o.archive, taker.store);
+    if (gone.length > 0) {
+      this.#info(
+        `removed ${count(gone.length, "snapshot")} older than the archive's earliest record`,
+      );
+    }
   }
 
   #openArchive(firstSeq: number | undefined): Promise<QueueWriter> {
@@ -314,6 +345,9 @@ class Tap {
             this.#reader.commit();
             this.#uncommitted = 0;
           }
+          if (this.#snapshots !== undefined && this.#snapshots.sets !== this.#snapshotSets) {
+            await this.#pruneSnapshots();
+          }
           if (this.#caughtUp) break;
           const now = performance.now();
           if (now >= reportAt && this.#log !== undefined) {
@@ -384,6 +418,7 @@ class Tap {
 
   #append(writer: QueueWriter, m: QueueMessage): void {
     writer.appendCopy(m);
+    this.#snapshots?.observeMessage(m);
     this.#log?.debug?.(
       `copied seq ${m.seq}: type ${m.typeId}, ${m.payloadLength} B, timestamp ${m.timestampNs} ns`,
     );
@@ -393,6 +428,7 @@ class Tap {
   #drain(writer: QueueWriter, limit: number): void {
     const reader = this.#reader;
     const debug = this.#log?.debug !== undefined;
+    const snapshots = this.#snapshots;
     let expected = writer.lastSeq + 1;
     const from = expected;
     try {
@@ -403,7 +439,7 @@ class Tap {
           return;
         }
         if (m.seq !== expected) this.#jumped(m.seq, expected);
-        if (debug) this.#append(writer, m);
+        if (debug || snapshots !== undefined) this.#append(writer, m);
         else writer.appendCopy(m);
         expected++;
       }

@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { SnapshotPlan } from "../book/mod.ts";
 import { checkReaderName } from "../chronicle/reader_offset.ts";
 import { resolveTapQueues, type TapQueues } from "./tap_locations.ts";
 
@@ -76,6 +77,11 @@ export interface ArchiveTapOptions {
   commitEvery?: number;
   /** Segment capacity of an archive created now. Default the queue's own (64 MiB). */
   segmentBytes?: number;
+  /**
+   * Write book snapshots beside the archive as it grows
+   * (`docs/snapshots.md`), for warm starts; default none.
+   */
+  snapshotEvery?: SnapshotPlan;
 }
 
 /** Options after {@linkcode checkArchiveTapOptions}: defaults filled in, queue directories found. */

@@ -225,7 +225,9 @@ export class BookEvent {
   get exchangeUs(): number {
     const d = this.#data;
     const at = this.#at + EVENT.exchangeNs;
-    return Math.floor((d.getInt32(at + 4, true) * TWO_32 + d.getUint32(at, true)) / 1000);
+    // ns needs 61 bits, past a double's 53: divide each half, as 2^32 = 4_294_967 * 1000 + 296.
+    const hi = d.getInt32(at + 4, true);
+    return hi * 4_294_967 + Math.floor((hi * 296 + d.getUint32(at, true)) / 1000);
   }
 
   /** The vendor's sequence number, 0 where it has none. */

@@ -72,7 +72,11 @@ export class BookEventEncoder {
     receiveNs: 0n,
     vendorSeq: 0,
   };
-  /** Chronicle type id of the event last encoded. */
+  /**
+   * Chronicle type id of the event last encoded. Read it after the call
+   * that encodes: in `append(enc.typeId, enc.level(…))` it is read first,
+   * so it is the previous event's.
+   */
   typeId = 0;
   readonly #bytes = new Uint8Array(INSTRUMENT.symbol + MAX_SYMBOL_BYTES);
   readonly #view = new DataView(this.#bytes.buffer);

@@ -11,7 +11,9 @@
 import { crc32 } from "node:zlib";
 
 /**
- * CRC-32 of `bytes[from, to)`.
+ * CRC-32 of `bytes[from, to)`, continuing from `crc`, the CRC-32 of the
+ * bytes just before `from` (0 for none): a block's checksum can be taken
+ * in two parts.
  *
  * @example
  * ```ts
@@ -19,8 +21,9 @@ import { crc32 } from "node:zlib";
  * import { blockChecksum } from "./block_checksum.ts";
  * const bytes = new TextEncoder().encode("xx123456789");
  * assert.equal(blockChecksum(bytes, 2, bytes.length), 0xcbf43926);
+ * assert.equal(blockChecksum(bytes, 5, bytes.length, blockChecksum(bytes, 2, 5)), 0xcbf43926);
  * ```
  */
-export function blockChecksum(bytes: Uint8Array, from: number, to: number): number {
-  return crc32(bytes.subarray(from, to)) >>> 0;
+export function blockChecksum(bytes: Uint8Array, from: number, to: number, crc = 0): number {
+  return crc32(bytes.subarray(from, to), crc) >>> 0;
 }

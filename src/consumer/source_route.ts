@@ -73,9 +73,7 @@ export const TAPE_ONLY_OPTIONS = {
 
 /**
  * The first of `program`'s tape-only options given in `options`, or
- * undefined. `options` are the parsed options, keyed by the camel case of
- * each long option (`--from-seq` is `fromSeq`); an option counts as given
- * unless it is undefined, false or an empty list.
+ * undefined; see {@linkcode firstGivenOption}.
  *
  * @example
  * ```ts
@@ -89,7 +87,28 @@ export function tapeOnlyOption(
   program: keyof typeof TAPE_ONLY_OPTIONS,
   options: Readonly<Record<string, unknown>>,
 ): string | undefined {
-  return TAPE_ONLY_OPTIONS[program].find((flag) => {
+  return firstGivenOption(TAPE_ONLY_OPTIONS[program], options);
+}
+
+/**
+ * The first of `flags` given in `options`, or undefined. `options` are the
+ * parsed options, keyed by the camel case of each long option
+ * (`--from-seq` is `fromSeq`); an option counts as given unless it is
+ * undefined, false or an empty list.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { firstGivenOption } from "./source_route.ts";
+ * assert.equal(firstGivenOption(["--depth", "--final"], { final: true }), "--final");
+ * assert.equal(firstGivenOption(["--depth"], { depth: undefined }), undefined);
+ * ```
+ */
+export function firstGivenOption(
+  flags: readonly string[],
+  options: Readonly<Record<string, unknown>>,
+): string | undefined {
+  return flags.find((flag) => {
     const value = options[flag.slice(2).replace(/-(\w)/g, (_, c: string) => c.toUpperCase())];
     return value !== undefined && value !== false && !(Array.isArray(value) && value.length === 0);
   });

@@ -116,6 +116,11 @@ export interface ImportStop {
   seqsInInput: boolean;
   /** First input line not imported, for a resume of an input without seqs. */
   resumeLine: number;
+  /**
+   * The option that resumes at `resumeLine` (such as `--from-line`), for
+   * inputs that must be read whole again to rebuild their state.
+   */
+  resumeOption?: string;
   /** Whose fault it is; default `input`. */
   fault?: ImportFault;
 }
@@ -182,6 +187,8 @@ function importStopMessage(reason: string, stop: ImportStop): string {
   // With seqs the whole input can be given again: what the queue has is skipped.
   const resume = stop.seqsInInput
     ? "re-run with '--skip-existing' to resume"
+    : stop.resumeOption !== undefined
+    ? `re-run with '${stop.resumeOption} ${stop.resumeLine}' to resume`
     : `re-run on its lines from ${stop.resumeLine} on to resume`;
   switch (fault) {
     case "input":

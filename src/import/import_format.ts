@@ -10,7 +10,10 @@ import { InputFileError } from "./import_error.ts";
 import { openInputFile } from "./input_lines.ts";
 
 /** Input formats `import` reads. */
-export const IMPORT_FORMATS = ["jsonl", "tape"] as const;
+export const IMPORT_FORMATS = ["jsonl", "tape", "lobster", "tardis-book", "tardis-trades"] as const;
+
+/** The formats of market data, imported as book events (`docs/book-protocol.md`). */
+export const VENDOR_FORMATS: readonly ImportFormat[] = ["lobster", "tardis-book", "tardis-trades"];
 
 /** One of {@linkcode IMPORT_FORMATS}. */
 export type ImportFormat = typeof IMPORT_FORMATS[number];

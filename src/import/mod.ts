@@ -34,7 +34,12 @@ export {
   InputLineError,
   QueueOpenError,
 } from "./import_error.ts";
-export { detectFormat, IMPORT_FORMATS, type ImportFormat } from "./import_format.ts";
+export {
+  detectFormat,
+  IMPORT_FORMATS,
+  type ImportFormat,
+  VENDOR_FORMATS,
+} from "./import_format.ts";
 export { type ImportProgressBar, startImportProgress } from "./import_progress.ts";
 export { type ImportSummary, importSummaryLine } from "./import_summary.ts";
 export { InputLines, MAX_INPUT_LINE_BYTES, openInputFile, regularFileSize } from "./input_lines.ts";
@@ -46,3 +51,30 @@ export {
   importRecords,
 } from "./queue_import.ts";
 export { importTape, tapeRecords } from "./tape_import.ts";
+export {
+  importLobster,
+  lobsterCountsLine,
+  LobsterImport,
+  type LobsterImportCounts,
+  type LobsterImportOptions,
+  type LobsterImportSummary,
+} from "./lobster_import.ts";
+export {
+  type LobsterFileName,
+  type LobsterFileOptions,
+  type LobsterFiles,
+  lobsterFiles,
+  parseLobsterFileName,
+} from "./lobster_file_name.ts";
+export { newYorkMidnightNs, secondsToNs } from "./new_york_time.ts";
+export { importTardisBook, TardisBookRecords } from "./tardis_book_import.ts";
+export { importTardisTrades, TardisTradeRecords } from "./tardis_trades_import.ts";
+export { type TardisImportOptions } from "./tardis_events.ts";
+export {
+  type TardisCounts,
+  tardisCounts,
+  tardisCountsLine,
+  type TardisImportSummary,
+} from "./tardis_counts.ts";
+export { decimalsOf, scaleDecimal } from "./decimal_scale.ts";
+export { InputBytes } from "./input_bytes.ts";

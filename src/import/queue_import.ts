@@ -55,6 +55,18 @@ export interface ImportOptions {
   durability?: QueueDurability;
   /** Told how far the import has got, every so many records and once at the end. */
   onProgress?: (progress: ImportProgress) => void;
+  /**
+   * The option a stopped import is resumed with, given the first line not
+   * imported (`--from-line`), for inputs read whole again on a resume;
+   * by default the message says to re-run on the lines from there on.
+   */
+  resumeOption?: string;
+  /**
+   * Told of each record as it is appended, with the seq it got and its
+   * timestamp (snapshots are taken this way). A throw stops the import as
+   * a fault of the queue's: the record is in the queue.
+   */
+  onAppend?: (seq: number, record: ImportRecord, timestampNs: bigint) => void;
 }
 
 // Progress is cheap but not free: one report per this many records.
@@ -217,6 +229,7 @@ export async function importRecords(
         }
         imported++;
         lastImportedLine = line;
+        options.onAppend?.(appended, record, ts);
         seqs = { first: seqs?.first ?? appended, last: appended };
       }
       if ((imported + skipped) % PROGRESS_EVERY === 0) report();
@@ -239,6 +252,7 @@ export async function importRecords(
       seqs,
       seqsInInput: withSeqs ?? false,
       resumeLine: lastImportedLine + 1,
+      ...(options.resumeOption === undefined ? {} : { resumeOption: options.resumeOption }),
       fault: inputFault ? "input" : isDiskFull(error) ? "disk-full" : "queue",
     }, { cause: error });
   }

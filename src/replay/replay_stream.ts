@@ -31,6 +31,8 @@ export interface ReplayStreamsOptions {
   toSeq?: number;
   /** Only messages stamped at or after this, in ns since the epoch. */
   fromTimeNs?: bigint;
+  /** Stop before the first message stamped after this, in ns since the epoch. */
+  toTimeNs?: bigint;
   /** Pace the output like the timestamps, at `speed` times. */
   pacing?: PacingOptions;
   /** Where lines go. Default stdout. */
@@ -62,7 +64,7 @@ export interface ReplayStreamsOptions {
  * ```
  */
 export async function replayStreams(options: ReplayStreamsOptions): Promise<number> {
-  const { fromSeq, toSeq, fromTimeNs } = options;
+  const { fromSeq, toSeq, fromTimeNs, toTimeNs } = options;
   if (options.locations.length > 1 && (fromSeq !== undefined || toSeq !== undefined)) {
     throw new RangeError("Seq ranges apply to one source; merged sources each have their own seqs");
   }
@@ -85,6 +87,7 @@ export async function replayStreams(options: ReplayStreamsOptions): Promise<numb
     for await (const m of stream) {
       if (fromSeq !== undefined && m.seq < fromSeq) continue;
       if (toSeq !== undefined && m.seq > toSeq) break;
+      if (toTimeNs !== undefined && m.timestampNs > toTimeNs) break;
       if (fromTimeNs !== undefined && m.timestampNs < fromTimeNs) continue;
       // Formatted before waiting: the message is only lent until the next call.
       const line = format(m);

@@ -36,6 +36,8 @@ export interface StreamMessage {
   readonly data?: DataView;
   /** Where the payload starts in `data`; present exactly when `data` is. */
   readonly payloadOffset?: number;
+  /** The payload's length; present where `data` is. */
+  readonly payloadLength?: number;
 }
 
 /**

@@ -38,3 +38,4 @@ export * from "./tail_selector.ts";
 export * from "./tail_tape.ts";
 export * from "./tail_stream.ts";
 export * from "./tape_summary.ts";
+export * from "./book_screen.ts";
