@@ -46,6 +46,13 @@ Examples:
   # Refuse timestamps that go back instead of counting them
   zcat day.jsonl.gz | import --to ./ticks --strict-order
 
+  # Market data as book events: a LOBSTER day (its orderbook file is found beside it), with
+  # book snapshots every million events; Tardis incremental L2 book and trades, plain or gzip
+  import --to ./goog --format lobster GOOG_2012-06-21_34200000_57600000_message_1.csv \
+    --snapshot-every 1000000
+  import --to ./btc --format tardis-book binance_incremental_book_L2_2026-11-01_BTCUSDT.csv.gz
+  import --to ./btc-trades --format tardis-trades binance_trades_2026-11-01_BTCUSDT.csv.gz
+
 JSON lines, one record per line (blank lines are skipped):
   {"seq":1,"timestamp_ns":1700000000000000000,"type_id":7,"encoding":"utf8","payload":"hello"}
 Only 'payload' is required. 'encoding' is utf8 (the default; a payload that is any other JSON
@@ -58,6 +65,10 @@ leaves out the records it already has). Records without seqs are appended after 
 
 A file whose first line is a tape's init record is read as a tape, anything else as JSON lines;
 stdin is always JSON lines (a tape is read by its path).
+
+Market data (lobster, tardis-book, tardis-trades) is written as book events (docs/book-protocol.md);
+a stopped import names the '--from-line N' that resumes it, and a second summary line counts events,
+corrections and anomalies. Details: docs/import.md.
 
 The queue is synced to disk before the program ends. A summary goes to stderr:
   import: 3 records into './q' (seq 1..3) in 0.02 s
@@ -75,6 +86,7 @@ const FORMAT_OPTIONS: ReadonlyArray<readonly [string, readonly ImportFormat[]]> 
   ["--symbol", ["lobster"]],
   ["--date", ["lobster"]],
   ["--orderbook", ["lobster"]],
+  ["--market", ["lobster"]],
   ["--symbols", ["tardis-book", "tardis-trades"]],
   ["--price-decimals", ["tardis-book", "tardis-trades"]],
   ["--size-decimals", ["tardis-book", "tardis-trades"]],
@@ -109,6 +121,7 @@ export function importCommand() {
     .option("--venue <id>", "market data: venue id of the book events (default 1)", wholeNumber)
     .option("--symbol <symbol>", "lobster: the ticker, when the file name does not say it")
     .option("--date <yyyy-mm-dd>", "lobster: the trading day, when the file name does not say it")
+    .option("--market <id>", "lobster: market id of the book events (default 1)", wholeNumber)
     .option(
       "--orderbook <file>",
       "lobster: the orderbook file (default: the one beside the message file)",
@@ -216,6 +229,7 @@ export async function main(args: string[]): Promise<number> {
           ...(opts.symbol === undefined ? {} : { symbol: opts.symbol }),
           ...(opts.date === undefined ? {} : { date: opts.date }),
           ...(opts.orderbook === undefined ? {} : { orderbook: opts.orderbook }),
+          ...(opts.market === undefined ? {} : { market: opts.market }),
         }).catch((error) => {
           // What the file name does not say must come from the options.
           throw error instanceof RangeError ? new UsageError(error.message) : error;
@@ -227,7 +241,8 @@ export async function main(args: string[]): Promise<number> {
       case "tardis-trades": {
         const run = format === "tardis-book" ? importTardisBook : importTardisTrades;
         const summary = await run(file, { ...options, ...tardis });
-        lines.push(importSummaryLine(summary), tardisCountsLine(summary.counts));
+        // The counts end the summary line: each of their parts starts with '; '.
+        lines.push(importSummaryLine(summary) + tardisCountsLine(summary.counts));
         break;
       }
     }

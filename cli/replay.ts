@@ -60,10 +60,21 @@ Examples:
   # Several queues and tapes merged by timestamp (ties: the source listed first)
   replay bus/archive/quotes bus/archive/trades session.jsonl --merge
 
+  # Order books from book events: the book at a time (from the latest snapshot before it),
+  # LOBSTER orderbook rows, and features per minute
+  replay bus/archive/goog --book --final --to-time 2012-06-21T14:00:00Z --depth 5
+  replay bus/archive/goog --book --depth 1 --lobster > orderbook.csv
+  replay bus/archive/goog --features mid,spread,microprice,imbalance:5,ofi,vwap,trades --every 1m
+
 Queues and merges print one line per record: <UTC time, ns> #<seq> type <id> <size> B <payload>
 (text when UTF-8, else base64:…), or with --json {"seq","timestamp_ns","type_id","encoding",
 "payload"}, the form 'import --format jsonl' reads. In a merge, tapes are read as messages too (type 1
 client to server, 2 server to client; payload the message line). --from-seq/--to-seq need one source.
+
+Book: after each batch of book events, the book that changed: one line at --depth 1, a ladder
+otherwise, {"seq","timestamp_ns","venue","market","symbol","bids","asks"} with --json. --stats
+prints event counts and anomalies on stderr. Features: CSV with a header (or --json), one row per
+batch or per --every bucket; definitions in docs/features.md.
 
 Serve: a request gets the response recorded for the same method and deep-equal params, id rewritten
 to the client's; several recordings are used in recorded order, the last one repeated. --loose falls

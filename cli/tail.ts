@@ -37,6 +37,9 @@ Examples:
   tail /var/spool/bus/live/quotes -n 3 -f
   tail ./queue -n 3 --json | jq -r .payload
 
+  # The live top of book of a queue of book events, redrawn in place (JSON lines when piped)
+  tail /var/spool/bus/live/goog --book -f --depth 5
+
 Human format, one line per frame:
   <seconds since start> <→ client to server | ← server to client> <action> <method> #<id> <RTT> <size>
 A response shows its request's method and round trip. Colour only on a terminal, never with NO_COLOR.

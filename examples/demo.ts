@@ -11,7 +11,10 @@
  * 6. the live path: a small feed publishes quotes to a live chronicle queue
  *    on a bus while `archive-tap` follows it into the archive tier; a second,
  *    `--once` run resumes where the first stopped;
- * 7. `tail` and `replay` read both tiers, and the two hold the same records.
+ * 7. `tail` and `replay` read both tiers, and the two hold the same records;
+ * 8. market data: a LOBSTER excerpt (GOOG, 2012-06-21) imported into a
+ *    queue with book snapshots, the book at a moment (a warm start from a
+ *    snapshot), and features per minute.
  *
  * Every step runs the real programs from `cli/manifest.ts` as child
  * processes, exactly as `deno task <program>` would.
@@ -131,6 +134,7 @@ function spawn(argv: string[]): Deno.ChildProcess {
 }
 
 const QUOTES = 20;
+const LOBSTER_EXCERPT = "tests/fixtures/lobster/GOOG_2012-06-21_34200000_34630000_message_1.csv";
 
 async function livePath(): Promise<void> {
   const live = `${bus}/live/quotes`;
@@ -180,7 +184,8 @@ async function livePath(): Promise<void> {
 // The tapes and the bus stay in ./.demo afterwards (git ignores it) for exploring.
 const tapes = `${Deno.cwd()}/.demo/tapes`;
 const bus = `${Deno.cwd()}/.demo/bus`;
-for (const dir of [tapes, bus]) await Deno.remove(dir, { recursive: true }).catch(() => {});
+const market = `${Deno.cwd()}/.demo/market`;
+for (const dir of [tapes, bus, market]) await Deno.remove(dir, { recursive: true }).catch(() => {});
 await Deno.mkdir(tapes, { recursive: true });
 try {
   say("Record a session: the example client starts `record`, which starts the server.");
@@ -230,6 +235,39 @@ try {
   await run([...program("replay"), tape, "--verify", "--", ...server, "--changed"], 1);
 
   await livePath();
+
+  say(
+    "Market data: import a LOBSTER excerpt (GOOG, 2012-06-21), then the book at 09:33 New York time and features per minute.",
+  );
+  const goog = `${market}/goog`;
+  await run([
+    ...program("import"),
+    "--to",
+    goog,
+    "--format",
+    "lobster",
+    "--snapshot-every",
+    "500",
+    `${root}${LOBSTER_EXCERPT}`,
+  ]);
+  await run([
+    ...program("replay"),
+    goog,
+    "--book",
+    "--final",
+    "--to-time",
+    "2012-06-21T13:33:00Z",
+    "--depth",
+    "3",
+  ]);
+  await run([
+    ...program("replay"),
+    goog,
+    "--features",
+    "mid,spread,imbalance:3,vwap,trades",
+    "--every",
+    "60s",
+  ]);
 
   const relative = tape.replace(`${Deno.cwd()}/`, "");
   console.log(

@@ -21,7 +21,7 @@ Deno.test("deno task demo records, tails, replays, serves and verifies a session
     const stdout = new TextDecoder().decode(out.stdout);
     const stderr = new TextDecoder().decode(out.stderr);
     assert.equal(out.code, 0, stdout + stderr);
-    for (let step = 1; step <= 8; step++) {
+    for (let step = 1; step <= 9; step++) {
       assert.match(stdout, new RegExp(`^demo ${step}\\. `, "m"));
     }
     // The live follower printed the exchange, including the server's own request.
@@ -31,6 +31,14 @@ Deno.test("deno task demo records, tails, replays, serves and verifies a session
     assert.match(stdout, /verify: OK: 6 responses compared, 6 matched/);
     assert.match(stdout, /\$\.result\.content\[0\]\.text: expected "5", actual "6"/);
     assert.match(stdout, /^demo: done\./m);
+    // Market data: the excerpt's 2,000 vendor events imported with snapshots, the book at
+    // 09:33 New York time from a warm start, and one feature row per minute.
+    assert.match(stdout, /import: 2000 vendor events at 1 level/);
+    assert.match(stdout, /^ {2}2012-06-21T13:32:59\.600560069Z #1030 GOOG$/m);
+    assert.match(stdout, /^ {4}107 @ 577\.0000 \| 577\.5800 @ 50$/m);
+    assert.match(stdout, /replay: warm start from the snapshots at seq 1000/);
+    assert.match(stdout, /^ {2}seq,timestamp_ns,venue,market,symbol,mid,spread,imbalance_3,vwap,trades$/m);
+    assert.match(stdout, /^ {2}851,1340285520000000000,1,1,GOOG,578\.09500,0\.5500,0\.111111,578\.04701818,15$/m);
 
     // The live path: the following tap copied what the feed published (all of it, unless the
     // machine was slow), and the --once run after it copied the rest, so the archive holds every

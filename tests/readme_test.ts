@@ -38,7 +38,7 @@ function commands(block: Block): string[] {
 /** A directory that looks like the repository root to the examples, in a fresh place. */
 async function repositoryLike(): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "spool-readme-test-" });
-  for (const name of ["cli", "src", "examples"]) {
+  for (const name of ["cli", "src", "examples", "tests"]) {
     await Deno.symlink(`${ROOT}${name}`, `${dir}/${name}`);
   }
   for (const name of ["deno.json", "deno.lock"]) {

@@ -116,41 +116,44 @@ function hashId(id: number): number {
 /**
  * Order id to order slot: open addressing with linear probing and
  * backward-shift deletion, so ids above 2^31 never become heap numbers in
- * a `Map` and deletes leave no tombstones.
+ * a `Map` and deletes leave no tombstones. An entry is 16 bytes, the id as
+ * f64 and the slot plus one as i32 (0: empty, so a new table needs no
+ * filling), so a probe reads one cache line.
  */
 class OrderIndex {
-  #ids = new Float64Array(1024);
-  #slots = new Int32Array(1024).fill(NONE);
+  #ids = new Float64Array(1024 * 2);
+  #slots = new Int32Array(this.#ids.buffer);
   #mask = 1023;
   #size = 0;
 
+  /** The slot of `id`, or NONE. */
   get(id: number): number {
     const ids = this.#ids;
     const slots = this.#slots;
     const mask = this.#mask;
     for (let i = hashId(id) & mask;; i = (i + 1) & mask) {
-      const slot = slots[i]!;
-      if (slot === NONE || ids[i] === id) return slot;
+      const slot = slots[i * 4 + 2]!;
+      if (slot === 0 || ids[i * 2] === id) return slot - 1;
     }
   }
 
   /** Maps `id` to `slot`; returns the slot it replaces, or NONE when `id` is new. */
   put(id: number, slot: number): number {
-    if ((this.#size + 1) * 2 > this.#slots.length) this.#grow();
+    if ((this.#size + 1) * 2 > this.#mask + 1) this.#grow();
     const ids = this.#ids;
     const slots = this.#slots;
     const mask = this.#mask;
     for (let i = hashId(id) & mask;; i = (i + 1) & mask) {
-      const old = slots[i]!;
-      if (old === NONE) {
-        ids[i] = id;
-        slots[i] = slot;
+      const old = slots[i * 4 + 2]!;
+      if (old === 0) {
+        ids[i * 2] = id;
+        slots[i * 4 + 2] = slot + 1;
         this.#size++;
         return NONE;
       }
-      if (ids[i] === id) {
-        slots[i] = slot;
-        return old;
+      if (ids[i * 2] === id) {
+        slots[i * 4 + 2] = slot + 1;
+        return old - 1;
       }
     }
   }
@@ -163,40 +166,42 @@ class OrderIndex {
     let hole = hashId(id) & mask;
     let found: number;
     for (;; hole = (hole + 1) & mask) {
-      found = slots[hole]!;
-      if (found === NONE) return NONE;
-      if (ids[hole] === id) break;
+      found = slots[hole * 4 + 2]!;
+      if (found === 0) return NONE;
+      if (ids[hole * 2] === id) break;
     }
     // Moves back each later entry of the run whose home is not between the hole and it.
-    for (let j = (hole + 1) & mask; slots[j] !== NONE; j = (j + 1) & mask) {
-      const home = hashId(ids[j]!) & mask;
+    for (let j = (hole + 1) & mask; slots[j * 4 + 2] !== 0; j = (j + 1) & mask) {
+      const home = hashId(ids[j * 2]!) & mask;
       const stays = hole < j ? hole < home && home <= j : hole < home || home <= j;
       if (!stays) {
-        ids[hole] = ids[j]!;
-        slots[hole] = slots[j]!;
+        ids[hole * 2] = ids[j * 2]!;
+        slots[hole * 4 + 2] = slots[j * 4 + 2]!;
         hole = j;
       }
     }
-    slots[hole] = NONE;
+    slots[hole * 4 + 2] = 0;
     this.#size--;
-    return found;
+    return found - 1;
   }
 
   clear(): void {
     if (this.#size === 0) return;
-    this.#slots.fill(NONE);
+    this.#slots.fill(0);
     this.#size = 0;
   }
 
   #grow(): void {
     const ids = this.#ids;
     const slots = this.#slots;
-    this.#ids = new Float64Array(ids.length * 2);
-    this.#slots = new Int32Array(ids.length * 2).fill(NONE);
-    this.#mask = ids.length * 2 - 1;
+    const entries = this.#mask + 1;
+    this.#ids = new Float64Array(entries * 4);
+    this.#slots = new Int32Array(this.#ids.buffer);
+    this.#mask = entries * 2 - 1;
     this.#size = 0;
-    for (let i = 0; i < ids.length; i++) {
-      if (slots[i] !== NONE) this.put(ids[i]!, slots[i]!);
+    for (let i = 0; i < entries; i++) {
+      const slot = slots[i * 4 + 2]!;
+      if (slot !== 0) this.put(ids[i * 2]!, slot - 1);
     }
   }
 }
@@ -267,9 +272,9 @@ export class OrderBook implements BookView {
   #lTop = 0;
   #lFree = NONE;
 
-  // Order slots, 32 bytes each so that one cache line holds an order: the id and the remaining
+  // Order slots of 32 bytes, so an order never straddles a cache line: the id and the remaining
   // size as f64 (`#oF[o * 4 + O_ID]`), the level slot and the FIFO links as i32 (`#oI[o * 8 +
-  // O_LEVEL]`), both views of one buffer. Free slots chain through `next`.
+  // O_LEVEL]`), two views of one buffer. Free slots chain through `next`.
   #oF = new Float64Array(1024 * 4);
   #oI = new Int32Array(this.#oF.buffer);
   #oTop = 0;
