@@ -76,7 +76,7 @@ export async function writeL3Archive(dir: string, options: L3ArchiveOptions): Pr
   const enc = new BookEventEncoder();
   enc.header.venue = 1;
   enc.header.flags = BOOK_FLAG.BatchEnd;
-  const writer = await QueueWriter.open(dir, { segmentBytes: 256 * 1024 * 1024, prefault: false });
+  const writer = await QueueWriter.open(dir, { prefault: false });
   const markets = Array.from({ length: options.markets }, () => new Resting());
   // A fixed mid per market, so the book is never crossed.
   const mids = markets.map((_, i) => 1_000_000 + i * 10_000);

@@ -11,10 +11,11 @@
  * in place (`wrapAt`) and applies them to a fresh book; the limit is the
  * same loop decoding every field and applying nothing.
  *
- * (b) 4M synthetic L3 events for 8 markets (one market takes half of them,
- * as busy names do in an exchange feed) are appended to a temporary queue:
- * about 47% adds, 38% deletes, 6% partial cancels, 7% executions, 2%
- * trades, with a few thousand orders resting per market, most near the top.
+ * (b) 4M synthetic L3 events for 8 markets (`_l3_archive.ts`: one market
+ * takes half of them, as busy names do in an exchange feed; about 45% adds,
+ * 35% deletes, 7% partial cancels, 8% executions, 5% trades, up to 8,000
+ * orders resting per market, most near the top) are appended to a
+ * temporary queue.
  * Then, in the same process, each round opens a fresh `QueueReader` and
  * replays the whole queue: `next()`, `BookEvent.wrap` (zero-copy: no
  * payload view), `BookSet.apply`. Beside it, the raw queue scan reading
@@ -34,16 +35,11 @@
  */
 
 import { firstMedianBest, median, printTable, type Row } from "./_table.ts";
-import { QueueReader, QueueWriter } from "../src/chronicle/mod.ts";
+import { seeded, writeL3Archive } from "./_l3_archive.ts";
+import { QueueReader } from "../src/chronicle/mod.ts";
 import { BookEvent } from "../src/book/book_event.ts";
 import { BookEventEncoder } from "../src/book/book_event_encoder.ts";
-import {
-  BOOK_FLAG,
-  BOOK_KIND,
-  PRICED_EVENT_SIZE,
-  SIDE,
-  type Side,
-} from "../src/book/book_protocol.ts";
+import { BOOK_FLAG, PRICED_EVENT_SIZE, SIDE, type Side } from "../src/book/book_protocol.ts";
 import { BookSet } from "../src/book/book_set.ts";
 import { OrderBook } from "../src/book/order_book.ts";
 
@@ -54,15 +50,6 @@ const L3_EVENTS = Math.max(10_000, Math.round(4_000_000 * SCALE));
 const MARKETS = 8;
 const GOAL_RATE = 10_000_000;
 
-/** A seeded generator, so every run replays the same events. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 0x1_0000_0000;
-  };
-}
-
 /** A tick distance from the top of book: 90% within 10 ticks, the rest up to 300. */
 function ticksAway(rnd: () => number): number {
   return rnd() < 0.9 ? Math.floor(rnd() * 10) : 10 + Math.floor(rnd() * 290);
@@ -70,7 +57,7 @@ function ticksAway(rnd: () => number): number {
 
 /** L2 level events, encoded back to back, with a mid price that drifts. */
 function l2Events(count: number): DataView {
-  const rnd = random(1);
+  const rnd = seeded(1);
   const enc = new BookEventEncoder();
   enc.header.venue = 1;
   enc.header.market = 1;
@@ -107,83 +94,6 @@ function l2Events(count: number): DataView {
     bytes.set(enc.level(side, price, size), i * PRICED_EVENT_SIZE);
   }
   return new DataView(bytes.buffer);
-}
-
-/** One market's resting orders, for picking which to cancel or execute. */
-interface Resting {
-  ids: number[];
-  sizes: number[];
-  sides: Side[];
-  prices: number[];
-}
-
-/** Appends `count` L3 events for `MARKETS` markets to a new queue in `dir`. */
-async function writeL3(dir: string, count: number): Promise<void> {
-  const rnd = random(2);
-  const enc = new BookEventEncoder();
-  enc.header.venue = 1;
-  enc.header.flags = BOOK_FLAG.BatchEnd;
-  const writer = await QueueWriter.open(dir, { segmentBytes: 256 * 1024 * 1024, prefault: false });
-  const markets: Resting[] = Array.from(
-    { length: MARKETS },
-    () => ({ ids: [], sizes: [], sides: [], prices: [] }),
-  );
-  let nextId = 1;
-  let tradeId = 1;
-  const t0 = 1_700_000_000_000_000_000n;
-  for (let i = 0; i < count; i++) {
-    const market = rnd() < 0.5 ? 0 : 1 + Math.floor(rnd() * (MARKETS - 1));
-    const m = markets[market]!;
-    enc.header.market = market + 1;
-    const ts = t0 + BigInt(i * 1000);
-    enc.header.exchangeNs = ts;
-    enc.header.vendorSeq = i + 1;
-    const r = rnd();
-    const n = m.ids.length;
-    const mid = 1_000_000 + market * 10_000;
-    let bytes: Uint8Array;
-    if (n < 500 || (r < 0.47 && n < 8000)) {
-      const side: Side = rnd() < 0.5 ? SIDE.Bid : SIDE.Ask;
-      const away = ticksAway(rnd);
-      const price = side === SIDE.Bid ? mid - away : mid + 1 + away;
-      const size = 100 * (1 + Math.floor(rnd() * 10));
-      m.ids.push(nextId);
-      m.sizes.push(size);
-      m.sides.push(side);
-      m.prices.push(price);
-      bytes = enc.order(BOOK_KIND.OrderAdd, side, nextId++, price, size);
-    } else if (r < 0.98) {
-      const k = Math.floor(rnd() * n);
-      const id = m.ids[k]!;
-      const side = m.sides[k]!;
-      const price = m.prices[k]!;
-      const left = m.sizes[k]!;
-      const kind = r < 0.85
-        ? BOOK_KIND.OrderDelete
-        : r < 0.91
-        ? BOOK_KIND.OrderCancel
-        : BOOK_KIND.OrderExecute;
-      const size = kind === BOOK_KIND.OrderDelete ? left : Math.min(left, 100);
-      if (kind === BOOK_KIND.OrderDelete || size === left) {
-        // Swap-remove: the order leaves the generator's list as it leaves the book.
-        m.ids[k] = m.ids[n - 1]!;
-        m.sizes[k] = m.sizes[n - 1]!;
-        m.sides[k] = m.sides[n - 1]!;
-        m.prices[k] = m.prices[n - 1]!;
-        m.ids.pop();
-        m.sizes.pop();
-        m.sides.pop();
-        m.prices.pop();
-      } else {
-        m.sizes[k] = left - size;
-      }
-      bytes = enc.order(kind, side, id, price, size);
-    } else {
-      bytes = enc.trade(BOOK_KIND.Trade, SIDE.None, tradeId++, mid, 100);
-    }
-    writer.append(enc.typeId, bytes, ts);
-  }
-  writer.close();
 }
 
 let sink = 0;
@@ -282,7 +192,7 @@ try {
   );
 
   const queue = `${dir}/l3`;
-  await writeL3(queue, L3_EVENTS);
+  await writeL3Archive(queue, { events: L3_EVENTS, markets: MARKETS, restingCap: 8_000 });
   const l3Rates = { replay: [] as number[], decode: [] as number[], scan: [] as number[] };
   for (let round = 0; round < ROUNDS; round++) {
     l3Rates.replay.push(await queueRound(queue, L3_EVENTS, "replay"));

@@ -4,7 +4,8 @@
  * a replay needs as the archive grows.
  *
  * An archive of `EVENTS` synthetic L3 events (default 5M; 50M with
- * `--full` or `SPOOL_WARM_FULL=1`) for 4 markets, at most 2,000 resting
+ * `--full` or `SPOOL_WARM_FULL=1`; any count with `SPOOL_WARM_EVENTS`) for
+ * 4 markets, at most 2,000 resting
  * orders each (`_l3_archive.ts`), is written once, and snapshots every
  * `EVENTS / 50` events are built for it with `buildSnapshots`, timed.
  * Then, for `QUERIES` seeded random times T, the books as of T are made:
@@ -21,8 +22,9 @@
  * asked for the book at seq 1 (nothing to replay): what any query pays for
  * starting Deno and loading the program.
  *
- * Memory: a fresh process replays the first 1M and 5M events (5M and 50M
- * in the full run) cold into a `BookSet`, sampling `/proc/self/status`
+ * Memory: a fresh process replays the first fifth of the
+ * events and all of them (1M and 5M by default; a tenth, 5M and 50M, in the
+ * full run) cold into a `BookSet`, sampling `/proc/self/status`
  * every 262,144 records: the peak resident set (VmHWM) and its anonymous
  * part (the heap: books, JIT) against its file part (mapped queue
  * segments, which the kernel can drop). The `replay --book --final
@@ -47,15 +49,20 @@ import { warmStart } from "../src/book/warm_start.ts";
 import { findProgram } from "../cli/manifest.ts";
 
 const FULL = Deno.args.includes("--full") || Deno.env.get("SPOOL_WARM_FULL") === "1";
-const EVENTS = FULL ? 50_000_000 : 5_000_000;
+const EVENTS = Number(Deno.env.get("SPOOL_WARM_EVENTS") ?? (FULL ? 50_000_000 : 5_000_000));
 const SNAPSHOT_EVERY = EVENTS / 50;
 const MARKETS = 4;
 const RESTING_CAP = 2_000;
 const QUERIES = 10;
 const COLD_QUERIES = FULL ? 3 : QUERIES;
-const MEMORY_COUNTS = FULL ? [5_000_000, 50_000_000] : [1_000_000, 5_000_000];
+const MEMORY_COUNTS = [Math.round(EVENTS / (FULL ? 10 : 5)), EVENTS];
 const GOAL_MS = 50;
 const SAMPLE_EVERY = 262_144;
+
+/** A count for titles: `5M`, `500k`. */
+function millions(n: number): string {
+  return n >= 1e6 ? `${n / 1e6}M` : `${n / 1e3}k`;
+}
 
 /** Peak and current resident memory from a `/proc/<pid>/status` text, in MiB. */
 function memoryOf(status: string): { hwm: number; anon: number; file: number } {
@@ -75,8 +82,9 @@ function readStatus(pid: number | "self"): string {
 }
 
 /**
- * The memory child, run as `warm_start_bench.ts --memory <queue> <count>`:
- * a cold replay of the first `count` records, printing one JSON line.
+ * The memory child, run as `warm_start_bench.ts --memory <queue> <count>`
+ * with every permission (Deno reads `/proc/self` only then): a cold replay
+ * of the first `count` records, printing one JSON line.
  */
 async function memoryChild(queue: string, count: number): Promise<void> {
   const reader = await QueueReader.open(queue, { start: "earliest" });
@@ -91,7 +99,9 @@ async function memoryChild(queue: string, count: number): Promise<void> {
   };
   const t0 = performance.now();
   let n = 0;
-  for (let m = reader.next(); m !== undefined && n < count; m = reader.next()) {
+  while (n < count) {
+    const m = reader.next();
+    if (m === undefined) break;
     if (e.wrap(m)) books.apply(e);
     if (++n % SAMPLE_EVERY === 0) sample();
   }
@@ -116,46 +126,83 @@ interface ProcessRun {
   ms: number;
   stdout: string;
   stderr: string;
-  /** Peak resident set polled from outside, MiB. */
-  hwm: number;
 }
+
+const replayArgs = (queue: string, args: string[]) => [
+  "run",
+  ...replayProgram.permissions,
+  replayEntry,
+  queue,
+  "--book",
+  "--final",
+  "--json",
+  ...args,
+];
 
 /** Runs `replay <queue> --book --final --json` with `args`, timing it from spawn to exit. */
 async function replayProcess(queue: string, args: string[]): Promise<ProcessRun> {
   const t0 = performance.now();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      ...replayProgram.permissions,
-      replayEntry,
-      queue,
-      "--book",
-      "--final",
-      "--json",
-      ...args,
-    ],
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: replayArgs(queue, args),
     stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
+  }).output();
+  const ms = performance.now() - t0;
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  if (!out.success) throw new Error(`replay ${args.join(" ")} failed: ${text(out.stderr)}`);
+  return { ms, stdout: text(out.stdout), stderr: text(out.stderr) };
+}
+
+interface Peak {
+  ms: number;
+  hwm: number;
+  code: number;
+}
+
+/**
+ * The peak child, run as `warm_start_bench.ts --peak <deno args...>` with
+ * every permission (Deno reads `/proc/<pid>` only then): runs Deno with
+ * those arguments, polls the child's VmHWM, and prints one JSON line.
+ */
+async function peakChild(args: string[]): Promise<void> {
+  const t0 = performance.now();
+  const child = new Deno.Command(Deno.execPath(), {
+    args,
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
   }).spawn();
   let hwm = 0;
   let running = true;
   const poll = (async () => {
     while (running) {
+      // The high-water mark only rises, so the last read before the exit is the peak.
       const m = memoryOf(readStatus(child.pid));
       if (Number.isFinite(m.hwm)) hwm = Math.max(hwm, m.hwm);
-      await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, 2));
     }
   })();
-  const out = await child.output();
+  const status = await child.status;
   const ms = performance.now() - t0;
   running = false;
   await poll;
-  const text = (b: Uint8Array) => new TextDecoder().decode(b);
-  if (!out.success) {
-    throw new Error(`replay ${args.join(" ")} failed: ${text(out.stderr)}`);
-  }
-  return { ms, stdout: text(out.stdout), stderr: text(out.stderr), hwm };
+  const peak: Peak = { ms, hwm, code: status.code };
+  console.log(JSON.stringify(peak));
+}
+
+if (Deno.args[0] === "--peak") {
+  await peakChild(Deno.args.slice(1));
+  Deno.exit(0);
+}
+
+/** Runs this file as a child with every permission and parses the line it prints. */
+async function selfChild<T>(args: string[]): Promise<T> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", import.meta.filename!, ...args],
+    stdin: "null",
+    stderr: "inherit",
+  }).output();
+  if (!out.success) throw new Error(`bench child '${args.join(" ")}' failed`);
+  return JSON.parse(new TextDecoder().decode(out.stdout)) as T;
 }
 
 /** The books as one comparable text: each market's order count, depths and top of book. */
@@ -168,7 +215,7 @@ function fingerprint(books: BookSet): string {
 function timingRow(what: string, ms: number[], extra: Row = {}): Row {
   return {
     "book at a random time T": what,
-    queries: ms.length,
+    queries: String(ms.length),
     "first ms": ms[0]!,
     "median ms": median(ms),
     "best ms": Math.min(...ms),
@@ -182,7 +229,7 @@ const queue = `${dir}/archive/queue`;
 const snapshots = SnapshotStore.forQueue(queue).root;
 const hidden = `${dir}/snapshots-aside`;
 try {
-  const load = () => Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+  const load = () => Deno.loadavg().map((l) => l.toFixed(2)).join(" ");
   const loadBefore = load();
   let t0 = performance.now();
   const archive = await writeL3Archive(queue, {
@@ -247,13 +294,15 @@ try {
   }
   Deno.renameSync(snapshots, hidden);
   const procCold: ProcessRun[] = [];
-  const procMemory: ProcessRun[] = [];
+  const procMemory: Peak[] = [];
   try {
     for (const t of times.slice(0, COLD_QUERIES)) {
       procCold.push(await replayProcess(queue, ["--to-time", String(t)]));
     }
-    for (const count of MEMORY_COUNTS) {
-      procMemory.push(await replayProcess(queue, ["--to-seq", String(count)]));
+    for (const n of MEMORY_COUNTS) {
+      const peak = await selfChild<Peak>(["--peak", ...replayArgs(queue, ["--to-seq", String(n)])]);
+      if (peak.code !== 0) throw new Error(`replay --to-seq ${n} failed`);
+      procMemory.push(peak);
     }
   } finally {
     Deno.renameSync(hidden, snapshots);
@@ -264,18 +313,19 @@ try {
 
   const warmMedian = median(warmMs);
   printTable(
-    `Warm start vs cold replay: ${(EVENTS / 1e6).toFixed(0)}M-event archive${
+    `Warm start vs cold replay: ${millions(EVENTS)}-event archive${
       FULL ? "" : " (default run; the goal's 50M with SPOOL_WARM_FULL=1)"
     }, ${MARKETS} markets, ≤ ${RESTING_CAP} resting orders each, snapshots every ${
-      (SNAPSHOT_EVERY / 1e6).toFixed(1)
-    }M events; goal ≤ ${GOAL_MS} ms (${Deno.build.os}, ${navigator.hardwareConcurrency} cores, load ${loadBefore})`,
+      millions(SNAPSHOT_EVERY)
+    } events; goal ≤ ${GOAL_MS} ms (${Deno.build.os}, ${navigator.hardwareConcurrency} cores, load ${loadBefore})`,
     [
       timingRow("warmStart, in process", warmMs, {
         "records replayed (median)": median(warmReplayed),
         "cold ÷ warm (median)": median(coldMs) / warmMedian,
       }),
       timingRow("replay --book --final --to-time T, a process", procWarm.map((r) => r.ms), {
-        "cold ÷ warm (median)": median(procCold.map((r) => r.ms)) / median(procWarm.map((r) => r.ms)),
+        "cold ÷ warm (median)": median(procCold.map((r) => r.ms)) /
+          median(procWarm.map((r) => r.ms)),
       }),
       timingRow("  the same process at seq 1 (start-up floor)", floor),
       timingRow("cold warmStart (no snapshots), in process", coldMs, {
@@ -285,26 +335,22 @@ try {
     ],
   );
   printTable("The archive and its snapshots", [{
-    archive: `${(EVENTS / 1e6).toFixed(0)}M events`,
+    archive: `${millions(EVENTS)} events`,
     "write s": writeSeconds,
     "buildSnapshots s": buildSeconds,
     "build M events/s": built.records / buildSeconds / 1e6,
-    "snapshot sets": built.sets,
+    "snapshot sets": String(built.sets),
     "snapshot files": files.length,
     "KiB per file": snapshotBytes / files.length / 1024,
   }]);
 
   const memory: Row[] = [];
-  for (const [i, count] of MEMORY_COUNTS.entries()) {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-read", "--allow-env", "--allow-ffi", import.meta.filename!, "--memory", queue, String(count)],
-      stdin: "null",
-      stderr: "inherit",
-    }).output();
-    if (!out.success) throw new Error(`memory child failed for ${count}`);
-    const m = JSON.parse(new TextDecoder().decode(out.stdout));
+  for (const [i, n] of MEMORY_COUNTS.entries()) {
+    const m = await selfChild<
+      { records: number; seconds: number; orders: number; hwm: number; anon: number; file: number }
+    >(["--memory", queue, String(n)]);
     memory.push({
-      "cold replay of": `${(count / 1e6).toFixed(0)}M events`,
+      "cold replay of": `${millions(n)} events`,
       how: "QueueReader + BookSet, a fresh process",
       "resting orders at end": m.orders,
       "peak RSS MiB (VmHWM)": m.hwm,
@@ -313,8 +359,8 @@ try {
       "M events/s": m.records / m.seconds / 1e6,
     });
     memory.push({
-      "cold replay of": `${(count / 1e6).toFixed(0)}M events`,
-      how: `replay --book --final --to-seq ${count}`,
+      "cold replay of": `${millions(n)} events`,
+      how: `replay --book --final --to-seq ${n}`,
       "peak RSS MiB (VmHWM)": procMemory[i]!.hwm,
       "wall s": procMemory[i]!.ms / 1000,
     });

@@ -357,19 +357,25 @@ Deno.test("a book set keeps one book per venue and market, with per-market batch
     .at(2, 1).flags(0).level(Bid, 100, 5).flags(0).level(Ask, 90, 5) // batch of (2, 1), crossed
     .at(1, 1).add(Bid, 7, 100, 5) // another market's batch end in between
     .at(1, 2).add(Bid, 7, 50, 1) // the same order id in another market is another order
-    .at(2, 1).level(Ask, 90, 0); // batch end of (2, 1): no longer crossed
+    .at(2, 1).level(Ask, 90, 0) // batch end of (2, 1): no longer crossed
+    .at(1, 0xffff_ffff).level(Ask, 3, 3) // the largest market id
+    .at(0xffff_ffff, 1).level(Ask, 4, 4);
   const set = new BookSet();
   feed(set, events);
   assert.deepEqual(set.books().map((b) => [b.venue, b.market, b.symbol]), [
     [1, 1, "A"],
     [1, 2, "B"],
+    [1, 0xffff_ffff, ""],
     [2, 1, ""],
+    [0xffff_ffff, 1, ""],
   ]);
+  assert.equal(set.book(1, 0xffff_ffff)!.sizeAt(Ask, 3), 3);
+  assert.equal(set.book(0xffff_ffff, 1)!.sizeAt(Ask, 4), 4);
   assert.deepEqual(dump(set.book(1, 1)!).bid.orders, [[7, 100, 5]]);
   assert.deepEqual(dump(set.book(1, 2)!).bid.orders, [[7, 50, 1]]);
   assert.deepEqual(dump(set.book(2, 1)!).bid.levels, [[100, 5]]);
   assert.equal(set.book(3, 1), undefined);
-  assert.equal(set.stats.events, 7);
+  assert.equal(set.stats.events, 9);
   assert.equal(set.stats.duplicateIds, 0);
   assert.equal(set.stats.crossedBatches, 0);
   assert.equal(set.book(1, 1)!.stats, set.stats);
@@ -540,6 +546,33 @@ Deno.test("many resting orders: the id index grows and deletes stay exact", () =
     assert.equal(book.orderSize(id * 7919), id % 2 === 0 ? id : undefined);
   }
   assert.equal(book.stats.unknownIds, 0);
+});
+
+Deno.test("the id index stays exact under churn near its fullest, where probe runs wrap around", () => {
+  // About 500 orders keep the first table (1024 entries) just under half full, so runs of
+  // probes often cross its end; every add and delete is checked against a plain map.
+  const book = new OrderBook(1, 1);
+  const want = new Map<number, number>();
+  let s = 1;
+  const next = (n: number) => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) % n;
+  for (let i = 0; i < 100_000; i++) {
+    const id = 1 + next(1_000) * 9_973;
+    if (want.has(id)) {
+      book.deleteOrder(Bid, id, 0, 0);
+      want.delete(id);
+    } else if (want.size < 500) {
+      book.addOrder(Bid, id, 100 + next(5), 1 + next(9));
+      want.set(id, book.orderSize(id)!);
+    }
+    if (i % 1_000 === 0) {
+      for (let k = 0; k < 1_000; k++) {
+        const probe = 1 + k * 9_973;
+        assert.equal(book.orderSize(probe), want.get(probe));
+      }
+    }
+  }
+  assert.equal(book.orderCount, want.size);
+  assert.equal(book.stats.unknownIds + book.stats.duplicateIds, 0);
 });
 
 Deno.test("the same events always give the same books", () => {

@@ -12,11 +12,10 @@ import { OrderBook } from "./order_book.ts";
 /** Markets below this id are found by array index; importers number them from 1. */
 const DENSE_MARKETS = 1 << 16;
 
-/** One venue's books: by array index for small market ids, by map for the rest, and all of them. */
+/** One venue's books: all of them by market id, and the small ids' also by array index. */
 interface VenueBooks {
-  dense: (OrderBook | undefined)[];
-  sparse: Map<number, OrderBook>;
   all: Map<number, OrderBook>;
+  dense: (OrderBook | undefined)[];
 }
 
 /**
@@ -69,7 +68,7 @@ export class BookSet {
       this.#lastBooks = books;
       this.#lastVenue = venue;
     }
-    const book = (market < DENSE_MARKETS ? books.dense[market] : books.sparse.get(market)) ??
+    const book = (market < DENSE_MARKETS ? books.dense[market] : books.all.get(market)) ??
       this.#newBook(books, venue, market);
     book.apply(e);
     return book;
@@ -90,7 +89,7 @@ export class BookSet {
   #venue(venue: number): VenueBooks {
     let books = this.#byVenue.get(venue);
     if (books === undefined) {
-      books = { dense: [], sparse: new Map(), all: new Map() };
+      books = { all: new Map(), dense: [] };
       this.#byVenue.set(venue, books);
     }
     return books;
@@ -98,9 +97,8 @@ export class BookSet {
 
   #newBook(books: VenueBooks, venue: number, market: number): OrderBook {
     const book = new OrderBook(venue, market, this.stats);
-    if (market < DENSE_MARKETS) books.dense[market] = book;
-    else books.sparse.set(market, book);
     books.all.set(market, book);
+    if (market < DENSE_MARKETS) books.dense[market] = book;
     return book;
   }
 }

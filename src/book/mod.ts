@@ -91,3 +91,10 @@ export {
   type WarmStartOptions,
   type WarmStartTarget,
 } from "./warm_start.ts";
+export { OrderBook } from "./order_book.ts";
+export { BookSet } from "./book_set.ts";
+export { BookStats, type BookStatsJson } from "./book_stats.ts";
+// Types the book API takes or gives, from the modules that own them.
+export type { StreamKind, StreamMessage, StreamReader } from "../stream/mod.ts";
+export type { WaitStrategy } from "../chronicle/mod.ts";
+export type { ByteWriter } from "../consumer/mod.ts";

@@ -18,12 +18,6 @@ import { BookStats } from "./book_stats.ts";
 import type { BookView } from "./book_view.ts";
 
 const NONE = -1;
-// Fields of an order slot: f64 offsets within its 4 doubles, i32 offsets within its 8 ints.
-const O_ID = 0;
-const O_SIZE = 1;
-const O_LEVEL = 4;
-const O_PREV = 5;
-const O_NEXT = 6;
 /** Levels compared one by one from the top before a binary search: most events land there. */
 const TOP_SCAN = 8;
 /** Below this many elements a loop shifts an array faster than a `copyWithin` call. */
@@ -116,44 +110,41 @@ function hashId(id: number): number {
 /**
  * Order id to order slot: open addressing with linear probing and
  * backward-shift deletion, so ids above 2^31 never become heap numbers in
- * a `Map` and deletes leave no tombstones. An entry is 16 bytes, the id as
- * f64 and the slot plus one as i32 (0: empty, so a new table needs no
- * filling), so a probe reads one cache line.
+ * a `Map` and deletes leave no tombstones.
  */
 class OrderIndex {
-  #ids = new Float64Array(1024 * 2);
-  #slots = new Int32Array(this.#ids.buffer);
+  #ids = new Float64Array(1024);
+  #slots = new Int32Array(1024).fill(NONE);
   #mask = 1023;
   #size = 0;
 
-  /** The slot of `id`, or NONE. */
   get(id: number): number {
     const ids = this.#ids;
     const slots = this.#slots;
     const mask = this.#mask;
     for (let i = hashId(id) & mask;; i = (i + 1) & mask) {
-      const slot = slots[i * 4 + 2]!;
-      if (slot === 0 || ids[i * 2] === id) return slot - 1;
+      const slot = slots[i]!;
+      if (slot === NONE || ids[i] === id) return slot;
     }
   }
 
   /** Maps `id` to `slot`; returns the slot it replaces, or NONE when `id` is new. */
   put(id: number, slot: number): number {
-    if ((this.#size + 1) * 2 > this.#mask + 1) this.#grow();
+    if ((this.#size + 1) * 2 > this.#slots.length) this.#grow();
     const ids = this.#ids;
     const slots = this.#slots;
     const mask = this.#mask;
     for (let i = hashId(id) & mask;; i = (i + 1) & mask) {
-      const old = slots[i * 4 + 2]!;
-      if (old === 0) {
-        ids[i * 2] = id;
-        slots[i * 4 + 2] = slot + 1;
+      const old = slots[i]!;
+      if (old === NONE) {
+        ids[i] = id;
+        slots[i] = slot;
         this.#size++;
         return NONE;
       }
-      if (ids[i * 2] === id) {
-        slots[i * 4 + 2] = slot + 1;
-        return old - 1;
+      if (ids[i] === id) {
+        slots[i] = slot;
+        return old;
       }
     }
   }
@@ -166,42 +157,40 @@ class OrderIndex {
     let hole = hashId(id) & mask;
     let found: number;
     for (;; hole = (hole + 1) & mask) {
-      found = slots[hole * 4 + 2]!;
-      if (found === 0) return NONE;
-      if (ids[hole * 2] === id) break;
+      found = slots[hole]!;
+      if (found === NONE) return NONE;
+      if (ids[hole] === id) break;
     }
     // Moves back each later entry of the run whose home is not between the hole and it.
-    for (let j = (hole + 1) & mask; slots[j * 4 + 2] !== 0; j = (j + 1) & mask) {
-      const home = hashId(ids[j * 2]!) & mask;
+    for (let j = (hole + 1) & mask; slots[j] !== NONE; j = (j + 1) & mask) {
+      const home = hashId(ids[j]!) & mask;
       const stays = hole < j ? hole < home && home <= j : hole < home || home <= j;
       if (!stays) {
-        ids[hole * 2] = ids[j * 2]!;
-        slots[hole * 4 + 2] = slots[j * 4 + 2]!;
+        ids[hole] = ids[j]!;
+        slots[hole] = slots[j]!;
         hole = j;
       }
     }
-    slots[hole * 4 + 2] = 0;
+    slots[hole] = NONE;
     this.#size--;
-    return found - 1;
+    return found;
   }
 
   clear(): void {
     if (this.#size === 0) return;
-    this.#slots.fill(0);
+    this.#slots.fill(NONE);
     this.#size = 0;
   }
 
   #grow(): void {
     const ids = this.#ids;
     const slots = this.#slots;
-    const entries = this.#mask + 1;
-    this.#ids = new Float64Array(entries * 4);
-    this.#slots = new Int32Array(this.#ids.buffer);
-    this.#mask = entries * 2 - 1;
+    this.#ids = new Float64Array(ids.length * 2);
+    this.#slots = new Int32Array(ids.length * 2).fill(NONE);
+    this.#mask = ids.length * 2 - 1;
     this.#size = 0;
-    for (let i = 0; i < entries; i++) {
-      const slot = slots[i * 4 + 2]!;
-      if (slot !== 0) this.put(ids[i * 2]!, slot - 1);
+    for (let i = 0; i < ids.length; i++) {
+      if (slots[i] !== NONE) this.put(ids[i]!, slots[i]!);
     }
   }
 }
@@ -272,11 +261,12 @@ export class OrderBook implements BookView {
   #lTop = 0;
   #lFree = NONE;
 
-  // Order slots of 32 bytes, so an order never straddles a cache line: the id and the remaining
-  // size as f64 (`#oF[o * 4 + O_ID]`), the level slot and the FIFO links as i32 (`#oI[o * 8 +
-  // O_LEVEL]`), two views of one buffer. Free slots chain through `next`.
-  #oF = new Float64Array(1024 * 4);
-  #oI = new Int32Array(this.#oF.buffer);
+  // Order slots: id, remaining size, level slot and FIFO links; free slots chain through `next`.
+  #oId = new Float64Array(1024);
+  #oSize = new Float64Array(1024);
+  #oLevel = new Int32Array(1024);
+  #oPrev = new Int32Array(1024);
+  #oNext = new Int32Array(1024);
   #oTop = 0;
   #oFree = NONE;
   #orders = 0;
@@ -357,7 +347,9 @@ export class OrderBook implements BookView {
         this.#priceDecimals = e.priceDecimals;
         this.#sizeDecimals = e.sizeDecimals;
         break;
+      default:
         // Hidden executions and trades change no visible liquidity.
+        break;
     }
     if ((flags & BOOK_FLAG.BatchEnd) !== 0) this.#checkBatch();
   }
@@ -391,11 +383,12 @@ export class OrderBook implements BookView {
     }
     let known = this.#lKnown[level]!;
     if (known > size) {
+      const oSize = this.#oSize;
       const tail = this.#lTail;
       while (known > size) {
         const o = tail[level]!;
-        known -= this.#oF[o * 4 + O_SIZE]!;
-        this.#index.delete(this.#oF[o * 4 + O_ID]!);
+        known -= oSize[o]!;
+        this.#index.delete(this.#oId[o]!);
         this.#release(o);
         this.stats.trimmedOrders++;
       }
@@ -439,14 +432,14 @@ export class OrderBook implements BookView {
     } else {
       level = ladder.slots[at]!;
     }
-    this.#oF[o * 4 + O_ID] = orderId;
-    this.#oF[o * 4 + O_SIZE] = size;
-    this.#oI[o * 8 + O_LEVEL] = level;
+    this.#oId[o] = orderId;
+    this.#oSize[o] = size;
+    this.#oLevel[o] = level;
     const tail = this.#lTail[level]!;
-    this.#oI[o * 8 + O_PREV] = tail;
-    this.#oI[o * 8 + O_NEXT] = NONE;
+    this.#oPrev[o] = tail;
+    this.#oNext[o] = NONE;
     if (tail === NONE) this.#lHead[level] = o;
-    else this.#oI[tail * 8 + O_NEXT] = o;
+    else this.#oNext[tail] = o;
     this.#lTail[level] = o;
     this.#lKnown[level]! += size;
     this.#orders++;
@@ -539,7 +532,7 @@ export class OrderBook implements BookView {
   /** The remaining size of order `orderId`, undefined when the book does not hold it. */
   orderSize(orderId: number): number | undefined {
     const o = this.#index.get(orderId);
-    return o === NONE ? undefined : this.#oF[o * 4 + O_SIZE]!;
+    return o === NONE ? undefined : this.#oSize[o]!;
   }
 
   /** Calls `fn` for each known order of `side`, best price first, then first in, first out. */
@@ -549,8 +542,8 @@ export class OrderBook implements BookView {
     for (let i = ladder.n - 1; i >= 0; i--) {
       const level = ladder.slots[i]!;
       const price = this.#lPrice[level]!;
-      for (let o = this.#lHead[level]!; o !== NONE; o = this.#oI[o * 8 + O_NEXT]!) {
-        fn(this.#oF[o * 4 + O_ID]!, price, this.#oF[o * 4 + O_SIZE]!);
+      for (let o = this.#lHead[level]!; o !== NONE; o = this.#oNext[o]!) {
+        fn(this.#oId[o]!, price, this.#oSize[o]!);
       }
     }
   }
@@ -586,13 +579,13 @@ export class OrderBook implements BookView {
 
   #reduceKnown(o: number, size: number): void {
     if (!(size > 0)) return;
-    const left = this.#oF[o * 4 + O_SIZE]! - size;
+    const left = this.#oSize[o]! - size;
     if (left <= 0) {
-      this.#index.delete(this.#oF[o * 4 + O_ID]!);
+      this.#index.delete(this.#oId[o]!);
       this.#removeOrder(o);
     } else {
-      this.#oF[o * 4 + O_SIZE] = left;
-      this.#lKnown[this.#oI[o * 8 + O_LEVEL]!]! -= size;
+      this.#oSize[o] = left;
+      this.#lKnown[this.#oLevel[o]!]! -= size;
     }
   }
 
@@ -613,8 +606,8 @@ export class OrderBook implements BookView {
 
   /** Removes order slot `o`, whose id is already out of the index, and its level when nothing is left there. */
   #removeOrder(o: number): void {
-    const level = this.#oI[o * 8 + O_LEVEL]!;
-    this.#lKnown[level]! -= this.#oF[o * 4 + O_SIZE]!;
+    const level = this.#oLevel[o]!;
+    this.#lKnown[level]! -= this.#oSize[o]!;
     this.#release(o);
     if (this.#lHead[level] === NONE && this.#lUnattributed[level] === 0) {
       const side = this.#lSide[level]!;
@@ -627,14 +620,14 @@ export class OrderBook implements BookView {
 
   /** Unlinks order slot `o` from its level's queue and frees the slot; the index and the level's sums are the caller's. */
   #release(o: number): void {
-    const prev = this.#oI[o * 8 + O_PREV]!;
-    const next = this.#oI[o * 8 + O_NEXT]!;
-    const level = this.#oI[o * 8 + O_LEVEL]!;
+    const prev = this.#oPrev[o]!;
+    const next = this.#oNext[o]!;
+    const level = this.#oLevel[o]!;
     if (prev === NONE) this.#lHead[level] = next;
-    else this.#oI[prev * 8 + O_NEXT] = next;
+    else this.#oNext[prev] = next;
     if (next === NONE) this.#lTail[level] = prev;
-    else this.#oI[next * 8 + O_PREV] = prev;
-    this.#oI[o * 8 + O_NEXT] = this.#oFree;
+    else this.#oPrev[next] = prev;
+    this.#oNext[o] = this.#oFree;
     this.#oFree = o;
     this.#orders--;
   }
@@ -642,13 +635,13 @@ export class OrderBook implements BookView {
   /** Removes the level at `at` of `ladder` with all its orders, counting them as trimmed when `trim`. */
   #dropLevel(ladder: Ladder, at: number, level: number, trim: boolean): void {
     const index = this.#index;
-    const oF = this.#oF;
-    const oI = this.#oI;
+    const oId = this.#oId;
+    const oNext = this.#oNext;
     let dropped = 0;
     for (let o = this.#lHead[level]!; o !== NONE;) {
-      const next = oI[o * 8 + O_NEXT]!;
-      index.delete(oF[o * 4 + O_ID]!);
-      oI[o * 8 + O_NEXT] = this.#oFree;
+      const next = oNext[o]!;
+      index.delete(oId[o]!);
+      oNext[o] = this.#oFree;
       this.#oFree = o;
       dropped++;
       o = next;
@@ -684,10 +677,10 @@ export class OrderBook implements BookView {
   #newOrder(): number {
     const o = this.#oFree;
     if (o !== NONE) {
-      this.#oFree = this.#oI[o * 8 + O_NEXT]!;
+      this.#oFree = this.#oNext[o]!;
       return o;
     }
-    if (this.#oTop * 4 === this.#oF.length) this.#growOrders();
+    if (this.#oTop === this.#oId.length) this.#growOrders();
     return this.#oTop++;
   }
 
@@ -701,7 +694,10 @@ export class OrderBook implements BookView {
   }
 
   #growOrders(): void {
-    this.#oF = grown(this.#oF, f64);
-    this.#oI = new Int32Array(this.#oF.buffer);
+    this.#oId = grown(this.#oId, f64);
+    this.#oSize = grown(this.#oSize, f64);
+    this.#oLevel = grown(this.#oLevel, i32);
+    this.#oPrev = grown(this.#oPrev, i32);
+    this.#oNext = grown(this.#oNext, i32);
   }
 }

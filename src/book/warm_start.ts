@@ -7,7 +7,7 @@
  */
 
 import { QueueReader, type WaitStrategy } from "../chronicle/mod.ts";
-import { QueueStream } from "../stream/mod.ts";
+import { QueueStream, type StreamReader } from "../stream/mod.ts";
 import { reportWarning } from "../tape/warning_log.ts";
 import { BookEvent } from "./book_event.ts";
 import { BookSet } from "./book_set.ts";
@@ -41,7 +41,7 @@ export interface WarmStart {
   /** The books after record `nextSeq - 1`. */
   books: BookSet;
   /** The queue, positioned so its next message is record `nextSeq`. The caller closes it. */
-  stream: QueueStream;
+  stream: StreamReader;
   /** Seq of the next record the stream hands out. */
   nextSeq: number;
   /** The snapshots restored (none for a cold start), by venue and market. */
@@ -320,7 +320,7 @@ function validity(
 // Reads records fromSeq+1 to `to`, applying each market's book events
 // after its own snapshot's seq; returns how many records it read.
 function rollForward(
-  stream: QueueStream,
+  stream: StreamReader,
   books: BookSet,
   choices: Map<number, Choice>,
   fromSeq: number,

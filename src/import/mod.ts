@@ -67,8 +67,8 @@ export {
   parseLobsterFileName,
 } from "./lobster_file_name.ts";
 export { newYorkMidnightNs, secondsToNs } from "./new_york_time.ts";
-export { importTardisBook, TardisBookRecords } from "./tardis_book_import.ts";
-export { importTardisTrades, TardisTradeRecords } from "./tardis_trades_import.ts";
+export { importTardisBook } from "./tardis_book_import.ts";
+export { importTardisTrades } from "./tardis_trades_import.ts";
 export { type TardisImportOptions } from "./tardis_events.ts";
 export {
   type TardisCounts,
