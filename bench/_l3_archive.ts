@@ -10,6 +10,16 @@
  * snapshot holds, stays bounded however long the archive. Every event is a
  * batch of one (flagged BatchEnd) and is stamped 1 µs after the one before.
  *
+ * Which resting order a delete, cancel or execution hits is `picks`:
+ * `uniform` (the default) draws any of them alike, the worst case for a
+ * book's caches; `recent` draws as real feeds do. In the committed LOBSTER
+ * excerpt (GOOG, 2,000 messages) 97% of the cancels, deletes and
+ * executions of a known order hit one of the 4 orders added most recently
+ * among those still resting, and half hit the very last one; so `recent`
+ * takes the k-th most recent order with probability 0.6 × 0.4^k (97% land
+ * in the last 4) and, 3% of the time, any resting order alike, which keeps
+ * old orders ageing out.
+ *
  * @module
  */
 
@@ -29,6 +39,8 @@ export interface L3ArchiveOptions {
   seed?: number;
   /** Timestamp of the first event, ns since the epoch. */
   firstNs?: bigint;
+  /** Which resting order a delete, cancel or execution hits (see the module doc); default `uniform`. */
+  picks?: "uniform" | "recent";
 }
 
 /** What was written. */
@@ -50,14 +62,27 @@ export function seeded(seed: number): () => number {
   };
 }
 
-/** One market's resting orders, in parallel arrays (swap-removed when they go). */
+/**
+ * One market's resting orders, in parallel arrays: swap-removed when they
+ * go, or, when `ordered`, spliced out so that they stay in the order they
+ * were added.
+ */
 class Resting {
   ids: number[] = [];
   sizes: number[] = [];
   sides: Side[] = [];
   prices: number[] = [];
 
+  constructor(readonly ordered: boolean) {}
+
   remove(k: number): void {
+    if (this.ordered) {
+      this.ids.splice(k, 1);
+      this.sizes.splice(k, 1);
+      this.sides.splice(k, 1);
+      this.prices.splice(k, 1);
+      return;
+    }
     const last = this.ids.length - 1;
     this.ids[k] = this.ids[last]!;
     this.sizes[k] = this.sizes[last]!;
@@ -77,7 +102,15 @@ export async function writeL3Archive(dir: string, options: L3ArchiveOptions): Pr
   enc.header.venue = 1;
   enc.header.flags = BOOK_FLAG.BatchEnd;
   const writer = await QueueWriter.open(dir, { prefault: false });
-  const markets = Array.from({ length: options.markets }, () => new Resting());
+  const recent = options.picks === "recent";
+  const markets = Array.from({ length: options.markets }, () => new Resting(recent));
+  // The index of the order a removal hits among `n` resting, oldest first.
+  const pick = (n: number) => {
+    if (!recent || rnd() < 0.03) return Math.floor(rnd() * n);
+    let k = 0;
+    while (rnd() >= 0.6 && k < n - 1) k++;
+    return n - 1 - k;
+  };
   // A fixed mid per market, so the book is never crossed.
   const mids = markets.map((_, i) => 1_000_000 + i * 10_000);
   const defined = markets.map(() => false);
@@ -112,7 +145,7 @@ export async function writeL3Archive(dir: string, options: L3ArchiveOptions): Pr
         m.prices.push(price);
         bytes = enc.order(BOOK_KIND.OrderAdd, side, nextId++, price, size);
       } else if (r < 0.95) {
-        const k = Math.floor(rnd() * n);
+        const k = pick(n);
         const left = m.sizes[k]!;
         const kind = r < 0.8
           ? BOOK_KIND.OrderDelete

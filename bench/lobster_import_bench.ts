@@ -5,7 +5,7 @@
  * Input: a synthetic level-10 day of 50,000 messages from the tests'
  * generator (`tests/_lobster_day.ts`: every event type, orders placed
  * before the window, and an orderbook file computed by an independent
- * reference book) is tiled to `MESSAGES` lines (default 2M; 10M with
+ * reference book) is tiled to `MESSAGES` lines (default 500k; 10M with
  * `--full` or `SPOOL_LOBSTER_FULL=1`; any count with
  * `SPOOL_LOBSTER_MESSAGES`). Each copy's times follow the copy before and
  * its order ids are its own, so the file reads as one long day; each copy
@@ -45,7 +45,7 @@ import { importLobster, LobsterImport } from "../src/import/lobster_import.ts";
 
 const FULL = Deno.args.includes("--full") || Deno.env.get("SPOOL_LOBSTER_FULL") === "1";
 const MESSAGES = Number(
-  Deno.env.get("SPOOL_LOBSTER_MESSAGES") ?? (FULL ? 10_000_000 : 1_000_000),
+  Deno.env.get("SPOOL_LOBSTER_MESSAGES") ?? (FULL ? 10_000_000 : 500_000),
 );
 const DAY_MESSAGES = 50_000;
 /** Levels of the orderbook files: 10, the issue's synthetic day, and 1, as the GOOG sample. */
@@ -136,6 +136,11 @@ if (Deno.args[0] === "--child") {
   Deno.exit(0);
 }
 
+/** Writes all of `bytes` (a write may take only part of a large buffer). */
+function writeAll(file: Deno.FsFile, bytes: Uint8Array): void {
+  for (let at = 0; at < bytes.length;) at += file.writeSync(bytes.subarray(at));
+}
+
 /** Tiles one day's files to `messages` lines: times shifted past the copy before, ids per copy. */
 function tile(
   day: { messages: string; orderbook: string },
@@ -169,8 +174,9 @@ function tile(
         const ownId = id === "0" ? id : String(Number(id) + copy * ID_STRIDE);
         text.push(`${shifted},${type},${ownId},${size},${price},${direction}`);
       }
-      out.writeSync(encoder.encode(text.join("\n") + "\n"));
-      book.writeSync(
+      writeAll(out, encoder.encode(text.join("\n") + "\n"));
+      writeAll(
+        book,
         take === lines.length ? rowsText : encoder.encode(rows.slice(0, take).join("\n") + "\n"),
       );
       written += take;
@@ -192,11 +198,11 @@ async function toJsonLines(queue: string, path: string): Promise<number> {
   for (let m = reader.next(); m !== undefined; m = reader.next()) {
     chunk.push(jsonRecordLine(m));
     if (++n % 65_536 === 0) {
-      file.writeSync(encoder.encode(chunk.join("\n") + "\n"));
+      writeAll(file, encoder.encode(chunk.join("\n") + "\n"));
       chunk = [];
     }
   }
-  if (chunk.length > 0) file.writeSync(encoder.encode(chunk.join("\n") + "\n"));
+  if (chunk.length > 0) writeAll(file, encoder.encode(chunk.join("\n") + "\n"));
   file.close();
   reader.close();
   return n;

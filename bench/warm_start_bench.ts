@@ -5,13 +5,15 @@
  *
  * An archive of `EVENTS` synthetic L3 events (default 5M; 50M with
  * `--full` or `SPOOL_WARM_FULL=1`; any count with `SPOOL_WARM_EVENTS`) for
- * 4 markets, at most 2,000 resting
- * orders each (`_l3_archive.ts`), is written once, and snapshots every
+ * 4 markets, at most 2,000 resting orders each, removals hitting recent
+ * orders as in real feeds (`_l3_archive.ts`, `picks: "recent"`), is
+ * written once, and snapshots every
  * `EVENTS / 50` events are built for it with `buildSnapshots`, timed.
  * Then, for `QUERIES` seeded random times T, the books as of T are made:
  * - by `warmStart` in this process (`{ timestampNs: T + 1 }`, what
  *   `replay --final --to-time T` asks for): the first query is this
- *   process's first warm start;
+ *   process's first warm start; and at the seq of the snapshots each query
+ *   used, which leaves nothing to replay: what restoring them costs;
  * - by `replay <queue> --book --final --json --to-time T` as a real
  *   process, timed from spawn to exit (Deno's start included);
  * - cold: `warmStart` with an empty snapshot store (a replay from seq 1),
@@ -28,8 +30,9 @@
  * every 262,144 records: the peak resident set (VmHWM) and its anonymous
  * part (the heap: books, JIT) against its file part (mapped queue
  * segments, which the kernel can drop). The `replay --book --final
- * --to-seq N` process is measured the same way from outside
- * (`/proc/<pid>/status`, polled).
+ * --to-seq N` process is measured from outside, by polling
+ * `/proc/<pid>/status` from a child with every permission (Deno reads
+ * `/proc` only then).
  *
  * Run: `deno task bench warm_start` (`-- --full` is not passed by
  * `bench/main.ts`: use `SPOOL_WARM_FULL=1`). `SPOOL_BENCH_DIR` picks the
@@ -236,6 +239,7 @@ try {
     events: EVENTS,
     markets: MARKETS,
     restingCap: RESTING_CAP,
+    picks: "recent",
   });
   const writeSeconds = (performance.now() - t0) / 1000;
   t0 = performance.now();
@@ -257,6 +261,7 @@ try {
   // Warm, in this process and as a real process.
   const warmMs: number[] = [];
   const warmReplayed: number[] = [];
+  const snapshotSeqs: number[] = [];
   let warmPrint = "";
   for (const [i, t] of times.entries()) {
     const q0 = performance.now();
@@ -266,6 +271,16 @@ try {
     warmReplayed.push(start.replayed);
     if (start.snapshots.length === 0) throw new Error(`No snapshot used at ${t}`);
     if (i === 0) warmPrint = fingerprint(start.books);
+    snapshotSeqs.push(start.snapshots[0]!.seq);
+  }
+  // The same snapshots with nothing after them to replay: what restoring costs.
+  const restoreMs: number[] = [];
+  for (const seq of snapshotSeqs) {
+    const q0 = performance.now();
+    const start = await warmStart(queue, { seq }, { onWarning: () => {} });
+    start.stream.close();
+    restoreMs.push(performance.now() - q0);
+    if (start.replayed !== 0) throw new Error(`Warm start at seq ${seq} replayed records`);
   }
   const floor: number[] = [];
   const procWarm: ProcessRun[] = [];
@@ -315,13 +330,19 @@ try {
   printTable(
     `Warm start vs cold replay: ${millions(EVENTS)}-event archive${
       FULL ? "" : " (default run; the goal's 50M with SPOOL_WARM_FULL=1)"
-    }, ${MARKETS} markets, ≤ ${RESTING_CAP} resting orders each, snapshots every ${
+    }, ${MARKETS} markets, ≤ ${RESTING_CAP} resting orders each (removals mostly of recent orders), snapshots every ${
       millions(SNAPSHOT_EVERY)
     } events; goal ≤ ${GOAL_MS} ms (${Deno.build.os}, ${navigator.hardwareConcurrency} cores, load ${loadBefore})`,
     [
       timingRow("warmStart, in process", warmMs, {
         "records replayed (median)": median(warmReplayed),
         "cold ÷ warm (median)": median(coldMs) / warmMedian,
+        // The part of a warm start that is not restoring, over the records it replays.
+        "replay M records/s (medians)": median(warmReplayed) / (warmMedian - median(restoreMs)) /
+          1000,
+      }),
+      timingRow("  of which restoring the snapshots (T at their seq)", restoreMs, {
+        "records replayed (median)": "0",
       }),
       timingRow("replay --book --final --to-time T, a process", procWarm.map((r) => r.ms), {
         "cold ÷ warm (median)": median(procCold.map((r) => r.ms)) /

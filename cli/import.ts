@@ -241,8 +241,10 @@ export async function main(args: string[]): Promise<number> {
       case "tardis-trades": {
         const run = format === "tardis-book" ? importTardisBook : importTardisTrades;
         const summary = await run(file, { ...options, ...tardis });
-        // The counts end the summary line: each of their parts starts with '; '.
-        lines.push(importSummaryLine(summary) + tardisCountsLine(summary.counts));
+        // The counts are written to end a line ('; ' before each part); here they are the
+        // second line, as with LOBSTER.
+        const counts = tardisCountsLine(summary.counts).replace(/^; /, "");
+        lines.push(importSummaryLine(summary), ...(counts === "" ? [] : [counts]));
         break;
       }
     }

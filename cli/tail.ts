@@ -5,7 +5,7 @@
  * @module
  */
 
-import { newCommand, runProgram, UsageError } from "./_program.ts";
+import { newCommand, runProgram, UsageError, writeStderrLine } from "./_program.ts";
 import { directionOption, methodOption, positiveWholeNumber, wholeNumber } from "./_options.ts";
 import { findProgram } from "./manifest.ts";
 import {
@@ -174,8 +174,10 @@ async function tailBook(location: string, opts: ParsedTailOptions, signal: Abort
     depth,
     format: opts.json ? "json" : "ladder",
     final: !follow,
+    fromEnd: follow,
     follow,
     signal,
+    log: (line) => writeStderrLine("tail", line),
     ...(opts.market === undefined ? {} : { market: opts.market }),
     ...(screen === undefined ? {} : {
       onBook: (book, seq, ts) => screen.update(book, seq, ts),

@@ -125,7 +125,9 @@ function goog(): Promise<Excerpt> {
     ]);
     ok(a, "import");
     ok(b, "import --snapshot-every 500");
-    const full = lines(ok(await runProgram("replay", [plain, "--book", "--json"]), "replay").stdout);
+    const full = lines(
+      ok(await runProgram("replay", [plain, "--book", "--json"]), "replay").stdout,
+    );
     return { plain, snap, full, importStderr: [a.stderr, b.stderr] };
   })();
   return excerpt;
@@ -276,7 +278,10 @@ Deno.test("a corrupt or truncated latest snapshot falls back to an earlier one w
       `${damage} --final`,
     );
     assert.deepEqual(lines(final.stdout), [want[3]]);
-    assert.match(final.stderr, /using an earlier snapshot\n.*warm start from the snapshots at seq /);
+    assert.match(
+      final.stderr,
+      /using an earlier snapshot\n.*warm start from the snapshots at seq /,
+    );
   };
 
   const flipped = original.slice();
@@ -371,8 +376,8 @@ Deno.test("archive-tap --snapshot-every, SIGKILLed while it writes snapshots, le
       }
       if (round > 0) {
         assert.ok(
-          stderr.seen.some((l) => l.startsWith("archive-tap: snapshots: warm start from")),
-          `round ${round} rebuilt its books from a snapshot: ${stderr.seen.join("\n")}`,
+          stderr.seen.some((l) => /^archive-tap: snapshots: (warm|cold) start\b/.test(l)),
+          `round ${round} rebuilt its books first: ${stderr.seen.join("\n")}`,
         );
       }
       temps += await assertSnapshotsWhole(snapshots);
@@ -384,20 +389,22 @@ Deno.test("archive-tap --snapshot-every, SIGKILLed while it writes snapshots, le
   const once = ok(await runProgram("archive-tap", [...args, "--once"]), "archive-tap --once");
   assert.match(lines(once.stderr).at(-1)!, new RegExp(`archive '.*' ends at seq ${last}$`));
   temps += await assertSnapshotsWhole(snapshots);
-  const seqs = snapshotSeqs(snapshots);
-  assert.ok(seqs.length >= 6, `snapshot sets at ${seqs}`);
-  // Both markets have a file in every set after the second market's first event.
-  const markets = snapshotFiles(snapshots).filter((f) => f.seq === seqs.at(-1));
-  assert.deepEqual(markets.map((f) => f.path.slice(snapshots.length)), [
-    `/1/1/snapshot_${seqs.at(-1)}.bin`,
-    `/1/2/snapshot_${seqs.at(-1)}.bin`,
-  ]);
+  // Both markets have had events since the feed's first batches, so a whole set has a file
+  // of each; a kill between the two files of a set leaves it incomplete.
+  const files = snapshotFiles(snapshots).filter((f) => f.seq !== undefined);
+  const complete = snapshotSeqs(snapshots).filter((seq) =>
+    [1, 2].every((market) =>
+      files.some((f) => f.path === `${snapshots}/1/${market}/snapshot_${seq}.bin`)
+    )
+  );
+  const incomplete = snapshotSeqs(snapshots).length - complete.length;
+  assert.ok(complete.length >= 3, `whole snapshot sets at ${complete}`);
 
   const target = ["--book", "--final", "--to-seq", String(last), "--json", "--depth", "10"];
   const warm = ok(await runProgram("replay", [archive, ...target]), "warm");
   assert.match(
-    warm.stderr,
-    new RegExp(`^replay: warm start from the snapshots at seq ${seqs.at(-1)} \\(2 markets\\)`),
+    lines(warm.stderr).at(-1)!,
+    new RegExp(`^replay: warm start from the snapshots at seq ${complete.at(-1)} \\(2 markets\\)`),
   );
   const whole = ok(
     await runProgram("replay", [archive, "--book", "--final", "--json", "--depth", "10"]),
@@ -409,7 +416,11 @@ Deno.test("archive-tap --snapshot-every, SIGKILLed while it writes snapshots, le
   assert.equal(lines(warm.stdout).length, 2, "a line per market");
   assert.equal(warm.stdout, cold.stdout);
   assert.equal(warm.stdout, whole.stdout);
-  console.log(`snapshots per round ${rounds.join(" ")}; ${temps} temporary files seen`);
+  console.log(
+    `snapshots per round ${
+      rounds.join(" ")
+    }; ${temps} temporary files and ${incomplete} incomplete sets seen`,
+  );
 });
 
 Deno.test("tail --book -f --json shows the book live as a feed appends, and exits 0 on SIGTERM", async () => {
@@ -420,11 +431,18 @@ Deno.test("tail --book -f --json shows the book live as a feed appends, and exit
   const step = async (batches: number) => {
     await feedIn.write(new TextEncoder().encode(`${batches}\n`));
     const [, seq, side, price, size] = (await feedOut.until("at ")).split(" ");
-    return { seq: Number(seq), side: side as "bid" | "ask", price: Number(price), size: Number(size) };
+    return {
+      seq: Number(seq),
+      side: side as "bid" | "ask",
+      price: Number(price),
+      size: Number(size),
+    };
   };
   await feedOut.until("open");
   const first = await step(10);
   const tail = spawnProgram("tail", [queue, "--book", "-f", "--json", "--depth", "10"]);
+  // A tail that never shows a line fails the test instead of stalling it.
+  const guard = setTimeout(() => tail.kill("SIGKILL"), 20_000);
   const out = new Lines(tail.stdout);
   const shown: string[] = [];
   /** Reads the tail's lines up to the one for `seq`, and checks the level set there. */
@@ -453,31 +471,53 @@ Deno.test("tail --book -f --json shows the book live as a feed appends, and exit
   } finally {
     tail.kill("SIGTERM");
     status = await tail.status;
+    clearTimeout(guard);
     await out.cancel();
+    await feedIn.close().catch(() => {});
     last = await stopFeed(feed, feedOut);
   }
   const stderr = await new Response(tail.stderr).text();
   assert.equal(status.code, 0, stderr);
-  assert.equal(stderr, "");
+  // It starts at the end: the book as it stands (rebuilt from the start here, no snapshot
+  // being there), then each change.
+  assert.match(
+    stderr,
+    new RegExp(
+      `^tail: cold start: no usable snapshot at or before seq ${first.seq} in '[^']+'; replayed ${first.seq} records to seq ${first.seq}\n$`,
+    ),
+  );
+  assert.equal(stamp(shown[0]!).seq, first.seq, "the first line is the book as it stood");
   assert.equal(stamp(shown.at(-1)!).seq, last, "the last line is the book after the last event");
   const replay = ok(
     await runProgram("replay", [queue, "--book", "--json", "--depth", "10"]),
     "replay",
   );
-  assert.deepEqual(lines(replay.stdout).slice(-shown.length), shown, "the same rows as replay");
+  // The opening lines are every market's book as it stood, stamped with the last event read;
+  // after them, the same rows as replay's.
+  const rows = lines(replay.stdout);
+  const opening = shown.filter((line) => stamp(line).seq === first.seq);
+  assert.equal(opening.length, 2, "one opening line per market");
+  const unstamped = (line: string) => line.replace(/^\{"seq":\d+,"timestamp_ns":\d+,/, "{");
+  for (const line of opening) {
+    const symbol = parseBook(line).symbol;
+    const before = rows.filter((r) => stamp(r).seq <= first.seq && parseBook(r).symbol === symbol);
+    assert.equal(unstamped(line), unstamped(before.at(-1)!), `the opening book of ${symbol}`);
+  }
+  const live = shown.slice(opening.length);
+  assert.deepEqual(rows.slice(-live.length), live, "the same rows as replay");
 });
 
 Deno.test("replay --features mid,spread,trades --every 60s: a row per minute with batches, values as the vendor's files say; --json the same", async () => {
   const { plain, full } = await goog();
   // By hand from the two files: the minute of each event, its quote after it, and its trades
-  // (LOBSTER types 4 and 5: executions, visible and hidden).
+  // (LOBSTER types 4, 5 and 6: executions, visible and hidden, and cross trades).
   const messages = lines(await Deno.readTextFile(MESSAGES)).map((l) => l.split(","));
   const quotes = lines(await Deno.readTextFile(ORDERBOOK)).map((l) => l.split(",").map(Number));
   const minutes = new Map<number, { trades: number; ask: number; bid: number; row: number }>();
   messages.forEach(([time, type], row) => {
     const minute = Math.floor(Number(time) / 60);
     const m = minutes.get(minute) ?? { trades: 0, ask: 0, bid: 0, row: 0 };
-    if (type === "4" || type === "5") m.trades++;
+    if (type === "4" || type === "5" || type === "6") m.trades++;
     const [ask, , bid] = quotes[row]!;
     minutes.set(minute, { ...m, ask: ask!, bid: bid!, row });
   });
@@ -529,11 +569,13 @@ async function twoMarkets(dir: string): Promise<void> {
   const enc = new BookEventEncoder();
   enc.header.flags = BOOK_FLAG.BatchEnd;
   enc.header.venue = 1;
+  // The type id is read after encoding: the encoder sets it for the event it encodes.
+  const append = (bytes: Uint8Array) => w.append(enc.typeId, bytes, enc.header.exchangeNs);
   for (const [market, symbol] of [[1, "AAA"], [2, "BBB"]] as const) {
     enc.header.market = market;
     enc.header.exchangeNs = BigInt(market) * 1000n;
-    w.append(enc.typeId, enc.instrument(symbol, 2, 0), enc.header.exchangeNs);
-    w.append(enc.typeId, enc.level(SIDE.Bid, 9_990 + market, 7), enc.header.exchangeNs);
+    append(enc.instrument(symbol, 2, 0));
+    append(enc.level(SIDE.Bid, 9_990 + market, 7));
   }
   w.close();
 }
@@ -553,7 +595,7 @@ Deno.test("usage and input errors: one line on stderr, no stack trace, exit 2 fo
   );
   await Deno.copyFile(ORDERBOOK, `${dir}/${LOBSTER_NAME}_orderbook_1.csv`);
   const tardis = lines(await Deno.readTextFile(TARDIS_BOOK));
-  tardis[7] = tardis[7]!.replace(",6400.5,", ",notaprice,");
+  tardis[7] = tardis[7]!.split(",").map((v, i) => i === 6 ? "notaprice" : v).join(",");
   await Deno.writeTextFile(`${dir}/tardis.csv`, tardis.join("\n") + "\n");
   await twoMarkets(`${dir}/two`);
 
@@ -570,6 +612,12 @@ Deno.test("usage and input errors: one line on stderr, no stack trace, exit 2 fo
       [TAPE, "--book"],
       2,
       /^replay: Option '--book' reads book events from queues and merges, not a tape$/,
+    ],
+    [
+      "tail",
+      [TAPE, "--book"],
+      2,
+      /^tail: Option '--book' reads book events from a queue, not a tape$/,
     ],
     [
       "import",
@@ -616,7 +664,9 @@ Deno.test("usage and input errors: one line on stderr, no stack trace, exit 2 fo
   // The bad row's advice works: the fixed file from that line completes the import.
   await Deno.copyFile(MESSAGES, bad);
   ok(
-    await runProgram("import", ["--to", `${dir}/q2`, "--format", "lobster", bad, "--from-line", "1500"]),
+    await runProgram("import", [
+      ...["--to", `${dir}/q2`, "--format", "lobster", bad, "--from-line", "1500"],
+    ]),
     "resume",
   );
   const [resumed, chosen] = await Promise.all([
@@ -631,6 +681,30 @@ Deno.test("usage and input errors: one line on stderr, no stack trace, exit 2 fo
   ]);
 });
 
+Deno.test({
+  name:
+    "a bad Tardis row names the '--from-line N' that resumes it, and that resume completes the import",
+  async fn() {
+    const dir = `${work}/tardis-resume`;
+    await Deno.mkdir(dir);
+    const rows = lines(await Deno.readTextFile(TARDIS_BOOK));
+    const bad = rows.map((r, i) => i === 7 ? r.replace(/,bid,[^,]*,/, ",bid,x,") : r);
+    await Deno.writeTextFile(`${dir}/book.csv`, bad.join("\n") + "\n");
+    const args = ["--to", `${dir}/q`, "--format", "tardis-book", `${dir}/book.csv`];
+    const stopped = await runProgram("import", args);
+    assert.equal(stopped.code, 1, stopped.stderr);
+    assert.match(stopped.stderr, /line 8: .*re-run with '--from-line 8' to resume\n$/);
+    await Deno.copyFile(TARDIS_BOOK, `${dir}/book.csv`);
+    ok(await runProgram("import", [...args, "--from-line", "8"]), "resume");
+    const [resumed, whole] = await Promise.all([
+      runProgram("replay", [`${dir}/q`, "--book", "--json"]),
+      runProgram("import", ["--to", `${dir}/whole`, "--format", "tardis-book", TARDIS_BOOK])
+        .then(() => runProgram("replay", [`${dir}/whole`, "--book", "--json"])),
+    ]);
+    assert.equal(ok(resumed, "resumed").stdout, ok(whole, "whole").stdout);
+  },
+});
+
 Deno.test("import --format tardis-book of a .csv.gz, then replay --book --json shows the books the file describes", async () => {
   const queue = `${work}/tardis`;
   const imported = ok(
@@ -639,7 +713,7 @@ Deno.test("import --format tardis-book of a .csv.gz, then replay --book --json s
   );
   assert.match(
     imported.stderr,
-    /^import: 13 records into '.*' \(seq 1\.\.13\) in [\d.]+ s; events: 1 instrument, 2 clear, 10 level; 2 rows before the first snapshot skipped\n$/,
+    /^import: 13 records into '.*' \(seq 1\.\.13\) in [\d.]+ s\nimport: events: 1 instrument, 2 clear, 10 level; 2 rows before the first snapshot skipped\n$/,
   );
   const out = ok(await runProgram("replay", [queue, "--book", "--json"]), "replay");
   const books = lines(out.stdout).map(parseBook);
@@ -653,11 +727,11 @@ Deno.test("import --format tardis-book of a .csv.gz, then replay --book --json s
     [13, "1585699200400000000"],
   ]);
   assert.ok(books.every((b) => b.symbol === "BTCUSDT" && b.market === 1));
-  assert.deepEqual([books[1]!.bids, books[1]!.asks], [
-    [[6400.1, 1.5], [6399, 10]],
-    [[6401.75, 2.25], [6402.5, 0.003]],
-  ]);
-  assert.deepEqual([books[2]!.bids, books[3]!.asks[0]], [[[6400.5, 0.7], [6399, 10]], [6401.75, 3]]);
+  assert.deepEqual(books[1]!.bids, [[6400.1, 1.5], [6399, 10]]);
+  assert.deepEqual(books[1]!.asks, [[6401.75, 2.25], [6402.5, 0.003]]);
+  // 6400.1 goes (amount 0) and 6400.5 comes in one batch; then 6401.75 grows to 3.
+  assert.deepEqual(books[2]!.bids, [[6400.5, 0.7], [6399, 10]]);
+  assert.deepEqual(books[3]!.asks, [[6401.75, 3], [6402.5, 0.003]]);
   assert.deepEqual([books[5]!.bids, books[5]!.asks], [[[6390, 4]], [[6395.25, 6]]]);
   // Prices with the inferred decimals (2 for prices, 3 for sizes), exactly as text.
   assert.ok(lines(out.stdout)[5]!.endsWith(`"bids":[[6390.00,4.000]],"asks":[[6395.25,6.000]]}`));

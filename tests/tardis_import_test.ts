@@ -350,7 +350,7 @@ Deno.test("incremental_book_L2: a stopped import ends at a batch and resumes fro
   const error = await importFails(importTardisBook(writeCsv("broken.csv", broken), { to }));
   assert.equal(error.line, 6);
   assert.equal(error.imported, 5); // instrument, clear, two levels, one level
-  const resume = Number(/re-run on its lines from (\d+) on to resume$/.exec(error.message)?.[1]);
+  const resume = Number(/re-run with '--from-line (\d+)' to resume$/.exec(error.message)?.[1]);
   assert.equal(resume, 5);
   const fixed = writeCsv("fixed.csv", [BOOK_HEADER, ...rows]);
   const rest = await importTardisBook(fixed, { to, fromLine: resume });

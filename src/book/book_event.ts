@@ -26,6 +26,13 @@ import {
 } from "./book_protocol.ts";
 
 const TWO_32 = 0x1_0000_0000;
+/** The size of each fixed-size kind, by kind; 0 where there is none (Instrument, unknown kinds). */
+const FIXED_SIZE = Int32Array.from(
+  { length: MAX_BOOK_KIND + 1 },
+  (_, kind) => Math.max(0, eventSize(kind)),
+);
+/** The header's first two bytes read as a little-endian u16 are `kind | VERSION_HIGH`. */
+const VERSION_HIGH = BOOK_PROTOCOL_VERSION << 8;
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
 
 /**
@@ -96,8 +103,20 @@ export class BookEvent {
     const kind = m.typeId - BOOK_TYPE_BASE;
     if (kind < 1 || kind > MAX_BOOK_KIND) return false;
     const data = m.data;
-    if (data !== undefined && m.payloadOffset !== undefined && m.payloadLength !== undefined) {
-      this.#set(data, m.payloadOffset, m.payloadLength, m.seq);
+    const at = m.payloadOffset;
+    const length = m.payloadLength;
+    if (data !== undefined && at !== undefined && length !== undefined) {
+      // The fast path: a fixed-size kind, checked by one read of kind and
+      // version together and one size lookup; anything else takes #set.
+      if (length === FIXED_SIZE[kind] && data.getUint16(at, true) === (kind | VERSION_HIGH)) {
+        this.#data = data;
+        this.#at = at;
+        this.#length = length;
+        this.#kind = kind as BookKind;
+        this.#seq = m.seq;
+        return true;
+      }
+      this.#set(data, at, length, m.seq);
     } else {
       const p = m.payload;
       this.#set(new DataView(p.buffer, p.byteOffset, p.byteLength), 0, p.byteLength, m.seq);

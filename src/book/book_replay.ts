@@ -53,6 +53,11 @@ export interface BookReplayOptions {
   format: BookFormat;
   /** Print only the state at the end. */
   final?: boolean;
+  /**
+   * Start at the end: print the books as they stand (rebuilt from the
+   * latest snapshot, or from the start), then each change; for following.
+   */
+  fromEnd?: boolean;
   /** Print features computed from the books instead of the books. */
   features?: BookFeatureOptions;
   /** Print only after messages with seq at least this (the book is still built from the start). */
@@ -153,6 +158,9 @@ export async function replayBooks(options: BookReplayOptions): Promise<BookRepla
       else await sink.line(print(book, seq, ts, depth));
       rows++;
     };
+    if (options.fromEnd && warm !== undefined) {
+      for (const book of books.books()) if (select(book)) await emit(book, lastSeq, lastTs);
+    }
     for (;;) {
       const m = stream.next();
       if (m === undefined) {
@@ -236,7 +244,8 @@ async function warmStartFor(options: BookReplayOptions): Promise<WarmStart | und
   const { locations, fromSeq, fromTimeNs, toSeq, toTimeNs } = options;
   if (locations.length !== 1) return undefined;
   let target: WarmStartTarget | undefined;
-  if (fromSeq !== undefined) target = { seq: fromSeq - 1 };
+  if (options.fromEnd) target = "end";
+  else if (fromSeq !== undefined) target = { seq: fromSeq - 1 };
   else if (fromTimeNs !== undefined) target = { timestampNs: fromTimeNs };
   else if (options.final && toSeq !== undefined) target = { seq: toSeq };
   else if (options.final && toTimeNs !== undefined) target = { timestampNs: toTimeNs + 1n };

@@ -54,6 +54,8 @@ export async function importTardisFile(
   const summary = await importRecords(records, {
     ...options,
     source: options.source ?? (path === "-" ? "stdin" : path),
+    // The whole file is read again on a resume, to rebuild the books.
+    resumeOption: options.resumeOption ?? "--from-line",
   });
   return { ...summary, counts: records.counts };
 }
