@@ -194,6 +194,7 @@ class Tap {
       const stoppedBy = await this.#copy();
       // On disk before the commit says so; close() syncs again, at no cost.
       this.#writer?.sync();
+      await this.#snapshots?.flush();
       this.#commitArchived();
       summary = this.#summary(stoppedBy);
       this.#info(this.#summaryLine(summary, "copied"));
@@ -223,6 +224,8 @@ class Tap {
     const archive = this.#o.archive;
     const { taker, description } = await SnapshotTaker.forQueue(archive, plan, {
       onWarning: (line) => this.#info(line),
+      // The copy goes on while the disk takes the files.
+      background: true,
     });
     this.#snapshots = taker;
     if (description !== undefined) this.#info(`snapshots: ${description}`);

@@ -106,16 +106,6 @@ export class BookEvent {
     const at = m.payloadOffset;
     const length = m.payloadLength;
     if (data !== undefined && at !== undefined && length !== undefined) {
-      // The fast path: a fixed-size kind, checked by one read of kind and
-      // version together and one size lookup; anything else takes #set.
-      if (length === FIXED_SIZE[kind] && data.getUint16(at, true) === (kind | VERSION_HIGH)) {
-        this.#data = data;
-        this.#at = at;
-        this.#length = length;
-        this.#kind = kind as BookKind;
-        this.#seq = m.seq;
-        return true;
-      }
       this.#set(data, at, length, m.seq);
     } else {
       const p = m.payload;
@@ -159,6 +149,19 @@ export class BookEvent {
 
   #set(data: DataView, at: number, length: number, seq: number): void {
     this.#seq = seq;
+    // The fast path: a fixed-size kind of this version, checked by one read
+    // of kind and version together and one size lookup.
+    if (length >= EVENT_HEADER_SIZE) {
+      const head = data.getUint16(at, true);
+      const kind = head & 0xff;
+      if ((head ^ kind) === VERSION_HIGH && kind <= MAX_BOOK_KIND && FIXED_SIZE[kind] === length) {
+        this.#data = data;
+        this.#at = at;
+        this.#length = length;
+        this.#kind = kind as BookKind;
+        return;
+      }
+    }
     if (length < EVENT_HEADER_SIZE) {
       throw new BookEventError(`Book event is ${length} bytes, shorter than its header`, seq);
     }
@@ -203,6 +206,20 @@ export class BookEvent {
   /** The seq of the wrapped message, 0 for bytes wrapped on their own. */
   get seq(): number {
     return this.#seq;
+  }
+
+  /**
+   * The bytes the event lies in (a queue segment's, for a wrapped queue
+   * message): with {@linkcode BookEvent.offset}, for a consumer that reads
+   * fields itself at the offsets of {@linkcode EVENT} and {@linkcode BODY}.
+   */
+  get data(): DataView {
+    return this.#data;
+  }
+
+  /** Where the event starts in {@linkcode BookEvent.data}. */
+  get offset(): number {
+    return this.#at;
   }
 
   /** Length of the event in bytes. */

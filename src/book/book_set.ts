@@ -6,6 +6,7 @@
  */
 
 import type { BookEvent } from "./book_event.ts";
+import { EVENT } from "./book_protocol.ts";
 import { BookStats } from "./book_stats.ts";
 import { OrderBook } from "./order_book.ts";
 
@@ -60,8 +61,11 @@ export class BookSet {
    * stay correct should a future kind belong to no market.
    */
   apply(e: BookEvent): OrderBook | undefined {
-    const venue = e.venue;
-    const market = e.market;
+    // Read from the bytes, as OrderBook.apply does: cheaper than the getters.
+    const d = e.data;
+    const at = e.offset;
+    const venue = d.getUint32(at + EVENT.venue, true);
+    const market = d.getUint32(at + EVENT.market, true);
     let books = this.#lastBooks;
     if (books === undefined || venue !== this.#lastVenue) {
       books = this.#venue(venue);

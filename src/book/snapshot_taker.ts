@@ -6,7 +6,7 @@
  * @module
  */
 
-import { QueueReader, queueExists } from "../chronicle/mod.ts";
+import { queueExists, QueueReader } from "../chronicle/mod.ts";
 import type { StreamMessage } from "../stream/mod.ts";
 import { BookEvent } from "./book_event.ts";
 import { BOOK_FLAG } from "./book_protocol.ts";
@@ -23,6 +23,14 @@ export interface SnapshotTakerOptions extends SnapshotWriterOptions {
   books?: BookSet;
   /** Called after each set of snapshots is written, with its seq and files. */
   onSnapshot?: (seq: number, paths: string[]) => void;
+  /**
+   * Write files in the background ({@linkcode SnapshotWriter.writeInBackground}):
+   * a set is encoded when it falls due and written while records go on
+   * being observed; a set falling due while the one before is still being
+   * written waits for the next batch end. Call
+   * {@linkcode SnapshotTaker.flush} before the end. Default false.
+   */
+  background?: boolean;
 }
 
 /** Options of {@linkcode SnapshotTaker.resume} and {@linkcode buildSnapshots}. */
@@ -85,6 +93,9 @@ export class SnapshotTaker {
   readonly #writer: SnapshotWriter;
   readonly #onSnapshot: ((seq: number, paths: string[]) => void) | undefined;
   readonly #event = new BookEvent();
+  readonly #background: boolean;
+  #writing: Promise<void> | undefined;
+  #failure: { error: unknown } | undefined;
 
   /**
    * A taker writing into `store` as `plan` says.
@@ -100,6 +111,24 @@ export class SnapshotTaker {
       options.sync === undefined ? {} : { sync: options.sync },
     );
     this.#onSnapshot = options.onSnapshot;
+    this.#background = options.background ?? false;
+  }
+
+  /**
+   * Waits for the set being written in the background, if any.
+   *
+   * @throws the error that stopped a background write.
+   */
+  async flush(): Promise<void> {
+    await this.#writing;
+    this.#throwFailure();
+  }
+
+  #throwFailure(): void {
+    const failure = this.#failure;
+    if (failure === undefined) return;
+    this.#failure = undefined;
+    throw failure.error;
   }
 
   /**
@@ -164,6 +193,7 @@ export class SnapshotTaker {
    * @throws {RangeError} when a book cannot be encoded; errors writing a file are thrown as they come.
    */
   observe(seq: number, timestampNs: bigint, event: BookEvent, bytes: number): void {
+    if (this.#failure !== undefined) this.#throwFailure();
     this.books.apply(event);
     if (this.planner.observe(timestampNs, bytes, (event.flags & BOOK_FLAG.BatchEnd) !== 0)) {
       this.#take(seq, timestampNs, event);
@@ -178,8 +208,27 @@ export class SnapshotTaker {
       marketCount: books.length,
       recordCrc: recordChecksum(event.copyBytes()),
     };
+    if (this.#background) {
+      // One set at a time: a set due meanwhile waits for the next batch end.
+      if (this.#writing !== undefined) return;
+      const writes = books.map((book) => this.#writer.writeInBackground(book, stamp));
+      this.planner.taken(timestampNs);
+      this.#writing = Promise.all(writes).then(
+        (paths) => this.#written(seq, paths),
+        (error) => {
+          this.#failure = { error };
+        },
+      ).finally(() => {
+        this.#writing = undefined;
+      });
+      return;
+    }
     const paths = books.map((book) => this.#writer.write(book, stamp));
     this.planner.taken(timestampNs);
+    this.#written(seq, paths);
+  }
+
+  #written(seq: number, paths: string[]): void {
     this.sets++;
     this.lastSeq = seq;
     this.#onSnapshot?.(seq, paths);

@@ -66,22 +66,16 @@ export class SnapshotWriter {
   }
 
   /**
-   * Writes the snapshot of `book` stamped `stamp` and returns its path. A
-   * snapshot of the same market and seq already there is replaced whole.
+   * Writes the snapshot of `book` valid after the record `stamp` names and
+   * returns its path. The file is written under a temporary name, flushed
+   * to disk, then renamed, and the directory flushed, so a snapshot is
+   * either whole under its name or not there at all.
    *
-   * @throws {RangeError} when the book or stamp cannot be encoded.
+   * @throws {Deno.errors.PermissionDenied} and other file-system errors as they come; no partial file stays.
    */
   write(book: BookView, stamp: SnapshotStamp): string {
+    const { dir, temp, path } = this.#place(book, stamp.seq);
     const bytes = this.#encoder.encode(book, stamp);
-    const dir = this.store.marketDir(book.venue, book.market);
-    if (!this.#ready.has(dir)) {
-      Deno.mkdirSync(dir, { recursive: true });
-      removeTempFiles(dir);
-      this.#ready.add(dir);
-    }
-    const path = this.store.path(book.venue, book.market, stamp.seq);
-    const random = crypto.getRandomValues(new Uint32Array(1))[0]!.toString(16).padStart(8, "0");
-    const temp = `${dir}/${snapshotTempName(stamp.seq, random)}`;
     try {
       const file = Deno.openSync(temp, { write: true, createNew: true });
       try {
@@ -94,15 +88,66 @@ export class SnapshotWriter {
       }
       Deno.renameSync(temp, path);
     } catch (error) {
-      try {
-        Deno.removeSync(temp);
-      } catch {
-        // Never created, or already renamed.
-      }
+      removeQuietly(temp);
       throw error;
     }
     if (this.sync) syncDirectory(dir);
     return path;
+  }
+
+  /**
+   * {@linkcode SnapshotWriter.write} with the book encoded now and the
+   * file work (the writes, the flushes that wait for the disk, the rename)
+   * done by the runtime's threads: the caller goes on while the disk
+   * works. The book may change as soon as this returns.
+   *
+   * @throws {Deno.errors.PermissionDenied} and other file-system errors, by the promise; no partial file stays.
+   */
+  async writeInBackground(book: BookView, stamp: SnapshotStamp): Promise<string> {
+    const { dir, temp, path } = this.#place(book, stamp.seq);
+    // Encoded now, and copied: the encoder's buffer is reused and the book goes on changing.
+    const bytes = this.#encoder.encode(book, stamp).slice();
+    try {
+      const file = await Deno.open(temp, { write: true, createNew: true });
+      try {
+        for (let done = 0; done < bytes.byteLength;) {
+          done += await file.write(bytes.subarray(done));
+        }
+        if (this.sync) await file.sync();
+      } finally {
+        file.close();
+      }
+      await Deno.rename(temp, path);
+    } catch (error) {
+      removeQuietly(temp);
+      throw error;
+    }
+    if (this.sync) {
+      const handle = await Deno.open(dir, { read: true });
+      try {
+        await handle.sync();
+      } finally {
+        handle.close();
+      }
+    }
+    return path;
+  }
+
+  // The market's directory (made, and cleared of temporary files left by a
+  // killed writer, the first time), a fresh temporary name and the final path.
+  #place(book: BookView, seq: number): { dir: string; temp: string; path: string } {
+    const dir = this.store.marketDir(book.venue, book.market);
+    if (!this.#ready.has(dir)) {
+      Deno.mkdirSync(dir, { recursive: true });
+      removeTempFiles(dir);
+      this.#ready.add(dir);
+    }
+    const random = crypto.getRandomValues(new Uint32Array(1))[0]!.toString(16).padStart(8, "0");
+    return {
+      dir,
+      temp: `${dir}/${snapshotTempName(seq, random)}`,
+      path: this.store.path(book.venue, book.market, seq),
+    };
   }
 }
 
@@ -133,6 +178,14 @@ export function removeTempFiles(dir: string): number {
     }
   }
   return removed;
+}
+
+function removeQuietly(path: string): void {
+  try {
+    Deno.removeSync(path);
+  } catch {
+    // Never created, or already renamed.
+  }
 }
 
 // Flushes the directory's entries, so the rename survives a machine crash.
