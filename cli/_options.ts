@@ -196,6 +196,33 @@ export function methodOption() {
 }
 
 /**
+ * An option parser made of a library's parse function: what it throws
+ * becomes commander's `InvalidArgumentError`, so the user sees one line
+ * naming the option (exit 2), not a stack trace.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parsedBy } from "./_options.ts";
+ * const even = parsedBy((v: string) => {
+ *   if (Number(v) % 2 !== 0) throw new RangeError(`'${v}' is odd`);
+ *   return Number(v);
+ * });
+ * assert.equal(even("4"), 4);
+ * assert.throws(() => even("3"), { code: "commander.invalidArgument", message: "'3' is odd" });
+ * ```
+ */
+export function parsedBy<T>(parse: (value: string) => T): (value: string) => T {
+  return (value) => {
+    try {
+      return parse(value);
+    } catch (error) {
+      throw new InvalidArgumentError(errorMessage(error));
+    }
+  };
+}
+
+/**
  * Parses a `--snapshot-every` value: limits separated by commas, a bare
  * number of events, a stream time (`10m`) or a size (`256MiB`).
  *
@@ -207,10 +234,4 @@ export function methodOption() {
  * assert.throws(() => snapshotPlan("1M"));
  * ```
  */
-export function snapshotPlan(value: string): SnapshotPlan {
-  try {
-    return parseSnapshotPlan(value);
-  } catch (error) {
-    throw new InvalidArgumentError(errorMessage(error));
-  }
-}
+export const snapshotPlan: (value: string) => SnapshotPlan = parsedBy(parseSnapshotPlan);

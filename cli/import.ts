@@ -23,6 +23,7 @@ import {
   importTardisBook,
   importTardisTrades,
   lobsterCountsLine,
+  lobsterFiles,
   regularFileSize,
   startImportProgress,
   tardisCountsLine,
@@ -223,16 +224,23 @@ export async function main(args: string[]): Promise<number> {
         lines.push(importSummaryLine(await importJsonlFile(file, options)));
         break;
       case "lobster": {
-        const summary = await importLobster(file, {
-          ...options,
-          ...vendor,
+        const names = {
           ...(opts.symbol === undefined ? {} : { symbol: opts.symbol }),
           ...(opts.date === undefined ? {} : { date: opts.date }),
           ...(opts.orderbook === undefined ? {} : { orderbook: opts.orderbook }),
+        };
+        try {
+          // What the file name does not say must come from the options: a usage error.
+          lobsterFiles(file, names);
+        } catch (error) {
+          if (error instanceof RangeError) throw new UsageError(error.message);
+          throw error;
+        }
+        const summary = await importLobster(file, {
+          ...options,
+          ...vendor,
+          ...names,
           ...(opts.market === undefined ? {} : { market: opts.market }),
-        }).catch((error) => {
-          // What the file name does not say must come from the options.
-          throw error instanceof RangeError ? new UsageError(error.message) : error;
         });
         lines.push(importSummaryLine(summary), lobsterCountsLine(summary.lobster));
         break;

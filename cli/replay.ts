@@ -6,11 +6,11 @@
  * @module
  */
 
-import { InvalidArgumentError } from "@commander-js/extra-typings";
 import { newCommand, runProgram, UsageError, writeStderrLine } from "./_program.ts";
 import {
   directionOption,
   methodOption,
+  parsedBy,
   positiveNumber,
   positiveTimerMs,
   positiveWholeNumber,
@@ -19,7 +19,7 @@ import {
 } from "./_options.ts";
 import { findProgram } from "./manifest.ts";
 import { parseJsonPath } from "../src/json/mod.ts";
-import { DEFAULT_TAPES_DIR, errorMessage, TapeFormatError } from "../src/tape/mod.ts";
+import { DEFAULT_TAPES_DIR, TapeFormatError } from "../src/tape/mod.ts";
 import {
   firstGivenOption,
   type FrameFilter,
@@ -28,13 +28,7 @@ import {
 } from "../src/consumer/mod.ts";
 import { stopSignals } from "../src/engine/mod.ts";
 import { replayStreams, replayTape, serveTape, verifyTape } from "../src/replay/mod.ts";
-import {
-  type FeatureSpec,
-  parseEvery,
-  parseFeatures,
-  replayBooks,
-  type RowEvery,
-} from "../src/book/mod.ts";
+import { parseEvery, parseFeatures, replayBooks } from "../src/book/mod.ts";
 
 const EXAMPLES = `
 Examples:
@@ -94,28 +88,10 @@ when interrupted by SIGINT / SIGTERM (passed on to the server); 1 when the tape 
 the server cannot be started or dies; 2 for a usage error.
 `;
 
-function featureList(value: string): FeatureSpec[] {
-  try {
-    return parseFeatures(value);
-  } catch (error) {
-    throw new InvalidArgumentError(errorMessage(error));
-  }
-}
-
-function rowEvery(value: string): RowEvery {
-  try {
-    return parseEvery(value);
-  } catch (error) {
-    throw new InvalidArgumentError(errorMessage(error));
-  }
-}
+const checkedJsonPath = parsedBy(parseJsonPath);
 
 function jsonPath(value: string, previous: string[]): string[] {
-  try {
-    parseJsonPath(value);
-  } catch (error) {
-    throw new InvalidArgumentError(errorMessage(error));
-  }
+  checkedJsonPath(value);
   return [...previous, value];
 }
 
@@ -186,12 +162,12 @@ export function replayCommand() {
     .option(
       "--features <list>",
       "print features of the books instead: mid,spread,microprice,imbalance[:N],ofi,vwap,trades",
-      featureList,
+      parsedBy(parseFeatures),
     )
     .option(
       "--every <interval>",
       "with --features: a row per bucket of stream time (1s, 100ms) or per N events",
-      rowEvery,
+      parsedBy(parseEvery),
     )
     .option("--csv", "with --features: CSV with a header line (default; --json for JSON lines)")
     .option(

@@ -736,3 +736,49 @@ Deno.test("import --format tardis-book of a .csv.gz, then replay --book --json s
   // Prices with the inferred decimals (2 for prices, 3 for sizes), exactly as text.
   assert.ok(lines(out.stdout)[5]!.endsWith(`"bids":[[6390.00,4.000]],"asks":[[6395.25,6.000]]}`));
 });
+
+Deno.test("archive-tap --snapshot-every copies on past a record that is not a valid book event, and says snapshots stopped", async () => {
+  const live = `${work}/bad-event-live`;
+  const archive = `${work}/bad-event-archive`;
+  const w = await QueueWriter.open(live, { segmentBytes: 1 << 20 });
+  const enc = new BookEventEncoder();
+  enc.header.flags = BOOK_FLAG.BatchEnd;
+  enc.header.venue = 1;
+  enc.header.market = 1;
+  for (let i = 0; i < 5; i++) {
+    const bytes = enc.level(SIDE.Bid, 100 + i, 10);
+    w.append(enc.typeId, bytes, BigInt(i + 1));
+  }
+  // Another producer's traffic under a book type id: 3 bytes, no book event.
+  w.append(0x4205, new Uint8Array([1, 2, 3]), 6n);
+  for (let i = 0; i < 5; i++) {
+    const bytes = enc.level(SIDE.Ask, 200 + i, 10);
+    w.append(enc.typeId, bytes, BigInt(i + 7));
+  }
+  w.close();
+  const tap = (): Promise<ProgramOutput> =>
+    runProgram("archive-tap", [
+      "--live",
+      live,
+      "--archive",
+      archive,
+      "--once",
+      "--snapshot-every",
+      "2",
+    ]);
+  const first = await tap();
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(
+    first.stderr,
+    /^archive-tap: snapshots stopped, archiving goes on: Book event is 3 bytes, shorter than its header at seq 6 in archive '[^']+'$/m,
+  );
+  const copied = ok(await runProgram("replay", [archive, "--json"]), "replay");
+  assert.equal(lines(copied.stdout).length, 11, "every record copied, the bad one included");
+  // Snapshots were taken before the bad record, and none after it.
+  const seqs = snapshotFiles(`${archive}.snapshots`).map((f) => f.seq);
+  assert.ok(seqs.length > 0 && seqs.every((s) => s !== undefined && s < 6), `${seqs}`);
+  // A restart reads the archive's books again and meets the same record: it still copies.
+  const second = await tap();
+  assert.equal(second.code, 0, second.stderr);
+  assert.match(second.stderr, /snapshots stopped, archiving goes on: .* at seq 6/);
+});

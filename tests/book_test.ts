@@ -7,11 +7,12 @@
  */
 
 import assert from "node:assert/strict";
-import { BookEvent } from "../src/book/book_event.ts";
+import { BookEvent, BookEventError } from "../src/book/book_event.ts";
 import { BookEventEncoder } from "../src/book/book_event_encoder.ts";
 import {
   BOOK_FLAG,
   BOOK_KIND,
+  BOOK_TYPE_BASE,
   type BookKind,
   SIDE,
   type Side,
@@ -573,6 +574,77 @@ Deno.test("the id index stays exact under churn near its fullest, where probe ru
   }
   assert.equal(book.orderCount, want.size);
   assert.equal(book.stats.unknownIds + book.stats.duplicateIds, 0);
+});
+
+Deno.test("the id index stays exact under churn near a quarter full, as order slots are reused", () => {
+  // Up to 255 orders fill the first table (1024 entries) to just under its limit of a quarter,
+  // so probe runs cross its end and deletes shift entries back across it; freed order slots are
+  // reused while the index compares ids in the order records.
+  const book = new OrderBook(1, 1);
+  const want = new Map<number, number>();
+  let s = 7;
+  const next = (n: number) => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) % n;
+  for (let i = 0; i < 100_000; i++) {
+    const id = 1 + next(600) * 7_919;
+    if (want.has(id)) {
+      if (next(2) === 0) book.deleteOrder(Bid, id, 0, 0);
+      else book.reduceOrder(Bid, id, 0, want.get(id)!);
+      want.delete(id);
+    } else if (want.size < 255) {
+      book.addOrder(Bid, id, 100 + next(5), 1 + next(9));
+      want.set(id, book.orderSize(id)!);
+    }
+    if (i % 1_000 === 0) {
+      for (let k = 0; k < 600; k++) {
+        const probe = 1 + k * 7_919;
+        assert.equal(book.orderSize(probe), want.get(probe));
+      }
+    }
+  }
+  assert.equal(book.orderCount, want.size);
+  assert.equal(book.stats.unknownIds + book.stats.duplicateIds, 0);
+});
+
+Deno.test("wrapping a zero-copy message reads it in place, and still refuses a bad version, size or kind", () => {
+  const enc = new BookEventEncoder();
+  enc.header.venue = 3;
+  enc.header.market = 4;
+  enc.header.flags = BOOK_FLAG.BatchEnd;
+  const bytes = enc.order(BOOK_KIND.OrderExecute, Ask, 2 ** 40 + 5, 1_234, 300);
+  const region = new Uint8Array(16 + bytes.length);
+  region.set(bytes, 16);
+  const message = (typeId: number, length = bytes.length) => ({
+    seq: 9,
+    timestampNs: 0n,
+    typeId,
+    payload: region.subarray(16, 16 + length),
+    data: new DataView(region.buffer),
+    payloadOffset: 16,
+    payloadLength: length,
+  });
+  const e = new BookEvent();
+  assert.equal(e.wrap(message(enc.typeId)), true);
+  assert.deepEqual(
+    [e.kind, e.flags, e.venue, e.market, e.side, e.id, e.price, e.size, e.seq, e.offset],
+    [BOOK_KIND.OrderExecute, BOOK_FLAG.BatchEnd, 3, 4, Ask, 2 ** 40 + 5, 1_234, 300, 9, 16],
+  );
+  assert.equal(e.data.buffer, region.buffer);
+  // A book fed the event straight from the region reduces the order it names.
+  const book = new OrderBook(3, 4);
+  book.addOrder(Ask, 2 ** 40 + 5, 1_234, 500);
+  book.apply(e);
+  assert.equal(book.orderSize(2 ** 40 + 5), 200);
+
+  const refuse = (m: ReturnType<typeof message>, why: RegExp) =>
+    assert.throws(() => e.wrap(m), (err) => err instanceof BookEventError && why.test(err.message));
+  refuse(message(BOOK_TYPE_BASE + BOOK_KIND.OrderAdd), /type id 16899 holds kind 6 at seq 9/);
+  refuse(message(enc.typeId, bytes.length - 8), /is 64 bytes, not 72 at seq 9/);
+  region[17] = 2; // the version byte
+  refuse(message(enc.typeId), /has version 2, not 1 at seq 9/);
+  region[17] = 1;
+  region[16] = 12; // a kind past the last
+  refuse(message(enc.typeId), /unknown kind 12/);
+  assert.equal(e.wrap(message(7)), false);
 });
 
 Deno.test("the same events always give the same books", () => {

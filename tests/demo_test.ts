@@ -37,8 +37,14 @@ Deno.test("deno task demo records, tails, replays, serves and verifies a session
     assert.match(stdout, /^ {2}2012-06-21T13:32:59\.600560069Z #1030 GOOG$/m);
     assert.match(stdout, /^ {4}107 @ 577\.0000 \| 577\.5800 @ 50$/m);
     assert.match(stdout, /replay: warm start from the snapshots at seq 1000/);
-    assert.match(stdout, /^ {2}seq,timestamp_ns,venue,market,symbol,mid,spread,imbalance_3,vwap,trades$/m);
-    assert.match(stdout, /^ {2}851,1340285520000000000,1,1,GOOG,578\.09500,0\.5500,0\.111111,578\.04701818,15$/m);
+    assert.match(
+      stdout,
+      /^ {2}seq,timestamp_ns,venue,market,symbol,mid,spread,imbalance_3,vwap,trades$/m,
+    );
+    assert.match(
+      stdout,
+      /^ {2}851,1340285520000000000,1,1,GOOG,578\.09500,0\.5500,0\.111111,578\.04701818,15$/m,
+    );
 
     // The live path: the following tap copied what the feed published (all of it, unless the
     // machine was slow), and the --once run after it copied the rest, so the archive holds every

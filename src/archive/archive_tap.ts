@@ -23,7 +23,7 @@ import {
   turnEventLoop,
 } from "../chronicle/mod.ts";
 import { queueExists } from "../chronicle/mod.ts";
-import { pruneSnapshots, type SnapshotPlan, SnapshotTaker } from "../book/mod.ts";
+import { BookEventError, pruneSnapshots, type SnapshotPlan, SnapshotTaker } from "../book/mod.ts";
 import { ArchiveAheadError, ArchiveGapError } from "./archive_errors.ts";
 import { lastSeqOf, queueSeqRange } from "./live_range.ts";
 import {
@@ -136,6 +136,7 @@ class Tap {
   #reader!: QueueReader;
   #writer: QueueWriter | undefined;
   #snapshots: SnapshotTaker | undefined;
+  #stoppedWrites: Promise<void> | undefined;
   #snapshotSets = 0;
   #copied = 0;
   #uncommitted = 0;
@@ -195,6 +196,7 @@ class Tap {
       // On disk before the commit says so; close() syncs again, at no cost.
       this.#writer?.sync();
       await this.#snapshots?.flush();
+      await this.#stoppedWrites;
       this.#commitArchived();
       summary = this.#summary(stoppedBy);
       this.#info(this.#summaryLine(summary, "copied"));
@@ -222,14 +224,34 @@ class Tap {
   // from its own latest snapshot, read to its end.
   async #startSnapshots(plan: SnapshotPlan): Promise<void> {
     const archive = this.#o.archive;
-    const { taker, description } = await SnapshotTaker.forQueue(archive, plan, {
-      onWarning: (line) => this.#info(line),
-      // The copy goes on while the disk takes the files.
-      background: true,
-    });
+    let started;
+    try {
+      started = await SnapshotTaker.forQueue(archive, plan, {
+        onWarning: (line) => this.#info(line),
+        // The copy goes on while the disk takes the files.
+        background: true,
+      });
+    } catch (error) {
+      if (!(error instanceof BookEventError)) throw error;
+      this.#snapshotsStopped(error);
+      return;
+    }
+    const { taker, description } = started;
     this.#snapshots = taker;
     if (description !== undefined) this.#info(`snapshots: ${description}`);
     if (this.#writer !== undefined) await this.#pruneSnapshots();
+  }
+
+  // Archiving is the tap's job; snapshots are for later readers. A record
+  // that claims to be a book event but is not one ends the snapshots, not
+  // the copy.
+  #snapshotsStopped(error: BookEventError): void {
+    // A set still being written is whole or absent; it is waited for at the end.
+    this.#stoppedWrites = this.#snapshots?.flush().catch(() => {});
+    this.#snapshots = undefined;
+    this.#info(
+      `snapshots stopped, archiving goes on: ${error.message} in archive '${this.#o.archive}'`,
+    );
   }
 
   // Snapshots older than the archive's earliest record can no longer be used.
@@ -421,7 +443,12 @@ class Tap {
 
   #append(writer: QueueWriter, m: QueueMessage): void {
     writer.appendCopy(m);
-    this.#snapshots?.observeMessage(m);
+    try {
+      this.#snapshots?.observeMessage(m);
+    } catch (error) {
+      if (!(error instanceof BookEventError)) throw error;
+      this.#snapshotsStopped(error);
+    }
     this.#log?.debug?.(
       `copied seq ${m.seq}: type ${m.typeId}, ${m.payloadLength} B, timestamp ${m.timestampNs} ns`,
     );

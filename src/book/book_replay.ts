@@ -139,8 +139,8 @@ export async function replayBooks(options: BookReplayOptions): Promise<BookRepla
   let events = 0;
   let rows = 0;
   // The last book event applied, which a final row is stamped with.
-  let lastSeq = warm === undefined ? 0 : warm.nextSeq - 1;
-  let lastTs = warm?.timestampNs ?? 0n;
+  let lastSeq = warm?.lastEvent?.seq ?? 0;
+  let lastTs = warm?.lastEvent?.timestampNs ?? 0n;
   try {
     const stream = sources.length === 1 ? sources[0]! : new MergedStream(sources, { live: follow });
     await using sink = new LineSink(options.out ?? Deno.stdout, follow ? 0 : 64 * 1024);
@@ -242,7 +242,9 @@ class FeatureLines {
 // starts from the latest valid snapshot instead of its first record.
 async function warmStartFor(options: BookReplayOptions): Promise<WarmStart | undefined> {
   const { locations, fromSeq, fromTimeNs, toSeq, toTimeNs } = options;
-  if (locations.length !== 1) return undefined;
+  // Features need every event before the start too (flow, trades, buckets):
+  // they replay from the first record and print from the start point.
+  if (locations.length !== 1 || options.features !== undefined) return undefined;
   let target: WarmStartTarget | undefined;
   if (options.fromEnd) target = "end";
   else if (fromSeq !== undefined) target = { seq: fromSeq - 1 };

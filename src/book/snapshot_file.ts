@@ -277,6 +277,20 @@ export class SnapshotEncoder {
 /**
  * A snapshot file whose header, checksum and events were all checked.
  * Replay its events with {@linkcode SnapshotFile.forEachEvent}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { OrderBook } from "./order_book.ts";
+ * import { decodeSnapshot, SnapshotEncoder } from "./snapshot_file.ts";
+ * const book = new OrderBook(1, 2);
+ * const stamp = { seq: 3, timestampNs: 4n, marketCount: 1, recordCrc: 0 };
+ * const file = decodeSnapshot(new SnapshotEncoder().encode(book, stamp));
+ * let events = 0;
+ * file.forEachEvent(() => events++);
+ * assert.equal(file.header.market, 2);
+ * assert.ok(events >= 2); // at least the clear and the last event
+ * ```
  */
 export class SnapshotFile {
   /** The header. */

@@ -82,7 +82,17 @@ export function snapshotTempName(seq: number, random: string): string {
   return `.snapshot_${seq}.bin.${random}.tmp`;
 }
 
-/** Whether `name` is a temporary file's name ({@linkcode snapshotTempName}). */
+/**
+ * Whether `name` is a temporary file's name ({@linkcode snapshotTempName}).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isSnapshotTempName } from "./snapshot_store.ts";
+ * assert.equal(isSnapshotTempName(".snapshot_7.bin.0a0b0c0d.tmp"), true);
+ * assert.equal(isSnapshotTempName("snapshot_7.bin"), false);
+ * ```
+ */
 export function isSnapshotTempName(name: string): boolean {
   return /^\.snapshot_[0-9]+\.bin\.[0-9a-f]{8}\.tmp$/.test(name);
 }

@@ -201,6 +201,8 @@ export class SnapshotTaker {
   }
 
   #take(seq: number, timestampNs: bigint, event: BookEvent): void {
+    // One set at a time: a set due while one is written waits for the next batch end.
+    if (this.#writing !== undefined) return;
     const books = this.books.books();
     const stamp = {
       seq,
@@ -209,8 +211,6 @@ export class SnapshotTaker {
       recordCrc: recordChecksum(event.copyBytes()),
     };
     if (this.#background) {
-      // One set at a time: a set due meanwhile waits for the next batch end.
-      if (this.#writing !== undefined) return;
       const writes = books.map((book) => this.#writer.writeInBackground(book, stamp));
       this.planner.taken(timestampNs);
       this.#writing = Promise.all(writes).then(

@@ -50,8 +50,11 @@ export interface WarmStart {
   fromSeq: number;
   /** Records read from the queue to reach the target. */
   replayed: number;
-  /** Timestamp of record `nextSeq - 1`, when the queue holds one. */
-  timestampNs: bigint | undefined;
+  /**
+   * The last book event the books hold (from the queue or a snapshot):
+   * what a row of them is stamped with; undefined when they hold none.
+   */
+  lastEvent: { seq: number; timestampNs: bigint } | undefined;
   /** One line for stderr: which snapshots were used, or why none was. */
   description: string;
 }
@@ -146,14 +149,17 @@ export async function warmStart(
     ...(options.waitStrategy === undefined ? {} : { waitStrategy: options.waitStrategy }),
   });
   let replayed = 0;
-  let timestampNs: bigint | undefined;
+  let lastEvent: { seq: number; timestampNs: bigint } | undefined;
   for (const choice of choices.values()) {
-    if (choice.seq === to && choice.file !== undefined) timestampNs = choice.file.header.timestampNs;
+    const file = choice.file;
+    if (file !== undefined && (lastEvent === undefined || choice.seq > lastEvent.seq)) {
+      lastEvent = { seq: choice.seq, timestampNs: file.header.timestampNs };
+    }
   }
   try {
-    const rolled = rollForward(stream, books, choices, fromSeq, to, queueDir);
+    const rolled = await rollForward(stream, books, choices, fromSeq, to, queueDir);
     replayed = rolled.replayed;
-    timestampNs = rolled.timestampNs ?? timestampNs;
+    lastEvent = rolled.lastEvent ?? lastEvent;
   } catch (error) {
     stream.close();
     throw error;
@@ -165,7 +171,7 @@ export async function warmStart(
     snapshots,
     fromSeq,
     replayed,
-    timestampNs,
+    lastEvent,
     description: describe(store, snapshots, fromSeq, to, replayed),
   };
 }
@@ -318,20 +324,23 @@ function validity(
 }
 
 // Reads records fromSeq+1 to `to`, applying each market's book events
-// after its own snapshot's seq; returns how many records it read.
-function rollForward(
+// after its own snapshot's seq; returns how many records it read and the
+// last book event applied.
+async function rollForward(
   stream: StreamReader,
   books: BookSet,
   choices: Map<number, Choice>,
   fromSeq: number,
   to: number,
   queueDir: string,
-): { replayed: number; timestampNs: bigint | undefined } {
+): Promise<{ replayed: number; lastEvent: { seq: number; timestampNs: bigint } | undefined }> {
   let skipTo = fromSeq;
   for (const choice of choices.values()) skipTo = Math.max(skipTo, choice.seq);
   const e = new BookEvent();
   let next = fromSeq + 1;
-  let timestampNs: bigint | undefined;
+  // Only the seq per event: a timestamp is a bigint, made once at the end.
+  let lastSeq = 0;
+  let lastTs: bigint | undefined;
   while (next <= to) {
     const m = stream.next();
     if (m === undefined || m.seq !== next) {
@@ -340,15 +349,29 @@ function rollForward(
       );
     }
     next++;
-    if (next > to) timestampNs = m.timestampNs;
     if (!e.wrap(m)) continue;
     if (m.seq <= skipTo) {
       const own = choices.get(marketKey(e.venue, e.market));
       if (own !== undefined && m.seq <= own.seq) continue;
     }
     books.apply(e);
+    lastSeq = m.seq;
+    if (next > to) lastTs = m.timestampNs;
   }
-  return { replayed: to - fromSeq, timestampNs };
+  if (lastSeq === 0) return { replayed: to - fromSeq, lastEvent: undefined };
+  lastTs ??= await stampOf(queueDir, lastSeq);
+  return { replayed: to - fromSeq, lastEvent: { seq: lastSeq, timestampNs: lastTs } };
+}
+
+// The timestamp of record `seq`, for the rare books whose last event is
+// followed by other records.
+async function stampOf(queueDir: string, seq: number): Promise<bigint> {
+  const reader = await QueueReader.open(queueDir, { start: { seq } });
+  try {
+    return reader.next()!.timestampNs;
+  } finally {
+    reader.close();
+  }
 }
 
 function describe(
@@ -358,7 +381,9 @@ function describe(
   to: number,
   replayed: number,
 ): string {
-  const records = `replayed ${replayed} record${replayed === 1 ? "" : "s"} to seq ${to}`;
+  const records = replayed === 0
+    ? `no records after it to seq ${to}`
+    : `replayed ${replayed} record${replayed === 1 ? "" : "s"} to seq ${to}`;
   if (snapshots.length === 0) {
     return `cold start: no usable snapshot at or before seq ${to} in '${store.root}'; ${records}`;
   }
@@ -368,7 +393,7 @@ function describe(
     `seq ${seq} (${n} market${n === 1 ? "" : "s"})`
   );
   return `warm start from the snapshots at ${sets.join(", ")} in '${store.root}'; ` +
-    `${records} from seq ${fromSeq + 1}`;
+    (replayed === 0 ? records : `${records} from seq ${fromSeq + 1}`);
 }
 
 function marketKey(venue: number, market: number): number {

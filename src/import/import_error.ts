@@ -87,6 +87,44 @@ export class QueueOpenError extends Error {
 }
 
 /**
+ * A market-data import that would not continue its queue: a resume
+ * (`--from-line N`) whose line does not follow the last line the queue
+ * holds, or that the queue's last event shows another kind of import
+ * wrote, or a whole import whose input does not start after the queue's
+ * last record. Nothing is written; the message says how to go on.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { QueueContinuityError } from "./import_error.ts";
+ * const e = new QueueContinuityError("q", "Queue 'q' ends at line 999", { lastLine: 999, resumeLine: 1000 });
+ * assert.equal(e.queue, "q");
+ * assert.equal(e.resumeLine, 1000);
+ * ```
+ */
+export class QueueContinuityError extends Error {
+  /** The queue directory. */
+  readonly queue: string;
+  /** The input line of the queue's last event (its vendor seq), when it is a book event. */
+  readonly lastLine: number | undefined;
+  /** The `--from-line` that resumes the import the queue holds, when there is one. */
+  readonly resumeLine: number | undefined;
+
+  /** Builds the error from the queue, the whole message, and what the queue holds. */
+  constructor(
+    queue: string,
+    message: string,
+    at: { lastLine?: number | undefined; resumeLine?: number | undefined } = {},
+  ) {
+    super(message);
+    this.name = "QueueContinuityError";
+    this.queue = queue;
+    this.lastLine = at.lastLine;
+    this.resumeLine = at.resumeLine;
+  }
+}
+
+/**
  * Whose fault stopped an import, which decides the advice: the input's
  * (fix it), a full disk (free space), or the queue's (make it writable).
  *

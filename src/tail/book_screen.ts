@@ -43,7 +43,9 @@ export class BookScreen {
   readonly #depth: number;
   readonly #now: () => number;
   #drawnAt = -Infinity;
-  #pending: { book: BookView; seq: number; timestampNs: bigint } | undefined;
+  // The latest state of each market shown, by venue and market.
+  readonly #books = new Map<number, { book: BookView; seq: number; timestampNs: bigint }>();
+  #pending = false;
 
   /** A screen on `out` showing `depth` levels; `now` is the clock in ms (replaceable for tests). */
   constructor(out: SyncWriter, depth: number, now: () => number = () => performance.now()) {
@@ -58,17 +60,25 @@ export class BookScreen {
    * again (the text is made only when drawn, so skipped states cost nothing).
    */
   update(book: BookView, seq: number, timestampNs: bigint): void {
-    this.#pending = { book, seq, timestampNs };
+    const key = book.venue * 0x1_0000_0000 + book.market;
+    const shown = this.#books.get(key);
+    if (shown === undefined) this.#books.set(key, { book, seq, timestampNs });
+    else {
+      shown.seq = seq;
+      shown.timestampNs = timestampNs;
+    }
+    this.#pending = true;
     if (this.#now() - this.#drawnAt >= MIN_REDRAW_MS) this.flush();
   }
 
-  /** Draws the state waiting to be drawn, if any. */
+  /** Draws the state waiting to be drawn, if any: every market shown, in venue and market order. */
   flush(): void {
-    const p = this.#pending;
-    if (p === undefined) return;
-    const ladder = bookLadder(p.book, p.seq, p.timestampNs, Math.max(2, this.#depth));
-    writeTextSync(`${REDRAW}${ladder}\n`, this.#out);
-    this.#pending = undefined;
+    if (!this.#pending) return;
+    const depth = Math.max(2, this.#depth);
+    const ladders = [...this.#books.entries()].sort(([a], [b]) => a - b)
+      .map(([, p]) => bookLadder(p.book, p.seq, p.timestampNs, depth));
+    writeTextSync(`${REDRAW}${ladders.join("\n\n")}\n`, this.#out);
+    this.#pending = false;
     this.#drawnAt = this.#now();
   }
 }
