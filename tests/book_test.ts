@@ -10,10 +10,12 @@ import assert from "node:assert/strict";
 import { BookEvent, BookEventError } from "../src/book/book_event.ts";
 import { BookEventEncoder } from "../src/book/book_event_encoder.ts";
 import {
+  BODY,
   BOOK_FLAG,
   BOOK_KIND,
   BOOK_TYPE_BASE,
   type BookKind,
+  INSTRUMENT,
   SIDE,
   type Side,
   TRADING_STATUS,
@@ -746,4 +748,36 @@ Deno.test("the exchange time in µs is exact for today's timestamps, past 2^53 n
     event.wrapBytes(enc.clear());
     assert.equal(event.exchangeUs, Number(ns / 1000n) - (ns < 0n && ns % 1000n !== 0n ? 1 : 0));
   }
+});
+
+Deno.test("wrapping refuses values no writer of the protocol stores: a side above 2, a negative size, 64-bit values past 2^53, a symbol past 255 bytes", () => {
+  const enc = new BookEventEncoder();
+  const e = new BookEvent();
+  const priced = () => enc.order(BOOK_KIND.OrderAdd, SIDE.Bid, 7, 1000, 5).slice();
+  const cases: [string, (b: Uint8Array, v: DataView) => void, RegExp][] = [
+    ["side 3", (b) => (b[BODY.side] = 3), /side 3, not 0, 1 or 2/],
+    ["negative size", (_, v) => v.setBigInt64(BODY.size, -1n, true), /negative size/],
+    ["id 2^53", (_, v) => v.setBigUint64(BODY.id, 2n ** 53n, true), /past 2\^53/],
+    ["price 2^53", (_, v) => v.setBigInt64(BODY.price, 2n ** 53n, true), /past 2\^53/],
+    ["price -2^53-1", (_, v) => v.setBigInt64(BODY.price, -(2n ** 53n) - 1n, true), /past 2\^53/],
+    ["size 2^60", (_, v) => v.setBigInt64(BODY.size, 2n ** 60n, true), /past 2\^53/],
+  ];
+  for (const [what, spoil, message] of cases) {
+    const bytes = priced();
+    spoil(bytes, new DataView(bytes.buffer));
+    assert.throws(() => e.wrapBytes(bytes), (error: unknown) => {
+      assert.ok(error instanceof BookEventError, what);
+      assert.match(error.message, message, what);
+      return true;
+    });
+  }
+  // The largest exact values still pass, and read back exactly.
+  const edge = enc.order(BOOK_KIND.OrderAdd, SIDE.Ask, 2 ** 53 - 1, -(2 ** 53 - 1), 2 ** 53 - 1);
+  e.wrapBytes(edge);
+  assert.deepEqual([e.id, e.price, e.size], [2 ** 53 - 1, -(2 ** 53 - 1), 2 ** 53 - 1]);
+  // An instrument whose symbol length says 256: longer than any writer stores.
+  const long = new Uint8Array(INSTRUMENT.symbol + 256);
+  long.set(enc.instrument("X", 2, 0).subarray(0, INSTRUMENT.symbol));
+  new DataView(long.buffer).setUint16(INSTRUMENT.symbolLength, 256, true);
+  assert.throws(() => e.wrapBytes(long), /symbol is 256 bytes, more than 255/);
 });

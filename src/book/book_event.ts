@@ -20,6 +20,9 @@ import {
   INSTRUMENT,
   MAX_BOOK_KIND,
   MAX_DECIMALS,
+  MAX_SYMBOL_BYTES,
+  PRICED_EVENT_SIZE,
+  SIDE,
   type Side,
   STATUS_OFFSET,
   type TradingStatus,
@@ -68,7 +71,8 @@ export class BookEventError extends SyntaxError {
  * message it wraps.
  *
  * Prices, sizes and ids are 64-bit on the wire and numbers here: exact up
- * to 2^53, which the encoder enforces. Timestamps are bigints, made only
+ * to 2^53, which the encoder enforces and wrapping checks (a larger value,
+ * a negative size or a side above 2 is damage). Timestamps are bigints, made only
  * when asked for.
  *
  * @example
@@ -155,6 +159,7 @@ export class BookEvent {
       const head = data.getUint16(at, true);
       const kind = head & 0xff;
       if ((head ^ kind) === VERSION_HIGH && kind <= MAX_BOOK_KIND && FIXED_SIZE[kind] === length) {
+        if (length === PRICED_EVENT_SIZE) checkPriced(data, at, seq);
         this.#data = data;
         this.#at = at;
         this.#length = length;
@@ -185,6 +190,12 @@ export class BookEvent {
           seq,
         );
       }
+      if (symbolLength > MAX_SYMBOL_BYTES) {
+        throw new BookEventError(
+          `Instrument event's symbol is ${symbolLength} bytes, more than ${MAX_SYMBOL_BYTES}`,
+          seq,
+        );
+      }
       if (
         data.getUint8(at + INSTRUMENT.priceDecimals) > MAX_DECIMALS ||
         data.getUint8(at + INSTRUMENT.sizeDecimals) > MAX_DECIMALS
@@ -197,6 +208,7 @@ export class BookEvent {
         seq,
       );
     }
+    if (length === PRICED_EVENT_SIZE) checkPriced(data, at, seq);
     this.#data = data;
     this.#at = at;
     this.#length = length;
@@ -339,5 +351,29 @@ export class BookEvent {
     const d = this.#data;
     const at = this.#at + field;
     return d.getUint32(at + 4, true) * TWO_32 + d.getUint32(at, true);
+  }
+}
+
+// The high words of 64-bit values this implementation reads exactly: below
+// 2^53 in magnitude (ids and sizes not negative).
+const HIGH_LIMIT = 0x20_0000;
+
+// A side, id, price or size no writer of the protocol would store: damage,
+// said as such rather than read as a rounded number or an odd side.
+function checkPriced(data: DataView, at: number, seq: number): void {
+  const side = data.getUint8(at + BODY.side);
+  const id = data.getUint32(at + BODY.id + 4, true);
+  const price = data.getInt32(at + BODY.price + 4, true);
+  const size = data.getInt32(at + BODY.size + 4, true);
+  if (side > SIDE.None) {
+    throw new BookEventError(`Book event has side ${side}, not 0, 1 or 2`, seq);
+  }
+  if (
+    id >= HIGH_LIMIT || price >= HIGH_LIMIT || price < -HIGH_LIMIT || size < 0 || size >= HIGH_LIMIT
+  ) {
+    throw new BookEventError(
+      "Book event has an id, price or size past 2^53 (or a negative size), which is read exactly only below",
+      seq,
+    );
   }
 }
