@@ -10,7 +10,6 @@ import { newCommand, runProgram, UsageError, writeStderrLine } from "./_program.
 import { findProgram } from "./manifest.ts";
 import { positiveWholeNumber, snapshotPlan, wholeNumber } from "./_options.ts";
 import { firstGivenOption } from "../src/consumer/mod.ts";
-import { SnapshotTaker } from "../src/book/mod.ts";
 import {
   detectFormat,
   IMPORT_FORMATS,
@@ -133,7 +132,10 @@ export function importCommand() {
     )
     .option("--price-decimals <n>", "tardis: decimals of prices (default: inferred)", wholeNumber)
     .option("--size-decimals <n>", "tardis: decimals of sizes (default: inferred)", wholeNumber)
-    .option("--strict", "market data: unknown order ids and time going back are errors, not counts")
+    .option(
+      "--strict",
+      "market data: unknown order ids, time going back and a last line without a newline are errors",
+    )
     .option(
       "--from-line <n>",
       "market data: resume a stopped import at this line",
@@ -194,15 +196,9 @@ export async function main(args: string[]): Promise<number> {
     strictOrder: opts.strictOrder ?? false,
     durability: opts.durable ? "durable" : "ipc",
     ...(bar === undefined ? {} : { onProgress: bar.update }),
+    ...(opts.snapshotEvery === undefined ? {} : { snapshotEvery: opts.snapshotEvery }),
+    log: (line) => writeStderrLine("import", line),
   };
-  if (opts.snapshotEvery !== undefined) {
-    const { taker, description } = await SnapshotTaker.forQueue(opts.to, opts.snapshotEvery, {
-      onWarning: (line) => writeStderrLine("import", line),
-    });
-    if (description !== undefined) writeStderrLine("import", description);
-    options.onAppend = (seq, record, timestampNs) =>
-      taker.observeMessage({ seq, timestampNs, typeId: record.typeId, payload: record.payload });
-  }
   const vendor = {
     ...(opts.venue === undefined ? {} : { venue: opts.venue }),
     ...(opts.strict ? { strict: true, strictOrder: true } : {}),

@@ -12,12 +12,16 @@ import type { BookStatsJson } from "../src/book/book_stats.ts";
 import { lobsterRow } from "../src/book/lobster_row.ts";
 import { OrderBook } from "../src/book/order_book.ts";
 import { replayBooks } from "../src/book/book_replay.ts";
-import { ImportError } from "../src/import/import_error.ts";
+import { ImportError, QueueContinuityError } from "../src/import/import_error.ts";
 import { LobsterCsv } from "../src/import/lobster_csv.ts";
 import { lobsterFiles, parseLobsterFileName } from "../src/import/lobster_file_name.ts";
 import { importLobster, lobsterCountsLine, LobsterImport } from "../src/import/lobster_import.ts";
 import { newYorkMidnightNs, secondsToNs } from "../src/import/new_york_time.ts";
+import { importTardisTrades } from "../src/import/tardis_trades_import.ts";
+import { isoTimeNs } from "../src/stream/message_line.ts";
 import { lobsterDay, writeLobsterDay } from "./_lobster_day.ts";
+import { runProgram } from "./_helpers.ts";
+import { readRecords } from "./fixtures/chronicle_common.ts";
 
 const FIXTURES = new URL("./fixtures/lobster/", import.meta.url).pathname;
 const GOOG = `${FIXTURES}GOOG_2012-06-21_34200000_34630000_message_1.csv`;
@@ -520,7 +524,7 @@ Deno.test("an import stopped by a bad line resumes from that line into the same 
     writeLobsterDay(dir, day, 10);
     const summary = await importLobster(path, { to: `${dir}/q`, fromLine: 301 });
     assert.equal(summary.lobster.messages, 300);
-    // The resumed part starts from a clear book, rebuilt by corrections: every row still matches.
+    // The lines before 301 rebuilt the import's book: every row matches, as without the stop.
     const replayed = await replayRows(`${dir}/q`, 10);
     assert.deepEqual(replayed.rows, lines(orderbookOf(path)));
   });
@@ -601,6 +605,212 @@ Deno.test("every message type maps to its event, with the side and the halt stat
     assert.equal(
       lobsterCountsLine(lobster.counts()),
       "10 vendor events at 1 level; 0 corrections on 0 rows; 0 unknown order ids",
+    );
+  });
+});
+
+/** The GOOG excerpt's two files copied into `dir`, to spoil and mend; the message file's path. */
+function googCopy(dir: string): string {
+  const name = GOOG.slice(GOOG.lastIndexOf("/") + 1);
+  Deno.copyFileSync(GOOG, `${dir}/${name}`);
+  Deno.copyFileSync(orderbookOf(GOOG), `${dir}/${orderbookOf(name)}`);
+  return `${dir}/${name}`;
+}
+
+/** The GOOG excerpt imported into `queue` up to line 999: line 1000 is bad, as the message says. */
+async function stopAtLine1000(path: string, queue: string): Promise<void> {
+  spoil(path, 1000, (t) => withField(t, 3, "1x0"));
+  const e = await importError(importLobster(path, { to: queue }));
+  assert.match(e.message, /: fix the input and re-run with '--from-line 1000' to resume$/);
+  Deno.copyFileSync(GOOG, path);
+}
+
+/** The error `importing` rejects with, which must be a QueueContinuityError. */
+async function refusal(importing: Promise<unknown>): Promise<QueueContinuityError> {
+  const error = await importing.then(() => undefined, (e: unknown) => e);
+  assert.ok(error instanceof QueueContinuityError, `expected a refusal, got ${error}`);
+  return error;
+}
+
+Deno.test("a resumed import writes, record for record and byte for byte, what an uninterrupted one does", async () => {
+  await withDir(async (dir) => {
+    const path = googCopy(dir);
+    const whole = await importLobster(GOOG, { to: `${dir}/whole` });
+    await stopAtLine1000(path, `${dir}/q`);
+    const resumed = await importLobster(path, { to: `${dir}/q`, fromLine: 1000 });
+    const [got, want] = await Promise.all([readRecords(`${dir}/q`), readRecords(`${dir}/whole`)]);
+    assert.equal(got.length, want.length);
+    // seq, type id, timestamp and payload of each: the lines before 1000 rebuilt the import's
+    // book, so the resume writes no new instrument or clear and the same corrections.
+    for (let i = 0; i < want.length; i++) assert.deepEqual(got[i], want[i], `record ${i + 1}`);
+    // The resume counts what it wrote, from line 1000 on.
+    assert.equal(resumed.lobster.messages, 1001);
+    assert.equal(resumed.lobster.book.events, resumed.records);
+    assert.ok(resumed.lobster.book.corrections < whole.lobster.book.corrections);
+    assert.deepEqual((await replayRows(`${dir}/q`, 1)).stats, whole.lobster.book);
+  });
+});
+
+Deno.test("a resume that does not follow the queue's last line is refused, naming the line that does", async () => {
+  await withDir(async (dir) => {
+    const path = googCopy(dir);
+    const q = `${dir}/q`;
+    await stopAtLine1000(path, q);
+    const stopped = await readRecords(q);
+    const held =
+      `Queue '${q}' already holds line 999 of the input (the vendor seq of its last event)`;
+    const ends = `Queue '${q}' ends at line 999 of the input (the vendor seq of its last event)`;
+    const cases: [number, string][] = [
+      [1, `${held}: '--from-line 1' would import lines 1..999 again`],
+      [999, `${held}: '--from-line 999' would import line 999 again`],
+      [1001, `${ends}: '--from-line 1001' would leave out line 1000`],
+      [1500, `${ends}: '--from-line 1500' would leave out lines 1000..1499`],
+    ];
+    for (const [fromLine, reason] of cases) {
+      const e = await refusal(importLobster(path, { to: q, fromLine }));
+      assert.equal(e.message, `${reason}; resume with '--from-line 1000'`);
+      assert.deepEqual([e.queue, e.lastLine, e.resumeLine], [q, 999, 1000]);
+    }
+    assert.deepEqual(await readRecords(q), stopped, "nothing was written");
+    // The resume the message names goes; run again, it is refused.
+    await importLobster(path, { to: q, fromLine: 1000 });
+    const done = await readRecords(q);
+    const again = await refusal(importLobster(path, { to: q, fromLine: 1000 }));
+    assert.equal(
+      again.message,
+      `Queue '${q}' already holds line 2000 of the input (the vendor seq of its last event): ` +
+        "'--from-line 1000' would import lines 1000..2000 again; resume with '--from-line 2001'",
+    );
+    assert.deepEqual(await readRecords(q), done, "nothing was written twice");
+  });
+});
+
+Deno.test("a whole import into a queue that holds records must start after the last of them", async () => {
+  await withDir(async (dir) => {
+    const q = `${dir}/q`;
+    await importLobster(GOOG, { to: q });
+    const held = await readRecords(q);
+    const e = await refusal(importLobster(GOOG, { to: q }));
+    const last = held.at(-1)!.timestampNs;
+    assert.equal(
+      e.message,
+      `Queue '${q}' already holds records up to ${isoTimeNs(last)} and the input starts at ` +
+        `2012-06-21T13:30:00.015105074Z: import it into a new queue, or resume the import that ` +
+        `stopped after line 2000 with '--from-line 2001'`,
+    );
+    assert.deepEqual(await readRecords(q), held);
+    // A later day goes into the same queue; the earlier one, after it, does not.
+    const days = `${dir}/days`;
+    const day = lobsterDay({ seed: 9, messages: 40, levels: 2, ordersBeforeWindow: 10 });
+    const monday = writeLobsterDay(dir, day, 2, "SYN", "2013-01-14");
+    const tuesday = writeLobsterDay(dir, day, 2, "SYN", "2013-01-15");
+    const first = await importLobster(monday, { to: days });
+    const second = await importLobster(tuesday, { to: days });
+    assert.equal(second.seqs?.first, first.records + 1);
+    await refusal(importLobster(monday, { to: days }));
+  });
+});
+
+Deno.test("a resume into a queue that another kind of import wrote is refused", async () => {
+  await withDir(async (dir) => {
+    const q = `${dir}/q`;
+    await importTardisTrades(new URL("./fixtures/tardis/trades.csv", import.meta.url).pathname, {
+      to: q,
+    });
+    const e = await refusal(importLobster(GOOG, { to: q, fromLine: 8 }));
+    assert.equal(
+      e.message,
+      `Queue '${q}' ends with a trade event that a 'lobster' import does not write (vendor seq 5): ` +
+        "'--from-line' resumes an import in the queue it stopped in; import into a new queue",
+    );
+  });
+});
+
+Deno.test("a from-line past the end of the files is an error naming the file and its length", async () => {
+  await withDir(async (dir) => {
+    for (const fromLine of [2001, 5000]) {
+      const e = await importError(importLobster(GOOG, { to: `${dir}/q`, fromLine }));
+      assert.equal(
+        e.message,
+        `'${GOOG}' line 2000: From line '${fromLine}' is past the end of the file, which has 2000 lines; ` +
+          `nothing was imported into '${dir}/q'`,
+      );
+    }
+    assert.throws(() => Deno.statSync(`${dir}/q`), Deno.errors.NotFound);
+  });
+});
+
+Deno.test("a last line without a newline is warned of, and with strict is an error naming the file and line", async () => {
+  await withDir(async (dir) => {
+    const day = lobsterDay({ seed: 3, messages: 40, levels: 1, ordersBeforeWindow: 0 });
+    const path = writeLobsterDay(dir, day, 1);
+    const ob = orderbookOf(path);
+    // The orderbook's last line cut in its last field, the bid size: '…,90' is read as '…,9'.
+    const text = Deno.readTextFileSync(ob);
+    assert.match(text, /,90\n$/);
+    Deno.writeTextFileSync(ob, text.slice(0, -2));
+    const warnings: string[] = [];
+    const summary = await importLobster(path, {
+      to: `${dir}/q`,
+      onWarning: (w) => warnings.push(w),
+    });
+    assert.equal(summary.lobster.messages, 40);
+    const reason =
+      `Orderbook file '${ob}' line 40 is its last and has no newline: the file may be cut short`;
+    assert.deepEqual(warnings, [`${reason}; it was imported ('--strict' refuses it)`]);
+    const e = await importError(importLobster(path, { to: `${dir}/strict`, strict: true }));
+    assert.equal(e.line, 40);
+    assert.match(
+      e.message,
+      new RegExp(
+        `^'${path}' line 40: ${
+          RegExp.escape(reason)
+        } \\('strict'\\); \\d+ records were imported .*'--from-line 40' to resume$`,
+      ),
+    );
+    assert.deepEqual((await replayRows(`${dir}/strict`, 1)).rows, lines(ob).slice(0, 39));
+    // The message file likewise; a file that ends in a newline says nothing.
+    Deno.writeTextFileSync(ob, text);
+    Deno.writeTextFileSync(path, Deno.readTextFileSync(path).slice(0, -1));
+    warnings.length = 0;
+    await importLobster(path, { to: `${dir}/q2`, onWarning: (w) => warnings.push(w) });
+    assert.deepEqual(warnings, [
+      `Message file '${path}' line 40 is its last and has no newline: the file may be cut short; it was imported ('--strict' refuses it)`,
+    ]);
+    warnings.length = 0;
+    await importLobster(GOOG, { to: `${dir}/q3`, onWarning: (w) => warnings.push(w) });
+    assert.deepEqual(warnings, []);
+  });
+});
+
+Deno.test("import --from-line run twice exits 1 with one line naming the line to resume from; a cut file warns", async () => {
+  await withDir(async (dir) => {
+    const path = googCopy(dir);
+    const q = `${dir}/q`;
+    await stopAtLine1000(path, q);
+    const args = ["--to", q, "--format", "lobster", path, "--from-line", "1000"];
+    const first = await runProgram("import", args);
+    assert.equal(first.code, 0, first.stderr);
+    const second = await runProgram("import", args);
+    assert.equal(second.code, 1);
+    assert.equal(
+      second.stderr,
+      `import: Queue '${q}' already holds line 2000 of the input (the vendor seq of its last event): ` +
+        "'--from-line 1000' would import lines 1000..2000 again; resume with '--from-line 2001'\n",
+    );
+    const past = await runProgram("import", [...args.slice(0, -1), "2001"]);
+    assert.equal(past.code, 1);
+    assert.match(
+      past.stderr,
+      /^import: '.*' line 2000: From line '2001' is past the end of the file, which has 2000 lines; nothing was imported into '.*'\n$/,
+    );
+    // The warning channel: the program's stderr.
+    Deno.writeTextFileSync(path, Deno.readTextFileSync(path).slice(0, -1));
+    const cut = await runProgram("import", ["--to", `${dir}/cut`, "--format", "lobster", path]);
+    assert.equal(cut.code, 0, cut.stderr);
+    assert.match(
+      cut.stderr,
+      /^import: warning: Message file '.*' line 2000 is its last and has no newline: the file may be cut short; it was imported \('--strict' refuses it\)\n/,
     );
   });
 });

@@ -16,7 +16,8 @@ import {
   type Side,
 } from "../src/book/mod.ts";
 import { BookSet } from "../src/book/book_set.ts";
-import { ImportError } from "../src/import/mod.ts";
+import { ImportError, InputBytes } from "../src/import/mod.ts";
+import { QueueContinuityError } from "../src/import/import_error.ts";
 import { decimalsOf, scaleDecimal } from "../src/import/decimal_scale.ts";
 import { importTardisBook, TardisBookRecords } from "../src/import/tardis_book_import.ts";
 import { importTardisTrades, TRADE_INFERENCE_ROWS } from "../src/import/tardis_trades_import.ts";
@@ -457,4 +458,161 @@ Deno.test("a damaged gzip file is an error naming it, after the rows before the 
   assert.match(error.message, new RegExp(`^Cannot read '${path}': damaged gzip data \\(`));
   assert.equal(error.line, undefined);
   assert.ok(error.imported > 0, "the rows read before the damage are imported");
+});
+
+Deno.test("the vendor seq of each event is its row's line; an instrument or clear a row causes has the line before", async () => {
+  const book = fresh("book");
+  await importTardisBook(`${FIXTURES}/book_one.csv`, { to: book });
+  const trades = fresh("trades");
+  await importTardisTrades(`${FIXTURES}/trades.csv`, { to: trades });
+  const e = new BookEvent();
+  const seqs = async (queue: string) =>
+    (await readRecords(queue)).map((r) => (e.wrapBytes(r.payload), `${e.kind}@${e.vendorSeq}`));
+  // Lines 2 and 3 come before the first snapshot (line 4); the second snapshot starts at line 11.
+  const [i, c, l] = [BOOK_KIND.Instrument, BOOK_KIND.Clear, BOOK_KIND.Level];
+  assert.deepEqual(await seqs(book), [
+    `${i}@3`,
+    `${c}@3`,
+    ...[4, 5, 6, 7, 8, 9, 10].map((n) => `${l}@${n}`),
+    `${c}@10`,
+    ...[11, 12, 13].map((n) => `${l}@${n}`),
+  ]);
+  const t = BOOK_KIND.Trade;
+  assert.deepEqual(await seqs(trades), [
+    `${i}@1`,
+    `${t}@2`,
+    `${t}@3`,
+    `${i}@3`,
+    `${t}@4`,
+    `${t}@5`,
+  ]);
+});
+
+/** The error `importing` rejects with, which must be a QueueContinuityError. */
+async function refusal(importing: Promise<unknown>): Promise<QueueContinuityError> {
+  const error = await importing.then(() => undefined, (e: unknown) => e);
+  assert.ok(error instanceof QueueContinuityError, `expected a refusal, got ${error}`);
+  return error;
+}
+
+Deno.test("a resume run twice, a file imported twice, or a resume of another kind is refused; a later day goes on", async () => {
+  const rows = Deno.readTextFileSync(`${FIXTURES}/book_one.csv`).split("\n");
+  const to = fresh("q");
+  const path = writeCsv(
+    "book.csv",
+    rows.map((r, i) => i === 7 ? r.replace(/,bid,[^,]*,/, ",bid,x,") : r),
+  );
+  const stopped = await importFails(importTardisBook(path, { to }));
+  assert.match(stopped.message, /re-run with '--from-line 8' to resume$/);
+  Deno.copyFileSync(`${FIXTURES}/book_one.csv`, path);
+  const early = await refusal(importTardisBook(path, { to, fromLine: 7 }));
+  assert.equal(
+    early.message,
+    `Queue '${to}' already holds line 7 of the input (the vendor seq of its last event): ` +
+      "'--from-line 7' would import line 7 again; resume with '--from-line 8'",
+  );
+  await importTardisBook(path, { to, fromLine: 8 });
+  const held = await readRecords(to);
+  const again = await refusal(importTardisBook(path, { to, fromLine: 8 }));
+  assert.match(again.message, /would import lines 8\.\.13 again; resume with '--from-line 14'$/);
+  const whole = await refusal(importTardisBook(path, { to }));
+  assert.equal(
+    whole.message,
+    `Queue '${to}' already holds records up to 2020-04-01T00:00:00.400000000Z and the input starts ` +
+      "at 2020-04-01T00:00:00.000000000Z: import it into a new queue, or resume the import that " +
+      "stopped after line 13 with '--from-line 14'",
+  );
+  const trades = await refusal(importTardisTrades(`${FIXTURES}/trades.csv`, { to, fromLine: 14 }));
+  assert.match(
+    trades.message,
+    /ends with a level event that a 'tardis-trades' import does not write/,
+  );
+  assert.deepEqual(await readRecords(to), held, "nothing was written");
+  // The next day, every time a day later, goes on after it.
+  const day = 86_400_000_000;
+  const next = writeCsv("next.csv", [
+    BOOK_HEADER,
+    ...rows.slice(1).filter((r) => r !== "").map((r) => {
+      const f = r.split(",");
+      f[2] = String(Number(f[2]) + day);
+      f[3] = String(Number(f[3]) + day);
+      return f.join(",");
+    }),
+  ]);
+  const second = await importTardisBook(next, { to });
+  assert.equal(second.seqs?.first, held.length + 1);
+});
+
+Deno.test("a from-line past the end is an error naming the file and its line count", async () => {
+  const to = fresh("q");
+  for (
+    const [run, file, lines] of [
+      [importTardisBook, `${FIXTURES}/book_one.csv`, 13],
+      [importTardisTrades, `${FIXTURES}/trades.csv.gz`, 5],
+    ] as const
+  ) {
+    const error = await importFails(run(file, { to, fromLine: lines + 1 }));
+    assert.equal(
+      error.message,
+      `'${file}' line ${lines}: From line '${lines + 1}' is past the end of the file, which has ` +
+        `${lines} lines; nothing was imported into '${to}'`,
+    );
+  }
+});
+
+Deno.test("gzip of two members, as pigz, bgzip and cat a.gz b.gz write, imports as the plain file", async () => {
+  const two = `${FIXTURES}/book_one_two_members.csv.gz`;
+  // The fixture is two members: the web's DecompressionStream refuses the second.
+  const web = Deno.openSync(two).readable.pipeThrough(new DecompressionStream("gzip"));
+  await assert.rejects(new Response(web).arrayBuffer());
+  const bytes = await InputBytes.open(two);
+  let text = "";
+  const decoder = new TextDecoder();
+  for await (const chunk of bytes) text += decoder.decode(chunk, { stream: true });
+  assert.equal(text, Deno.readTextFileSync(`${FIXTURES}/book_one.csv`));
+  const [plain, gz] = [fresh("plain"), fresh("two")];
+  const a = await importTardisBook(`${FIXTURES}/book_one.csv`, { to: plain });
+  const b = await importTardisBook(two, { to: gz });
+  assert.deepEqual(await readRecords(gz), await readRecords(plain));
+  assert.deepEqual(b.counts, a.counts);
+});
+
+Deno.test("a last line without a newline is warned of, and with strict is an error naming the file and line", async () => {
+  const rows = [
+    BOOK_HEADER,
+    "x,A,10,11,true,bid,100.5,1",
+    "x,A,10,11,true,ask,101,2",
+    "x,A,20,21,false,bid,100.5,3",
+    "x,A,30,31,false,ask,101,12",
+  ];
+  // The last row cut in its amount, '12' read as '1', and no newline after it.
+  const path = fresh("cut.csv");
+  Deno.writeTextFileSync(path, rows.join("\n").slice(0, -1));
+  const warnings: string[] = [];
+  const onWarning = (w: string) => warnings.push(w);
+  const summary = await importTardisBook(path, { to: fresh("q"), onWarning });
+  assert.equal(summary.counts.rows, 4);
+  const reason = "is the last and has no newline: the file may be cut short";
+  assert.deepEqual(warnings, [
+    `'${path}' line 5 ${reason}; it was imported ('--strict' refuses it)`,
+  ]);
+  const to = fresh("strict");
+  const error = await importFails(importTardisBook(path, { to, strict: true, onWarning }));
+  assert.equal(error.line, 5);
+  assert.equal(
+    error.message,
+    `'${path}' line 5: Line 5 ${reason} ('--strict'); 4 records were imported into '${to}' (seq 1..4): ` +
+      "fix the input and re-run with '--from-line 4' to resume",
+  );
+  assert.equal(warnings.length, 1, "strict does not warn");
+  // Trades likewise, gzip too; a file that ends with a newline says nothing.
+  const trades = fresh("trades.csv.gz");
+  const text = Deno.readTextFileSync(`${FIXTURES}/trades.csv`).slice(0, -1);
+  const gz = new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"));
+  Deno.writeFileSync(trades, new Uint8Array(await new Response(gz).arrayBuffer()));
+  const cut = await importFails(importTardisTrades(trades, { to: fresh("q"), strict: true }));
+  assert.match(cut.message, /line 5: Line 5 is the last and has no newline/);
+  warnings.length = 0;
+  await importTardisTrades(`${FIXTURES}/trades.csv`, { to: fresh("q"), onWarning });
+  assert.deepEqual(warnings, []);
 });

@@ -6,12 +6,17 @@
  * @module
  */
 
+import { createGunzip } from "node:zlib";
 import { ioReason } from "../tape/mod.ts";
 import { InputFileError } from "./import_error.ts";
 import { openInputFile } from "./input_lines.ts";
 
 const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;
+// Inflated bytes per chunk: zlib's 16 KiB default makes the line reader's per-chunk work show.
+const GUNZIP_CHUNK_BYTES = 256 * 1024;
+// Compressed bytes fed to zlib at a time: what they inflate to is what is held in memory.
+const GUNZIP_PIECE_BYTES = 64 * 1024;
 
 /**
  * An input's bytes, decompressed when they are gzip. Iterate it once, for
@@ -33,6 +38,12 @@ const GZIP_MAGIC_1 = 0x8b;
  * assert.deepEqual(lines, ["a,b", "1,2"]);
  * assert.equal(bytes.gzip, true);
  * assert.equal(bytes.bytesRead, Deno.statSync(path).size);
+ * // Two members, as `cat a.gz b.gz` or pigz write them, read as one.
+ * const twice = Deno.readFileSync(path);
+ * Deno.writeFileSync(path, new Uint8Array([...twice, ...twice]));
+ * const again: string[] = [];
+ * for await (const line of new InputLines(await InputBytes.open(path))) again.push(line);
+ * assert.deepEqual(again, ["a,b", "1,2", "a,b", "1,2"]);
  * Deno.removeSync(path);
  * ```
  */
@@ -70,7 +81,9 @@ export class InputBytes implements AsyncIterable<Uint8Array> {
   }
 
   /**
-   * Yields the input's bytes, gunzipped when it is gzip.
+   * Yields the input's bytes, gunzipped when it is gzip: every member of
+   * it, as `zcat` reads them (pigz and bgzip write many; `cat a.gz b.gz`
+   * is one file of two), in a stream, never the whole file in memory.
    *
    * @throws {InputFileError} when a read fails or the gzip data is damaged or cut short.
    */
@@ -85,19 +98,17 @@ export class InputBytes implements AsyncIterable<Uint8Array> {
       yield* raw;
       return;
     }
-    async function* all(): AsyncIterableIterator<Uint8Array<ArrayBuffer>> {
-      yield head;
-      yield* raw;
-    }
-    const inflated = ReadableStream.from(all()).pipeThrough(new DecompressionStream("gzip"));
     try {
-      yield* inflated;
+      yield* inflate(head, raw);
     } catch (error) {
       if (error instanceof InputFileError) throw error;
-      // The stream's own wording says what is wrong (a bad header, a checksum).
+      // zlib's own wording says what is wrong (a bad header, a checksum, the end cut off).
       throw new InputFileError(this.#path, `damaged gzip data (${(error as Error).message})`, {
         cause: error,
       });
+    } finally {
+      // Reading stopped early: ending the reads closes the file.
+      await raw.return();
     }
   }
 
@@ -120,5 +131,58 @@ export class InputBytes implements AsyncIterable<Uint8Array> {
       // A file's stream is cancelled so the file closes when reading stops early.
       if (this.#path !== "-") await this.#stream.cancel().catch(() => {});
     }
+  }
+}
+
+/**
+ * Inflates gzip data, member after member (the web's DecompressionStream
+ * stops at the first and refuses the rest), feeding zlib a small piece at
+ * a time and handing out what it inflates to before feeding more: memory
+ * holds one piece's output, whatever the file's size. What was inflated
+ * before damage is handed out before the error (zlib drops what it still
+ * holds when it fails, so it is taken from it as soon as it is made).
+ */
+async function* inflate(
+  head: Uint8Array,
+  rest: AsyncIterator<Uint8Array>,
+): AsyncGenerator<Uint8Array> {
+  const zlib = createGunzip({ chunkSize: GUNZIP_CHUNK_BYTES });
+  const out: Uint8Array[] = [];
+  let failure: Error | undefined;
+  let ended = false;
+  let wake: (() => void) | undefined;
+  const signal = () => {
+    const resolve = wake;
+    wake = undefined;
+    resolve?.();
+  };
+  const settled = () => new Promise<void>((resolve) => (wake = resolve));
+  zlib.on("data", (chunk: Uint8Array) => (out.push(chunk), signal()));
+  zlib.on("error", (error: Error) => (failure = error, signal()));
+  zlib.on("end", () => (ended = true, signal()));
+  try {
+    for (let piece: Uint8Array | undefined = head; piece !== undefined;) {
+      for (let at = 0; at < piece.length; at += GUNZIP_PIECE_BYTES) {
+        let written = false;
+        zlib.write(piece.subarray(at, at + GUNZIP_PIECE_BYTES), () => (written = true, signal()));
+        for (;;) {
+          while (out.length > 0) yield out.shift()!;
+          if (failure !== undefined) throw failure;
+          if (written) break;
+          await settled();
+        }
+      }
+      const next = await rest.next();
+      piece = next.done ? undefined : next.value;
+    }
+    zlib.end();
+    for (;;) {
+      while (out.length > 0) yield out.shift()!;
+      if (failure !== undefined) throw failure;
+      if (ended) return;
+      await settled();
+    }
+  } finally {
+    zlib.destroy();
   }
 }

@@ -32,12 +32,14 @@ const NEWLINE = 0x0a;
  * for await (const line of lines) seen.push(line);
  * assert.deepEqual(seen, ["a", "", "b"]);
  * assert.equal(lines.bytesRead, 4);
+ * assert.equal(lines.unterminated, true); // "b" has no newline
  * ```
  */
 export class InputLines implements AsyncIterable<string> {
   readonly #chunks: AsyncIterable<Uint8Array>;
   readonly #maxLineBytes: number;
   #bytesRead = 0;
+  #unterminated = false;
 
   /**
    * Reads `chunks`. `maxLineBytes` is the longest line accepted,
@@ -51,6 +53,15 @@ export class InputLines implements AsyncIterable<string> {
   /** Bytes of the lines handed out so far, newlines included. */
   get bytesRead(): number {
     return this.#bytesRead;
+  }
+
+  /**
+   * Whether the line last handed out is the input's last and has no
+   * newline, as the last line of a file cut short has; true from when
+   * that line is handed out.
+   */
+  get unterminated(): boolean {
+    return this.#unterminated;
   }
 
   /** Opens a file for reading line by line; {@linkcode InputFileError} when it cannot be read. */
@@ -118,7 +129,10 @@ export class InputLines implements AsyncIterable<string> {
       if (splitter.pending > max) throw tooLong(`${splitter.pending} or more`);
     }
     const last = splitter.rest();
-    if (last !== undefined) yield decode(last);
+    if (last !== undefined) {
+      this.#unterminated = true;
+      yield decode(last);
+    }
   }
 }
 

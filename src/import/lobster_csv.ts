@@ -46,6 +46,7 @@ const END = -1;
  * assert.equal(await csv.next(), true);
  * assert.equal(csv.line, 2);
  * assert.equal(csv.problem, "field 2 'x' is not a number");
+ * assert.equal(csv.unterminated, false); // a last line without a newline would be
  * assert.equal(await csv.next(), false);
  * csv.close();
  * Deno.removeSync(path);
@@ -66,6 +67,11 @@ export class LobsterCsv {
   line = 0;
   /** Bytes of the file up to the end of the row last read. */
   bytesRead = 0;
+  /**
+   * Whether the row last read ended at the end of the file with no newline:
+   * the last line of a file cut short looks so.
+   */
+  unterminated = false;
 
   readonly #file: Deno.FsFile;
   readonly #buffer: Uint8Array;
@@ -160,6 +166,7 @@ export class LobsterCsv {
     let p = start;
     let field = 0;
     let problem: string | undefined;
+    let terminated = false;
     for (;;) {
       const fieldStart = p;
       let negative = false;
@@ -218,14 +225,21 @@ export class LobsterCsv {
         p++;
         if (p === end && !eof) return MORE;
         if (p < end) {
-          if (buffer[p] === NEWLINE) p++;
-          else problem ??= `field ${field} ends with a carriage return that no newline follows`;
+          if (buffer[p] === NEWLINE) {
+            p++;
+            terminated = true;
+          } else {
+            problem ??= `field ${field} ends with a carriage return that no newline follows`;
+          }
         }
       } else if (p < end) {
+        // The newline: the end of the file is the only other way here.
         p++;
+        terminated = true;
       }
       break;
     }
+    this.unterminated = !terminated;
     this.fieldCount = field;
     this.problem = problem;
     this.line++;

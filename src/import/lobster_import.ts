@@ -20,12 +20,14 @@ import {
 import type { BookStatsJson } from "../book/book_stats.ts";
 import { LOBSTER_EMPTY_ASK, LOBSTER_EMPTY_BID } from "../book/lobster_row.ts";
 import { OrderBook } from "../book/order_book.ts";
+import { reportWarning } from "../tape/mod.ts";
 import { InputLineError } from "./import_error.ts";
 import type { ImportSummary } from "./import_summary.ts";
 import { LobsterCsv } from "./lobster_csv.ts";
 import { type LobsterFileOptions, type LobsterFiles, lobsterFiles } from "./lobster_file_name.ts";
 import { newYorkMidnightNs } from "./new_york_time.ts";
 import { type ImportOptions, type ImportRecord, importRecords } from "./queue_import.ts";
+import { checkContinuation } from "./queue_continuation.ts";
 
 /** Options of a LOBSTER import, beside the file overrides. */
 export interface LobsterImportOptions extends LobsterFileOptions {
@@ -34,16 +36,21 @@ export interface LobsterImportOptions extends LobsterFileOptions {
   /** Market id of every event; default 1. */
   market?: number;
   /**
-   * An order id the book does not hold, or a time earlier than the line
-   * before, is an error instead of being counted. Real files reference
-   * orders placed before their window, so this suits generated files.
+   * An order id the book does not hold, a time earlier than the line
+   * before, or a last line without a newline is an error instead of being
+   * counted or warned of. Real files reference orders placed before their
+   * window, so this suits generated files.
    */
   strict?: boolean;
   /**
    * First line of the files to import, to resume an import that stopped:
-   * the lines before it are read but not imported. Default 1.
+   * the lines before it are read and applied to the import's book, as an
+   * uninterrupted import would, but write nothing, so the records from
+   * here on are the ones the uninterrupted import writes. Default 1.
    */
   fromLine?: number;
+  /** Told of what may be damage but does not stop the import; default `reportWarning`. */
+  onWarning?: (message: string) => void;
 }
 
 /** What a LOBSTER import counted, for its summary. */
@@ -94,7 +101,7 @@ const DONE: IteratorResult<ImportRecord> = { value: undefined, done: true };
  * Direction 1 is the bid side, -1 the ask; prices are the file's integers
  * (4 decimals), sizes whole shares. The first batch starts with an
  * Instrument event and a Clear, so the queue says the book starts from
- * nothing here (as a resumed import does too).
+ * nothing here. The vendor seq of every event is its message's line.
  *
  * The import keeps a book fed with exactly the events it writes. After
  * each message it compares the book's top levels with that message's
@@ -103,6 +110,10 @@ const DONE: IteratorResult<ImportRecord> = { value: undefined, done: true };
  * does not show), so the book's top levels equal the row. A message and
  * its corrections are one batch: only the last event carries BatchEnd, so
  * printing the book after each batch gives one row per vendor event.
+ *
+ * A resume (`fromLine`) makes and applies the events of every line before
+ * it as well, but hands none of them out: from `fromLine` on, the records
+ * are byte for byte those of an uninterrupted import.
  *
  * Records are made a message at a time, in objects reused from message to
  * message: a record and its payload are valid until the records of the
@@ -140,6 +151,9 @@ export class LobsterImport implements AsyncIterableIterator<ImportRecord> {
   readonly #midnightNs: bigint;
   readonly #strict: boolean;
   readonly #fromLine: number;
+  readonly #warn: (message: string) => void;
+  // The book's counts when the first line handed out was read, for a resume's own counts.
+  #statsBefore: BookStatsJson | undefined;
   readonly #encoder = new BookEventEncoder();
   readonly #event = new BookEvent();
   #encoded: DataView | undefined;
@@ -174,6 +188,7 @@ export class LobsterImport implements AsyncIterableIterator<ImportRecord> {
     this.#midnightNs = newYorkMidnightNs(files.date);
     this.#strict = options.strict ?? false;
     this.#fromLine = options.fromLine ?? 1;
+    this.#warn = options.onWarning ?? reportWarning;
     this.#levels = files.levels ?? 0;
     const venue = options.venue ?? 1;
     const market = options.market ?? 1;
@@ -214,14 +229,15 @@ export class LobsterImport implements AsyncIterableIterator<ImportRecord> {
     return new LobsterImport(files, messages, orderbook, options);
   }
 
-  /** What the import counted so far. */
+  /** What the import counted so far, from `fromLine` on. */
   counts(): LobsterImportCounts {
+    const book = this.book.stats.toJSON();
     return {
       messages: this.#messageCount,
       levels: this.#levels,
       correctedRows: this.#correctedRows,
       backwardTimes: this.#backwardTimes,
-      book: this.book.stats.toJSON(),
+      book: this.#statsBefore === undefined ? book : statsSince(book, this.#statsBefore),
     };
   }
 
@@ -312,7 +328,8 @@ export class LobsterImport implements AsyncIterableIterator<ImportRecord> {
 
   /**
    * Turns the lines just read into the batch of their message: true when
-   * done or at the end of the files, false for a line before `fromLine`.
+   * done or at the end of the files, false for a line before `fromLine`
+   * (whose events are applied to the book but not handed out).
    */
   #take(more: boolean, rowMore: boolean): boolean {
     const messages = this.#messages;
@@ -328,6 +345,15 @@ export class LobsterImport implements AsyncIterableIterator<ImportRecord> {
           orderbook.line,
         );
       }
+      const lines = messages.line;
+      if (this.#fromLine > 1 && this.#fromLine > lines) {
+        throw new InputLineError(
+          `From line '${this.#fromLine}' is past the end of the file, which has ${lines} ${
+            lines === 1 ? "line" : "lines"
+          }`,
+          Math.max(lines, 1),
+        );
+      }
       this.#end();
       return true;
     }
@@ -338,9 +364,11 @@ export class LobsterImport implements AsyncIterableIterator<ImportRecord> {
         line,
       );
     }
-    if (line < this.#fromLine) return false;
+    const counting = line >= this.#fromLine;
+    if (line === this.#fromLine && line > 1) this.#statsBefore = this.book.stats.toJSON();
     const problem = this.#messageProblem() ?? this.#rowProblem();
     if (problem !== undefined) throw new InputLineError(problem, line);
+    if (messages.unterminated || orderbook.unterminated) this.#unterminated(line);
     const values = messages.values;
     const ns = values[0]! * POW10[messages.decimals[0]!]!;
     if (ns < this.#previousNs) {
@@ -352,7 +380,7 @@ export class LobsterImport implements AsyncIterableIterator<ImportRecord> {
           line,
         );
       }
-      this.#backwardTimes++;
+      if (counting) this.#backwardTimes++;
     }
     this.#previousNs = ns;
     const book = this.book;
@@ -378,7 +406,7 @@ export class LobsterImport implements AsyncIterableIterator<ImportRecord> {
       this.#put(encoder.clear(), line, timestampNs);
     }
     const event = this.#put(this.#encodeMessage(), line, timestampNs);
-    this.#messageCount++;
+    if (counting) this.#messageCount++;
     this.#gatherFixes(SIDE.Ask);
     this.#gatherFixes(SIDE.Bid);
     const fixes = this.#fixCount;
@@ -388,9 +416,9 @@ export class LobsterImport implements AsyncIterableIterator<ImportRecord> {
       const stats = book.stats;
       if (book.locked()) stats.lockedBatches++;
       else if (book.crossed()) stats.crossedBatches++;
-      return true;
+      return this.#handing(counting);
     }
-    this.#correctedRows++;
+    if (counting) this.#correctedRows++;
     const f = this.#fixes;
     for (let i = 0; i < fixes; i++) {
       header.flags = BOOK_FLAG.Correction | (i === fixes - 1 ? BOOK_FLAG.BatchEnd : 0);
@@ -402,7 +430,28 @@ export class LobsterImport implements AsyncIterableIterator<ImportRecord> {
         `The book does not match line ${line} of '${orderbook.path}' after its corrections`,
       );
     }
-    return true;
+    return this.#handing(counting);
+  }
+
+  /** Whether the batch just made is handed out: a line before `fromLine` only rebuilds the book. */
+  #handing(counting: boolean): boolean {
+    if (!counting) this.#batchSize = 0;
+    return counting;
+  }
+
+  /**
+   * A last line without a newline may be the end of a file cut short, in
+   * the middle of a field: an error with `strict`, else a warning.
+   */
+  #unterminated(line: number): void {
+    const file = this.#messages.unterminated
+      ? `Message file '${this.#messages.path}'`
+      : `Orderbook file '${this.#orderbook.path}'`;
+    const reason = `${file} line ${line} is its last and has no newline: the file may be cut short`;
+    // Before `fromLine` it was imported already; a resume past it stops at the end.
+    if (line < this.#fromLine) return;
+    if (this.#strict) throw new InputLineError(`${reason} ('strict')`, line);
+    this.#warn(`${reason}; it was imported ('--strict' refuses it)`);
   }
 
   /**
@@ -633,6 +682,23 @@ function sideFault(v: Float64Array, levels: number, side: Side): string | undefi
   return undefined;
 }
 
+/** The counts made since `before`: a resume's own. */
+function statsSince(now: BookStatsJson, before: BookStatsJson): BookStatsJson {
+  const kinds: Record<string, number> = {};
+  for (const [kind, n] of Object.entries(now.kinds)) kinds[kind] = n - (before.kinds[kind] ?? 0);
+  return {
+    events: now.events - before.events,
+    kinds,
+    unknownIds: now.unknownIds - before.unknownIds,
+    duplicateIds: now.duplicateIds - before.duplicateIds,
+    trimmedOrders: now.trimmedOrders - before.trimmedOrders,
+    badSides: now.badSides - before.badSides,
+    corrections: now.corrections - before.corrections,
+    crossedBatches: now.crossedBatches - before.crossedBatches,
+    lockedBatches: now.lockedBatches - before.lockedBatches,
+  };
+}
+
 function capitalized(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
@@ -656,10 +722,13 @@ function seconds(ns: number): string {
  * for the queue's checks. Errors name the file and line, and say how many
  * records the queue holds and from which line to resume: with `fromLine`,
  * which the message names as `--from-line` (`options.resumeOption` to name
- * it otherwise).
+ * it otherwise). A resume must follow the queue's last line, and a whole
+ * import into a queue that holds records must start after its last (see
+ * {@linkcode checkContinuation}).
  *
  * @throws {RangeError} when the file name does not say what the options do not.
  * @throws {InputFileError} when either file cannot be read.
+ * @throws {QueueContinuityError} when the import would not continue the queue.
  * @throws {ImportError} for a bad line, or any fault once the queue is open.
  *
  * @example
@@ -683,8 +752,10 @@ export async function importLobster(
 ): Promise<LobsterImportSummary> {
   const lobster = await LobsterImport.open(messagePath, options);
   try {
+    const beforeFirst = await checkContinuation(options.to, "lobster", options.fromLine);
     const summary = await importRecords(lobster, {
       ...options,
+      beforeFirst,
       source: options.source ?? messagePath,
       strictOrder: options.strictOrder ?? options.strict ?? false,
       resumeOption: options.resumeOption ?? "--from-line",

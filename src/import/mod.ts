@@ -32,6 +32,7 @@ export {
   type ImportStop,
   InputFileError,
   InputLineError,
+  QueueContinuityError,
   QueueOpenError,
 } from "./import_error.ts";
 export {
@@ -78,3 +79,10 @@ export {
 } from "./tardis_counts.ts";
 export { decimalsOf, scaleDecimal } from "./decimal_scale.ts";
 export { InputBytes } from "./input_bytes.ts";
+export {
+  checkContinuation,
+  formatsWriting,
+  type QueueEnd,
+  readQueueEnd,
+  type VendorFormat,
+} from "./queue_continuation.ts";

@@ -11,6 +11,7 @@ import { type QueueDurability, queueExists, QueueWriter, realtimeNs } from "../c
 import { ImportError, InputFileError, InputLineError, QueueOpenError } from "./import_error.ts";
 import { errorMessage, ioMessage, ioReason, isDiskFull, isOsError } from "../tape/mod.ts";
 import type { ImportSummary } from "./import_summary.ts";
+import { type SnapshotPlan, SnapshotTaker } from "../book/mod.ts";
 
 /** One record of the input, with where it came from. */
 export interface ImportRecord {
@@ -62,11 +63,21 @@ export interface ImportOptions {
    */
   resumeOption?: string;
   /**
-   * Told of each record as it is appended, with the seq it got and its
-   * timestamp (snapshots are taken this way). A throw stops the import as
-   * a fault of the queue's: the record is in the queue.
+   * Write book snapshots beside the queue as book events are appended
+   * (`docs/snapshots.md`). A queue that already holds records has its
+   * books rebuilt first, from its own latest snapshot. A snapshot that
+   * cannot be written stops the import as a fault of the queue's.
    */
-  onAppend?: (seq: number, record: ImportRecord, timestampNs: bigint) => void;
+  snapshotEvery?: SnapshotPlan;
+  /** Told how the snapshots' books were rebuilt, and of snapshots passed over. */
+  log?: (line: string) => void;
+  /**
+   * Told of the first record before the queue is opened for writing; a
+   * throw stops the import with nothing written and is thrown as it is (a
+   * market-data import refuses input that does not start after the
+   * queue's last record this way).
+   */
+  beforeFirst?: (record: ImportRecord) => void;
 }
 
 // Progress is cheap but not free: one report per this many records.
@@ -148,6 +159,7 @@ export async function importRecords(
   // A directory that is not a queue is refused before any input is read.
   openingQueue(queue, () => queueExists(queue));
   let writer: QueueWriter | undefined;
+  let snapshots: SnapshotTaker | undefined;
   let withSeqs: boolean | undefined;
   let previousSeq: number | undefined;
   let previousTs: bigint | undefined;
@@ -189,6 +201,10 @@ export async function importRecords(
         );
       }
       if (writer === undefined) {
+        options.beforeFirst?.(record);
+        if (options.snapshotEvery !== undefined) {
+          snapshots = await snapshotTaker(queue, options.snapshotEvery, options.log);
+        }
         writer = await openingQueue(queue, () =>
           QueueWriter.open(queue, {
             ...(seq === undefined ? {} : { firstSeq: seq }),
@@ -229,7 +245,12 @@ export async function importRecords(
         }
         imported++;
         lastImportedLine = line;
-        options.onAppend?.(appended, record, ts);
+        snapshots?.observeMessage({
+          seq: appended,
+          timestampNs: ts,
+          typeId: record.typeId,
+          payload: record.payload,
+        });
         seqs = { first: seqs?.first ?? appended, last: appended };
       }
       if ((imported + skipped) % PROGRESS_EVERY === 0) report();
@@ -284,4 +305,17 @@ function openingQueue<T>(queue: string, open: () => T): T {
   } catch (error) {
     return wrap(error);
   }
+}
+
+// Taken before the writer opens: a queue not there yet starts with empty books.
+async function snapshotTaker(
+  queue: string,
+  plan: SnapshotPlan,
+  log: ((line: string) => void) | undefined,
+): Promise<SnapshotTaker> {
+  const { taker, description } = await SnapshotTaker.forQueue(queue, plan, {
+    ...(log === undefined ? {} : { onWarning: log }),
+  });
+  if (description !== undefined) log?.(description);
+  return taker;
 }

@@ -150,7 +150,10 @@ export class TardisBookRecords implements TardisRecords {
     const events = this.#events;
     const inSnapshot = new Set<TardisMarket>();
     const synced = new Set<TardisMarket>();
-    for await (const { line, fields: f } of tardisRows(this.#lines, DATASET, COLUMNS)) {
+    const rows = tardisRows(this.#lines, DATASET, COLUMNS, events.fromLine);
+    for await (const { line, fields: f, unterminated } of rows) {
+      // With strict, the batch the last line is in is not written, as for a bad row.
+      if (unterminated) events.unterminated(line);
       if (events.counting(line)) events.counts.rows++;
       const m = events.market(f[SYMBOL]!, line);
       if (m === undefined) continue;
@@ -282,5 +285,10 @@ export function importTardisBook(
   path: string,
   options: ImportOptions & TardisImportOptions,
 ): Promise<TardisImportSummary> {
-  return importTardisFile(path, options, (l, o, b) => new TardisBookRecords(l, o, b));
+  return importTardisFile(
+    path,
+    options,
+    "tardis-book",
+    (l, o, b) => new TardisBookRecords(l, o, b),
+  );
 }

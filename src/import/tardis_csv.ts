@@ -7,6 +7,7 @@
  */
 
 import { InputLineError } from "./import_error.ts";
+import { InputLines } from "./input_lines.ts";
 
 /** One data row, its fields in the order the reader asked for; reused from row to row. */
 export interface TardisRow {
@@ -14,16 +15,23 @@ export interface TardisRow {
   line: number;
   /** The fields, in the order of the reader's `columns`. */
   readonly fields: string[];
+  /**
+   * Whether the row is the input's last line and has no newline, as the
+   * last line of a file cut short has (known of {@linkcode InputLines} only).
+   */
+  unterminated: boolean;
 }
 
 /**
  * The data rows of a Tardis CSV `dataset`, with the fields of `columns`
  * picked out by the header's names (other columns are ignored). Blank lines
  * are skipped and a `\r` before a newline is dropped. The row object is
- * reused: read its fields before pulling the next.
+ * reused: read its fields before pulling the next. A resume from line
+ * `fromLine` (above 1) needs the input to reach that line.
  *
  * @throws {InputLineError} when the input is empty, the header lacks a
- *   column, or a row has a different number of fields than the header.
+ *   column, a row has a different number of fields than the header, or
+ *   `fromLine` is past the last line.
  *
  * @example
  * ```ts
@@ -44,11 +52,13 @@ export async function* tardisRows(
   lines: AsyncIterable<string>,
   dataset: string,
   columns: readonly string[],
+  fromLine = 1,
 ): AsyncIterableIterator<TardisRow> {
   let line = 0;
   let picks: number[] | undefined;
   let width = 0;
-  const row: TardisRow = { line: 0, fields: columns.map(() => "") };
+  const row: TardisRow = { line: 0, fields: columns.map(() => ""), unterminated: false };
+  const input = lines instanceof InputLines ? lines : undefined;
   for await (const raw of lines) {
     line++;
     const text = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
@@ -68,6 +78,7 @@ export async function* tardisRows(
       );
     }
     row.line = line;
+    row.unterminated = input?.unterminated ?? false;
     for (let i = 0; i < picks.length; i++) row.fields[i] = fields[picks[i]!]!;
     yield row;
   }
@@ -75,6 +86,14 @@ export async function* tardisRows(
     throw new InputLineError(
       `Input is empty: a Tardis ${dataset} file starts with its header '${columns.join(",")}'`,
       1,
+    );
+  }
+  if (fromLine > 1 && fromLine > line) {
+    throw new InputLineError(
+      `From line '${fromLine}' is past the end of the file, which has ${line} ${
+        line === 1 ? "line" : "lines"
+      }`,
+      line,
     );
   }
 }

@@ -16,6 +16,7 @@ import {
   MAX_SYMBOL_BYTES,
   type Side,
 } from "../book/mod.ts";
+import { reportWarning } from "../tape/mod.ts";
 import { decimalsOf, scaleDecimal } from "./decimal_scale.ts";
 import { InputLineError } from "./import_error.ts";
 import type { ImportRecord } from "./queue_import.ts";
@@ -35,7 +36,10 @@ export interface TardisImportOptions {
    * in order of its first event.
    */
   symbols?: readonly string[];
-  /** A `timestamp` earlier than the one before of its symbol is an error instead of being counted. */
+  /**
+   * A `timestamp` earlier than the one before of its symbol, or a last line
+   * without a newline, is an error instead of being counted or warned of.
+   */
   strict?: boolean;
   /**
    * Resume: rows before this line are read (so markets, decimals and the
@@ -43,6 +47,8 @@ export interface TardisImportOptions {
    * nothing. Default 1.
    */
   fromLine?: number;
+  /** Told of what may be damage but does not stop the import; default `reportWarning`. */
+  onWarning?: (message: string) => void;
 }
 
 /** One symbol of a Tardis import. */
@@ -114,11 +120,13 @@ function checkDecimals(name: string, value: number | undefined): void {
 export class TardisEvents {
   /** What the import saw; see {@linkcode TardisCounts}. */
   readonly counts: TardisCounts = tardisCounts();
+  /** First line written and counted; see {@linkcode TardisImportOptions.fromLine}. */
+  readonly fromLine: number;
   readonly #encoder = new BookEventEncoder();
   readonly #markets = new Map<string, TardisMarket>();
   readonly #filtered: boolean;
   readonly #strict: boolean;
-  readonly #fromLine: number;
+  readonly #warn: (message: string) => void;
   readonly #given: Record<TardisValueColumn, number | undefined>;
   readonly #bytesRead: () => number;
   #nextId = 1;
@@ -143,7 +151,8 @@ export class TardisEvents {
     this.#encoder.header.venue = venue;
     this.#given = { price: options.priceDecimals, amount: options.sizeDecimals };
     this.#strict = options.strict ?? false;
-    this.#fromLine = fromLine;
+    this.#warn = options.onWarning ?? reportWarning;
+    this.fromLine = fromLine;
     this.#bytesRead = bytesRead;
     this.#filtered = options.symbols !== undefined;
     // Asked-for symbols are numbered up front, in the order asked.
@@ -157,7 +166,23 @@ export class TardisEvents {
 
   /** Whether a row at `line` is written and counted (it is at or after `fromLine`). */
   counting(line: number): boolean {
-    return line >= this.#fromLine;
+    return line >= this.fromLine;
+  }
+
+  /**
+   * The row at `line` is the input's last and has no newline: the end of
+   * a file cut short, perhaps in the middle of a field, looks so. A
+   * warning (`line N is the last…`, for the caller to put the file's name
+   * before), or an error with `strict`; nothing before `fromLine`, which
+   * was imported already.
+   *
+   * @throws {InputLineError} with `strict`.
+   */
+  unterminated(line: number): void {
+    if (!this.counting(line)) return;
+    const reason = `is the last and has no newline: the file may be cut short`;
+    if (this.#strict) throw new InputLineError(`Line ${line} ${reason} ('--strict')`, line);
+    this.#warn(`line ${line} ${reason}; it was imported ('--strict' refuses it)`);
   }
 
   /**
@@ -298,13 +323,13 @@ export class TardisEvents {
   instrument(m: TardisMarket, at: TardisStamp): ImportRecord | undefined {
     if (m.id === 0) m.id = this.#nextId++;
     m.defined = true;
-    this.#stamp(BOOK_FLAG.BatchEnd, m, at);
+    this.#stamp(BOOK_FLAG.BatchEnd, m, at, at.line - 1);
     return this.#record(at, this.#encoder.instrument(m.symbol, m.priceDecimals, m.sizeDecimals));
   }
 
   /** A clear of `m` flagged as a snapshot's beginning; `at` is the snapshot's first row. */
   clear(m: TardisMarket, at: TardisStamp): ImportRecord | undefined {
-    this.#stamp(BOOK_FLAG.SnapshotBegin, m, at);
+    this.#stamp(BOOK_FLAG.SnapshotBegin, m, at, at.line - 1);
     return this.#record(at, this.#encoder.clear());
   }
 
@@ -317,8 +342,8 @@ export class TardisEvents {
     price: number,
     size: number,
   ): ImportRecord | undefined {
-    this.#stamp(flags, m, at);
-    return this.#record(at, this.#encoder.level(side, price, size), at.line);
+    this.#stamp(flags, m, at, at.line);
+    return this.#record(at, this.#encoder.level(side, price, size));
   }
 
   /** A trade from the row `at`, a batch of its own. */
@@ -330,35 +355,35 @@ export class TardisEvents {
     price: number,
     size: number,
   ): ImportRecord | undefined {
-    this.#stamp(BOOK_FLAG.BatchEnd, m, at);
-    return this.#record(
-      at,
-      this.#encoder.trade(BOOK_KIND.Trade, side, tradeId, price, size),
-      at.line,
-    );
+    this.#stamp(BOOK_FLAG.BatchEnd, m, at, at.line);
+    return this.#record(at, this.#encoder.trade(BOOK_KIND.Trade, side, tradeId, price, size));
   }
 
-  #stamp(flags: number, m: TardisMarket, at: TardisStamp): void {
+  /**
+   * Sets the header of the next event. Its vendor seq, and its record's
+   * line, is `line`: the row's own for the row's event, the line before
+   * for an event the row causes before its own (instrument, clear). When
+   * one of those is written and the row's own is not, an import resumed
+   * from the line after the last written repeats both, and a repeated
+   * definition or clear changes nothing; and the queue's last vendor seq
+   * is always the line before the one to resume from.
+   */
+  #stamp(flags: number, m: TardisMarket, at: TardisStamp, line: number): void {
     const h = this.#encoder.header;
     h.flags = flags;
     h.market = m.id;
     h.exchangeNs = BigInt(at.exchangeUs) * 1000n;
     h.receiveNs = BigInt(at.receiveUs) * 1000n;
+    h.vendorSeq = line;
   }
 
-  /**
-   * The record of the event just encoded, or undefined before `fromLine`.
-   * An event a row causes before its own (instrument, clear) carries the
-   * line before the row: when one is written and the row's own is not, an
-   * import resumed from the line after the last written repeats both, and
-   * a repeated definition or clear changes nothing.
-   */
-  #record(at: TardisStamp, payload: Uint8Array, line = at.line - 1): ImportRecord | undefined {
+  /** The record of the event just encoded, or undefined before `fromLine`. */
+  #record(at: TardisStamp, payload: Uint8Array): ImportRecord | undefined {
     if (!this.counting(at.line)) return undefined;
     const kind = BOOK_KIND_NAMES[payload[0]!]!;
     this.counts.events[kind] = (this.counts.events[kind] ?? 0) + 1;
     return {
-      line,
+      line: this.#encoder.header.vendorSeq,
       bytesRead: this.#bytesRead(),
       seq: undefined,
       timestampNs: this.#encoder.header.exchangeNs,

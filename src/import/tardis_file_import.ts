@@ -5,9 +5,11 @@
  * @module
  */
 
+import { reportWarning } from "../tape/mod.ts";
 import { InputBytes } from "./input_bytes.ts";
 import { InputLines } from "./input_lines.ts";
 import { type ImportOptions, type ImportRecord, importRecords } from "./queue_import.ts";
+import { checkContinuation } from "./queue_continuation.ts";
 import type { TardisCounts, TardisImportSummary } from "./tardis_counts.ts";
 import type { TardisImportOptions } from "./tardis_events.ts";
 
@@ -27,8 +29,11 @@ export type TardisReader = (
 /**
  * Imports the file at `path` (stdin for `-`), gunzipped when it is gzip,
  * through `read` into the queue `options.to`; see {@linkcode importRecords}.
+ * `format` names the import, whose events a resume (`fromLine`) must find
+ * at the queue's end (see {@linkcode checkContinuation}).
  *
  * @throws {InputFileError} when the file cannot be read.
+ * @throws {QueueContinuityError} when the import would not continue the queue.
  * @throws {ImportError} for a bad row or a fault once the queue is open.
  *
  * @example
@@ -39,7 +44,7 @@ export type TardisReader = (
  * const dir = Deno.makeTempDirSync();
  * Deno.writeTextFileSync(`${dir}/t.csv`, "exchange,symbol,timestamp,local_timestamp,id,side,price,amount\nx,A,1,1,1,buy,10,1\n");
  * const read = (l: AsyncIterable<string>, o: object, b: () => number) => new TardisTradeRecords(l, o, b);
- * const summary = await importTardisFile(`${dir}/t.csv`, { to: `${dir}/q` }, read);
+ * const summary = await importTardisFile(`${dir}/t.csv`, { to: `${dir}/q` }, "tardis-trades", read);
  * assert.equal(summary.records, 2); // the instrument and the trade
  * Deno.removeSync(dir, { recursive: true });
  * ```
@@ -47,13 +52,23 @@ export type TardisReader = (
 export async function importTardisFile(
   path: string,
   options: ImportOptions & TardisImportOptions,
+  format: "tardis-book" | "tardis-trades",
   read: TardisReader,
 ): Promise<TardisImportSummary> {
+  const beforeFirst = await checkContinuation(options.to, format, options.fromLine);
+  const source = options.source ?? (path === "-" ? "stdin" : path);
+  const warn = options.onWarning ?? reportWarning;
+  const named = source === "stdin" ? "stdin" : `'${source}'`;
   const bytes = await InputBytes.open(path);
-  const records = read(new InputLines(bytes), options, () => bytes.bytesRead);
+  const records = read(
+    new InputLines(bytes),
+    { ...options, onWarning: (message) => warn(`${named} ${message}`) },
+    () => bytes.bytesRead,
+  );
   const summary = await importRecords(records, {
     ...options,
-    source: options.source ?? (path === "-" ? "stdin" : path),
+    beforeFirst,
+    source,
     // The whole file is read again on a resume, to rebuild the books.
     resumeOption: options.resumeOption ?? "--from-line",
   });

@@ -127,7 +127,9 @@ export class TardisTradeRecords implements TardisRecords {
     const events = this.#events;
     // Rows held back while decimals are inferred; written in order after.
     let held: TradeRow[] | undefined = this.#inferring ? [] : undefined;
-    for await (const { line, fields: f } of tardisRows(this.#lines, DATASET, COLUMNS)) {
+    const rows = tardisRows(this.#lines, DATASET, COLUMNS, events.fromLine);
+    for await (const { line, fields: f, unterminated } of rows) {
+      if (unterminated) events.unterminated(line);
       if (events.counting(line)) events.counts.rows++;
       const market = events.market(f[SYMBOL]!, line);
       if (market === undefined) continue;
@@ -208,5 +210,10 @@ export function importTardisTrades(
   path: string,
   options: ImportOptions & TardisImportOptions,
 ): Promise<TardisImportSummary> {
-  return importTardisFile(path, options, (l, o, b) => new TardisTradeRecords(l, o, b));
+  return importTardisFile(
+    path,
+    options,
+    "tardis-trades",
+    (l, o, b) => new TardisTradeRecords(l, o, b),
+  );
 }
