@@ -665,7 +665,7 @@ Deno.test("a snapshot writer SIGKILLed mid-write leaves no partial snapshot, and
   });
 });
 
-Deno.test("a background taker writes one set at a time, each whole, and a failed write stops the next observe", async () => {
+Deno.test("a background taker writes at most four sets at a time, each whole, and a failed write stops the next observe", async () => {
   const root = await Deno.makeTempDir({ prefix: "spool_snap_bg_" });
   try {
     const store = new SnapshotStore(`${root}/snapshots`);
@@ -674,15 +674,15 @@ Deno.test("a background taker writes one set at a time, each whole, and a failed
     const e = new BookEvent();
     enc.header.flags = BOOK_FLAG.BatchEnd;
     enc.header.market = 1;
-    // 100 events with no turn of the event loop: the first set is still being written when
-    // the next ones fall due, so they wait; only one set is taken.
+    // 100 events with no turn of the event loop: the first four sets are still being written
+    // when the next ones fall due, so those wait.
     for (let seq = 1; seq <= 100; seq++) {
       e.wrapBytes(enc.level(SIDE.Bid, 1000 + seq, seq));
       taker.observe(seq, BigInt(seq), e, e.length);
     }
     await taker.flush();
-    assert.deepEqual(store.list().map((r) => r.seq), [10]);
-    assert.equal(taker.sets, 1);
+    assert.deepEqual(store.list().map((r) => r.seq), [10, 20, 30, 40]);
+    assert.equal(taker.sets, 4);
     // With the loop turning between events, the next set falls due and is written.
     for (let seq = 101; seq <= 130; seq++) {
       e.wrapBytes(enc.level(SIDE.Bid, 1000 + seq, seq));
@@ -690,7 +690,7 @@ Deno.test("a background taker writes one set at a time, each whole, and a failed
       await taker.flush();
     }
     const seqs = store.list().map((r) => r.seq);
-    assert.deepEqual(seqs, [10, 101, 111, 121]);
+    assert.deepEqual(seqs, [10, 20, 30, 40, 101, 111, 121]);
     for (const ref of store.list()) {
       const file = decodeSnapshot(await Deno.readFile(ref.path), ref.path);
       assert.equal(file.header.seq, ref.seq);

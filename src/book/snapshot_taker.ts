@@ -17,6 +17,11 @@ import { SnapshotStore } from "./snapshot_store.ts";
 import { SnapshotWriter, type SnapshotWriterOptions } from "./snapshot_writer.ts";
 import { warmStart } from "./warm_start.ts";
 
+// Sets a background taker writes at once. Each step of a write waits for
+// the event loop, which a busy copy turns only now and then; several sets
+// in flight keep the plan's pace.
+const SETS_IN_FLIGHT = 4;
+
 /** Options of {@linkcode SnapshotTaker}. */
 export interface SnapshotTakerOptions extends SnapshotWriterOptions {
   /** The books to go on from (a warm start's); default empty, for a queue read from its start. */
@@ -26,8 +31,8 @@ export interface SnapshotTakerOptions extends SnapshotWriterOptions {
   /**
    * Write files in the background ({@linkcode SnapshotWriter.writeInBackground}):
    * a set is encoded when it falls due and written while records go on
-   * being observed; a set falling due while the one before is still being
-   * written waits for the next batch end. Call
+   * being observed; a set falling due while four are still being written
+   * waits for the next batch end. Call
    * {@linkcode SnapshotTaker.flush} before the end. Default false.
    */
   background?: boolean;
@@ -94,7 +99,7 @@ export class SnapshotTaker {
   readonly #onSnapshot: ((seq: number, paths: string[]) => void) | undefined;
   readonly #event = new BookEvent();
   readonly #background: boolean;
-  #writing: Promise<void> | undefined;
+  readonly #writing = new Set<Promise<void>>();
   #failure: { error: unknown } | undefined;
 
   /**
@@ -120,7 +125,7 @@ export class SnapshotTaker {
    * @throws the error that stopped a background write.
    */
   async flush(): Promise<void> {
-    await this.#writing;
+    while (this.#writing.size > 0) await Promise.all(this.#writing);
     this.#throwFailure();
   }
 
@@ -201,8 +206,9 @@ export class SnapshotTaker {
   }
 
   #take(seq: number, timestampNs: bigint, event: BookEvent): void {
-    // One set at a time: a set due while one is written waits for the next batch end.
-    if (this.#writing !== undefined) return;
+    // A few sets at a time (each costs its encoded bytes until written): a
+    // set due while that many are being written waits for the next batch end.
+    if (this.#writing.size >= SETS_IN_FLIGHT) return;
     const books = this.books.books();
     const stamp = {
       seq,
@@ -213,14 +219,13 @@ export class SnapshotTaker {
     if (this.#background) {
       const writes = books.map((book) => this.#writer.writeInBackground(book, stamp));
       this.planner.taken(timestampNs);
-      this.#writing = Promise.all(writes).then(
+      const writing: Promise<void> = Promise.all(writes).then(
         (paths) => this.#written(seq, paths),
         (error) => {
-          this.#failure = { error };
+          this.#failure ??= { error };
         },
-      ).finally(() => {
-        this.#writing = undefined;
-      });
+      ).finally(() => this.#writing.delete(writing));
+      this.#writing.add(writing);
       return;
     }
     const paths = books.map((book) => this.#writer.write(book, stamp));
@@ -230,7 +235,7 @@ export class SnapshotTaker {
 
   #written(seq: number, paths: string[]): void {
     this.sets++;
-    this.lastSeq = seq;
+    this.lastSeq = Math.max(this.lastSeq, seq);
     this.#onSnapshot?.(seq, paths);
   }
 }
