@@ -8,6 +8,8 @@
 import { InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { newCommand, runProgram, UsageError, writeStderrLine } from "./_program.ts";
 import { positiveWholeNumber, snapshotPlan } from "./_options.ts";
+import { buildSnapshots, type SnapshotPlan } from "../src/book/mod.ts";
+import { locateStream } from "../src/stream/mod.ts";
 import { findProgram } from "./manifest.ts";
 import {
   ARCHIVE_STARTS,
@@ -107,7 +109,8 @@ export function archiveTapCommand() {
     )
     .option(
       "--snapshot-every <limits>",
-      "write book snapshots beside the archive every N events, T of stream time (10m) or B bytes (256MiB)",
+      "write book snapshots beside the archive every N events, T of stream time (10m) or B bytes " +
+        "(256MiB); without --live, build them for the archive as it is and exit",
       snapshotPlan,
     )
     .addHelpText("after", EXAMPLES);
@@ -126,6 +129,9 @@ export async function main(args: string[]): Promise<number> {
   const program = archiveTapCommand();
   await program.parseAsync(args, { from: "user" });
   const opts = program.opts();
+  if (opts.live === undefined && opts.archive !== undefined && opts.snapshotEvery !== undefined) {
+    return await buildArchiveSnapshots(program, opts.archive, opts.snapshotEvery);
+  }
   // Checked here rather than by commander, which would report a missing
   // option before an unknown one.
   for (const [flag, value] of [["--live", opts.live], ["--archive", opts.archive]] as const) {
@@ -160,6 +166,37 @@ export async function main(args: string[]): Promise<number> {
     if (count > 1) Deno.exit(signalExitStatus(signal));
   });
   await archiveTap({ ...options, signal: stop.signal, log });
+  return 0;
+}
+
+// `--archive Q --snapshot-every L` without `--live`: snapshots for an
+// archive that has none yet, or more after its latest; nothing is copied.
+async function buildArchiveSnapshots(
+  program: ReturnType<typeof archiveTapCommand>,
+  archive: string,
+  plan: SnapshotPlan,
+): Promise<number> {
+  const copying = ["--start", "--once", "--name", "--segment-bytes"].find((flag) =>
+    program.getOptionValueSource(
+      flag.slice(2).replace(/-(\w)/g, (_, c: string) => c.toUpperCase()),
+    ) ===
+      "cli"
+  );
+  if (copying !== undefined) {
+    throw new UsageError(`Option '${copying}' copies from '--live'; building snapshots takes none`);
+  }
+  const location = await locateStream(archive);
+  if (location.kind !== "queue") {
+    throw new UsageError(`Option '--archive' names a tape, '${archive}': give a queue`);
+  }
+  const say = (line: string) => writeStderrLine("archive-tap", line);
+  const built = await buildSnapshots(location.path, plan, { onWarning: say });
+  say(`snapshots: ${built.description}`);
+  say(
+    `${built.sets} snapshot set${built.sets === 1 ? "" : "s"} written, reading seqs ${
+      built.fromSeq + 1
+    }..${built.toSeq} of archive '${archive}'`,
+  );
   return 0;
 }
 

@@ -782,3 +782,42 @@ Deno.test("archive-tap --snapshot-every copies on past a record that is not a va
   assert.equal(second.code, 0, second.stderr);
   assert.match(second.stderr, /snapshots stopped, archiving goes on: .* at seq 6/);
 });
+
+Deno.test("archive-tap --archive Q --snapshot-every, without --live, builds snapshots for an existing archive, goes on from them when run again, and a warm start uses them", async () => {
+  const queue = `${work}/build-snapshots`;
+  ok(
+    await runProgram("import", ["--to", queue, "--format", "lobster", "--no-progress", MESSAGES]),
+    "import",
+  );
+  const build = () => runProgram("archive-tap", ["--archive", queue, "--snapshot-every", "700"]);
+  const first = ok(await build(), "build");
+  assert.equal(first.stdout, "");
+  assert.match(first.stderr, /^archive-tap: 3 snapshot sets written, reading seqs 1\.\.2292 of/m);
+  assert.deepEqual(
+    snapshotFiles(`${queue}.snapshots`).map((f) => f.seq).sort((a, b) => a! - b!),
+    [700, 1400, 2101],
+  );
+  const again = ok(await build(), "again");
+  assert.match(again.stderr, /warm start from the snapshots at seq 2101/);
+  assert.match(
+    again.stderr,
+    /^archive-tap: 0 snapshot sets written, reading seqs 2102\.\.2292 of/m,
+  );
+  const warm = ok(
+    await runProgram("replay", [queue, "--book", "--from-seq", "1401", "--to-seq", "1401"]),
+    "warm",
+  );
+  assert.match(warm.stderr, /warm start from the snapshots at seq 1400 /);
+  const misplaced = await runProgram("archive-tap", [
+    "--archive",
+    queue,
+    "--snapshot-every",
+    "700",
+    "--once",
+  ]);
+  assert.equal(misplaced.code, 2);
+  assert.equal(
+    misplaced.stderr,
+    "archive-tap: Option '--once' copies from '--live'; building snapshots takes none\n",
+  );
+});

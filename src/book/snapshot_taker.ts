@@ -274,7 +274,10 @@ export interface BuildSnapshotsResult {
  * const w = await QueueWriter.open(`${dir}/q`, { segmentBytes: 1 << 16 });
  * const enc = new BookEventEncoder();
  * enc.header.flags = 4; // BatchEnd
- * for (let i = 0; i < 10; i++) w.append(enc.typeId, enc.level(SIDE.Ask, 200 + i, 1));
+ * for (let i = 0; i < 10; i++) {
+ *   const bytes = enc.level(SIDE.Ask, 200 + i, 1);
+ *   w.append(enc.typeId, bytes);
+ * }
  * const built = await buildSnapshots(`${dir}/q`, { everyEvents: 4 }, { sync: false });
  * assert.equal(built.sets, 2); // at seq 4 and 8
  * assert.equal(built.toSeq, 10);
