@@ -12,6 +12,8 @@
  * @module
  */
 
+import { seededRandom } from "./_seeded_random.ts";
+
 /** How the day is made. */
 export interface LobsterDayOptions {
   /** Seed of the random choices; the same seed gives the same files. */
@@ -51,18 +53,6 @@ interface Order {
   side: number;
   price: number;
   size: number;
-}
-
-/** Mulberry32: a small, seeded generator of numbers in [0, 1). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The reference book: orders by id, and each level's ids in time priority. */
@@ -138,7 +128,7 @@ function timeText(ns: number): string {
 
 /** Makes a day: the message file and the orderbook file, row for row. */
 export function lobsterDay(options: LobsterDayOptions): LobsterDay {
-  const r = random(options.seed);
+  const r = seededRandom(options.seed);
   const int = (from: number, to: number) => from + Math.floor(r() * (to - from + 1));
   const book = new ReferenceBook();
   const start = 1_000_000;

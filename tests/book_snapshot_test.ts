@@ -34,20 +34,9 @@ import { buildSnapshots, SnapshotTaker } from "../src/book/snapshot_taker.ts";
 import { SnapshotWriter } from "../src/book/snapshot_writer.ts";
 import { warmStart, type WarmStartTarget } from "../src/book/warm_start.ts";
 import { fixture, Lines, sleep } from "./fixtures/chronicle_common.ts";
+import { seededRandom } from "./_seeded_random.ts";
 
 // ---------------------------------------------------------------- events
-
-/** A small deterministic generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Generated {
   typeId: number;
@@ -71,7 +60,7 @@ interface GenerateOptions {
  * ids added before (some since gone) and now and then to ids never seen.
  */
 function generate(options: GenerateOptions): Generated[] {
-  const rand = random(options.seed);
+  const rand = seededRandom(options.seed);
   const pick = (n: number) => Math.floor(rand() * n);
   const enc = new BookEventEncoder();
   const markets: [number, number][] = [[2, 1]];
@@ -343,7 +332,7 @@ Deno.test("decoding refuses wrong magic, another version, truncation, and any fl
     refuse(good.subarray(0, length), /shorter than the header|truncated/);
   }
   refuse(new Uint8Array([...good, 0]), /overlong/);
-  const rand = random(9);
+  const rand = seededRandom(9);
   for (let i = 0; i < 200; i++) {
     const bad = good.slice();
     const at = i < 64 ? i : Math.floor(rand() * bad.length);
@@ -401,7 +390,7 @@ Deno.test("a warm start gives the cold replay's books at many random seqs and ti
     const store = SnapshotStore.forQueue(q);
     assert.equal(store.root, `${dir}/snapshots`);
     const seqs = [...new Set(store.list().map((r) => r.seq))];
-    const rand = random(4);
+    const rand = seededRandom(4);
     const targets: WarmStartTarget[] = ["end", { seq: 0 }, { seq: 1 }, { seq: 10 ** 9 }];
     for (const seq of seqs.slice(0, 4)) targets.push({ seq }, { seq: seq - 1 }, { seq: seq + 1 });
     for (let i = 0; i < 30; i++) targets.push({ seq: 1 + Math.floor(rand() * records.length) });
@@ -612,7 +601,7 @@ Deno.test("a snapshot writer SIGKILLed mid-write leaves no partial snapshot, and
     // Books of thousands of resting orders, so writes take a while.
     await writeQueue(q, generate({ seed: 14, events: 30_000, addShare: 0.7 }));
     const store = SnapshotStore.forQueue(q);
-    const rand = random(15);
+    const rand = seededRandom(15);
     // Rounds go on until a kill has landed mid-write at least once (about
     // one in three does), so the leftovers' removal is tested too.
     let leftovers = 0;

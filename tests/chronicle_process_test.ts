@@ -20,6 +20,7 @@ import {
   sleep,
   withQueueDir,
 } from "./fixtures/chronicle_common.ts";
+import { seededRandom } from "./_seeded_random.ts";
 
 const SEGMENT_BYTES = 64 * 1024;
 const END_TYPE = 65535;
@@ -74,17 +75,6 @@ Deno.test("three reader processes follow a writer process, byte for byte", async
   });
 });
 
-/** A small seeded generator, so a failing run can be told apart by its seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A reader child and everything it printed so far. */
 class ReaderRun {
   readonly process: Deno.ChildProcess;
@@ -116,7 +106,7 @@ function committedOnDisk(dir: string): number {
 Deno.test("a writer SIGKILLed 15 times and a reader once: every record once, whole, in order", async () => {
   await withQueueDir(async (dir) => {
     const seed = Date.now() >>> 0;
-    const next = random(seed);
+    const next = seededRandom(seed);
     const context = `seed ${seed}`;
     await createQueue(dir);
     let reader = new ReaderRun(dir);

@@ -28,6 +28,7 @@ import {
   sleep,
   withQueueDir,
 } from "./fixtures/chronicle_common.ts";
+import { seededRandom } from "./_seeded_random.ts";
 
 const SEGMENT_BYTES = 64 * 1024;
 const BASE_NS = 1_700_000_000_000_000_000n;
@@ -85,21 +86,10 @@ function headerFirstSeq(dir: string, name: string): number {
   return Number(new DataView(bytes.buffer).getBigUint64(16, true));
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 Deno.test("append and next round-trip payload bytes, type ids and timestamps", async () => {
   await withQueueDir(async (dir) => {
     const w = await QueueWriter.open(dir, { segmentBytes: SEGMENT_BYTES });
-    const random = mulberry32(7);
+    const random = seededRandom(7);
     const written: Seen[] = [];
     const stamps: (bigint | number)[] = [
       1_700_000_000_123_456_789n,
@@ -414,7 +404,7 @@ for (const spacing of [1, 8, 64]) {
       const r = await QueueReader.open(dir);
       // Forwards, backwards and in a scrambled order.
       const order = Array.from({ length: last }, (_, i) => i + 1);
-      const random = mulberry32(spacing);
+      const random = seededRandom(spacing);
       const scrambled = order.slice().sort(() => random() - 0.5);
       for (const seq of [...order, ...order.slice().reverse(), ...scrambled]) {
         r.seek({ seq });

@@ -32,6 +32,7 @@ import { TapeWriter } from "../src/tape/mod.ts";
 import { ROOT } from "./_helpers.ts";
 import { withQueueDir } from "./fixtures/chronicle_common.ts";
 import { AWKWARD_PAYLOADS } from "./fixtures/awkward_payloads.ts";
+import { seededRandom } from "./_seeded_random.ts";
 
 const FIXTURE = `${ROOT}tests/fixtures/replay_session.jsonl`;
 const encoder = new TextEncoder();
@@ -304,20 +305,9 @@ function lendingSource(items: StreamMessage[], name: string): StreamReader {
   };
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 Deno.test("merge order: timestamp, then source order, then each source's own order (200 random cases)", async () => {
   for (let run = 0; run < 200; run++) {
-    const random = mulberry32(run + 1);
+    const random = seededRandom(run + 1);
     const k = 1 + Math.floor(random() * 5);
     const inputs: StreamMessage[][] = [];
     for (let s = 0; s < k; s++) {
