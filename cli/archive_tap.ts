@@ -192,10 +192,13 @@ async function buildArchiveSnapshots(
   const say = (line: string) => writeStderrLine("archive-tap", line);
   const built = await buildSnapshots(location.path, plan, { onWarning: say });
   say(`snapshots: ${built.description}`);
+  const read = built.toSeq > built.fromSeq
+    ? `reading seqs ${built.fromSeq + 1}..${built.toSeq}`
+    : `nothing after seq ${built.toSeq} to read`;
   say(
-    `${built.sets} snapshot set${built.sets === 1 ? "" : "s"} written, reading seqs ${
-      built.fromSeq + 1
-    }..${built.toSeq} of archive '${archive}'`,
+    `${built.sets} snapshot set${
+      built.sets === 1 ? "" : "s"
+    } written, ${read} of archive '${archive}'`,
   );
   return 0;
 }

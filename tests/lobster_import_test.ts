@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { QueueReader } from "../src/chronicle/mod.ts";
+import { QueueReader, QueueWriter } from "../src/chronicle/mod.ts";
 import { BookEvent } from "../src/book/book_event.ts";
 import { BOOK_FLAG, BOOK_KIND } from "../src/book/book_protocol.ts";
 import type { BookStatsJson } from "../src/book/book_stats.ts";
@@ -813,4 +813,43 @@ Deno.test("import --from-line run twice exits 1 with one line naming the line to
       /^import: warning: Message file '.*' line 2000 is its last and has no newline: the file may be cut short; it was imported \('--strict' refuses it\)\n/,
     );
   });
+});
+
+Deno.test("a queue that ends inside a line's batch resumes at that line: the records already there are not written twice, and the rest of the batch is", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "spool_lobster_partial_" });
+  try {
+    await importLobster(GOOG, { to: `${dir}/whole` });
+    const whole = await readRecords(`${dir}/whole`);
+    // A queue cut inside a batch: the first records of a line whose batch has several.
+    const e = new BookEvent();
+    const cut = whole.findIndex((r, i) => {
+      e.wrapBytes(r.payload);
+      return i > 5 && (e.flags & BOOK_FLAG.BatchEnd) === 0 && e.vendorSeq > 1;
+    });
+    assert.ok(cut > 0, "the excerpt has a batch of several records");
+    e.wrapBytes(whole[cut]!.payload);
+    const line = e.vendorSeq;
+    const w = await QueueWriter.open(`${dir}/cut`);
+    for (const r of whole.slice(0, cut + 1)) w.append(r.typeId, r.payload, r.timestampNs);
+    w.close();
+    // The line after it would leave out the rest of the batch: refused, naming the line.
+    await assert.rejects(
+      importLobster(GOOG, { to: `${dir}/cut`, fromLine: line + 1 }),
+      (error: unknown) => {
+        assert.ok(error instanceof QueueContinuityError);
+        assert.match(
+          error.message,
+          new RegExp(`ends inside the batch of line ${line} .*resume with '--from-line ${line}'`),
+        );
+        return true;
+      },
+    );
+    // That line: its records already there are skipped, the rest written, and the queue ends
+    // up record for record as the import that never stopped.
+    const resumed = await importLobster(GOOG, { to: `${dir}/cut`, fromLine: line });
+    assert.ok(resumed.skipped > 0);
+    assert.deepEqual(await readRecords(`${dir}/cut`), whole);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

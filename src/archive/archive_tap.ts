@@ -23,6 +23,7 @@ import {
   turnEventLoop,
 } from "../chronicle/mod.ts";
 import { queueExists } from "../chronicle/mod.ts";
+import { errorMessage } from "../tape/mod.ts";
 import { BookEventError, pruneSnapshots, type SnapshotPlan, SnapshotTaker } from "../book/mod.ts";
 import { ArchiveAheadError, ArchiveGapError } from "./archive_errors.ts";
 import { lastSeqOf, queueSeqRange } from "./live_range.ts";
@@ -247,7 +248,9 @@ class Tap {
   // the copy.
   #snapshotsStopped(error: BookEventError): void {
     // A set still being written is whole or absent; it is waited for at the end.
-    this.#stoppedWrites = this.#snapshots?.flush().catch(() => {});
+    this.#stoppedWrites = this.#snapshots?.flush().catch((failed) => {
+      this.#info(`a snapshot set being written failed: ${errorMessage(failed)}`);
+    });
     this.#snapshots = undefined;
     this.#info(
       `snapshots stopped, archiving goes on: ${error.message} in archive '${this.#o.archive}'`,
@@ -370,8 +373,12 @@ class Tap {
             this.#reader.commit();
             this.#uncommitted = 0;
           }
-          if (this.#snapshots !== undefined && this.#snapshots.sets !== this.#snapshotSets) {
-            await this.#pruneSnapshots();
+          const snapshots = this.#snapshots;
+          if (snapshots !== undefined) {
+            snapshots.throwIfFailed();
+            // Sets are due faster than the disk takes them: wait, so the plan's pace holds.
+            if (snapshots.behind) await snapshots.flush();
+            if (snapshots.sets !== this.#snapshotSets) await this.#pruneSnapshots();
           }
           if (this.#caughtUp) break;
           const now = performance.now();
@@ -405,6 +412,8 @@ class Tap {
     for (;;) {
       const left = this.#lastTurn + TURN_EVERY_MS - performance.now();
       if (left > 0 && this.#reader.waitSync(left)) return true;
+      // Idle: a failed snapshot write is told now, not at the next record.
+      this.#snapshots?.throwIfFailed();
       await this.#turnEventLoop();
       if (this.#aborted) return false;
     }
@@ -474,7 +483,8 @@ class Tap {
         expected++;
       }
     } finally {
-      const n = expected - from;
+      // From the writer: a record appended before a throw is copied too.
+      const n = writer.lastSeq + 1 - from;
       if (n > 0) {
         this.#firstSeq ??= from;
         this.#copied += n;

@@ -372,7 +372,7 @@ function checkPriced(data: DataView, at: number, seq: number): void {
     id >= HIGH_LIMIT || price >= HIGH_LIMIT || price < -HIGH_LIMIT || size < 0 || size >= HIGH_LIMIT
   ) {
     throw new BookEventError(
-      "Book event has an id, price or size past 2^53 (or a negative size), which is read exactly only below",
+      "Book event has an id, price or size of 2^53 or more, or a negative size",
       seq,
     );
   }

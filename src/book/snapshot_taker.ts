@@ -100,6 +100,7 @@ export class SnapshotTaker {
   readonly #event = new BookEvent();
   readonly #background: boolean;
   readonly #writing = new Set<Promise<void>>();
+  #behind = false;
   #failure: { error: unknown } | undefined;
 
   /**
@@ -127,6 +128,25 @@ export class SnapshotTaker {
   async flush(): Promise<void> {
     while (this.#writing.size > 0) await Promise.all(this.#writing);
     this.#throwFailure();
+  }
+
+  /**
+   * Whether a set fell due while as many as may be were still being
+   * written, so it waits: a caller that can wait (`archive-tap` between
+   * two runs of copying) calls {@linkcode SnapshotTaker.flush} to keep the
+   * plan's pace.
+   */
+  get behind(): boolean {
+    return this.#behind;
+  }
+
+  /**
+   * Throws the error that stopped a background write, if one did; for a
+   * caller that is idle and would otherwise learn of it only at the next
+   * record.
+   */
+  throwIfFailed(): void {
+    if (this.#failure !== undefined) this.#throwFailure();
   }
 
   #throwFailure(): void {
@@ -208,7 +228,11 @@ export class SnapshotTaker {
   #take(seq: number, timestampNs: bigint, event: BookEvent): void {
     // A few sets at a time (each costs its encoded bytes until written): a
     // set due while that many are being written waits for the next batch end.
-    if (this.#writing.size >= SETS_IN_FLIGHT) return;
+    if (this.#writing.size >= SETS_IN_FLIGHT) {
+      this.#behind = true;
+      return;
+    }
+    this.#behind = false;
     const books = this.books.books();
     const stamp = {
       seq,
@@ -219,12 +243,10 @@ export class SnapshotTaker {
     if (this.#background) {
       const writes = books.map((book) => this.#writer.writeInBackground(book, stamp));
       this.planner.taken(timestampNs);
-      const writing: Promise<void> = Promise.all(writes).then(
-        (paths) => this.#written(seq, paths),
-        (error) => {
+      const writing: Promise<void> = Promise.all(writes).then((paths) => this.#written(seq, paths))
+        .catch((error) => {
           this.#failure ??= { error };
-        },
-      ).finally(() => this.#writing.delete(writing));
+        }).finally(() => this.#writing.delete(writing));
       this.#writing.add(writing);
       return;
     }

@@ -159,7 +159,11 @@ export async function warmStart(
   try {
     const rolled = await rollForward(stream, books, choices, fromSeq, to, queueDir);
     replayed = rolled.replayed;
-    lastEvent = rolled.lastEvent ?? lastEvent;
+    // Markets start from different snapshots: the latest event of any of them stamps the books.
+    const rolledLast = rolled.lastEvent;
+    if (rolledLast !== undefined && (lastEvent === undefined || rolledLast.seq > lastEvent.seq)) {
+      lastEvent = rolledLast;
+    }
   } catch (error) {
     stream.close();
     throw error;

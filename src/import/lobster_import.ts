@@ -27,7 +27,7 @@ import { LobsterCsv } from "./lobster_csv.ts";
 import { type LobsterFileOptions, type LobsterFiles, lobsterFiles } from "./lobster_file_name.ts";
 import { newYorkMidnightNs } from "./new_york_time.ts";
 import { type ImportOptions, type ImportRecord, importRecords } from "./queue_import.ts";
-import { checkContinuation } from "./queue_continuation.ts";
+import { checkContinuation, partialLineRecords } from "./queue_continuation.ts";
 
 /** Options of a LOBSTER import, beside the file overrides. */
 export interface LobsterImportOptions extends LobsterFileOptions {
@@ -753,9 +753,13 @@ export async function importLobster(
   const lobster = await LobsterImport.open(messagePath, options);
   try {
     const beforeFirst = await checkContinuation(options.to, "lobster", options.fromLine);
+    const already = options.fromLine === undefined
+      ? 0
+      : await partialLineRecords(options.to, options.fromLine);
     const summary = await importRecords(lobster, {
       ...options,
       beforeFirst,
+      ...(already === 0 ? {} : { skipFirst: already }),
       source: options.source ?? messagePath,
       strictOrder: options.strictOrder ?? options.strict ?? false,
       resumeOption: options.resumeOption ?? "--from-line",

@@ -32,7 +32,15 @@ export interface QueueEnd {
   typeId: number;
   /** Its book event's kind, flags and vendor seq; undefined when it is not a book event. */
   event: { kind: number; flags: number; vendorSeq: number } | undefined;
+  /**
+   * When that event ends no batch (an import stopped inside a line's
+   * batch): how many records at the queue's end carry its vendor seq.
+   */
+  partialLine?: { line: number; records: number };
 }
+
+// The longest batch of one input line a resume looks back over.
+const LINE_LOOKBACK = 4096;
 
 /**
  * The last record of the queue at `queue`; undefined when there is no
@@ -80,7 +88,40 @@ export async function readQueueEnd(queue: string): Promise<QueueEnd | undefined>
   } catch {
     // Malformed bytes under a book type id are no imported book event.
   }
-  return { seq: m.seq, timestampNs: m.timestampNs, typeId: m.typeId, event };
+  const end: QueueEnd = { seq: m.seq, timestampNs: m.timestampNs, typeId: m.typeId, event };
+  if (event !== undefined && (event.flags & BOOK_FLAG.BatchEnd) === 0) {
+    end.partialLine = {
+      line: event.vendorSeq,
+      records: await lineRecords(queue, last, event.vendorSeq),
+    };
+  }
+  return end;
+}
+
+// How many records up to `last` carry vendor seq `line`, counted back from
+// the end (within LINE_LOOKBACK records).
+async function lineRecords(queue: string, last: number, line: number): Promise<number> {
+  let reader: QueueReader;
+  try {
+    reader = await QueueReader.open(queue, { start: { seq: Math.max(1, last - LINE_LOOKBACK) } });
+  } catch (error) {
+    // Retention deleted the records that far back: from the earliest.
+    if (!(error instanceof RangeError)) throw error;
+    reader = await QueueReader.open(queue, { start: "earliest" });
+  }
+  using _ = reader;
+  const e = new BookEvent();
+  let run = 0;
+  for (let m = reader.next(); m !== undefined && m.seq <= last; m = reader.next()) {
+    let same = false;
+    try {
+      same = e.wrap(m) && e.vendorSeq === line;
+    } catch {
+      // Not a book event of the import.
+    }
+    run = same ? run + 1 : 0;
+  }
+  return run;
 }
 
 /**
@@ -141,6 +182,7 @@ function lineRange(from: number, to: number): string {
  * const w = await QueueWriter.open(`${dir}/q`);
  * const enc = new BookEventEncoder();
  * enc.header.vendorSeq = 999;
+ * enc.header.flags = 4; // BatchEnd: line 999 is whole
  * const add = enc.order(3, 0, 1, 100, 5); // an OrderAdd of line 999
  * w.append(enc.typeId, add, 100n);
  * w.close();
@@ -169,7 +211,18 @@ export async function checkContinuation(
     ? event.vendorSeq
     : undefined;
   const named = `Queue '${queue}'`;
+  const partial = format === "lobster" ? end.partialLine : undefined;
   if (fromLine !== undefined) {
+    if (partial !== undefined && last !== undefined) {
+      // Stopped inside line `last`'s batch: that line goes again, its
+      // records already there are skipped (see `partialLineRecords`).
+      if (fromLine === last) return none;
+      throw new QueueContinuityError(
+        queue,
+        `${named} ends inside the batch of line ${last} of the input (${partial.records} of its records are there): resume with '--from-line ${last}', which writes the rest of it`,
+        { lastLine: last - 1, resumeLine: last },
+      );
+    }
     if (last === fromLine - 1) return none;
     const newQueue =
       "'--from-line' resumes an import in the queue it stopped in; import into a new queue";
@@ -215,4 +268,22 @@ export async function checkContinuation(
       { lastLine: last, resumeLine: last === undefined ? undefined : last + 1 },
     );
   };
+}
+
+/**
+ * How many records of the input line a LOBSTER resume at `fromLine` starts
+ * with are already in `queue`: an import stopped inside that line's batch
+ * wrote the first of them, and the resume writes only the rest. 0 when the
+ * queue ends at a batch boundary.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { partialLineRecords } from "./queue_continuation.ts";
+ * assert.equal(await partialLineRecords("/nonexistent/queue", 5), 0);
+ * ```
+ */
+export async function partialLineRecords(queue: string, fromLine: number): Promise<number> {
+  const partial = (await readQueueEnd(queue))?.partialLine;
+  return partial !== undefined && partial.line === fromLine ? partial.records : 0;
 }

@@ -78,6 +78,12 @@ export interface ImportOptions {
    * queue's last record this way).
    */
   beforeFirst?: (record: ImportRecord) => void;
+  /**
+   * Leave out the input's first this many records: the queue already
+   * holds them (a resume inside an input line whose batch was cut short).
+   * Counted as skipped.
+   */
+  skipFirst?: number;
 }
 
 // Progress is cheap but not free: one report per this many records.
@@ -160,6 +166,7 @@ export async function importRecords(
   openingQueue(queue, () => queueExists(queue));
   let writer: QueueWriter | undefined;
   let snapshots: SnapshotTaker | undefined;
+  let toSkip = options.skipFirst ?? 0;
   let withSeqs: boolean | undefined;
   let previousSeq: number | undefined;
   let previousTs: bigint | undefined;
@@ -199,6 +206,11 @@ export async function importRecords(
           "Payload is empty: the queue refuses empty payloads (a record carries at least one byte)",
           line,
         );
+      }
+      if (toSkip > 0) {
+        toSkip--;
+        skipped++;
+        continue;
       }
       if (writer === undefined) {
         options.beforeFirst?.(record);
