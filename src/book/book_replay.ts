@@ -176,7 +176,8 @@ export async function replayBooks(options: BookReplayOptions): Promise<BookRepla
       const book = books.apply(event);
       events++;
       lastSeq = m.seq;
-      lastTs = m.timestampNs;
+      // A timestamp is a bigint made on each read: only a final row needs it.
+      if (options.final) lastTs = m.timestampNs;
       if (features !== undefined) {
         // Every event goes in, so flow and trades stay continuous; rows before `from` are dropped.
         features.computer.push(event, book);
