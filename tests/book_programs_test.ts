@@ -821,3 +821,11 @@ Deno.test("archive-tap --archive Q --snapshot-every, without --live, builds snap
     "archive-tap: Option '--once' copies from '--live'; building snapshots takes none\n",
   );
 });
+
+Deno.test("replay --book --market naming no market of the stream is one line naming those there, exit 1", async () => {
+  const { plain } = await goog();
+  const out = await runProgram("replay", [plain, "--book", "--market", "GOOGL", "--final"]);
+  assert.equal(out.code, 1);
+  assert.equal(out.stdout, "");
+  assert.equal(out.stderr, "replay: No market 'GOOGL' in the stream: it holds 'GOOG' (1:1)\n");
+});

@@ -101,7 +101,7 @@ const FOLLOW_SLICE_MS = 100;
  * final state. Messages that are not book events are skipped.
  *
  * @throws {BookEventError} at a book event that cannot be decoded; rows before it were printed.
- * @throws {RangeError} when `format` is `lobster` and the stream holds several markets but no `market` is chosen.
+ * @throws {RangeError} when `format` is `lobster` and the stream holds several markets but no `market` is chosen, and when a stream read to its end holds no market `market` names.
  *
  * @example
  * ```ts
@@ -200,6 +200,9 @@ export async function replayBooks(options: BookReplayOptions): Promise<BookRepla
       rows += await features.drain(sink);
     }
     await sink.flush();
+    if (options.market !== undefined && !follow && !books.books().some(select)) {
+      throw new RangeError(noSuchMarket(options.market, books));
+    }
     return { books, events, rows };
   } finally {
     for (const source of sources) source.close();
@@ -310,6 +313,16 @@ function marketSelector(
   }
   const id = /^\d+$/.test(market) ? Number(market) : -1;
   return (book) => book.symbol === market || book.market === id;
+}
+
+// Names the markets there are, so a mistyped '--market' is seen at once.
+function noSuchMarket(market: string, books: BookSet): string {
+  const all = books.books().map((b) =>
+    `'${b.symbol === "" ? b.market : b.symbol}' (${b.venue}:${b.market})`
+  );
+  return all.length === 0
+    ? `No market '${market}': the stream holds no book events`
+    : `No market '${market}' in the stream: it holds ${all.join(", ")}`;
 }
 
 // LOBSTER rows carry no market: mixing markets in them would be wrong rows.
