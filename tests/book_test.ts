@@ -757,10 +757,14 @@ Deno.test("wrapping refuses values no writer of the protocol stores: a side abov
   const cases: [string, (b: Uint8Array, v: DataView) => void, RegExp][] = [
     ["side 3", (b) => (b[BODY.side] = 3), /side 3, not 0, 1 or 2/],
     ["negative size", (_, v) => v.setBigInt64(BODY.size, -1n, true), /negative size/],
-    ["id 2^53", (_, v) => v.setBigUint64(BODY.id, 2n ** 53n, true), /past 2\^53/],
-    ["price 2^53", (_, v) => v.setBigInt64(BODY.price, 2n ** 53n, true), /past 2\^53/],
-    ["price -2^53-1", (_, v) => v.setBigInt64(BODY.price, -(2n ** 53n) - 1n, true), /past 2\^53/],
-    ["size 2^60", (_, v) => v.setBigInt64(BODY.size, 2n ** 60n, true), /past 2\^53/],
+    ["id 2^53", (_, v) => v.setBigUint64(BODY.id, 2n ** 53n, true), /of 2\^53 or more/],
+    ["price 2^53", (_, v) => v.setBigInt64(BODY.price, 2n ** 53n, true), /of 2\^53 or more/],
+    [
+      "price -2^53-1",
+      (_, v) => v.setBigInt64(BODY.price, -(2n ** 53n) - 1n, true),
+      /of 2\^53 or more/,
+    ],
+    ["size 2^60", (_, v) => v.setBigInt64(BODY.size, 2n ** 60n, true), /of 2\^53 or more/],
   ];
   for (const [what, spoil, message] of cases) {
     const bytes = priced();
