@@ -20,6 +20,8 @@ import { TapeReader } from "../src/tape/mod.ts";
 import {
   ImportError,
   importJsonLines,
+  type ImportRecord,
+  importRecords,
   importSummaryLine,
   InputLineError,
   InputLines,
@@ -589,4 +591,31 @@ Deno.test("importJsonLines takes any async iterable of lines and reports where i
   assert.deepEqual(summary.seqs, { first: 3, last: 3 });
   assert.deepEqual(progress, [1]);
   assert.match(importSummaryLine(summary), /^1 record into '.*' \(seq 3\.\.3\) in \d+\.\d\d s$/);
+});
+
+Deno.test("an import stopped inside an input line that makes several records resumes at that line, not the next", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "spool_import_line_" });
+  try {
+    const payload = new TextEncoder().encode("x");
+    async function* records(): AsyncGenerator<ImportRecord> {
+      const base = { bytesRead: 0, seq: undefined, timestampNs: 1n, typeId: 1 };
+      yield { ...base, line: 1, payload };
+      yield { ...base, line: 2, payload, lineEnds: false };
+      // The line's second record is refused: the queue holds the first half of line 2.
+      yield { ...base, line: 2, payload: new Uint8Array(0) };
+    }
+    await assert.rejects(
+      importRecords(records(), { to: `${dir}/q`, resumeOption: "--from-line" }),
+      (error: unknown) => {
+        assert.ok(error instanceof ImportError);
+        assert.match(
+          error.message,
+          /2 records were imported .*re-run with '--from-line 2' to resume$/,
+        );
+        return true;
+      },
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -436,6 +436,8 @@ export class LobsterImport implements AsyncIterableIterator<ImportRecord> {
   /** Whether the batch just made is handed out: a line before `fromLine` only rebuilds the book. */
   #handing(counting: boolean): boolean {
     if (!counting) this.#batchSize = 0;
+    // A stop inside the batch resumes at this line (see `ImportRecord.lineEnds`).
+    for (let i = 0; i < this.#batchSize; i++) this.#batch[i]!.lineEnds = i === this.#batchSize - 1;
     return counting;
   }
 

@@ -27,6 +27,12 @@ export interface ImportRecord {
   typeId: number;
   /** The payload; the queue refuses an empty one. */
   payload: Uint8Array;
+  /**
+   * False for a record that is not the last of its input line (a line
+   * that makes several records): an import stopped after it resumes at
+   * that line, not the next. Absent means true.
+   */
+  lineEnds?: boolean;
 }
 
 /** How far an import has got; see {@linkcode ImportOptions.onProgress}. */
@@ -175,6 +181,7 @@ export async function importRecords(
   let backward = 0;
   let bytesRead = 0;
   let lastImportedLine = 0;
+  let lastLineDone = true;
   let seqs: { first: number; last: number } | undefined;
   const report = () => options.onProgress?.({ records: imported, skipped, bytesRead });
   try {
@@ -257,6 +264,7 @@ export async function importRecords(
         }
         imported++;
         lastImportedLine = line;
+        lastLineDone = record.lineEnds !== false;
         snapshots?.observeMessage({
           seq: appended,
           timestampNs: ts,
@@ -284,7 +292,7 @@ export async function importRecords(
       imported,
       seqs,
       seqsInInput: withSeqs ?? false,
-      resumeLine: lastImportedLine + 1,
+      resumeLine: lastLineDone ? lastImportedLine + 1 : lastImportedLine,
       ...(options.resumeOption === undefined ? {} : { resumeOption: options.resumeOption }),
       fault: inputFault ? "input" : isDiskFull(error) ? "disk-full" : "queue",
     }, { cause: error });
