@@ -593,19 +593,20 @@ Deno.test("importJsonLines takes any async iterable of lines and reports where i
   assert.match(importSummaryLine(summary), /^1 record into '.*' \(seq 3\.\.3\) in \d+\.\d\d s$/);
 });
 
+// Line 1 whole, then line 2's first record, then its second, which the queue refuses (empty).
+async function* cutInsideLine(): AsyncGenerator<ImportRecord> {
+  const payload = new TextEncoder().encode("x");
+  const base = { bytesRead: 0, seq: undefined, timestampNs: 1n, typeId: 1 };
+  yield { ...base, line: 1, payload };
+  yield { ...base, line: 2, payload, lineEnds: false };
+  yield { ...base, line: 2, payload: new Uint8Array(0) };
+}
+
 Deno.test("an import stopped inside an input line that makes several records resumes at that line, not the next", async () => {
   const dir = await Deno.makeTempDir({ prefix: "spool_import_line_" });
   try {
-    const payload = new TextEncoder().encode("x");
-    async function* records(): AsyncGenerator<ImportRecord> {
-      const base = { bytesRead: 0, seq: undefined, timestampNs: 1n, typeId: 1 };
-      yield { ...base, line: 1, payload };
-      yield { ...base, line: 2, payload, lineEnds: false };
-      // The line's second record is refused: the queue holds the first half of line 2.
-      yield { ...base, line: 2, payload: new Uint8Array(0) };
-    }
     await assert.rejects(
-      importRecords(records(), { to: `${dir}/q`, resumeOption: "--from-line" }),
+      importRecords(cutInsideLine(), { to: `${dir}/q`, resumeOption: "--from-line" }),
       (error: unknown) => {
         assert.ok(error instanceof ImportError);
         assert.match(
