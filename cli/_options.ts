@@ -9,6 +9,7 @@
 
 import { InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { parseSnapshotPlan, type SnapshotPlan } from "../src/book/mod.ts";
+import { parseFileMode } from "../src/chronicle/mod.ts";
 import { errorMessage } from "../src/tape/mod.ts";
 
 /**
@@ -235,3 +236,25 @@ export function parsedBy<T>(parse: (value: string) => T): (value: string) => T {
  * ```
  */
 export const snapshotPlan: (value: string) => SnapshotPlan = parsedBy(parseSnapshotPlan);
+
+/**
+ * `--mode <octal>` of the programs that create queues: the permission bits
+ * of the files they create (directories get the matching execute bits).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { modeOption } from "./_options.ts";
+ * assert.equal(modeOption().long, "--mode");
+ * assert.equal(modeOption().parseArg?.("0660", undefined), 0o660);
+ * ```
+ */
+export function modeOption() {
+  return new Option(
+    "--mode <octal>",
+    "permission bits of the queue files created now, e.g. 0660 to share with the group " +
+      "(default: those of the queue's files, 0640 for a new queue); directories get the " +
+      "matching execute bits (0660 gives 0770); existing files keep theirs, and the umask " +
+      "may take bits away",
+  ).argParser(parsedBy(parseFileMode));
+}

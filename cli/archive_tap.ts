@@ -7,7 +7,8 @@
 
 import { InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { newCommand, runProgram, UsageError, writeStderrLine } from "./_program.ts";
-import { positiveWholeNumber, snapshotPlan } from "./_options.ts";
+import { modeOption, positiveWholeNumber, snapshotPlan } from "./_options.ts";
+import { recipientOption, recipientsFileOption, recipientsOf } from "./_sealing.ts";
 import { buildSnapshots, type SnapshotPlan } from "../src/book/mod.ts";
 import { locateStream } from "../src/stream/mod.ts";
 import { findProgram } from "./manifest.ts";
@@ -39,6 +40,11 @@ Examples:
 
   # One line per record copied, on stderr
   archive-tap --live ./hot/quotes --archive ./archive/quotes --once --log-level debug
+
+  # A sealed archive: only the holder of the private key reads it (docs/sealed-archives.md)
+  archive-tap --live ./hot/quotes --archive sealed:/srv/archive/quotes \\
+    --recipient age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p
+  archive-tap --live ./hot/quotes --archive sqlite:/srv/archive/feeds.db#quotes --recipients-file keys.txt
 
 How it works: each live record is appended to the archive with its seq, type id, timestamp and
 payload, then the reader '--name' commits on the live queue. The archive's last seq decides where a
@@ -84,8 +90,11 @@ export function archiveTapCommand() {
     .option("--live <queue>", "live queue (or bus stream) directory to copy from (required)")
     .option(
       "--archive <queue>",
-      "archive queue (or bus stream) directory to copy into, created at the first record (required)",
+      "archive queue (or bus stream) directory to copy into, created at the first record; or a " +
+        "sealed archive 'sealed:DIR' or 'sqlite:FILE[#stream]', with --recipient (required)",
     )
+    .addOption(recipientOption())
+    .addOption(recipientsFileOption())
     .addOption(
       new Option(
         "--start <mode>",
@@ -102,9 +111,9 @@ export function archiveTapCommand() {
     )
     .option(
       "--segment-bytes <bytes>",
-      `segment size of an archive created now (${SEGMENT_BYTES_RULE}; default ${
+      `segment size of an archive queue created now (${SEGMENT_BYTES_RULE}; default ${
         DEFAULT_SEGMENT_BYTES / 1024 / 1024
-      } MiB)`,
+      } MiB); for a sealed archive, the plaintext bytes of each sealed segment (default 1 MiB)`,
       segmentBytes,
     )
     .option(
@@ -113,6 +122,7 @@ export function archiveTapCommand() {
         "(256MiB); without --live, build them for the archive as it is and exit",
       snapshotPlan,
     )
+    .addOption(modeOption())
     .addHelpText("after", EXAMPLES);
 }
 
@@ -130,7 +140,7 @@ export async function main(args: string[]): Promise<number> {
   await program.parseAsync(args, { from: "user" });
   const opts = program.opts();
   if (opts.live === undefined && opts.archive !== undefined && opts.snapshotEvery !== undefined) {
-    return await buildArchiveSnapshots(program, opts.archive, opts.snapshotEvery);
+    return await buildArchiveSnapshots(program, opts.archive, opts.snapshotEvery, opts.mode);
   }
   // Checked here rather than by commander, which would report a missing
   // option before an unknown one.
@@ -141,6 +151,7 @@ export async function main(args: string[]): Promise<number> {
       });
     }
   }
+  const recipients = await recipientsOf(opts);
   const options = {
     live: opts.live!,
     archive: opts.archive!,
@@ -149,6 +160,8 @@ export async function main(args: string[]): Promise<number> {
     name: opts.name,
     ...(opts.segmentBytes === undefined ? {} : { segmentBytes: opts.segmentBytes }),
     ...(opts.snapshotEvery === undefined ? {} : { snapshotEvery: opts.snapshotEvery }),
+    ...(opts.mode === undefined ? {} : { mode: opts.mode }),
+    ...(recipients.length === 0 ? {} : { recipients }),
   };
   try {
     checkArchiveTapOptions(options);
@@ -175,6 +188,7 @@ async function buildArchiveSnapshots(
   program: ReturnType<typeof archiveTapCommand>,
   archive: string,
   plan: SnapshotPlan,
+  mode: number | undefined,
 ): Promise<number> {
   const copying = ["--start", "--once", "--name", "--segment-bytes"].find((flag) =>
     program.getOptionValueSource(
@@ -187,10 +201,14 @@ async function buildArchiveSnapshots(
   }
   const location = await locateStream(archive);
   if (location.kind !== "queue") {
-    throw new UsageError(`Option '--archive' names a tape, '${archive}': give a queue`);
+    const what = location.kind === "tape" ? "a tape" : "a sealed store";
+    throw new UsageError(`Option '--archive' names ${what}, '${archive}': give a queue`);
   }
   const say = (line: string) => writeStderrLine("archive-tap", line);
-  const built = await buildSnapshots(location.path, plan, { onWarning: say });
+  const built = await buildSnapshots(location.path, plan, {
+    onWarning: say,
+    ...(mode === undefined ? {} : { mode }),
+  });
   say(`snapshots: ${built.description}`);
   const read = built.toSeq > built.fromSeq
     ? `reading seqs ${built.fromSeq + 1}..${built.toSeq}`

@@ -100,7 +100,15 @@ export async function findRuntime(lookup: RuntimeLookup = {}): Promise<RuntimeSo
 async function compileOne(program: ProgramSpec, outDir: string): Promise<string> {
   const output = `${outDir}/${program.name}`;
   const result = await new Deno.Command(Deno.execPath(), {
-    args: ["compile", "--quiet", "--output", output, ...program.permissions, program.entry],
+    args: [
+      "compile",
+      "--quiet",
+      "--output",
+      output,
+      ...program.permissions,
+      ...program.include.flatMap((module) => ["--include", module]),
+      program.entry,
+    ],
     stdout: "piped",
     stderr: "piped",
   }).output();

@@ -8,15 +8,24 @@
 import { Option } from "@commander-js/extra-typings";
 import { newCommand, runProgram, UsageError, writeStderrLine } from "./_program.ts";
 import { findProgram } from "./manifest.ts";
-import { positiveWholeNumber, snapshotPlan, wholeNumber } from "./_options.ts";
+import { modeOption, positiveWholeNumber, snapshotPlan, wholeNumber } from "./_options.ts";
+import {
+  identityOption,
+  recipientOption,
+  recipientsFileOption,
+  recipientsOf,
+  useIdentityOption,
+} from "./_sealing.ts";
 import { firstGivenOption } from "../src/consumer/mod.ts";
 import {
+  checkImportTarget,
   detectFormat,
   IMPORT_FORMATS,
   type ImportFormat,
   importJsonlFile,
   importLobster,
   type ImportOptions,
+  importSealed,
   importSummaryLine,
   importTape,
   importTardisBook,
@@ -43,12 +52,17 @@ Examples:
   # A tape: each frame becomes a record (type 1 client to server, 2 server to client)
   import --to ./session tapes/20261122T031500Z-1a2b3c4d.jsonl
 
+  # Seal a tape for keeping off the host; open it again with the private key
+  import --to sealed:./vault --recipient age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p \\
+    tapes/20261122T031500Z-1a2b3c4d.jsonl
+  import --to ./opened sealed:./vault --identity archive.key
+
   # Refuse timestamps that go back instead of counting them
   zcat day.jsonl.gz | import --to ./ticks --strict-order
 
   # Market data as book events: a LOBSTER day (its orderbook file is found beside it), with
   # book snapshots every million events; Tardis incremental L2 book and trades, plain or gzip
-  import --to ./goog --format lobster GOOG_2012-06-21_34200000_57600000_message_1.csv \
+  import --to ./goog --format lobster GOOG_2012-06-21_34200000_57600000_message_1.csv \\
     --snapshot-every 1000000
   import --to ./btc --format tardis-book binance_incremental_book_L2_2026-11-01_BTCUSDT.csv.gz
   import --to ./btc-trades --format tardis-trades binance_trades_2026-11-01_BTCUSDT.csv.gz
@@ -107,9 +121,19 @@ export function importCommand() {
   return newCommand("import", findProgram("import")?.summary ?? "Backfill a queue")
     .argument("[file]", "JSON lines or tape to import, or - for stdin", "-")
     // Checked after parsing, not by the parser: it would report a missing --to before an unknown option.
-    .option("--to <queue>", "queue directory to import into, created when missing (required)")
+    .option(
+      "--to <queue>",
+      "queue directory to import into, created when missing, or a sealed store 'sealed:DIR' or " +
+        "'sqlite:FILE[#stream]' (with --recipient) (required)",
+    )
+    .addOption(recipientOption())
+    .addOption(recipientsFileOption())
+    .addOption(identityOption())
     .addOption(
-      new Option("--format <format>", "input format (default: a tape when it starts like one)")
+      new Option(
+        "--format <format>",
+        "input format (default: a sealed store or a tape when it starts like one, else JSON lines)",
+      )
         .choices(IMPORT_FORMATS),
     )
     .option(
@@ -118,6 +142,7 @@ export function importCommand() {
     )
     .option("--strict-order", "refuse a timestamp earlier than the one before instead of counting")
     .option("--durable", "write with the durable profile (msync as it goes), not only at the end")
+    .addOption(modeOption())
     .option("--venue <id>", "market data: venue id of the book events (default 1)", wholeNumber)
     .option("--symbol <symbol>", "lobster: the ticker, when the file name does not say it")
     .option("--date <yyyy-mm-dd>", "lobster: the trading day, when the file name does not say it")
@@ -187,7 +212,21 @@ export async function main(args: string[]): Promise<number> {
     // The tape reader opens its file by path, and the program may not open /dev/stdin.
     throw new UsageError("A tape cannot be read from stdin: give the tape's path instead of '-'");
   }
-  const size = stdin ? undefined : await regularFileSize(file);
+  useIdentityOption(opts);
+  const recipients = await recipientsOf(opts);
+  try {
+    checkImportTarget({
+      to: opts.to,
+      ...(recipients.length === 0 ? {} : { recipients }),
+      ...(opts.mode === undefined ? {} : { mode: opts.mode }),
+      ...(opts.snapshotEvery === undefined ? {} : { snapshotEvery: opts.snapshotEvery }),
+    });
+  } catch (error) {
+    // Recipients, a mode or snapshots that do not fit '--to': how it was called.
+    if (error instanceof TypeError) throw new UsageError(error.message);
+    throw error;
+  }
+  const size = stdin || format === "sealed" ? undefined : await regularFileSize(file);
   const bar = (opts.progress ?? Deno.stderr.isTerminal()) ? startImportProgress(size) : undefined;
   const options: ImportOptions = {
     to: opts.to,
@@ -195,10 +234,13 @@ export async function main(args: string[]): Promise<number> {
     skipExisting: opts.skipExisting ?? false,
     strictOrder: opts.strictOrder ?? false,
     durability: opts.durable ? "durable" : "ipc",
+    ...(recipients.length === 0 ? {} : { recipients }),
+    ...(opts.mode === undefined ? {} : { mode: opts.mode }),
     ...(bar === undefined ? {} : { onProgress: bar.update }),
     ...(opts.snapshotEvery === undefined ? {} : { snapshotEvery: opts.snapshotEvery }),
     log: (line) => writeStderrLine("import", line),
   };
+
   const vendor = {
     ...(opts.venue === undefined ? {} : { venue: opts.venue }),
     ...(opts.strict ? { strict: true, strictOrder: true } : {}),
@@ -218,6 +260,9 @@ export async function main(args: string[]): Promise<number> {
         break;
       case "jsonl":
         lines.push(importSummaryLine(await importJsonlFile(file, options)));
+        break;
+      case "sealed":
+        lines.push(importSummaryLine(await importSealed(file, options)));
         break;
       case "lobster": {
         const names = {

@@ -19,7 +19,15 @@ export interface ProgramSpec {
   readonly permissions: readonly string[];
   /** One-line summary shown by documentation and `--help`. */
   readonly summary: string;
+  /**
+   * Modules loaded at run time rather than imported (Worker modules), which
+   * `deno compile` must be told to embed.
+   */
+  readonly include: readonly string[];
 }
+
+// Every program may seal or open a sealed store, whose ciphers run in Workers.
+const SEALED_WORKERS = ["src/sealed/cipher_worker.ts"] as const;
 
 /**
  * Every spool program, in the order the README lists them.
@@ -39,30 +47,42 @@ export const PROGRAMS: readonly ProgramSpec[] = [
     entry: "cli/record.ts",
     permissions: ["--allow-read", "--allow-write", "--allow-run", "--allow-env"],
     summary: "Record the traffic between a client and a server command into a tape",
+    include: SEALED_WORKERS,
   },
   {
     name: "replay",
     entry: "cli/replay.ts",
     permissions: ["--allow-read", "--allow-run", "--allow-env", "--allow-ffi"],
     summary: "Replay a tape or queue, serve a tape as a mock server, or verify a server against it",
+    include: SEALED_WORKERS,
   },
   {
     name: "tail",
     entry: "cli/tail.ts",
     permissions: ["--allow-read", "--allow-env", "--allow-ffi"],
     summary: "Show the last records of a tape or queue and follow it as it grows",
+    include: SEALED_WORKERS,
   },
   {
     name: "archive-tap",
     entry: "cli/archive_tap.ts",
     permissions: ["--allow-read", "--allow-write", "--allow-env", "--allow-ffi"],
     summary: "Copy a live queue into its durable archive, in order, resuming with no loss",
+    include: SEALED_WORKERS,
   },
   {
     name: "import",
     entry: "cli/import.ts",
     permissions: ["--allow-read", "--allow-write", "--allow-env", "--allow-ffi"],
     summary: "Backfill JSON lines or a tape into a queue",
+    include: SEALED_WORKERS,
+  },
+  {
+    name: "keygen",
+    entry: "cli/keygen.ts",
+    permissions: ["--allow-read", "--allow-write", "--allow-env"],
+    summary: "Make a key pair for sealed stores, in age's format",
+    include: [],
   },
 ];
 

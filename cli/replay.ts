@@ -18,6 +18,7 @@ import {
   timerMs,
 } from "./_options.ts";
 import { findProgram } from "./manifest.ts";
+import { identityOption, useIdentityOption } from "./_sealing.ts";
 import { parseJsonPath } from "../src/json/mod.ts";
 import { DEFAULT_TAPES_DIR, TapeFormatError } from "../src/tape/mod.ts";
 import {
@@ -132,6 +133,7 @@ export function replayCommand() {
     )
     .addOption(directionOption())
     .addOption(methodOption())
+    .addOption(identityOption())
     .option("--from-seq <n>", "only frames with seq at least n", positiveWholeNumber)
     .option("--to-seq <n>", "only frames with seq at most n", positiveWholeNumber)
     .option("--progress", "show a progress bar on stderr")
@@ -213,6 +215,7 @@ export async function main(args: string[]): Promise<number> {
   const program = replayCommand();
   await program.parseAsync(args, { from: "user" });
   const opts = program.opts();
+  useIdentityOption(opts);
   const tape = program.processedArgs[0];
   const command = program.processedArgs[1];
   const filtering = opts.dir !== undefined || opts.method.length > 0 ||

@@ -8,6 +8,7 @@
 import { newCommand, runProgram, UsageError, writeStderrLine } from "./_program.ts";
 import { directionOption, methodOption, positiveWholeNumber, wholeNumber } from "./_options.ts";
 import { findProgram } from "./manifest.ts";
+import { identityOption, useIdentityOption } from "./_sealing.ts";
 import {
   type FrameFilter,
   routeSources,
@@ -83,6 +84,7 @@ export function tailCommand() {
     .option("-a, --all", "also show correlation and checkpoint records, not only frames")
     .addOption(directionOption())
     .addOption(methodOption())
+    .addOption(identityOption())
     .option("--wall", "show wall-clock times (local) instead of seconds since the tape started")
     .option("--stats", "print a summary of the whole tape instead of its last records")
     .option("--book", "queues: show the order book rebuilt from book events (with -f: live)")
@@ -107,6 +109,7 @@ export async function main(args: string[]): Promise<number> {
   const program = tailCommand();
   await program.parseAsync(args, { from: "user" });
   const opts = program.opts();
+  useIdentityOption(opts);
   const tape = program.processedArgs[0];
   if (opts.forever && !opts.follow) throw new UsageError("Option '--forever' needs '--follow'");
   if (opts.stats && opts.follow) {

@@ -14,7 +14,9 @@
  * 7. `tail` and `replay` read both tiers, and the two hold the same records;
  * 8. market data: a LOBSTER excerpt (GOOG, 2012-06-21) imported into a
  *    queue with book snapshots, the book at a moment (a warm start from a
- *    snapshot), and features per minute.
+ *    snapshot), and features per minute;
+ * 9. a sealed archive: a key pair from `keygen`, the live queue sealed by
+ *    `archive-tap` as it copies, and `tail` opening it with the private key.
  *
  * Every step runs the real programs from `cli/manifest.ts` as child
  * processes, exactly as `deno task <program>` would.
@@ -185,8 +187,12 @@ async function livePath(): Promise<void> {
 const tapes = `${Deno.cwd()}/.demo/tapes`;
 const bus = `${Deno.cwd()}/.demo/bus`;
 const market = `${Deno.cwd()}/.demo/market`;
-for (const dir of [tapes, bus, market]) await Deno.remove(dir, { recursive: true }).catch(() => {});
-await Deno.mkdir(tapes, { recursive: true });
+const sealed = `${Deno.cwd()}/.demo/sealed`;
+for (const dir of [tapes, bus, market, sealed]) {
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+}
+// Made as `record` makes a tapes directory: its owner's only.
+await Deno.mkdir(tapes, { recursive: true, mode: 0o700 });
 try {
   say("Record a session: the example client starts `record`, which starts the server.");
   const recordArgv = [...program("record"), "--out", tapes, "--name", "demo", "--", ...server];
@@ -268,6 +274,29 @@ try {
     "--every",
     "60s",
   ]);
+
+  say(
+    "Seal the archive: a key pair, the live queue sealed as it is copied, then opened with the private key.",
+  );
+  const key = `${sealed}/archive.key`;
+  await Deno.mkdir(sealed, { recursive: true, mode: 0o700 });
+  await run([...program("keygen"), "-o", key]);
+  const recipient = (await run([...program("keygen"), "-y", key])).trim();
+  await run([
+    ...program("archive-tap"),
+    "--live",
+    `${bus}/live/quotes`,
+    "--archive",
+    `sealed:${sealed}/quotes`,
+    "--recipient",
+    recipient,
+    "--start",
+    "earliest",
+    "--name",
+    "sealed-tap",
+    "--once",
+  ]);
+  await run([...program("tail"), `${sealed}/quotes`, "-n", "3", "--identity", key]);
 
   const relative = tape.replace(`${Deno.cwd()}/`, "");
   console.log(

@@ -199,7 +199,9 @@ console.log("got " + seq);
 
 Deno.test("a reader that may not write queue.meta backs off instead of registering, and still wakes", async () => {
   await withQueueDir(async (dir) => {
-    const w = await QueueWriter.open(dir, { segmentBytes: SEGMENT_BYTES });
+    // Readable by every user (a queue is the group's only by default), so
+    // that another user's reader can map it.
+    const w = await QueueWriter.open(dir, { segmentBytes: SEGMENT_BYTES, mode: 0o644 });
     const meta = QueueMeta.open(dir);
     // As root the read-only reader runs as nobody; otherwise the file's mode
     // stops it.

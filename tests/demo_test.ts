@@ -21,7 +21,7 @@ Deno.test("deno task demo records, tails, replays, serves and verifies a session
     const stdout = new TextDecoder().decode(out.stdout);
     const stderr = new TextDecoder().decode(out.stderr);
     assert.equal(out.code, 0, stdout + stderr);
-    for (let step = 1; step <= 9; step++) {
+    for (let step = 1; step <= 10; step++) {
       assert.match(stdout, new RegExp(`^demo ${step}\\. `, "m"));
     }
     // The live follower printed the exchange, including the server's own request.
@@ -31,6 +31,12 @@ Deno.test("deno task demo records, tails, replays, serves and verifies a session
     assert.match(stdout, /verify: OK: 6 responses compared, 6 matched/);
     assert.match(stdout, /\$\.result\.content\[0\]\.text: expected "5", actual "6"/);
     assert.match(stdout, /^demo: done\./m);
+    // The sealed archive holds the 20 quotes, and tail opens it with the key keygen made.
+    assert.match(
+      stdout,
+      /archive-tap: copied 20 records \(seqs 1\.\.20\) in [\d.]+ s; archive 'sealed:/,
+    );
+    assert.match(stdout, /^ {2}\S+Z #20 type 1 \d+ B \{"sym":"GLOBEX".*\n\n?demo: done/m);
     // Market data: the excerpt's 2,000 vendor events imported with snapshots, the book at
     // 09:33 New York time from a warm start, and one feature row per minute.
     assert.match(stdout, /import: 2000 vendor events at 1 level/);

@@ -14,6 +14,7 @@ Deno.test("each program's deno task runs its manifest entry with exactly the man
     "tail",
     "archive-tap",
     "import",
+    "keygen",
   ]);
   for (const program of PROGRAMS) {
     assert.equal(denoJson.tasks[program.name], runCommandLine(program), program.name);

@@ -18,7 +18,6 @@ import {
   QueueDamageError,
   type QueueMessage,
   QueueReader,
-  QueueWriter,
   ReaderOffset,
   turnEventLoop,
 } from "../chronicle/mod.ts";
@@ -27,8 +26,9 @@ import { errorMessage } from "../tape/mod.ts";
 import { BookEventError, pruneSnapshots, type SnapshotPlan, SnapshotTaker } from "../book/mod.ts";
 import { ArchiveAheadError, ArchiveGapError } from "./archive_errors.ts";
 import { lastSeqOf, queueSeqRange } from "./live_range.ts";
+import { openQueueTarget, openSealedTarget } from "./archive_target.ts";
+import type { RecordTarget } from "../stream/mod.ts";
 import {
-  ARCHIVE_WRITER_OPTIONS,
   type ArchiveStart,
   type ArchiveTapLog,
   type ArchiveTapOptions,
@@ -133,14 +133,21 @@ class Tap {
   readonly #signal: AbortSignal | undefined;
   readonly #log: ArchiveTapLog | undefined;
   readonly #segmentBytes: number | undefined;
+  readonly #mode: number | undefined;
   readonly #snapshotEvery: SnapshotPlan | undefined;
+  readonly #recipients: Uint8Array[];
+  readonly #workers: number | undefined;
   #reader!: QueueReader;
-  #writer: QueueWriter | undefined;
+  #writer: RecordTarget | undefined;
+  // A sealed store opened at the start that holds no record yet: the first
+  // record copied decides where it starts, as for a new archive queue.
+  #fresh: RecordTarget | undefined;
   #snapshots: SnapshotTaker | undefined;
   #stoppedWrites: Promise<void> | undefined;
   #snapshotSets = 0;
   #copied = 0;
-  #uncommitted = 0;
+  // The live reader's committed seq, as this run last set it.
+  #committedSeq = 0;
   #firstSeq: number | undefined;
   #caughtUp = false;
   #startedMs = performance.now();
@@ -152,7 +159,17 @@ class Tap {
     this.#signal = options.signal;
     this.#log = options.log;
     this.#segmentBytes = options.segmentBytes;
+    this.#mode = options.mode;
     this.#snapshotEvery = options.snapshotEvery;
+    this.#recipients = options.recipients ?? [];
+    this.#workers = options.workers;
+  }
+
+  // "archive queue 'X'" or "sealed archive 'sealed:X'", for the lines told.
+  get #archiveName(): string {
+    return `${
+      this.#o.sealed === undefined ? "archive queue" : "sealed archive"
+    } '${this.#o.archive}'`;
   }
 
   #info(line: string): void {
@@ -175,13 +192,21 @@ class Tap {
     try {
       const at = this.#reader.nextSeq;
       const lost = this.#reader.lostRecords;
-      if (queueExists(archive)) this.#writer = await this.#openArchive(undefined);
+      if (this.#o.sealed !== undefined) {
+        const store = await this.#openSealed();
+        if (store.lastSeq > 0) this.#writer = store;
+        else this.#fresh = store;
+      } else if (queueExists(archive)) {
+        this.#writer = await this.#openArchive(undefined);
+      }
       this.#info(await this.#openedLive(at, committed));
       if (this.#snapshotEvery !== undefined) await this.#startSnapshots(this.#snapshotEvery);
       const writer = this.#writer;
       if (writer === undefined) {
         this.#info(
-          `archive queue '${archive}' is new: it is created (durable) at the first record copied`,
+          this.#fresh === undefined
+            ? `archive queue '${archive}' is new: it is created (durable) at the first record copied`
+            : `sealed archive '${archive}' holds no record yet: it starts at the first record copied`,
         );
         if (lost > 0) {
           this.#info(
@@ -190,12 +215,12 @@ class Tap {
           );
         }
       } else {
-        this.#info(`opened archive queue '${archive}' ending at seq ${writer.lastSeq}`);
+        this.#info(`opened ${this.#archiveName} ending at seq ${writer.lastSeq}`);
         await this.#lineUp(writer, start);
       }
       const stoppedBy = await this.#copy();
       // On disk before the commit says so; close() syncs again, at no cost.
-      this.#writer?.sync();
+      await this.#writer?.sync();
       await this.#snapshots?.flush();
       await this.#stoppedWrites;
       this.#commitArchived();
@@ -210,14 +235,14 @@ class Tap {
       if (this.#copied > 0) this.#info(this.#summaryLine(this.#summary("drained"), "stopped"));
       this.#reader.close();
       try {
-        this.#writer?.close();
+        await (this.#writer ?? this.#fresh)?.abort();
       } catch {
         // The error that stopped the tap is the one to report.
       }
       throw error;
     }
     this.#reader.close();
-    this.#writer?.close();
+    await (this.#writer ?? this.#fresh)?.close();
     return summary;
   }
 
@@ -231,6 +256,7 @@ class Tap {
         onWarning: (line) => this.#info(line),
         // The copy goes on while the disk takes the files.
         background: true,
+        ...(this.#mode === undefined ? {} : { mode: this.#mode }),
       });
     } catch (error) {
       if (!(error instanceof BookEventError)) throw error;
@@ -270,10 +296,20 @@ class Tap {
     }
   }
 
-  #openArchive(firstSeq: number | undefined): Promise<QueueWriter> {
-    return QueueWriter.open(this.#o.archive, {
-      ...ARCHIVE_WRITER_OPTIONS,
+  #openArchive(firstSeq: number | undefined): Promise<RecordTarget> {
+    return openQueueTarget(this.#o.archive, {
       ...(firstSeq === undefined ? {} : { firstSeq }),
+      ...(this.#segmentBytes === undefined ? {} : { segmentBytes: this.#segmentBytes }),
+      ...(this.#mode === undefined ? {} : { mode: this.#mode }),
+    });
+  }
+
+  #openSealed(): Promise<RecordTarget> {
+    const live = this.#o.live.replace(/\/queue\/?$/, "").replace(/\/+$/, "");
+    return openSealedTarget(this.#o.sealed!, {
+      recipients: this.#recipients,
+      stream: live.slice(live.lastIndexOf("/") + 1) || "stream",
+      ...(this.#workers === undefined ? {} : { workers: this.#workers }),
       ...(this.#segmentBytes === undefined ? {} : { segmentBytes: this.#segmentBytes }),
     });
   }
@@ -303,7 +339,7 @@ class Tap {
 
   // Moves the live reader to the record after the archive's last, or says
   // why it cannot.
-  async #lineUp(writer: QueueWriter, start: ArchiveStart): Promise<void> {
+  async #lineUp(writer: RecordTarget, start: ArchiveStart): Promise<void> {
     const { live, archive } = this.#o;
     const reader = this.#reader;
     const next = writer.lastSeq + 1;
@@ -369,10 +405,9 @@ class Tap {
         let reported = false;
         while (!this.#caughtUp) {
           this.#drain(this.#writer, commitEvery);
-          if (this.#uncommitted > 0) {
-            this.#reader.commit();
-            this.#uncommitted = 0;
-          }
+          // A sealed archive's ciphers take what they can; the copy waits for them.
+          await this.#writer.ready();
+          this.#commitDurable(this.#writer);
           const snapshots = this.#snapshots;
           if (snapshots !== undefined) {
             snapshots.throwIfFailed();
@@ -415,6 +450,8 @@ class Tap {
       // Idle: a failed snapshot write is told now, not at the next record.
       this.#snapshots?.throwIfFailed();
       await this.#turnEventLoop();
+      // A sealed archive commits its last segment on a timer: the reader follows.
+      if (this.#writer !== undefined) this.#commitDurable(this.#writer);
       if (this.#aborted) return false;
     }
   }
@@ -433,9 +470,11 @@ class Tap {
       return;
     }
     const seq = m.seq;
-    const writer = await this.#openArchive(seq);
+    const fresh = this.#fresh;
+    const writer = fresh ?? await this.#openArchive(seq);
     this.#writer = writer;
-    if (writer.lastSeq + 1 !== seq) {
+    this.#fresh = undefined;
+    if (fresh === undefined && writer.lastSeq + 1 !== seq) {
       // Only another process creating the archive in the meantime does this.
       throw new RangeError(
         `Archive '${this.#o.archive}' appeared while the tap started, continuing at seq ${
@@ -443,14 +482,17 @@ class Tap {
         } where seq ${seq} is next: is another tap writing it?`,
       );
     }
-    this.#info(`created archive queue '${this.#o.archive}' starting at seq ${seq}`);
+    this.#info(
+      fresh === undefined
+        ? `created archive queue '${this.#o.archive}' starting at seq ${seq}`
+        : `sealed archive '${this.#o.archive}' starts at seq ${seq}`,
+    );
     this.#append(writer, m);
     this.#firstSeq = seq;
     this.#copied++;
-    this.#uncommitted++;
   }
 
-  #append(writer: QueueWriter, m: QueueMessage): void {
+  #append(writer: RecordTarget, m: QueueMessage): void {
     writer.appendCopy(m);
     try {
       this.#snapshots?.observeMessage(m);
@@ -464,7 +506,7 @@ class Tap {
   }
 
   // Copies up to `limit` records with no await in between.
-  #drain(writer: QueueWriter, limit: number): void {
+  #drain(writer: RecordTarget, limit: number): void {
     const reader = this.#reader;
     const debug = this.#log?.debug !== undefined;
     const snapshots = this.#snapshots;
@@ -488,7 +530,6 @@ class Tap {
       if (n > 0) {
         this.#firstSeq ??= from;
         this.#copied += n;
-        this.#uncommitted += n;
       }
     }
   }
@@ -527,22 +568,21 @@ class Tap {
     );
   }
 
-  // Commits exactly what the archive holds. After a gap or a failed append
-  // the reader is already past that, so its offset is set directly.
+  // Commits the live reader up to what the archive holds durably. A sealed
+  // store's records count once their segment is on disk: a tap killed
+  // before that reads them again, since its reader never passed them.
+  #commitDurable(writer: RecordTarget): void {
+    const durable = Math.min(writer.durableSeq, this.#reader.nextSeq - 1);
+    if (durable <= this.#committedSeq) return;
+    this.#reader.commit(durable);
+    this.#committedSeq = durable;
+  }
+
+  // Commits exactly what the archive holds durably, at the end. After a gap
+  // or a failed append the reader is already past that.
   #commitArchived(): void {
     const writer = this.#writer;
-    if (writer === undefined || this.#copied === 0) return;
-    if (this.#reader.nextSeq - 1 === writer.lastSeq) {
-      this.#reader.commit();
-    } else {
-      const offset = ReaderOffset.open(this.#o.live, this.#o.name, false);
-      try {
-        offset.commit(writer.lastSeq);
-      } finally {
-        offset.close();
-      }
-    }
-    this.#uncommitted = 0;
+    if (writer !== undefined && this.#copied > 0) this.#commitDurable(writer);
   }
 
   #summary(stoppedBy: "drained" | "signal"): ArchiveTapSummary {

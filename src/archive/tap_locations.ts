@@ -61,6 +61,43 @@ export function realLocation(path: string): string {
   }
 }
 
+/** The live queue a tap reads, as {@linkcode resolveLiveQueue} finds it. */
+export interface LiveQueue {
+  /** The queue directory. */
+  dir: string;
+  /** Whether it was given as a bus stream directory (the queue is its `queue/`). */
+  busForm: boolean;
+}
+
+/**
+ * Finds the live queue at `live`: the queue directory itself, or a bus
+ * stream directory's `queue/`.
+ *
+ * @throws {QueueFormatError} when it is neither.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolveLiveQueue } from "./tap_locations.ts";
+ * assert.throws(() => resolveLiveQueue("/nonexistent/live"), { name: "QueueFormatError" });
+ * ```
+ */
+export function resolveLiveQueue(live: string): LiveQueue {
+  if (isQueue(live)) return { dir: live, busForm: false };
+  const inner = `${live.replace(/\/+$/, "")}/queue`;
+  if (isQueue(inner)) return { dir: inner, busForm: true };
+  let why = "no 'queue.meta' in it";
+  try {
+    if (!Deno.statSync(live).isDirectory) why = "it is a file, not a directory";
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) why = "no such directory";
+  }
+  throw new QueueFormatError(
+    `Live queue '${live}' is not a spool queue (${why}): pass the directory of a queue, or of a bus stream`,
+    live,
+  );
+}
+
 /**
  * Resolves the tap's locations to queue directories. The live location must
  * hold a queue (directly, or as a bus stream's `queue/`). The archive is the
@@ -85,25 +122,7 @@ export function realLocation(path: string): string {
  * ```
  */
 export function resolveTapQueues(live: string, archive: string): TapQueues {
-  let liveDir = live;
-  let busForm = false;
-  if (!isQueue(live)) {
-    const inner = `${live.replace(/\/+$/, "")}/queue`;
-    if (!isQueue(inner)) {
-      let why = "no 'queue.meta' in it";
-      try {
-        if (!Deno.statSync(live).isDirectory) why = "it is a file, not a directory";
-      } catch (error) {
-        if (error instanceof Deno.errors.NotFound) why = "no such directory";
-      }
-      throw new QueueFormatError(
-        `Live queue '${live}' is not a spool queue (${why}): pass the directory of a queue, or of a bus stream`,
-        live,
-      );
-    }
-    liveDir = inner;
-    busForm = true;
-  }
+  const { dir: liveDir, busForm } = resolveLiveQueue(live);
   let archiveDir = archive;
   if (!isQueue(archive)) {
     const inner = `${archive.replace(/\/+$/, "")}/queue`;

@@ -8,7 +8,13 @@
 
 import type { SnapshotPlan } from "../book/mod.ts";
 import { checkReaderName } from "../chronicle/reader_offset.ts";
-import { resolveTapQueues, type TapQueues } from "./tap_locations.ts";
+import { parseSealedLocation, type SealedLocation } from "../sealed/mod.ts";
+import {
+  realLocation,
+  resolveLiveQueue,
+  resolveTapQueues,
+  type TapQueues,
+} from "./tap_locations.ts";
 
 /** Where a tap starts reading the live queue. */
 export type ArchiveStart = "earliest" | "latest" | "committed";
@@ -75,13 +81,30 @@ export interface ArchiveTapOptions {
   log?: ArchiveTapLog;
   /** Records copied between commits while catching up. Default 4096. */
   commitEvery?: number;
-  /** Segment capacity of an archive created now. Default the queue's own (64 MiB). */
+  /**
+   * Segment capacity of an archive queue created now (default the queue's
+   * own, 64 MiB); for a sealed archive, the plaintext bytes at which each
+   * sealed segment is cut in this run (default 1 MiB).
+   */
   segmentBytes?: number;
   /**
    * Write book snapshots beside the archive as it grows
    * (`docs/snapshots.md`), for warm starts; default none.
    */
   snapshotEvery?: SnapshotPlan;
+  /**
+   * Permission bits of the archive's files (and snapshot files) created
+   * now (`QueueWriterOptions.mode`): default those of the archive's files,
+   * or 0640 for a new archive.
+   */
+  mode?: number;
+  /**
+   * X25519 public keys a sealed archive (`sealed:DIR`, `sqlite:FILE`) is
+   * sealed to; required for one, refused for an archive queue.
+   */
+  recipients?: Uint8Array[];
+  /** Cipher workers of a sealed archive; default the sealed writer's. */
+  workers?: number;
 }
 
 /** Options after {@linkcode checkArchiveTapOptions}: defaults filled in, queue directories found. */
@@ -92,6 +115,8 @@ export interface CheckedTapOptions extends TapQueues {
   name: string;
   /** Records between commits. */
   commitEvery: number;
+  /** The sealed store the archive is, when it is one. */
+  sealed: SealedLocation | undefined;
 }
 
 /**
@@ -128,5 +153,38 @@ export function checkArchiveTapOptions(options: ArchiveTapOptions): CheckedTapOp
       `Option 'commitEvery' must be a whole number of at least 1, not '${commitEvery}'`,
     );
   }
-  return { ...resolveTapQueues(options.live, options.archive), start, name, commitEvery };
+  const common = { start, name, commitEvery };
+  const sealed = parseSealedLocation(options.archive);
+  const recipients = options.recipients?.length ?? 0;
+  if (sealed === undefined) {
+    if (recipients > 0) {
+      throw new TypeError(
+        `Recipients seal an archive, and '${options.archive}' is a queue: name a sealed archive 'sealed:DIR' or 'sqlite:FILE'`,
+      );
+    }
+    return { ...resolveTapQueues(options.live, options.archive), ...common, sealed };
+  }
+  if (recipients === 0) {
+    throw new TypeError(
+      `Archive '${options.archive}' is sealed: give at least one recipient ('--recipient age1…' or '--recipients-file FILE')`,
+    );
+  }
+  if (options.snapshotEvery !== undefined) {
+    throw new TypeError(
+      `Book snapshots are written beside an archive queue, and '${options.archive}' is sealed: leave out '--snapshot-every'`,
+    );
+  }
+  if (options.mode !== undefined) {
+    throw new TypeError(
+      `A sealed archive is always created 0600 in a 0700 directory, and '${options.archive}' is sealed: leave out '--mode'`,
+    );
+  }
+  const live = resolveLiveQueue(options.live).dir;
+  const store = sealed.kind === "file" ? sealed.dir : sealed.file;
+  if (realLocation(store) === realLocation(live)) {
+    throw new TypeError(
+      `Live queue '${options.live}' and archive '${options.archive}' are the same place: the archive must be elsewhere`,
+    );
+  }
+  return { live, archive: options.archive, ...common, sealed };
 }

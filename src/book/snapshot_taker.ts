@@ -6,7 +6,7 @@
  * @module
  */
 
-import { queueExists, QueueReader } from "../chronicle/mod.ts";
+import { queueExists, queueFileMode, QueueReader } from "../chronicle/mod.ts";
 import type { StreamMessage } from "../stream/mod.ts";
 import { BookEvent } from "./book_event.ts";
 import { BOOK_FLAG } from "./book_protocol.ts";
@@ -44,6 +44,12 @@ export interface SnapshotResumeOptions extends SnapshotTakerOptions {
   store?: SnapshotStore;
   /** Told of snapshots passed over while finding where to go on from; default `reportWarning`. */
   onWarning?: (message: string) => void;
+  /**
+   * Permission bits of the snapshot files created
+   * ({@linkcode SnapshotWriterOptions.mode}); default those of the queue's
+   * own files, so snapshots added later match the queue.
+   */
+  mode?: number;
 }
 
 /** A taker that has caught up with a queue ({@linkcode SnapshotTaker.resume}). */
@@ -112,10 +118,10 @@ export class SnapshotTaker {
     this.store = store;
     this.planner = new SnapshotPlanner(plan);
     this.books = options.books ?? new BookSet();
-    this.#writer = new SnapshotWriter(
-      store,
-      options.sync === undefined ? {} : { sync: options.sync },
-    );
+    this.#writer = new SnapshotWriter(store, {
+      ...(options.sync === undefined ? {} : { sync: options.sync }),
+      ...(options.mode === undefined ? {} : { mode: options.mode }),
+    });
     this.#onSnapshot = options.onSnapshot;
     this.#background = options.background ?? false;
   }
@@ -193,7 +199,11 @@ export class SnapshotTaker {
       ...(options.onWarning === undefined ? {} : { onWarning: options.onWarning }),
     });
     start.stream.close();
-    const taker = new SnapshotTaker(store, plan, { ...options, books: start.books });
+    const taker = new SnapshotTaker(store, plan, {
+      ...options,
+      mode: options.mode ?? queueFileMode(queueDir),
+      books: start.books,
+    });
     return { taker, nextSeq: start.nextSeq, description: start.description };
   }
 
@@ -325,7 +335,11 @@ export async function buildSnapshots(
   });
   const stream = start.stream;
   try {
-    const taker = new SnapshotTaker(store, plan, { ...options, books: start.books });
+    const taker = new SnapshotTaker(store, plan, {
+      ...options,
+      mode: options.mode ?? queueFileMode(queueDir),
+      books: start.books,
+    });
     const e = new BookEvent();
     let last = start.nextSeq - 1;
     for (let m = stream.next(); m !== undefined; m = stream.next()) {

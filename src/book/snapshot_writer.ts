@@ -8,6 +8,8 @@
  * @module
  */
 
+import { checkFileMode, directoryModeFor, QUEUE_FILE_MODE } from "../chronicle/mod.ts";
+import { syncDirectory } from "../tape/mod.ts";
 import type { BookView } from "./book_view.ts";
 import { SnapshotEncoder, type SnapshotStamp } from "./snapshot_file.ts";
 import { isSnapshotTempName, type SnapshotStore, snapshotTempName } from "./snapshot_store.ts";
@@ -21,6 +23,14 @@ export interface SnapshotWriterOptions {
    * nothing either way: the rename is still atomic).
    */
   sync?: boolean;
+  /**
+   * Permission bits of the snapshot files (and their temporary files)
+   * created, as for the queue's own files: read and write bits only, the
+   * owner's among them. Directories created get the matching execute bits
+   * (0640 gives 0750). Default 0640. What exists keeps its bits; the umask
+   * may take bits away.
+   */
+  mode?: number;
 }
 
 /**
@@ -56,13 +66,21 @@ export class SnapshotWriter {
   readonly store: SnapshotStore;
   /** Whether writes are flushed to disk. */
   readonly sync: boolean;
+  /** Permission bits of the files it creates. */
+  readonly mode: number;
   readonly #encoder = new SnapshotEncoder();
   readonly #ready = new Set<string>();
 
-  /** A writer into `store`. */
+  /**
+   * A writer into `store`.
+   *
+   * @throws {RangeError} for a `mode` that is not a queue file's.
+   */
   constructor(store: SnapshotStore, options: SnapshotWriterOptions = {}) {
+    if (options.mode !== undefined) checkFileMode(options.mode);
     this.store = store;
     this.sync = options.sync ?? true;
+    this.mode = options.mode ?? QUEUE_FILE_MODE;
   }
 
   /**
@@ -77,7 +95,7 @@ export class SnapshotWriter {
     const { dir, temp, path } = this.#place(book, stamp.seq);
     const bytes = this.#encoder.encode(book, stamp);
     try {
-      const file = Deno.openSync(temp, { write: true, createNew: true });
+      const file = Deno.openSync(temp, { write: true, createNew: true, mode: this.mode });
       try {
         for (let done = 0; done < bytes.byteLength;) {
           done += file.writeSync(bytes.subarray(done));
@@ -108,7 +126,7 @@ export class SnapshotWriter {
     // Encoded now, and copied: the encoder's buffer is reused and the book goes on changing.
     const bytes = this.#encoder.encode(book, stamp).slice();
     try {
-      const file = await Deno.open(temp, { write: true, createNew: true });
+      const file = await Deno.open(temp, { write: true, createNew: true, mode: this.mode });
       try {
         for (let done = 0; done < bytes.byteLength;) {
           done += await file.write(bytes.subarray(done));
@@ -138,7 +156,7 @@ export class SnapshotWriter {
   #place(book: BookView, seq: number): { dir: string; temp: string; path: string } {
     const dir = this.store.marketDir(book.venue, book.market);
     if (!this.#ready.has(dir)) {
-      Deno.mkdirSync(dir, { recursive: true });
+      Deno.mkdirSync(dir, { recursive: true, mode: directoryModeFor(this.mode) });
       removeTempFiles(dir);
       this.#ready.add(dir);
     }
@@ -185,15 +203,5 @@ function removeQuietly(path: string): void {
     Deno.removeSync(path);
   } catch {
     // Never created, or already renamed.
-  }
-}
-
-// Flushes the directory's entries, so the rename survives a machine crash.
-function syncDirectory(dir: string): void {
-  const handle = Deno.openSync(dir, { read: true });
-  try {
-    handle.syncSync();
-  } finally {
-    handle.close();
   }
 }

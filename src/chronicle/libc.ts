@@ -168,29 +168,6 @@ export function libc(): Libc {
 }
 
 /**
- * Flushes a directory's entries to disk, so a file created (or removed) in
- * it survives a machine crash. Best effort: errors are ignored, as the data
- * itself was synced separately.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { syncDirectory } from "./libc.ts";
- * const dir = Deno.makeTempDirSync();
- * assert.doesNotThrow(() => syncDirectory(dir));
- * assert.doesNotThrow(() => syncDirectory(`${dir}/missing`), "best effort: no error");
- * Deno.removeSync(dir);
- * ```
- */
-export function syncDirectory(dir: string): void {
-  const c = libc();
-  const fd = c.open(cPath(dir), O_RDONLY | O_CLOEXEC, 0);
-  if (fd < 0) return;
-  c.fsync(fd);
-  c.close(fd);
-}
-
-/**
  * The calling thread's errno, read right after a failed libc call.
  *
  * @example

@@ -7,6 +7,7 @@
  */
 
 import { QueueFormatError, QueueIoError } from "./chronicle_errors.ts";
+import { QUEUE_FILE_MODE } from "./file_mode.ts";
 import {
   cPath,
   EINVAL,
@@ -110,6 +111,11 @@ export interface MappedFileOptions {
   /** Create the file with this size, preallocating its blocks, when it does not exist. */
   createSize?: number;
   /**
+   * Permission bits of a file created now (before the umask); an existing
+   * file keeps its own. Default {@linkcode QUEUE_FILE_MODE}.
+   */
+  mode?: number;
+  /**
    * Map at a 2 MiB boundary, so that {@linkcode MappedFile.adviseHugePages}
    * can take effect. Falls back to wherever the kernel places the mapping
    * when it refuses the aligned one.
@@ -176,7 +182,7 @@ export class MappedFile {
     checkRegularFile(path);
     const flags = (options.writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NONBLOCK |
       (create ? O_CREAT : 0);
-    const fd = c.open(cPath(path), flags, 0o644);
+    const fd = c.open(cPath(path), flags, options.mode ?? QUEUE_FILE_MODE);
     if (fd < 0) fail("open", path, errno());
     try {
       let size = options.createSize ?? 0;

@@ -33,6 +33,13 @@ export {
   QueueIoError,
   QueueLockedError,
 } from "./chronicle_errors.ts";
+export {
+  checkFileMode,
+  directoryModeFor,
+  parseFileMode,
+  QUEUE_FILE_MODE,
+  queueFileMode,
+} from "./file_mode.ts";
 export { monotonicNs, realtimeNs } from "./libc.ts";
 export { queueExists } from "./queue_files.ts";
 export {

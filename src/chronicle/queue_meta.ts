@@ -23,6 +23,7 @@ import {
   writeU64,
   writeU64Big,
 } from "./format.ts";
+import { QUEUE_FILE_MODE } from "./file_mode.ts";
 import { MappedFile } from "./mapped_file.ts";
 import {
   cPath,
@@ -137,11 +138,17 @@ export class QueueMeta {
   /**
    * Writes a fresh `queue.meta` into `dir` (which must exist) and maps it.
    * The magic goes in last, so a crash mid-way leaves a file `open` reports
-   * as unfinished rather than a half-valid queue.
+   * as unfinished rather than a half-valid queue. A file created now gets
+   * the permission bits `mode` (before the umask).
    */
-  static create(dir: string, geometry: QueueGeometry, createdNs: bigint): QueueMeta {
+  static create(
+    dir: string,
+    geometry: QueueGeometry,
+    createdNs: bigint,
+    mode = QUEUE_FILE_MODE,
+  ): QueueMeta {
     const path = `${dir}/${META_FILE}`;
-    const file = MappedFile.open(path, { writable: true, createSize: META_SIZE });
+    const file = MappedFile.open(path, { writable: true, createSize: META_SIZE, mode });
     file.words[META.version >>> 2] = FORMAT_VERSION;
     writeU64(file.words, META.segmentBytes, geometry.segmentBytes);
     file.words[META.indexSpacing >>> 2] = geometry.indexSpacing;

@@ -493,18 +493,26 @@ export class QueueReader implements Disposable {
   }
 
   /**
-   * Persists the position: every record before `nextSeq` counts as consumed.
-   * A named reader resumes after it; retention may then delete what it no
-   * longer needs.
+   * Persists the position: every record up to `seq` (by default every
+   * record before `nextSeq`) counts as consumed. A named reader resumes
+   * after it; retention may then delete what it no longer needs. A consumer
+   * that hands records on commits only what its own output has made
+   * durable, which may be less than it has read.
    *
    * @throws {TypeError} for an anonymous reader.
+   * @throws {RangeError} for a `seq` past what the reader has read.
    */
-  commit(): void {
+  commit(seq: number = this.#nextSeq - 1): void {
     if (this.#closed) throw new QueueClosedError(this.path);
     if (this.#offset === undefined) {
       throw new TypeError("Only a named reader can commit: open it with a 'name'");
     }
-    this.#offset.commit(this.#nextSeq - 1);
+    if (!Number.isSafeInteger(seq) || seq < 0 || seq > this.#nextSeq - 1) {
+      throw new RangeError(
+        `Cannot commit seq '${seq}': the reader has read up to seq ${this.#nextSeq - 1}`,
+      );
+    }
+    this.#offset.commit(seq);
   }
 
   /**

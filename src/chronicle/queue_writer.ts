@@ -26,7 +26,9 @@ import {
   segmentName,
   TYPE_ID_MASK,
 } from "./format.ts";
-import { libc, ORDERED_MEMORY, syncDirectory } from "./libc.ts";
+import { libc, ORDERED_MEMORY } from "./libc.ts";
+import { syncDirectory } from "../tape/sync_directory.ts";
+import { checkFileMode, directoryModeFor, queueFileMode } from "./file_mode.ts";
 import { checkSegmentChain, listSegments, queueExists, readSegmentHeader } from "./queue_files.ts";
 import { currentBootId, QueueMeta } from "./queue_meta.ts";
 import { applyRetention, type RetentionPolicy, type RetentionResult } from "./retention.ts";
@@ -64,6 +66,16 @@ export interface QueueWriterOptions {
    * another queue's numbering). Default 1; ignored when the queue has a segment.
    */
   firstSeq?: number;
+  /**
+   * Permission bits of the files this writer creates (segments, indexes,
+   * `queue.meta`, `writer.lock`): read and write bits only, the owner's
+   * among them, e.g. `0o660` to share a queue with the group. Directories
+   * it creates get the matching execute bits (`0o660` gives `0o770`).
+   * Default: those of the queue's `queue.meta`, or `0o640` for a new
+   * queue. Files and directories that exist keep theirs; the umask may
+   * take bits away.
+   */
+  mode?: number;
 }
 
 /**
@@ -193,6 +205,7 @@ export class QueueWriter implements Disposable {
   readonly #retention: RetentionPolicy | undefined;
   readonly #hugePages: boolean;
   readonly #firstSeq: number;
+  readonly #mode: number;
   // Its own ArrayBuffer, never moved by the collector, so its address holds.
   readonly #clock = new Uint32Array(new ArrayBuffer(16));
   readonly #clockAt = Deno.UnsafePointer.of(this.#clock);
@@ -225,8 +238,15 @@ export class QueueWriter implements Disposable {
   #closed = false;
   #deferred: { error: unknown } | undefined;
 
-  private constructor(dir: string, lock: WriterLock, meta: QueueMeta, options: QueueWriterOptions) {
+  private constructor(
+    dir: string,
+    lock: WriterLock,
+    meta: QueueMeta,
+    mode: number,
+    options: QueueWriterOptions,
+  ) {
     this.path = dir;
+    this.#mode = mode;
     this.#lock = lock;
     this.#meta = meta;
     this.#metaWords = meta.file.words;
@@ -254,6 +274,7 @@ export class QueueWriter implements Disposable {
    * a promise so that every opener in spool (`QueueReader.open`,
    * `TapeStream.open`, `openStream`) is awaited alike.
    *
+   * @throws {RangeError} for an option out of range, `mode` among them.
    * @throws {QueueLockedError} when another writer holds the queue.
    * @throws {QueueFormatError} when `dir` is not a queue or a file is damaged.
    * @throws {QueueIoError} when a file cannot be created (a full disk) or mapped.
@@ -292,10 +313,12 @@ export class QueueWriter implements Disposable {
         `Option 'durability' must be 'ipc' or 'durable', not '${options.durability}'`,
       );
     }
+    if (options.mode !== undefined) checkFileMode(options.mode);
     const exists = queueExists(dir);
-    if (!exists) Deno.mkdirSync(dir, { recursive: true });
+    const mode = options.mode ?? queueFileMode(dir);
+    if (!exists) Deno.mkdirSync(dir, { recursive: true, mode: directoryModeFor(mode) });
     libc();
-    const lock = WriterLock.acquire(dir);
+    const lock = WriterLock.acquire(dir, mode);
     try {
       let meta: QueueMeta;
       if (exists && !unfinishedCreation(dir)) {
@@ -308,9 +331,10 @@ export class QueueWriter implements Disposable {
             indexSpacing: options.indexSpacing ?? DEFAULT_SPACING,
           },
           BigInt(Date.now()) * 1_000_000n,
+          mode,
         );
       }
-      const writer = new QueueWriter(dir, lock, meta, options);
+      const writer = new QueueWriter(dir, lock, meta, mode, options);
       try {
         writer.#recover();
       } catch (error) {
@@ -652,10 +676,16 @@ export class QueueWriter implements Disposable {
           `every segment is missing, but the writer published up to seq ${published}`,
         );
       }
-      const created = Segment.create(dir, meta.firstSegment, meta.segmentBytes, this.#hugePages);
+      const created = Segment.create(
+        dir,
+        meta.firstSegment,
+        meta.segmentBytes,
+        this.#hugePages,
+        this.#mode,
+      );
       created.start(this.#firstSeq, this.#nowNs());
       meta.upgrade(this.#firstSeq - 1, bootId);
-      this.#index = SeekIndex.forWriter(dir, created, this.#spacing);
+      this.#index = SeekIndex.forWriter(dir, created, this.#spacing, this.#mode);
       this.#enterState(created, SEGMENT_HEADER_SIZE, this.#firstSeq, 0);
       return;
     }
@@ -686,7 +716,7 @@ export class QueueWriter implements Disposable {
   // The active segment's index, rebuilt from its records; sets the highest
   // timestamp seen, which the writer carries on from.
   #rebuildIndex(segment: Segment): SeekIndex {
-    const index = SeekIndex.forWriter(this.path, segment, this.#spacing);
+    const index = SeekIndex.forWriter(this.path, segment, this.#spacing, this.#mode);
     index.truncate(0);
     const words = segment.file.words;
     const spacing = this.#spacing;
@@ -867,6 +897,7 @@ export class QueueWriter implements Disposable {
           this.#segment.index + 1,
           this.#meta.segmentBytes,
           this.#hugePages,
+          this.#mode,
         );
       } catch (error) {
         this.#nextError = error;
@@ -901,13 +932,14 @@ export class QueueWriter implements Disposable {
         this.#segment.index + 1,
         this.#meta.segmentBytes,
         this.#hugePages,
+        this.#mode,
       );
     }
     this.#next = undefined;
     this.#nextError = undefined;
     let index: SeekIndex;
     try {
-      index = SeekIndex.forWriter(this.path, next, this.#spacing);
+      index = SeekIndex.forWriter(this.path, next, this.#spacing, this.#mode);
     } catch (error) {
       this.#next = next;
       throw error;

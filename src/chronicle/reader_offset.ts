@@ -20,6 +20,7 @@ import {
   readU64,
   writeMagic,
 } from "./format.ts";
+import { directoryModeFor, QUEUE_FILE_MODE, queueFileMode } from "./file_mode.ts";
 import { MappedFile } from "./mapped_file.ts";
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -86,15 +87,26 @@ export class ReaderOffset {
 
   /**
    * Opens (creating when missing) the offset file of reader `name` and
-   * records whether it holds back retention.
+   * records whether it holds back retention. An offset file created now
+   * gets the permission bits 0640, whoever's queue it is in; a `readers`
+   * directory created now gets those of the queue's files with the
+   * matching execute bits, so the readers of a queue shared with the group
+   * can all keep their offsets there. The umask may take bits away.
    *
    * @throws {QueueFormatError} when the file exists but is not a reader offset file.
    */
   static open(dir: string, name: string, holding: boolean): ReaderOffset {
     checkReaderName(name);
-    Deno.mkdirSync(`${dir}/${READERS_DIR}`, { recursive: true });
+    Deno.mkdirSync(`${dir}/${READERS_DIR}`, {
+      recursive: true,
+      mode: directoryModeFor(queueFileMode(dir)),
+    });
     const path = ReaderOffset.path(dir, name);
-    const file = MappedFile.open(path, { writable: true, createSize: OFFSET_SIZE });
+    const file = MappedFile.open(path, {
+      writable: true,
+      createSize: OFFSET_SIZE,
+      mode: QUEUE_FILE_MODE,
+    });
     const words = file.words;
     if (file.size !== OFFSET_SIZE) {
       file.release();

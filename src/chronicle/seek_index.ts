@@ -30,6 +30,7 @@ import {
   writeMagic,
   writeU64,
 } from "./format.ts";
+import { QUEUE_FILE_MODE } from "./file_mode.ts";
 import { MappedFile } from "./mapped_file.ts";
 import type { Segment, WalkEnd } from "./segment.ts";
 
@@ -101,18 +102,24 @@ export class SeekIndex {
 
   /**
    * The writer's index for a segment: maps `<segment>.idx`, creating it (or
-   * starting it over when it is not a valid index of this segment).
+   * starting it over when it is not a valid index of this segment). A file
+   * created now gets the permission bits `mode` (before the umask).
    *
    * @throws {QueueIoError} when the file cannot be created.
    */
-  static forWriter(dir: string, segment: Segment, spacing: number): SeekIndex {
+  static forWriter(
+    dir: string,
+    segment: Segment,
+    spacing: number,
+    mode = QUEUE_FILE_MODE,
+  ): SeekIndex {
     const path = `${dir}/${indexName(segment.index)}`;
     const size = INDEX_HEADER_SIZE + indexCapacity(segment.capacity, spacing) * INDEX_ENTRY_SIZE;
-    let file = MappedFile.open(path, { writable: true, createSize: size });
+    let file = MappedFile.open(path, { writable: true, createSize: size, mode });
     if (file.size !== size || !validHeader(file, segment.index, spacing)) {
       file.release();
       Deno.removeSync(path);
-      file = MappedFile.open(path, { writable: true, createSize: size });
+      file = MappedFile.open(path, { writable: true, createSize: size, mode });
       const { words, bytes } = file;
       words[INDEX.version >>> 2] = AID_FORMAT_VERSION;
       words[INDEX.segment >>> 2] = segment.index;

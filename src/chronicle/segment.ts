@@ -38,6 +38,7 @@ import {
   writeU64Big,
 } from "./format.ts";
 import { ORDERED_MEMORY } from "./libc.ts";
+import { QUEUE_FILE_MODE } from "./file_mode.ts";
 import { MappedFile } from "./mapped_file.ts";
 
 // Bytes from a block's start whose checksum a reader takes before walking
@@ -176,16 +177,24 @@ export class Segment {
    * reserved, header still zero: readers ignore it until {@linkcode start}.
    * With `hugePages` the writer's faults fill it with 2 MiB pages (see
    * {@linkcode MappedFile.adviseHugePages}); a writer that syncs often
-   * passes false.
+   * passes false. A file created now gets the permission bits `mode`
+   * (before the umask).
    *
    * @throws {QueueIoError} when the file cannot be created or preallocated (a full disk).
    */
-  static create(dir: string, index: number, capacity: number, hugePages = false): Segment {
+  static create(
+    dir: string,
+    index: number,
+    capacity: number,
+    hugePages = false,
+    mode = QUEUE_FILE_MODE,
+  ): Segment {
     const path = `${dir}/${segmentName(index)}`;
     const file = MappedFile.open(path, {
       writable: true,
       createSize: capacity,
       alignHuge: hugePages,
+      mode,
     });
     if (hugePages) file.adviseHugePages();
     return new Segment(index, file);

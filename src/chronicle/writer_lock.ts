@@ -7,6 +7,7 @@
  */
 
 import { QueueIoError, QueueLockedError } from "./chronicle_errors.ts";
+import { QUEUE_FILE_MODE } from "./file_mode.ts";
 import { LOCK_FILE } from "./format.ts";
 import {
   cPath,
@@ -44,14 +45,15 @@ export class WriterLock {
   }
 
   /**
-   * Takes the lock of the queue in `dir` without waiting.
+   * Takes the lock of the queue in `dir` without waiting. A lock file
+   * created now gets the permission bits `mode` (before the umask).
    *
    * @throws {QueueLockedError} when another process (or another writer in this one) holds it.
    */
-  static acquire(dir: string): WriterLock {
+  static acquire(dir: string, mode = QUEUE_FILE_MODE): WriterLock {
     const c = libc();
     const path = `${dir}/${LOCK_FILE}`;
-    const fd = c.open(cPath(path), O_RDWR | O_CREAT | O_CLOEXEC, 0o644);
+    const fd = c.open(cPath(path), O_RDWR | O_CREAT | O_CLOEXEC, mode);
     if (fd < 0) {
       const code = errno();
       throw new QueueIoError(`Cannot open lock file '${path}': ${errnoText(code)}`, path, code);

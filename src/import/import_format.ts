@@ -8,9 +8,17 @@
 import { ioReason, readTapeHead, TapeFormatError, TapeOpenError } from "../tape/mod.ts";
 import { InputFileError } from "./import_error.ts";
 import { openInputFile } from "./input_lines.ts";
+import { detectSealedStore, parseSealedLocation } from "../sealed/mod.ts";
 
 /** Input formats `import` reads. */
-export const IMPORT_FORMATS = ["jsonl", "tape", "lobster", "tardis-book", "tardis-trades"] as const;
+export const IMPORT_FORMATS = [
+  "jsonl",
+  "tape",
+  "sealed",
+  "lobster",
+  "tardis-book",
+  "tardis-trades",
+] as const;
 
 /** The formats of market data, imported as book events (`docs/book-protocol.md`). */
 export const VENDOR_FORMATS: readonly ImportFormat[] = ["lobster", "tardis-book", "tardis-trades"];
@@ -19,8 +27,9 @@ export const VENDOR_FORMATS: readonly ImportFormat[] = ["lobster", "tardis-book"
 export type ImportFormat = typeof IMPORT_FORMATS[number];
 
 /**
- * The format of the file at `path`: `tape` when its first line is a tape's
- * `init` record, `jsonl` otherwise: an empty file, and a pipe (such as
+ * The format of the input at `path`: `sealed` for a sealed store (named
+ * `sealed:DIR` or `sqlite:FILE`, or recognised by its header), `tape` when
+ * its first line is a tape's `init` record, `jsonl` otherwise: an empty file, and a pipe (such as
  * `<(zcat x.gz)`), which cannot be read twice, so is not looked into.
  *
  * @throws {InputFileError} when the file cannot be read.
@@ -38,6 +47,9 @@ export type ImportFormat = typeof IMPORT_FORMATS[number];
  * ```
  */
 export async function detectFormat(path: string): Promise<ImportFormat> {
+  if (parseSealedLocation(path) !== undefined || await detectSealedStore(path) !== undefined) {
+    return "sealed";
+  }
   using file = await openInputFile(path);
   if (!(await file.stat()).isFile) return "jsonl";
   try {

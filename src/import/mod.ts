@@ -46,12 +46,14 @@ export { type ImportSummary, importSummaryLine } from "./import_summary.ts";
 export { InputLines, MAX_INPUT_LINE_BYTES, openInputFile, regularFileSize } from "./input_lines.ts";
 export { importJsonlFile, importJsonLines, jsonRecords } from "./jsonl_import.ts";
 export {
+  checkImportTarget,
   type ImportOptions,
   type ImportProgress,
   type ImportRecord,
   importRecords,
 } from "./queue_import.ts";
 export { importTape, tapeRecords } from "./tape_import.ts";
+export { importSealed } from "./sealed_import.ts";
 export {
   importLobster,
   lobsterCountsLine,

@@ -8,6 +8,8 @@
  */
 
 import { type QueueDurability, queueExists, QueueWriter, realtimeNs } from "../chronicle/mod.ts";
+import { parseSealedLocation, type SealedLocation, SealedWriter } from "../sealed/mod.ts";
+import { queueRecordTarget, type RecordTarget, sealedRecordTarget } from "../stream/mod.ts";
 import { ImportError, InputFileError, InputLineError, QueueOpenError } from "./import_error.ts";
 import { errorMessage, ioMessage, ioReason, isDiskFull, isOsError } from "../tape/mod.ts";
 import type { ImportSummary } from "./import_summary.ts";
@@ -47,8 +49,14 @@ export interface ImportProgress {
 
 /** Options of an import. */
 export interface ImportOptions {
-  /** The queue directory; created when missing, with the input's first seq as its first. */
+  /**
+   * The queue directory, created when missing with the input's first seq
+   * as its first; or a sealed store, `sealed:DIR` or `sqlite:FILE[#stream]`,
+   * which needs `recipients`.
+   */
   to: string;
+  /** X25519 public keys a sealed store is sealed to. */
+  recipients?: Uint8Array[];
   /** How messages name the input: a path, or `stdin`. Default `input`. */
   source?: string;
   /**
@@ -90,6 +98,12 @@ export interface ImportOptions {
    * Counted as skipped.
    */
   skipFirst?: number;
+  /**
+   * Permission bits of the files the import creates, in the queue and in
+   * its snapshot directory (`QueueWriterOptions.mode`); default those of
+   * the queue's files, or 0640 for a new queue.
+   */
+  mode?: number;
 }
 
 // Progress is cheap but not free: one report per this many records.
@@ -168,9 +182,11 @@ export async function importRecords(
   const queue = options.to;
   const source = options.source ?? "input";
   const skipExisting = options.skipExisting ?? false;
+  checkImportTarget(options);
+  const sealed = parseSealedLocation(queue);
   // A directory that is not a queue is refused before any input is read.
-  openingQueue(queue, () => queueExists(queue));
-  let writer: QueueWriter | undefined;
+  if (sealed === undefined) openingQueue(queue, () => queueExists(queue));
+  let writer: RecordTarget | undefined;
   let snapshots: SnapshotTaker | undefined;
   let toSkip = options.skipFirst ?? 0;
   let withSeqs: boolean | undefined;
@@ -222,13 +238,18 @@ export async function importRecords(
       if (writer === undefined) {
         options.beforeFirst?.(record);
         if (options.snapshotEvery !== undefined) {
-          snapshots = await snapshotTaker(queue, options.snapshotEvery, options.log);
+          snapshots = await snapshotTaker(queue, options.snapshotEvery, options);
         }
-        writer = await openingQueue(queue, () =>
-          QueueWriter.open(queue, {
-            ...(seq === undefined ? {} : { firstSeq: seq }),
-            ...(options.durability === undefined ? {} : { durability: options.durability }),
-          }));
+        writer = sealed === undefined
+          ? queueRecordTarget(
+            await openingQueue(queue, () =>
+              QueueWriter.open(queue, {
+                ...(seq === undefined ? {} : { firstSeq: seq }),
+                ...(options.durability === undefined ? {} : { durability: options.durability }),
+                ...(options.mode === undefined ? {} : { mode: options.mode }),
+              })),
+          )
+          : await openSealed(sealed, options.recipients!, seq);
         if (seq !== undefined) {
           const next = writer.lastSeq + 1;
           if (seq > next || (seq < next && !skipExisting)) {
@@ -273,16 +294,24 @@ export async function importRecords(
         });
         seqs = { first: seqs?.first ?? appended, last: appended };
       }
-      if ((imported + skipped) % PROGRESS_EVERY === 0) report();
+      if ((imported + skipped) % PROGRESS_EVERY === 0) {
+        report();
+        // A sealed store's ciphers take what they can; the import waits for them.
+        await writer?.ready();
+      }
     }
-    writer?.sync();
+    await writer?.sync();
   } catch (error) {
     try {
-      writer?.sync();
+      await writer?.sync();
     } catch {
       // The first fault is the one to report.
     }
-    writer?.close();
+    try {
+      await writer?.abort();
+    } catch {
+      // As above.
+    }
     if (!(error instanceof InputLineError) && writer === undefined) throw error;
     const inputFault = error instanceof InputLineError || error instanceof InputFileError;
     throw new ImportError(isOsError(error) ? ioMessage(error) : errorMessage(error), {
@@ -297,7 +326,7 @@ export async function importRecords(
       fault: inputFault ? "input" : isDiskFull(error) ? "disk-full" : "queue",
     }, { cause: error });
   }
-  writer?.close();
+  await writer?.close();
   report();
   return {
     queue,
@@ -327,14 +356,75 @@ function openingQueue<T>(queue: string, open: () => T): T {
   }
 }
 
+/**
+ * Checks that `options.to` can take the import before any input is read: a
+ * sealed store needs recipients and takes neither snapshots nor a mode; a
+ * queue takes no recipients.
+ *
+ * @throws {TypeError} naming the option that does not fit.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkImportTarget } from "./queue_import.ts";
+ * assert.throws(() => checkImportTarget({ to: "sealed:/s" }), { message: /give at least one recipient/ });
+ * assert.throws(() => checkImportTarget({ to: "./q", recipients: [new Uint8Array(32)] }), TypeError);
+ * checkImportTarget({ to: "./q" });
+ * ```
+ */
+export function checkImportTarget(options: ImportOptions): void {
+  const to = options.to;
+  const recipients = options.recipients?.length ?? 0;
+  if (parseSealedLocation(to) === undefined) {
+    if (recipients > 0) {
+      throw new TypeError(
+        `Recipients seal a store, and '${to}' is a queue: name a sealed store 'sealed:DIR' or 'sqlite:FILE'`,
+      );
+    }
+    return;
+  }
+  if (recipients === 0) {
+    throw new TypeError(
+      `Store '${to}' is sealed: give at least one recipient ('--recipient age1…' or '--recipients-file FILE')`,
+    );
+  }
+  if (options.snapshotEvery !== undefined) {
+    throw new TypeError(
+      `Book snapshots are written beside a queue, and '${to}' is sealed: leave out '--snapshot-every'`,
+    );
+  }
+  if (options.mode !== undefined) {
+    throw new TypeError(
+      `A sealed store is always created 0600 in a 0700 directory, and '${to}' is sealed: leave out '--mode'`,
+    );
+  }
+}
+
+// A store holding nothing yet starts at the input's first seq, as a new queue does.
+async function openSealed(
+  location: SealedLocation,
+  recipients: Uint8Array[],
+  firstSeq: number | undefined,
+): Promise<RecordTarget> {
+  const path = location.kind === "file" ? location.dir : location.stream ?? location.file;
+  const name = path.replace(/\/+$/, "").split("/").at(-1) || "stream";
+  const writer = await SealedWriter.open(location, {
+    recipients,
+    stream: name,
+    producer: "spool import",
+  });
+  return sealedRecordTarget(writer, firstSeq ?? 1);
+}
+
 // Taken before the writer opens: a queue not there yet starts with empty books.
 async function snapshotTaker(
   queue: string,
   plan: SnapshotPlan,
-  log: ((line: string) => void) | undefined,
+  { log, mode }: ImportOptions,
 ): Promise<SnapshotTaker> {
   const { taker, description } = await SnapshotTaker.forQueue(queue, plan, {
     ...(log === undefined ? {} : { onWarning: log }),
+    ...(mode === undefined ? {} : { mode }),
   });
   if (description !== undefined) log?.(description);
   return taker;

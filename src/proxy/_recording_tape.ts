@@ -1,6 +1,6 @@
 /**
- * The tape of a recording, from its creation to its end, and what both
- * ways of recording run with.
+ * The tape of a recording (or the sealed store it goes into), from its
+ * creation to its end, and what both ways of recording run with.
  *
  * @module
  */
@@ -13,7 +13,14 @@ import {
   type TapeWriterOptions,
   writeTextSync,
 } from "../tape/mod.ts";
-import { type RecordOptions, type RecordResult, TapeCreateError } from "./recording.ts";
+import {
+  type RecordingWriter,
+  type RecordOptions,
+  type RecordResult,
+  type SealTo,
+  TapeCreateError,
+} from "./recording.ts";
+import { SealedRecording } from "./sealed_recording.ts";
 
 /** The signals that stop a recording: `--stdin` ends on them, the proxy passes them on. */
 export const RECORDING_SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
@@ -30,31 +37,43 @@ export type StopLine = (error: unknown, path: string) => string;
  * not told. Ending it finalizes the tape, or returns the failed one.
  */
 export class RecordingTape {
-  /** The writer of the tape. */
-  readonly writer: TapeWriter;
+  /** The writer of the tape, or of the sealed store. */
+  readonly writer: RecordingWriter;
   #log: (line: string) => void;
   #quiet: boolean;
   #stopLine: StopLine;
+  #closingLine: (meta: TapeMeta, path: string) => string;
   #failed: Promise<TapeMeta> | undefined;
 
-  private constructor(writer: TapeWriter, options: RecordOptions, stopLine: StopLine) {
+  private constructor(
+    writer: RecordingWriter,
+    options: RecordOptions,
+    stopLine: StopLine,
+    closingLine: (meta: TapeMeta, path: string) => string,
+  ) {
     this.writer = writer;
     this.#log = options.log ?? logToStderr;
     this.#quiet = options.quiet ?? false;
     this.#stopLine = stopLine;
+    this.#closingLine = closingLine;
   }
 
   /**
-   * Creates the tape in `options.out`; `environment` is merged over what
-   * the writer finds itself.
+   * Creates the tape in `options.out`, or starts the recording in the
+   * sealed store `options.sealTo`; `environment` is merged over what the
+   * writer finds itself.
    *
    * @throws {TapeCreateError} when the tape cannot be created.
+   * @throws what `SealedRecording.open` throws when the store cannot be opened.
    */
   static async create(
     options: RecordOptions,
     stopLine: StopLine,
     environment?: TapeEnvironment,
   ): Promise<RecordingTape> {
+    if (options.sealTo !== undefined) {
+      return await RecordingTape.#seal(options.sealTo, options, stopLine, environment);
+    }
     const writerOptions: TapeWriterOptions = {
       transport: "stdio",
       ...options.writer,
@@ -69,12 +88,42 @@ export class RecordingTape {
         await TapeWriter.create(options.out, writerOptions),
         options,
         stopLine,
+        (meta, path) =>
+          `tape ${meta.tape_id} finalized: ${meta.stats.frame_count} frames → ${path}`,
       );
     } catch (error) {
       // The writer wraps the OS error; its cause says what went wrong.
       const cause = error instanceof Error && error.cause !== undefined ? error.cause : error;
       throw new TapeCreateError(options.out, ioReason(cause), { cause: error });
     }
+  }
+
+  static async #seal(
+    sealTo: SealTo,
+    options: RecordOptions,
+    stopLine: StopLine,
+    environment: TapeEnvironment | undefined,
+  ): Promise<RecordingTape> {
+    const { maxLineBytes, flushIntervalMs, tapeId, transport } = options.writer ?? {};
+    const recording = await SealedRecording.open(sealTo.location, {
+      recipients: sealTo.recipients,
+      durability: options.durability ?? "flush",
+      tags: options.tags ?? [],
+      ...(options.name === undefined ? {} : { name: options.name }),
+      ...(options.description === undefined ? {} : { description: options.description }),
+      ...(environment === undefined ? {} : { environment }),
+      ...(maxLineBytes === undefined ? {} : { maxLineBytes }),
+      ...(flushIntervalMs === undefined ? {} : { flushIntervalMs }),
+      ...(tapeId === undefined ? {} : { tapeId }),
+      ...(transport === undefined ? {} : { transport }),
+    });
+    return new RecordingTape(
+      recording,
+      options,
+      stopLine,
+      (meta, path) =>
+        `tape ${meta.tape_id} sealed: ${meta.stats.frame_count} frames → ${path}, run ${recording.run}`,
+    );
   }
 
   /** Whether recording has stopped on an error. */
@@ -99,9 +148,7 @@ export class RecordingTape {
     if (this.#failed === undefined) {
       try {
         const meta = await this.writer.finalize();
-        if (!this.#quiet) {
-          this.#log(`tape ${meta.tape_id} finalized: ${meta.stats.frame_count} frames → ${path}`);
-        }
+        if (!this.#quiet) this.#log(this.#closingLine(meta, path));
         return { code, meta, path };
       } catch (error) {
         this.fail(error);

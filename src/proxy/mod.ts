@@ -1,7 +1,7 @@
 /**
- * Recording traffic into tapes: the stdio proxy behind `record`, the
- * recording of standard input behind `record --stdin`, the line recorder
- * the proxy feeds, and redaction of the recorded copy.
+ * Recording traffic into tapes (or sealed stores): the stdio proxy behind
+ * `record`, the recording of standard input behind `record --stdin`, the
+ * line recorder the proxy feeds, and redaction of the recorded copy.
  *
  * @example
  * ```ts
@@ -32,6 +32,19 @@ export {
   type LineRecorderOptions,
   REDACTED_FLAG,
 } from "./line_recorder.ts";
-export { type RecordOptions, type RecordResult, TapeCreateError } from "./recording.ts";
+export {
+  type RecordingWriter,
+  type RecordOptions,
+  type RecordResult,
+  type SealTo,
+  TapeCreateError,
+} from "./recording.ts";
+export {
+  type RecordingEnd,
+  type RecordingInit,
+  SEALED_RECORDING_VERSION,
+  SealedRecording,
+  type SealedRecordingOptions,
+} from "./sealed_recording.ts";
 export { type ProxyOptions, runStdioProxy, ServerStartError } from "./stdio_proxy.ts";
 export { recordStdin, StdinReadError } from "./record_stdin.ts";

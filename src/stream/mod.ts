@@ -14,3 +14,4 @@ export * from "./open_stream.ts";
 export * from "./merged_stream.ts";
 export * from "./bus_layout.ts";
 export * from "./message_line.ts";
+export * from "./record_target.ts";

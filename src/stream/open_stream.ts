@@ -12,6 +12,14 @@ import {
   type WaitStrategy,
 } from "../chronicle/mod.ts";
 import { DEFAULT_TAPES_DIR, ioMessage, TapeDirectory, TapeFormatError } from "../tape/mod.ts";
+import {
+  defaultIdentities,
+  detectSealedStore,
+  type Identities,
+  parseSealedLocation,
+  type SealedLocation,
+  SealedStream,
+} from "../sealed/mod.ts";
 import { QueueStream } from "./queue_stream.ts";
 import type { StreamKind, StreamReader } from "./stream_reader.ts";
 import { TapeStream } from "./tape_stream.ts";
@@ -31,9 +39,12 @@ export class StreamLocationError extends TypeError {
 
 /** What a location holds, and where exactly. */
 export interface StreamLocation {
-  /** Tape or queue. */
+  /** Tape, queue or sealed store. */
   kind: StreamKind;
-  /** The tape file, or the queue directory. */
+  /**
+   * The tape file, the queue directory, or the sealed store as
+   * `sealed:DIR` or `sqlite:FILE[#stream]`.
+   */
   path: string;
 }
 
@@ -57,6 +68,28 @@ export interface OpenStreamOptions {
   start?: StartPosition;
   /** Queues only: how `wait` waits. */
   waitStrategy?: WaitStrategy;
+  /**
+   * Sealed stores only: the private keys that open them. Default the
+   * program's identity file (`useIdentityFile`, `SPOOL_IDENTITY`).
+   */
+  identities?: Identities;
+}
+
+// The form a sealed store is named by from here on, which every program reads back.
+function sealedPath(location: SealedLocation): string {
+  if (location.kind === "file") return `sealed:${location.dir}`;
+  return `sqlite:${location.file}${location.stream === undefined ? "" : `#${location.stream}`}`;
+}
+
+function sealedAt(location: string): SealedLocation | undefined {
+  try {
+    return parseSealedLocation(location);
+  } catch (error) {
+    if (error instanceof TypeError) {
+      throw new StreamLocationError(error.message, location, { cause: error });
+    }
+    throw error;
+  }
 }
 
 function isQueue(dir: string): boolean {
@@ -71,8 +104,10 @@ function isQueue(dir: string): boolean {
 
 /**
  * Finds what `location` holds: a queue directory (or a bus stream
- * directory with its `queue/`, or a queue's `queue.meta`), a tape file
- * (or its `.meta.json`), or a tape id in `tapesDir`.
+ * directory with its `queue/`, or a queue's `queue.meta`), a sealed store
+ * (`sealed:DIR`, `sqlite:FILE[#stream]`, or such a directory or file
+ * recognised by its header), a tape file (or its `.meta.json`), or a tape
+ * id in `tapesDir`.
  *
  * @throws {StreamLocationError} when it is neither a tape nor a queue.
  *
@@ -87,6 +122,8 @@ export async function locateStream(
   location: string,
   tapesDir: string = DEFAULT_TAPES_DIR,
 ): Promise<StreamLocation> {
+  const named = sealedAt(location);
+  if (named !== undefined) return { kind: "sealed", path: sealedPath(named) };
   let info: Deno.FileInfo | undefined;
   try {
     info = await Deno.stat(location);
@@ -103,6 +140,8 @@ export async function locateStream(
     if (isQueue(location)) return { kind: "queue", path: location };
     const inner = `${location.replace(/\/+$/, "")}/queue`;
     if (isQueue(inner)) return { kind: "queue", path: inner };
+    const sealed = await detectSealedStore(location);
+    if (sealed !== undefined) return { kind: "sealed", path: sealedPath(sealed) };
     throw new StreamLocationError(
       `'${location}' is a directory but neither a queue nor a bus stream (it has no 'queue.meta')`,
       location,
@@ -113,6 +152,10 @@ export async function locateStream(
     if (isQueue(dir)) return { kind: "queue", path: dir };
   }
   const tapeName = location.endsWith(".jsonl") || location.endsWith(".meta.json");
+  if (!tapeName) {
+    const sealed = await detectSealedStore(location);
+    if (sealed !== undefined) return { kind: "sealed", path: sealedPath(sealed) };
+  }
   if (info === undefined && location.includes("/") && !tapeName) {
     throw new StreamLocationError(`No tape or queue at '${location}'`, location);
   }
@@ -122,11 +165,12 @@ export async function locateStream(
 }
 
 /**
- * Opens a reader on the tape or queue at `location`.
+ * Opens a reader on the tape, queue or sealed store at `location`.
  *
  * @throws {StreamLocationError} when it is neither a tape nor a queue.
  * @throws {TapeOpenError} for a tape that cannot be opened.
  * @throws {QueueFormatError} for a damaged queue.
+ * @throws {SealedKeyError} for a sealed store that no identity given opens.
  *
  * @example
  * ```ts
@@ -156,6 +200,15 @@ export async function openStream(
     ...(options.follow === undefined ? {} : { follow: options.follow }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   };
+  if (found.kind === "sealed") {
+    const sealed = parseSealedLocation(found.path)!;
+    const identities = options.identities ?? await defaultIdentities(location);
+    return await SealedStream.open(sealed, {
+      ...common,
+      identities: identities.keys,
+      identitySource: identities.source,
+    });
+  }
   if (found.kind === "queue") {
     return await QueueStream.open(found.path, {
       ...common,

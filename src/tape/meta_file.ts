@@ -8,6 +8,7 @@
 
 import { basename, dirname, join } from "node:path";
 import { ioReason, isDiskFull } from "./io_reason.ts";
+import { TAPE_FILE_MODE } from "./tape_permissions.ts";
 import type { TapeMeta } from "./types.ts";
 
 const TAPE_STATUSES = new Set(["recording", "paused", "finalized", "error"]);
@@ -76,6 +77,11 @@ export async function readMeta(metaPath: string): Promise<TapeMeta> {
  * temporary file is removed, the old meta file is left as it was, and the
  * file system's error is passed on.
  *
+ * The temporary file, and so the meta file, gets the permission bits of
+ * the meta file it replaces, or 0600 ({@linkcode TAPE_FILE_MODE}) when
+ * there is none: a new meta file is its owner's only, and rewriting one
+ * never changes who may read it (the umask may take bits away).
+ *
  * On a full disk, where the temporary file has no room, the old file is
  * overwritten in place instead: its blocks are already allocated, so a
  * tape that filled the disk can still be marked `error`. The new contents
@@ -109,7 +115,7 @@ export async function writeMetaAtomic(metaPath: string, meta: TapeMeta): Promise
   const temp = join(dirname(metaPath), `.${basename(metaPath)}.${random}.tmp`);
   let file: Deno.FsFile | undefined;
   try {
-    file = await Deno.open(temp, { write: true, createNew: true, mode: 0o644 });
+    file = await Deno.open(temp, { write: true, createNew: true, mode: await metaMode(metaPath) });
     let written = 0;
     while (written < bytes.length) written += await file.write(bytes.subarray(written));
     // Without this a power cut after the rename could leave an empty meta file.
@@ -124,6 +130,15 @@ export async function writeMetaAtomic(metaPath: string, meta: TapeMeta): Promise
     await Deno.remove(temp).catch(() => {});
     if (isDiskFull(error) && await overwriteInPlace(metaPath, meta).catch(() => false)) return;
     throw error;
+  }
+}
+
+// The permission bits of the meta file there, kept by its replacement.
+async function metaMode(metaPath: string): Promise<number> {
+  try {
+    return ((await Deno.stat(metaPath)).mode ?? TAPE_FILE_MODE) & 0o777;
+  } catch {
+    return TAPE_FILE_MODE;
   }
 }
 

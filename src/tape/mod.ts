@@ -38,6 +38,7 @@ export * from "./correlator.ts";
 export * from "./tape_stats.ts";
 export * from "./tape_write_errors.ts";
 export * from "./tape_writer.ts";
+export * from "./tape_permissions.ts";
 export * from "./recording_environment.ts";
 export * from "./text_frame.ts";
 export * from "./frame_line.ts";
@@ -62,3 +63,4 @@ export {
 } from "./tape_reader.ts";
 export * from "./tape_follower.ts";
 export * from "./tape_directory.ts";
+export * from "./sync_directory.ts";

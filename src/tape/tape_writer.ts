@@ -5,6 +5,7 @@
  * @module
  */
 
+import { syncDirectory } from "./sync_directory.ts";
 import { join } from "node:path";
 import { AppendWaiters } from "./_append_waiters.ts";
 import {
@@ -25,6 +26,7 @@ import { recordingEnvironment } from "./recording_environment.ts";
 import { LineTooLongError, TapeWriteError } from "./tape_write_errors.ts";
 import { TEXT_FLAG } from "./text_frame.ts";
 import { isSafeTapeId, newTapeId } from "./tape_id.ts";
+import { TAPE_DIRECTORY_MODE, TAPE_FILE_MODE } from "./tape_permissions.ts";
 import {
   type CheckpointRecord,
   type CorrelationRecord,
@@ -265,7 +267,10 @@ export class TapeWriter {
   /**
    * Starts a new tape in `dir` (created if missing): writes its `init`
    * record and a meta file with status `recording`. Never overwrites an
-   * existing tape.
+   * existing tape. What it holds crossed the wire, so the tape and its
+   * meta file are created readable by their owner only (0600), and a
+   * directory created for them 0700; an existing directory keeps its
+   * bits, and the umask may take bits away.
    *
    * @example
    * ```ts
@@ -291,14 +296,19 @@ export class TapeWriter {
       throw new TypeError("Option 'protocolVersion' must be a string");
     }
     try {
-      await Deno.mkdir(dir, { recursive: true });
+      await Deno.mkdir(dir, { recursive: true, mode: TAPE_DIRECTORY_MODE });
     } catch (error) {
       throw new TapeWriteError("create tape directory", dir, error);
     }
     const path = join(dir, `${tapeId}.jsonl`);
     let file: Deno.FsFile;
     try {
-      file = await Deno.open(path, { write: true, append: true, createNew: true, mode: 0o644 });
+      file = await Deno.open(path, {
+        write: true,
+        append: true,
+        createNew: true,
+        mode: TAPE_FILE_MODE,
+      });
     } catch (error) {
       throw new TapeWriteError("create tape", path, error);
     }
@@ -330,7 +340,7 @@ export class TapeWriter {
       writer.#writeBuffer();
       if (settings.durability === "fsync") {
         await writer.#syncFile();
-        await syncDirectory(dir);
+        syncDirectory(dir);
       }
       await writer.#refreshMeta();
     } catch (error) {
@@ -1083,18 +1093,6 @@ async function removeStaleMetaTemps(metaPath: string): Promise<void> {
       }
     }
   } catch { /* only tidying up */ }
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  // Makes the new file's directory entry durable too; not every platform allows it.
-  try {
-    const handle = await Deno.open(dir, { read: true });
-    try {
-      await handle.sync();
-    } finally {
-      handle.close();
-    }
-  } catch { /* best effort */ }
 }
 
 function resolveSettings(options: TapeWriterOptions): Settings {

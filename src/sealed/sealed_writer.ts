@@ -1,0 +1,423 @@
+/**
+ * The writer of a sealed store: records go into the current segment's
+ * plaintext, a full (or old enough) segment is cut and sealed by the cipher
+ * pool, and an ordered writer commits sealed segments to the sink in index
+ * order, a group at a time. Each session starts a new run with a fresh file
+ * key, so no (key, nonce) pair is ever used twice, whatever an earlier
+ * session left behind.
+ *
+ * Stages and their bounds: `append` copies into one segment buffer; at most
+ * `maxInFlight` cut segments are sealing or waiting to be written, and
+ * {@linkcode SealedWriter.ready} is how a producer waits for room; the pool
+ * runs at most those jobs; the sink writes one group at a time. Nothing
+ * waits on a later stage's caller, so nothing can deadlock: the sink never
+ * waits for the pool, the pool never for the sink, and only the producer
+ * waits, for either.
+ *
+ * @module
+ */
+
+import type { StreamMessage } from "../stream/stream_message.ts";
+import { CipherPool, defaultCipherWorkers } from "./cipher_pool.ts";
+import type { SegmentFields } from "./cipher_worker.ts";
+import { createRunHeader, type RunKeys } from "./run_header.ts";
+import { DEFAULT_FLUSH_MS, DEFAULT_SEGMENT_BYTES, FRAME_HEADER_BYTES } from "./sealed_format.ts";
+import { openSealedSink, type SealedSink } from "./sealed_sink.ts";
+import { SegmentBuilder } from "./segment_frames.ts";
+import type { SealedLocation } from "./store_location.ts";
+
+/** Options of {@linkcode SealedWriter.open}. */
+export interface SealedWriterOptions {
+  /** X25519 public keys (parsed `age1…` recipients) the run is sealed for: 1 to 255. */
+  recipients: Uint8Array[];
+  /** The stream's name, kept in the run header. */
+  stream: string;
+  /** The writing program, kept in the run header, such as `spool 0.1.0 archive-tap`. */
+  producer: string;
+  /** Plaintext bytes at which a segment is cut. Default 1 MiB. */
+  segmentBytes?: number;
+  /**
+   * Longest a record waits before its segment is cut, in ms; 0 for never
+   * by time (only by size, flush and close). Default 200.
+   */
+  flushMs?: number;
+  /** Cipher worker threads, when the writer starts its own pool; 0 seals on the calling thread. */
+  workers?: number;
+  /**
+   * A pool to seal with instead of starting one (several writers can
+   * share one); the writer does not close it, and stops when it stops.
+   */
+  pool?: CipherPool;
+  /** Cut segments sealing or waiting to be written, at most. Default twice the workers, plus 1. */
+  maxInFlight?: number;
+}
+
+// A cut segment, from sealing to commit.
+interface Pending {
+  index: number;
+  lastSeq: number;
+  unit: Uint8Array | undefined;
+}
+
+/**
+ * Writes a sealed store, as a new run. Records must have rising seqs, above
+ * every seq already in the store. After any failure (the sink, a cipher
+ * worker) the writer stops; the error is thrown by the next `append`,
+ * `appendMetadata`, `ready` or `flush`, and by `close` unless one of those
+ * threw it already. What was committed stays, and the next writer goes on
+ * after it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { generateIdentity, parseRecipient } from "./age_keys.ts";
+ * import { SealedWriter } from "./sealed_writer.ts";
+ * const dir = Deno.makeTempDirSync();
+ * const { recipient } = await generateIdentity();
+ * const store = { kind: "file", dir: `${dir}/s` } as const;
+ * const options = { recipients: [parseRecipient(recipient, "example")], stream: "s", producer: "example", workers: 0 };
+ * const first = await SealedWriter.open(store, options);
+ * first.append({ seq: 1, timestampNs: 0n, typeId: 1, payload: new Uint8Array([1]) });
+ * await first.close();
+ * assert.equal(first.committedSeq, 1);
+ * const second = await SealedWriter.open(store, options);
+ * assert.equal(second.run, 1);
+ * assert.equal(second.lastSeq, 1);
+ * assert.throws(() => second.append({ seq: 1, timestampNs: 0n, typeId: 1, payload: new Uint8Array() }), RangeError);
+ * await second.close();
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ */
+export class SealedWriter {
+  /** The store, as messages name it: `DIR/stream.sealed` or `FILE#stream`. */
+  readonly path: string;
+  /** The number of the run this writer writes. */
+  readonly run: number;
+  readonly #sink: SealedSink;
+  readonly #keys: RunKeys;
+  readonly #pool: CipherPool;
+  readonly #ownPool: boolean;
+  readonly #segmentBytes: number;
+  readonly #flushMs: number;
+  readonly #maxInFlight: number;
+  readonly #builder = new SegmentBuilder();
+  // Cut segments in index order, not yet handed to the sink.
+  readonly #pending: Pending[] = [];
+  #committing: Promise<void> | undefined;
+  #committingCount = 0;
+  #nextIndex = 0;
+  #lastSeq: number;
+  #committedSeq: number;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #failure: Error | undefined;
+  #surfaced = false;
+  #closed = false;
+  // Set once the stages are stopped (failure, abort, release): what fails after is no news.
+  readonly #stopped = new AbortController();
+  #released: Promise<void> | undefined;
+  // Resolved and replaced whenever a commit ends or the writer fails.
+  #progress = Promise.withResolvers<void>();
+
+  private constructor(
+    sink: SealedSink,
+    run: number,
+    keys: RunKeys,
+    pool: CipherPool,
+    ownPool: boolean,
+    options: { segmentBytes: number; flushMs: number; maxInFlight: number },
+  ) {
+    this.path = sink.path;
+    this.run = run;
+    this.#sink = sink;
+    this.#keys = keys;
+    this.#pool = pool;
+    this.#ownPool = ownPool;
+    this.#segmentBytes = options.segmentBytes;
+    this.#flushMs = options.flushMs;
+    this.#maxInFlight = options.maxInFlight;
+    this.#lastSeq = this.#committedSeq = sink.state.lastSeq;
+    const signal = pool.signal;
+    if (signal.aborted) this.#fail(signal.reason);
+    else {
+      signal.addEventListener("abort", () => this.#fail(signal.reason), {
+        signal: this.#stopped.signal,
+      });
+    }
+  }
+
+  /**
+   * Opens the store at `location` for writing (its lock taken, a torn tail
+   * cut) and starts a new run after what it holds.
+   *
+   * @throws {import("./store_lock.ts").SealedLockedError} when another writer holds the store.
+   * @throws {import("./sealed_errors.ts").SealedDamageError} when the store is damaged before its end.
+   * @throws {import("./sealed_errors.ts").SealedFormatError} when it is not a sealed store.
+   * @throws {RangeError} for recipients, sizes or names out of range.
+   */
+  static async open(
+    location: SealedLocation,
+    options: SealedWriterOptions,
+  ): Promise<SealedWriter> {
+    const segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+    const flushMs = options.flushMs ?? DEFAULT_FLUSH_MS;
+    const workers = options.pool?.workers ?? options.workers ?? defaultCipherWorkers();
+    const maxInFlight = options.maxInFlight ?? 2 * workers + 1;
+    if (!Number.isSafeInteger(maxInFlight) || maxInFlight < 1) {
+      throw new RangeError(`A writer keeps 1 or more segments in flight, not '${maxInFlight}'`);
+    }
+    const sink = await openSealedSink(location);
+    let pool: CipherPool | undefined;
+    try {
+      const last = sink.state.lastRun;
+      const { header, keys } = await createRunHeader({
+        segmentBytes,
+        flushMs,
+        createdMs: Date.now(),
+        run: last === undefined ? 0 : last.run + 1,
+        prevCut: last !== undefined && !last.final,
+        prevSegments: last?.segments ?? 0,
+        prevHeaderHash: last?.header.hash ?? new Uint8Array(32),
+        producer: options.producer,
+        stream: options.stream,
+      }, options.recipients);
+      // Committed with the first group of segments (or the final one at close).
+      sink.add(header.bytes, header.run, -1);
+      pool = options.pool ?? new CipherPool(workers);
+      return new SealedWriter(sink, header.run, keys, pool, options.pool === undefined, {
+        segmentBytes,
+        flushMs,
+        maxInFlight,
+      });
+    } catch (error) {
+      if (options.pool === undefined) pool?.close();
+      sink.close();
+      throw error;
+    }
+  }
+
+  /** The last seq appended; after open, the store's last seq (0 for none). */
+  get lastSeq(): number {
+    return this.#lastSeq;
+  }
+
+  /** The last seq durably committed. */
+  get committedSeq(): number {
+    return this.#committedSeq;
+  }
+
+  /** Segments cut and not committed yet. */
+  get inFlight(): number {
+    return this.#pending.length + this.#committingCount;
+  }
+
+  /**
+   * Copies a record into the current segment, cutting it at
+   * `segmentBytes`. A record larger than that makes a segment of its own.
+   *
+   * @throws {RangeError} when `m.seq` is not above {@linkcode SealedWriter.lastSeq}
+   *   (a writer never reuses a seq), or the type id, timestamp or size is out of range.
+   * @throws the writer's failure, once it has failed.
+   */
+  append(m: StreamMessage): void {
+    this.#usable();
+    if (!Number.isSafeInteger(m.seq) || m.seq <= this.#lastSeq) {
+      throw new RangeError(`Record seq '${m.seq}' does not follow seq '${this.#lastSeq}'`);
+    }
+    this.#room(m.payload.length);
+    this.#builder.addRecord(m.seq, m.timestampNs, m.typeId, m.payload);
+    this.#lastSeq = m.seq;
+    this.#added();
+  }
+
+  /**
+   * Adds a metadata frame (a JSON object about the stream) to the current
+   * segment.
+   *
+   * @throws {TypeError} when `json` is not a plain object.
+   * @throws the writer's failure, once it has failed.
+   */
+  appendMetadata(json: Record<string, unknown>): void {
+    this.#usable();
+    this.#builder.addMetadata(json);
+    this.#added();
+  }
+
+  /**
+   * Resolves once fewer than `maxInFlight` segments are sealing or waiting
+   * to be written: a producer awaits it between batches, so it never runs
+   * ahead of the workers and the disk.
+   *
+   * @throws the writer's failure.
+   */
+  async ready(): Promise<void> {
+    this.#usable();
+    while (this.inFlight >= this.#maxInFlight && this.#failure === undefined) {
+      await this.#progress.promise;
+    }
+    this.#usable();
+  }
+
+  /**
+   * Cuts the current segment and waits until everything appended is
+   * committed.
+   *
+   * @throws the writer's failure.
+   */
+  async flush(): Promise<void> {
+    this.#usable();
+    this.#cut(false);
+    await this.#drained();
+    this.#usable();
+  }
+
+  /**
+   * Cuts the final segment (empty when nothing is pending), waits until it
+   * is committed, and releases the store and the pool. Closing twice does
+   * nothing.
+   *
+   * @throws the writer's failure, unless it was thrown already.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return await this.#release();
+    if (this.#failure === undefined) this.#cut(true);
+    this.#closed = true;
+    await this.#drained();
+    await this.#release();
+    if (this.#failure !== undefined && !this.#surfaced) {
+      this.#surfaced = true;
+      throw this.#failure;
+    }
+  }
+
+  /**
+   * Stops without a final segment: what is committed stays, what is not is
+   * dropped, and the next writer goes on after it (its run says this one
+   * was cut). Never throws the writer's failure.
+   */
+  async abort(): Promise<void> {
+    this.#closed = true;
+    this.#stop();
+    await this.#release();
+  }
+
+  #usable(): void {
+    if (this.#failure !== undefined) {
+      this.#surfaced = true;
+      throw this.#failure;
+    }
+    if (this.#closed) throw new TypeError(`Sealed writer of '${this.path}' is closed`);
+  }
+
+  // Cuts the current segment first when a frame of `payloadLength` would
+  // take it past segmentBytes.
+  #room(payloadLength: number): void {
+    const length = this.#builder.byteLength;
+    if (length > 0 && length + FRAME_HEADER_BYTES + payloadLength > this.#segmentBytes) {
+      this.#cut(false);
+    }
+  }
+
+  #added(): void {
+    if (this.#builder.byteLength >= this.#segmentBytes) this.#cut(false);
+    else if (this.#timer === undefined && this.#flushMs > 0) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        if (this.#failure === undefined && !this.#closed) this.#cut(false);
+      }, this.#flushMs);
+    }
+  }
+
+  // Hands the current segment to the pool: always for the final one, else
+  // when it holds a frame.
+  #cut(final: boolean): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const b = this.#builder;
+    if (!final && b.frameCount === 0) return;
+    const fields: SegmentFields = {
+      final,
+      index: this.#nextIndex++,
+      frameCount: b.frameCount,
+      dataFrames: b.dataFrames,
+      firstSeq: b.firstSeq,
+      lastSeq: b.lastSeq,
+    };
+    const pending: Pending = { index: fields.index, lastSeq: fields.lastSeq, unit: undefined };
+    this.#pending.push(pending);
+    this.#pool.seal(this.#keys.payloadKey, this.#keys.headerHash, fields, b.take()).then(
+      (unit) => {
+        pending.unit = unit;
+        this.#write();
+      },
+      (error) => this.#fail(error),
+    );
+  }
+
+  // The ordered writer: commits every sealed segment that is next in index
+  // order, as one group, one group at a time.
+  #write(): void {
+    if (this.#committing !== undefined || this.#stopped.signal.aborted) return;
+    const group: Pending[] = [];
+    while (this.#pending[0]?.unit !== undefined) group.push(this.#pending.shift()!);
+    if (group.length === 0) return;
+    try {
+      for (const p of group) this.#sink.add(p.unit!, this.run, p.index);
+    } catch (error) {
+      this.#fail(error as Error);
+      return;
+    }
+    this.#committingCount = group.length;
+    this.#committing = this.#sink.commit().then(
+      () => {
+        this.#committing = undefined;
+        this.#committingCount = 0;
+        for (const p of group) if (p.lastSeq > 0) this.#committedSeq = p.lastSeq;
+        this.#notify();
+        this.#write();
+      },
+      (error) => {
+        this.#committing = undefined;
+        this.#committingCount = 0;
+        this.#fail(error);
+      },
+    );
+  }
+
+  // Waits until nothing cut is uncommitted, or the writer failed.
+  async #drained(): Promise<void> {
+    while (this.inFlight > 0 && this.#failure === undefined) await this.#progress.promise;
+  }
+
+  #notify(): void {
+    this.#progress.resolve();
+    this.#progress = Promise.withResolvers<void>();
+  }
+
+  #fail(error: Error): void {
+    if (this.#failure !== undefined || this.#stopped.signal.aborted) return;
+    this.#failure = error;
+    this.#stop();
+    // Let the store go at once, so a restarted writer can take it.
+    void this.#release();
+  }
+
+  // Stops the stages: no more cuts, seals or commits.
+  #stop(): void {
+    this.#stopped.abort();
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#pending.length = 0;
+    if (this.#ownPool) this.#pool.close();
+    // A flush waiting on segments just dropped wakes to find them gone.
+    this.#notify();
+  }
+
+  // Closes the sink after a commit in flight, once.
+  #release(): Promise<void> {
+    return this.#released ??= (async () => {
+      this.#stop();
+      await this.#committing?.catch(() => {});
+      this.#sink.close();
+    })();
+  }
+}

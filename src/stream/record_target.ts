@@ -1,0 +1,119 @@
+/**
+ * Where a program writes records: a chronicle queue or a sealed store, with
+ * the same few operations, so the archive tap and the importer keep one set
+ * of seq rules for both.
+ *
+ * @module
+ */
+
+import type { QueueMessage, QueueWriter } from "../chronicle/mod.ts";
+import type { SealedWriter } from "../sealed/mod.ts";
+import type { StreamMessage } from "./stream_message.ts";
+
+/** A queue or a sealed store being written. */
+export interface RecordTarget {
+  /** Seq of the last record appended; one before the first seq when there is none. */
+  readonly lastSeq: number;
+  /**
+   * Seq of the last record that a killed process would not lose: a queue's
+   * records are in shared memory once appended, a sealed store's once their
+   * segment is committed to disk.
+   */
+  readonly durableSeq: number;
+  /** Appends a record as the next seq and returns that seq. */
+  append(typeId: number, payload: Uint8Array, timestampNs: bigint): number;
+  /** Appends a copy of `m` as the next seq (`m.seq` must be it). */
+  appendCopy(m: StreamMessage): void;
+  /** Waits while the target has as much in flight as it may take (a sealed store's ciphers). */
+  ready(): Promise<void>;
+  /** Makes every record appended durable. */
+  sync(): Promise<void>;
+  /** Syncs and closes; a sealed store's run ends with its final segment. */
+  close(): Promise<void>;
+  /** Closes after a failure, keeping what is durable. */
+  abort(): Promise<void>;
+}
+
+/**
+ * A queue writer as a target.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { QueueWriter } from "../chronicle/mod.ts";
+ * import { queueRecordTarget } from "./record_target.ts";
+ * const dir = Deno.makeTempDirSync();
+ * const target = queueRecordTarget(await QueueWriter.open(dir, { segmentBytes: 1 << 16 }));
+ * assert.equal(target.append(1, new Uint8Array([1]), 0n), 1);
+ * assert.equal(target.lastSeq, 1);
+ * await target.close();
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ */
+export function queueRecordTarget(writer: QueueWriter): RecordTarget {
+  return {
+    get lastSeq() {
+      return writer.lastSeq;
+    },
+    get durableSeq() {
+      return writer.lastSeq;
+    },
+    append: (typeId, payload, timestampNs) => writer.append(typeId, payload, timestampNs),
+    // appendCopy copies a queue's record view word by word, and takes any
+    // other message by its type id, payload and timestamp.
+    appendCopy: (m) => void writer.appendCopy(m as QueueMessage),
+    ready: () => Promise.resolve(),
+    sync: () => Promise.resolve(writer.sync()),
+    close: () => Promise.resolve(writer.close()),
+    abort: () => Promise.resolve(writer.close()),
+  };
+}
+
+/**
+ * A sealed writer as a target. A store that holds no record yet starts at
+ * `firstSeq` (default 1), as a queue created with it would.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { generateIdentity, parseRecipient, SealedWriter } from "../sealed/mod.ts";
+ * import { sealedRecordTarget } from "./record_target.ts";
+ * const dir = Deno.makeTempDirSync();
+ * const { recipient } = await generateIdentity();
+ * const writer = await SealedWriter.open({ kind: "file", dir: `${dir}/s` }, {
+ *   recipients: [parseRecipient(recipient, "example")],
+ *   stream: "example",
+ *   producer: "example",
+ *   workers: 0,
+ * });
+ * const target = sealedRecordTarget(writer, 10);
+ * assert.equal(target.lastSeq, 9);
+ * assert.equal(target.append(1, new Uint8Array([1]), 0n), 10);
+ * await target.close();
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ */
+export function sealedRecordTarget(writer: SealedWriter, firstSeq = 1): RecordTarget {
+  const start = writer.lastSeq === 0 ? firstSeq - 1 : writer.lastSeq;
+  let last = start;
+  return {
+    get lastSeq() {
+      return last;
+    },
+    get durableSeq() {
+      return Math.max(writer.committedSeq, start);
+    },
+    append: (typeId, payload, timestampNs) => {
+      writer.append({ seq: last + 1, timestampNs, typeId, payload });
+      return ++last;
+    },
+    appendCopy: (m) => {
+      writer.append(m);
+      last = m.seq;
+    },
+    ready: () => writer.ready(),
+    sync: () => writer.flush(),
+    close: () => writer.close(),
+    abort: () => writer.abort(),
+  };
+}
