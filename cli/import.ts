@@ -17,6 +17,7 @@ import {
   useIdentityOption,
 } from "./_sealing.ts";
 import { firstGivenOption } from "../src/consumer/mod.ts";
+import { parseSealedLocation } from "../src/sealed/mod.ts";
 import {
   checkImportTarget,
   detectFormat,
@@ -119,7 +120,11 @@ const FORMAT_OPTIONS: ReadonlyArray<readonly [string, readonly ImportFormat[]]> 
  */
 export function importCommand() {
   return newCommand("import", findProgram("import")?.summary ?? "Backfill a queue")
-    .argument("[file]", "JSON lines or tape to import, or - for stdin", "-")
+    .argument(
+      "[file]",
+      "JSON lines, a tape, market data or a sealed store to import, or - for stdin",
+      "-",
+    )
     // Checked after parsing, not by the parser: it would report a missing --to before an unknown option.
     .option(
       "--to <queue>",
@@ -214,6 +219,11 @@ export async function main(args: string[]): Promise<number> {
   }
   useIdentityOption(opts);
   const recipients = await recipientsOf(opts);
+  if (opts.durable && parseSealedLocation(opts.to) !== undefined) {
+    throw new UsageError(
+      "Option '--durable' is a queue's: a sealed store syncs every group of segments it commits",
+    );
+  }
   try {
     checkImportTarget({
       to: opts.to,

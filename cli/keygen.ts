@@ -11,6 +11,7 @@ import { findProgram } from "./manifest.ts";
 import {
   encodeRecipient,
   generateIdentity,
+  identityFileText,
   readIdentityFile,
   recipientOf,
 } from "../src/sealed/mod.ts";
@@ -70,9 +71,7 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   const { identity, recipient } = await generateIdentity();
-  const text = `# created: ${
-    new Date().toISOString().replace(/\.\d+Z$/, "Z")
-  }\n# public key: ${recipient}\n${identity}\n`;
+  const text = identityFileText(identity, recipient, new Date());
   if (opts.output === undefined) {
     writeTextSync(text, Deno.stdout);
   } else {

@@ -36,7 +36,10 @@ const SEALED_WORKERS = ["src/sealed/cipher_worker.ts"] as const;
  * ```ts
  * import assert from "node:assert/strict";
  * import { PROGRAMS } from "./manifest.ts";
- * assert.deepEqual(PROGRAMS.map((p) => p.name), ["record", "replay", "tail", "archive-tap", "import"]);
+ * assert.deepEqual(
+ *   PROGRAMS.map((p) => p.name),
+ *   ["record", "replay", "tail", "archive-tap", "import", "keygen"],
+ * );
  * assert.ok(PROGRAMS.every((p) => p.permissions.includes("--allow-read")));
  * assert.equal(PROGRAMS.find((p) => p.name === "record")!.permissions.includes("--allow-ffi"), false);
  * ```

@@ -115,7 +115,8 @@ export function replayCommand() {
     )
     .argument(
       "<tape|queue>",
-      "tape (a .jsonl or .meta.json file, or a tape id) or queue (its directory, or a bus stream's)",
+      "tape (a .jsonl or .meta.json file, or a tape id), queue (its directory, or a bus stream's), " +
+        "or sealed store (sealed:DIR, sqlite:FILE[#stream], or its directory; with --identity)",
     )
     .argument(
       "[more...]",
@@ -340,7 +341,9 @@ type ParsedReplayOptions = ReturnType<ReturnType<typeof replayCommand>["opts"]>;
 async function replayAsStream(opts: ParsedReplayOptions, locations: string[]): Promise<number> {
   const misplaced = tapeOnlyOption("replay", opts);
   if (misplaced) {
-    throw new UsageError(`Option '${misplaced}' applies to a tape, not to a queue or a merge`);
+    throw new UsageError(
+      `Option '${misplaced}' applies to a tape, not to a queue, a sealed store or a merge`,
+    );
   }
   if (locations.length > 1 && (opts.fromSeq !== undefined || opts.toSeq !== undefined)) {
     throw new UsageError(

@@ -68,7 +68,8 @@ export function tailCommand() {
   return newCommand("tail", findProgram("tail")?.summary ?? "Show a tape")
     .argument(
       "<tape|queue>",
-      "tape (a .jsonl or .meta.json file, or a tape id) or queue (its directory, or a bus stream's)",
+      "tape (a .jsonl or .meta.json file, or a tape id), queue (its directory, or a bus stream's), " +
+        "or sealed store (sealed:DIR, sqlite:FILE[#stream], or its directory; with --identity)",
     )
     .option("--tapes <dir>", "directory where tape ids are looked up", DEFAULT_TAPES_DIR)
     .option("-n, --lines <n>", "how many records to show before following", wholeNumber, 10)
@@ -122,7 +123,7 @@ export async function main(args: string[]): Promise<number> {
   const route = await routeSources([tape], opts.tapes);
   const misplaced = route.kind === "stream" ? tapeOnlyOption("tail", opts) : undefined;
   if (misplaced) {
-    throw new UsageError(`Option '${misplaced}' applies to tapes, not to queue '${tape}'`);
+    throw new UsageError(`Option '${misplaced}' applies to tapes, not to '${tape}'`);
   }
   if (!opts.book && (opts.market !== undefined || opts.depth !== undefined)) {
     throw new UsageError(

@@ -257,6 +257,17 @@ function readFrames(plain: Uint8Array, head: DataView, offset: number, lastSeq: 
   return { records, metadata };
 }
 
+/** The header length a run header's P, S and N give, when `bytes` reaches them. */
+function fieldsLength(bytes: Uint8Array): number | undefined {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  if (bytes.length < 98) return undefined;
+  const p = v.getUint16(96, true);
+  if (bytes.length < 100 + p) return undefined;
+  const s = v.getUint16(98 + p, true);
+  if (bytes.length < 101 + p + s) return undefined;
+  return 96 + 2 + p + 2 + s + 1 + 81 * bytes[100 + p + s]! + 32;
+}
+
 /** Checks and opens the segment at the start of `bytes`; undefined when it is torn. */
 function openSegment(bytes: Uint8Array, offset: number, run: Run | undefined, lastSeq: number) {
   if (bytes.length < SEGMENT_HEADER) return undefined;
@@ -281,7 +292,9 @@ function openSegment(bytes: Uint8Array, offset: number, run: Run | undefined, la
   const headBytes = bytes.subarray(0, 52);
   const wire = bytes.subarray(SEGMENT_HEADER, size);
   if (crc32c(headBytes, wire) !== head.getUint32(52, true)) {
-    if (bytes.length === size) return undefined; // the last unit: a torn tail
+    // The last unit: a torn tail, when its last 512 bytes (its wire, if shorter) are zeros.
+    const tail = wire.subarray(Math.max(0, wire.length - 512));
+    if (bytes.length === size && tail.length > 0 && tail.every((b) => b === 0)) return undefined;
     damage(offset, "checksum", "segment CRC32C");
   }
   if (!run || run.final || index !== run.segments) {
@@ -337,8 +350,14 @@ function openStore(bytes: Uint8Array, identities: Uint8Array[] | string): Opened
         }
         const size = view.getUint32(at + 12, true);
         if (size < 96 || size > 65536) damage(at, "header", `header_len '${size}'`);
-        if (rest < size) torn = true;
-        else {
+        if (rest < size) {
+          // Torn only when the fields that are there agree with header_len.
+          const fields = fieldsLength(bytes.subarray(at));
+          if (fields !== undefined && fields !== size) {
+            damage(at, "header", `header_len '${size}' against fields of '${fields}'`);
+          }
+          torn = true;
+        } else {
           run = openRunHeader(bytes.subarray(at, at + size), at, secrets, run);
           out.runs++;
           at += size;

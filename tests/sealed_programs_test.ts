@@ -9,7 +9,14 @@
  */
 
 import assert from "node:assert/strict";
-import { type ProgramOutput, runProgram, spawnProgram, waitFor } from "./_helpers.ts";
+import {
+  canMountTmpfs,
+  type ProgramOutput,
+  runProgram,
+  spawnProgram,
+  waitFor,
+  withTmpfs,
+} from "./_helpers.ts";
 import { seededRandom } from "./_seeded_random.ts";
 import { Lines, readRecords, sleep, type StoredRecord } from "./fixtures/chronicle_common.ts";
 import { QueueWriter, ReaderOffset } from "../src/chronicle/mod.ts";
@@ -22,7 +29,7 @@ import {
 } from "../src/sealed/mod.ts";
 import { openSealedSource } from "../src/sealed/sealed_sink.ts";
 import { openRunHeader } from "../src/sealed/run_header.ts";
-import { segmentNonce } from "../src/sealed/segment_header.ts";
+import { decodeSegmentHeader, segmentNonce } from "../src/sealed/segment_header.ts";
 import { crc32c } from "../src/sealed/crc32c.ts";
 import { SEGMENT_HEADER_BYTES } from "../src/sealed/sealed_format.ts";
 import type { WalkedUnit } from "../src/sealed/store_scan.ts";
@@ -711,6 +718,47 @@ Deno.test("archive-tap SIGKILLed once the live reader has committed loses nothin
 
 const KILLS = 50;
 
+/**
+ * Notes the bytes sealed under each (run, index, final) nonce of the store
+ * as it is now, torn last unit included, and fails when a nonce seen before
+ * now seals other bytes: a (key, nonce) pair used twice. Each run header
+ * (with its salt) stands for its key; the test checks the keys differ.
+ */
+function noteSealed(
+  seen: Map<string, Uint8Array>,
+  units: WalkedUnit[],
+  tornAt: number | undefined,
+  store: string,
+  where: string,
+): void {
+  const note = (id: string, bytes: Uint8Array) => {
+    const before = seen.get(id);
+    if (before === undefined) {
+      seen.set(id, bytes.slice());
+      return;
+    }
+    const n = Math.min(before.length, bytes.length);
+    const same = before.subarray(0, n).every((b, i) => b === bytes[i]);
+    assert.ok(same, `${where}: nonce ${id} seals two different segments`);
+    if (bytes.length > before.length) seen.set(id, bytes.slice());
+  };
+  let run = "";
+  for (const u of units) {
+    if (u.kind === "run") run = hex(u.header.hash);
+    else note(`${run}/${u.header.index}/${u.header.final}`, u.unit);
+  }
+  if (tornAt === undefined) return;
+  const bytes = Deno.readFileSync(`${store}/stream.sealed`).subarray(tornAt);
+  if (bytes.length < SEGMENT_HEADER_BYTES) return;
+  let header;
+  try {
+    header = decodeSegmentHeader(bytes, store, tornAt);
+  } catch {
+    return; // not a segment's header: nothing was sealed under a nonce there
+  }
+  note(`${run}/${header.index}/${header.final}`, bytes);
+}
+
 Deno.test("archive-tap into sealed:DIR SIGKILLed 50 times while the live queue grows: the store equals the live queue, no (key, nonce) pair repeats", async () => {
   const seed = Number(Deno.env.get("SEALED_KILL_SEED") ?? Date.now() % 1_000_000);
   const rand = seededRandom(seed);
@@ -720,9 +768,21 @@ Deno.test("archive-tap into sealed:DIR SIGKILLed 50 times while the live queue g
   const key = await keygen(`${dir}/reader.key`);
   const writer = await QueueWriter.open(live, { segmentBytes: 256 * 1024 });
   appendVaried(writer, 50, rand);
-  const args = ["--live", live, "--archive", `sealed:${store}`, "--recipient", key.recipient];
+  // Small segments: a tap commits several before it is killed.
+  const args = [
+    "--live",
+    live,
+    "--archive",
+    `sealed:${store}`,
+    "--recipient",
+    key.recipient,
+    "--segment-bytes",
+    "65536",
+  ];
   let runsSeen = 0;
   let lastSeq = 0;
+  // Every segment ever seen on disk, by (run header, index, final): the bytes sealed under that nonce.
+  const sealed = new Map<string, Uint8Array>();
   let advanced = 0;
   let torn = 0;
   try {
@@ -749,6 +809,9 @@ Deno.test("archive-tap into sealed:DIR SIGKILLed 50 times while the live queue g
         `seed ${seed}, round ${round}: ${stderr.seen.join("\n")}`,
       );
       const { units, tornAt } = await storeUnits(store);
+      // Taken before the next tap cuts a torn tail away: the torn unit is
+      // the one a careless resume would seal again under the same nonce.
+      noteSealed(sealed, units, tornAt, store, `seed ${seed}, round ${round}`);
       const runs = units.filter((u) => u.kind === "run").length;
       // A tap writes one run at most: its own, never more, never another's.
       assert.ok(
@@ -778,6 +841,7 @@ Deno.test("archive-tap into sealed:DIR SIGKILLed 50 times while the live queue g
   const identities = await readIdentityFile(key.file);
   const { units, tornAt } = await storeUnits(store);
   assert.equal(tornAt, undefined);
+  noteSealed(sealed, units, tornAt, store, `seed ${seed}, after --once`);
   const keys: string[] = [];
   const pairs = new Set<string>();
   const slots = new Set<string>();
@@ -822,10 +886,46 @@ Deno.test("archive-tap into sealed:DIR SIGKILLed 50 times while the live queue g
   assertSameRecords(got, want, `seed ${seed}`);
 
   console.log(
-    `seed ${seed}: ${want.length} records, ${KILLS} kills, ${keys.length} runs, ${pairs.size} segments; the store grew in ${advanced} rounds, ${torn} kills left a torn tail`,
+    `seed ${seed}: ${want.length} records, ${KILLS} kills, ${keys.length} runs, ${pairs.size} segments (${sealed.size} nonces seen on disk across kills); the store grew in ${advanced} rounds, ${torn} kills left a torn tail`,
   );
 });
 
 function hex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
+
+Deno.test({
+  name: "import into a sealed store on a full disk counts only what the store made durable",
+  ignore: !(await canMountTmpfs()),
+  fn: async () => {
+    const dir = await testDir();
+    const key = await keygen(`${dir}/reader.key`);
+    // No seqs: the resume line is the only way back, so it must be right.
+    const lines = Array.from(
+      { length: 3000 },
+      (_, i) => JSON.stringify({ type_id: 1, payload: `${i + 1}:${"x".repeat(200)}` }),
+    );
+    await Deno.writeTextFile(`${dir}/in.jsonl`, lines.join("\n") + "\n");
+    await withTmpfs("256k", async (mount) => {
+      const out = await runProgram("import", [
+        "--to",
+        `sealed:${mount}/s`,
+        "--recipient",
+        key.recipient,
+        `${dir}/in.jsonl`,
+      ]);
+      const line = oneLine(out, 1);
+      const stored = await openedRecords(`${mount}/s`, key.file).catch(() => []);
+      // What the message says was imported is exactly what the store holds,
+      // and a resume goes on at the first line it does not hold.
+      if (stored.length === 0) {
+        assert.match(line, /nothing was imported/);
+      } else {
+        assert.match(line, new RegExp(`\\b${stored.length} records? (was|were) imported`));
+        assert.match(line, new RegExp(`from ${stored.length + 1} on`));
+      }
+      // Before the fix this said all 3000 were imported, with none on disk.
+      assert.doesNotMatch(line, /3,?000 records were imported/);
+    });
+  },
+});

@@ -380,7 +380,11 @@ Deno.test("a torn tail stops the walk, and a writer reopening cuts it and keeps 
       ["a segment cut short", (u: Uint8Array) => u.subarray(0, u.length - 5)],
       ["a segment header cut short", (u: Uint8Array) => u.subarray(0, 20)],
       ["three bytes of a magic", (u: Uint8Array) => u.subarray(0, 3)],
-      ["a segment failing its checksum", (u: Uint8Array) => u.map((x, i) => i === 70 ? x ^ 1 : x)],
+      // What a machine crash leaves: the file's length written, its last blocks not.
+      [
+        "a segment ending in zeros",
+        (u: Uint8Array) => u.map((x, i) => i >= Math.max(56, u.length - 512) ? 0 : x),
+      ],
       ["zeros where a segment was", (u: Uint8Array) => new Uint8Array(u.length)],
     ] as const
   ) {
@@ -788,6 +792,14 @@ Deno.test("a SQLite store round-trips units by (stream, run, index) and checks t
       { name: "SealedFormatError", message: /holds streams 'quotes', 'trades': name one/ },
     );
     assert.equal((await walk({ kind: "sqlite", file, stream: "trades" })).units.length, 1);
+    // A stream the file does not hold is a mistake, named with the ones it does.
+    await assert.rejects(
+      openSealedSource({ kind: "sqlite", file, stream: "qoutes" }),
+      {
+        name: "SealedFormatError",
+        message: /holds no stream 'qoutes': it holds 'quotes', 'trades'/,
+      },
+    );
 
     // A changed byte, and a row filed under another key, are damage named by unit.
     const db = new DatabaseSync(file);
@@ -925,5 +937,27 @@ Deno.test("a run header whose length is damaged is never taken for a torn tail t
       flips++;
     }
     assert.ok(flips >= 4, `${flips} flips tested`);
+  });
+});
+
+Deno.test("a whole last segment failing its checksum is damage, and no writer cuts it", async () => {
+  await withDir(async (dir) => {
+    const b = await twoRuns();
+    const bytes = join(b.units.map((u) => u.bytes));
+    const end = b.offsetOf(b.units.length - 1);
+    // A flipped bit: rot or tampering of what may be committed, not a tear.
+    bytes[end + 70]! ^= 1;
+    const store = writeStore(dir, bytes);
+    const read = await walk({ kind: "file", dir: store });
+    assert.equal(read.units.length, b.units.length - 1);
+    assertDamage(read.error, {
+      path: `${store}/stream.sealed`,
+      offset: end,
+      seq: 7,
+      reason: "checksum",
+      detail: /fails its checksum/,
+    });
+    await assert.rejects(FileSink.open(store), SealedDamageError);
+    assert.deepEqual(Deno.readFileSync(`${store}/stream.sealed`), bytes);
   });
 });

@@ -523,6 +523,8 @@ class Tap {
         if (debug || snapshots !== undefined) this.#append(writer, m);
         else writer.appendCopy(m);
         expected++;
+        // A sealed archive takes no more until its ciphers and disk catch up.
+        if (writer.full) return;
       }
     } finally {
       // From the writer: a record appended before a throw is copied too.

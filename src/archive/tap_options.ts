@@ -8,7 +8,8 @@
 
 import type { SnapshotPlan } from "../book/mod.ts";
 import { checkReaderName } from "../chronicle/reader_offset.ts";
-import { parseSealedLocation, type SealedLocation } from "../sealed/mod.ts";
+import type { SealedLocation } from "../sealed/mod.ts";
+import { checkTargetOptions } from "../stream/mod.ts";
 import {
   realLocation,
   resolveLiveQueue,
@@ -154,30 +155,9 @@ export function checkArchiveTapOptions(options: ArchiveTapOptions): CheckedTapOp
     );
   }
   const common = { start, name, commitEvery };
-  const sealed = parseSealedLocation(options.archive);
-  const recipients = options.recipients?.length ?? 0;
+  const sealed = checkTargetOptions(options.archive, options);
   if (sealed === undefined) {
-    if (recipients > 0) {
-      throw new TypeError(
-        `Recipients seal an archive, and '${options.archive}' is a queue: name a sealed archive 'sealed:DIR' or 'sqlite:FILE'`,
-      );
-    }
     return { ...resolveTapQueues(options.live, options.archive), ...common, sealed };
-  }
-  if (recipients === 0) {
-    throw new TypeError(
-      `Archive '${options.archive}' is sealed: give at least one recipient ('--recipient age1…' or '--recipients-file FILE')`,
-    );
-  }
-  if (options.snapshotEvery !== undefined) {
-    throw new TypeError(
-      `Book snapshots are written beside an archive queue, and '${options.archive}' is sealed: leave out '--snapshot-every'`,
-    );
-  }
-  if (options.mode !== undefined) {
-    throw new TypeError(
-      `A sealed archive is always created 0600 in a 0700 directory, and '${options.archive}' is sealed: leave out '--mode'`,
-    );
   }
   const live = resolveLiveQueue(options.live).dir;
   const store = sealed.kind === "file" ? sealed.dir : sealed.file;

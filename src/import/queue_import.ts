@@ -9,7 +9,12 @@
 
 import { type QueueDurability, queueExists, QueueWriter, realtimeNs } from "../chronicle/mod.ts";
 import { parseSealedLocation, type SealedLocation, SealedWriter } from "../sealed/mod.ts";
-import { queueRecordTarget, type RecordTarget, sealedRecordTarget } from "../stream/mod.ts";
+import {
+  checkTargetOptions,
+  queueRecordTarget,
+  type RecordTarget,
+  sealedRecordTarget,
+} from "../stream/mod.ts";
 import { ImportError, InputFileError, InputLineError, QueueOpenError } from "./import_error.ts";
 import { errorMessage, ioMessage, ioReason, isDiskFull, isOsError } from "../tape/mod.ts";
 import type { ImportSummary } from "./import_summary.ts";
@@ -198,6 +203,9 @@ export async function importRecords(
   let bytesRead = 0;
   let lastImportedLine = 0;
   let lastLineDone = true;
+  // Records a sealed store holds but has not yet made durable, with their
+  // lines: a store that fails loses them, and the error must say so.
+  const notDurable: { seq: number; line: number }[] = [];
   let seqs: { first: number; last: number } | undefined;
   const report = () => options.onProgress?.({ records: imported, skipped, bytesRead });
   try {
@@ -286,6 +294,7 @@ export async function importRecords(
         imported++;
         lastImportedLine = line;
         lastLineDone = record.lineEnds !== false;
+        if (sealed !== undefined) notDurable.push({ seq: appended, line });
         snapshots?.observeMessage({
           seq: appended,
           timestampNs: ts,
@@ -293,11 +302,14 @@ export async function importRecords(
           payload: record.payload,
         });
         seqs = { first: seqs?.first ?? appended, last: appended };
+        // A sealed store's ciphers and disk bound what it holds in memory.
+        if (writer.full) await writer.ready();
       }
       if ((imported + skipped) % PROGRESS_EVERY === 0) {
         report();
         // A sealed store's ciphers take what they can; the import waits for them.
         await writer?.ready();
+        if (writer !== undefined) forgetDurable(notDurable, writer.durableSeq);
       }
     }
     await writer?.sync();
@@ -313,6 +325,17 @@ export async function importRecords(
       // As above.
     }
     if (!(error instanceof InputLineError) && writer === undefined) throw error;
+    forgetDurable(notDurable, writer?.durableSeq ?? 0);
+    const lost = notDurable[0];
+    if (lost !== undefined) {
+      // The store failed before it made these durable: they are not imported.
+      imported -= notDurable.length;
+      seqs = seqs === undefined || lost.seq === seqs.first
+        ? undefined
+        : { first: seqs.first, last: lost.seq - 1 };
+      lastImportedLine = lost.line;
+      lastLineDone = false;
+    }
     const inputFault = error instanceof InputLineError || error instanceof InputFileError;
     throw new ImportError(isOsError(error) ? ioMessage(error) : errorMessage(error), {
       source,
@@ -338,6 +361,13 @@ export async function importRecords(
   };
 }
 
+// Drops the records up to `durableSeq` from the front of `records`.
+function forgetDurable(records: { seq: number }[], durableSeq: number): void {
+  let n = 0;
+  while (n < records.length && records[n]!.seq <= durableSeq) n++;
+  if (n > 0) records.splice(0, n);
+}
+
 /**
  * Runs a step that opens the queue; the file system's own error (a missing
  * parent, no permission, a full disk) becomes a {@linkcode QueueOpenError}
@@ -357,9 +387,8 @@ function openingQueue<T>(queue: string, open: () => T): T {
 }
 
 /**
- * Checks that `options.to` can take the import before any input is read: a
- * sealed store needs recipients and takes neither snapshots nor a mode; a
- * queue takes no recipients.
+ * Checks that `options.to` can take the import before any input is read
+ * ({@linkcode checkTargetOptions}).
  *
  * @throws {TypeError} naming the option that does not fit.
  *
@@ -368,36 +397,11 @@ function openingQueue<T>(queue: string, open: () => T): T {
  * import assert from "node:assert/strict";
  * import { checkImportTarget } from "./queue_import.ts";
  * assert.throws(() => checkImportTarget({ to: "sealed:/s" }), { message: /give at least one recipient/ });
- * assert.throws(() => checkImportTarget({ to: "./q", recipients: [new Uint8Array(32)] }), TypeError);
  * checkImportTarget({ to: "./q" });
  * ```
  */
 export function checkImportTarget(options: ImportOptions): void {
-  const to = options.to;
-  const recipients = options.recipients?.length ?? 0;
-  if (parseSealedLocation(to) === undefined) {
-    if (recipients > 0) {
-      throw new TypeError(
-        `Recipients seal a store, and '${to}' is a queue: name a sealed store 'sealed:DIR' or 'sqlite:FILE'`,
-      );
-    }
-    return;
-  }
-  if (recipients === 0) {
-    throw new TypeError(
-      `Store '${to}' is sealed: give at least one recipient ('--recipient age1…' or '--recipients-file FILE')`,
-    );
-  }
-  if (options.snapshotEvery !== undefined) {
-    throw new TypeError(
-      `Book snapshots are written beside a queue, and '${to}' is sealed: leave out '--snapshot-every'`,
-    );
-  }
-  if (options.mode !== undefined) {
-    throw new TypeError(
-      `A sealed store is always created 0600 in a 0700 directory, and '${to}' is sealed: leave out '--mode'`,
-    );
-  }
+  checkTargetOptions(options.to, options);
 }
 
 // A store holding nothing yet starts at the input's first seq, as a new queue does.

@@ -13,12 +13,15 @@
  */
 
 import { openSegment, sealSegment } from "./segment_cipher.ts";
-import type { SegmentHeader } from "./segment_header.ts";
+import { segmentChecksumOk, type SegmentHeader } from "./segment_header.ts";
 
 /** The fields of a segment header a sealer chooses; the lengths follow from the plaintext. */
 export type SegmentFields = Omit<SegmentHeader, "wireLength" | "plaintextLength">;
 
-/** A job for a cipher worker. `bytes` is transferred: the sender loses it. */
+/**
+ * A job for a cipher worker. `bytes` and `into` are transferred: the sender
+ * loses them, and the worker gives back what it is done with.
+ */
 export type CipherJob =
   | {
     /** Seal `bytes` (the frames) into a whole unit, header and wire. */
@@ -31,8 +34,10 @@ export type CipherJob =
     headerHash: Uint8Array;
     /** The segment header's fields. */
     segment: SegmentFields;
-    /** The plaintext, filling its buffer. */
+    /** The plaintext. */
     bytes: Uint8Array;
+    /** Where to write the unit, when it is large enough. */
+    into?: Uint8Array<ArrayBuffer> | undefined;
   }
   | {
     /** Open `bytes` (a whole unit) into its plaintext. */
@@ -43,19 +48,25 @@ export type CipherJob =
     key: Uint8Array;
     /** The run header's SHA-256. */
     headerHash: Uint8Array;
-    /** The unit, filling its buffer. */
+    /** The unit. */
     bytes: Uint8Array;
+    /** Where to write the plaintext, when it is large enough. */
+    into?: Uint8Array<ArrayBuffer> | undefined;
+    /** Check the unit's CRC32C first, and answer `checksum` when it fails. */
+    checksum?: boolean | undefined;
   };
 
 /**
  * A worker's message: `ready` once it can take jobs (a job posted before
  * is lost while the module's top-level await runs), then one answer a job:
  * the sealed unit or opened plaintext (transferred), `null` for a unit that
- * does not authenticate, or the error the job threw.
+ * does not authenticate, `checksum` for one that fails its CRC32C, or the
+ * error the job threw; with the job's buffers it is done with (`spare`,
+ * transferred back for reuse).
  */
 export type CipherReply =
   | { ready: true }
-  | { id: number; bytes: Uint8Array | null }
+  | { id: number; bytes: Uint8Array | null | "checksum"; spare: Uint8Array[] }
   | { id: number; error: { name: string; message: string } };
 
 /**
@@ -81,7 +92,9 @@ export function transferable(bytes: Uint8Array): Uint8Array {
 
 /**
  * What one job yields, run on the calling thread: the sealed unit or the
- * opened plaintext, or `undefined` when a unit does not authenticate.
+ * opened plaintext (a view of `job.into` when it is large enough),
+ * `undefined` when a unit does not authenticate, or `checksum` when the job
+ * asked for the CRC32C check and the unit fails it.
  *
  * @example
  * ```ts
@@ -94,10 +107,12 @@ export function transferable(bytes: Uint8Array): Uint8Array {
  * assert.equal(runCipherJob({ op: "open", id: 2, key, headerHash, bytes: unit! })?.length, 0);
  * ```
  */
-export function runCipherJob(job: CipherJob): Uint8Array | undefined {
-  return job.op === "seal"
-    ? sealSegment(job.key, job.headerHash, job.segment, job.bytes)
-    : openSegment(job.key, job.headerHash, job.bytes);
+export function runCipherJob(job: CipherJob): Uint8Array | undefined | "checksum" {
+  if (job.op === "seal") {
+    return sealSegment(job.key, job.headerHash, job.segment, job.bytes, job.into);
+  }
+  if (job.checksum === true && !segmentChecksumOk(job.bytes)) return "checksum";
+  return openSegment(job.key, job.headerHash, job.bytes, job.into);
 }
 
 // Run as a worker only: imported for its types or for runCipherJob, it
@@ -110,7 +125,7 @@ const scope = globalThis as unknown as {
 if (scope.WorkerGlobalScope !== undefined) {
   scope.onmessage = (event) => {
     const job = event.data;
-    let result: Uint8Array | undefined;
+    let result: Uint8Array | undefined | "checksum";
     try {
       result = runCipherJob(job);
     } catch (error) {
@@ -118,13 +133,20 @@ if (scope.WorkerGlobalScope !== undefined) {
       scope.postMessage({ id: job.id, error: { name: e.name, message: e.message } }, []);
       return;
     }
-    if (result === undefined) {
-      scope.postMessage({ id: job.id, bytes: null }, []);
-      return;
+    // The job's buffers go back for reuse: its input, and `into` unless the
+    // result is written there. Both functions return a view filling a
+    // buffer of its own, or a view of `into`, so the result can be
+    // transferred.
+    const spare = [job.bytes];
+    if (
+      job.into !== undefined && (typeof result !== "object" || result.buffer !== job.into.buffer)
+    ) {
+      spare.push(job.into);
     }
-    // Both functions return a view filling a buffer of its own, so it can be transferred.
-    const bytes = transferable(result);
-    scope.postMessage({ id: job.id, bytes }, [bytes.buffer as ArrayBuffer]);
+    const bytes = typeof result === "object" ? result : result ?? null;
+    const transfer = spare.map((b) => b.buffer as ArrayBuffer);
+    if (typeof bytes === "object" && bytes !== null) transfer.push(bytes.buffer as ArrayBuffer);
+    scope.postMessage({ id: job.id, bytes, spare }, transfer);
   };
   scope.postMessage({ ready: true }, []);
 }

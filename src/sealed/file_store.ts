@@ -51,16 +51,23 @@ export class FileUnits implements UnitSource {
     this.path = path;
   }
 
-  /** Up to `length` bytes at byte offset `position`, fewer at the end of the file. */
-  read(position: number, length: number): Uint8Array {
+  /**
+   * Up to `length` bytes at byte offset `position`, fewer at the end of the
+   * file; read into `buffer(n)` when given, else into a new buffer.
+   */
+  read(
+    position: number,
+    length: number,
+    buffer?: (length: number) => Uint8Array<ArrayBuffer>,
+  ): Uint8Array {
     // Sized by what the file holds, so a length claimed by a torn header
     // costs no more memory than the bytes there are.
     const count = Math.max(0, Math.min(length, this.end() - position));
-    const bytes = new Uint8Array(count);
+    const bytes = buffer === undefined ? new Uint8Array(count) : buffer(count);
     this.#file.seekSync(position, Deno.SeekMode.Start);
     let got = 0;
     while (got < count) {
-      const n = this.#file.readSync(bytes.subarray(got));
+      const n = this.#file.readSync(bytes.subarray(got, count));
       if (n === null || n === 0) break;
       got += n;
     }
@@ -94,7 +101,7 @@ export class FileUnits implements UnitSource {
 
 /**
  * The writer's side of a file store: holds the lock, and appends committed
- * groups of units with one write and `fdatasync` each.
+ * groups of units, unit after unit, and `fdatasync` each group.
  *
  * @example
  * ```ts
@@ -165,7 +172,7 @@ export class FileSink implements SealedSink {
     this.#commits.add(unit);
   }
 
-  /** Appends the queued units with one write, then `fdatasync`. */
+  /** Appends the queued units one after another, then `fdatasync`. */
   commit(): Promise<void> {
     return this.#commits.commit();
   }
@@ -178,14 +185,18 @@ export class FileSink implements SealedSink {
   }
 
   async #append(units: Uint8Array[]): Promise<void> {
-    const group = join(units);
+    let end = this.#end;
     try {
-      this.#file.seekSync(this.#end, Deno.SeekMode.Start);
-      for (let done = 0; done < group.length;) {
-        done += await this.#file.write(group.subarray(done));
+      this.#file.seekSync(end, Deno.SeekMode.Start);
+      // One write a unit, back to back: joining them first would copy the group.
+      for (const unit of units) {
+        for (let done = 0; done < unit.length;) {
+          done += await this.#file.write(unit.subarray(done));
+        }
+        end += unit.length;
       }
       await this.#file.syncData();
-      this.#end += group.length;
+      this.#end = end;
     } catch (error) {
       // Cut what this group left, so no part of it stays before a later
       // writer's units; if that fails too, the next open cuts it as torn.
@@ -272,15 +283,4 @@ function openStoreFile(path: string, dir: string): Deno.FsFile {
     throw new TypeError(`Sealed store '${path}' is not a regular file`);
   }
   return Deno.openSync(path, { read: true, write: true });
-}
-
-function join(units: Uint8Array[]): Uint8Array {
-  if (units.length === 1) return units[0]!;
-  const group = new Uint8Array(units.reduce((n, u) => n + u.length, 0));
-  let at = 0;
-  for (const unit of units) {
-    group.set(unit, at);
-    at += unit.length;
-  }
-  return group;
 }

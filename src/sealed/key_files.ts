@@ -136,3 +136,24 @@ export function parseRecipientsFile(text: string, source: string): Uint8Array[] 
 export async function readRecipientsFile(path: string): Promise<Uint8Array[]> {
   return parseRecipientsFile(await readKeyFile(path, "recipients"), path);
 }
+
+/**
+ * The text of an identity file as `age-keygen` writes it: when it was made,
+ * its public key, then the private key, each on a line of its own.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { generateIdentity } from "./age_keys.ts";
+ * import { identityFileText, parseIdentityFile } from "./key_files.ts";
+ * const { identity, recipient } = await generateIdentity();
+ * const text = identityFileText(identity, recipient, new Date("2026-12-05T12:00:00.5Z"));
+ * assert.equal(text.split("\n")[0], "# created: 2026-12-05T12:00:00Z");
+ * assert.equal(text.split("\n")[1], `# public key: ${recipient}`);
+ * assert.equal(parseIdentityFile(text, "new.key").length, 1);
+ * ```
+ */
+export function identityFileText(identity: string, recipient: string, created: Date): string {
+  const when = created.toISOString().replace(/\.\d+Z$/, "Z");
+  return `# created: ${when}\n# public key: ${recipient}\n${identity}\n`;
+}

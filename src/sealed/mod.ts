@@ -46,6 +46,7 @@ export {
   recipientOf,
 } from "./age_keys.ts";
 export {
+  identityFileText,
   parseIdentityFile,
   parseRecipientsFile,
   readIdentityFile,
@@ -70,7 +71,7 @@ export {
   parseSealedLocation,
   type SealedLocation,
 } from "./store_location.ts";
-export { DEFAULT_FLUSH_MS, DEFAULT_SEGMENT_BYTES } from "./sealed_format.ts";
+export { DEFAULT_FLUSH_MS, DEFAULT_SEGMENT_BYTES, MAX_SEGMENT_PLAINTEXT } from "./sealed_format.ts";
 export { CipherPool, CipherWorkerError, defaultCipherWorkers } from "./cipher_pool.ts";
 export * from "./sealed_writer.ts";
 export * from "./sealed_stream.ts";

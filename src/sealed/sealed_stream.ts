@@ -14,6 +14,7 @@
 import type { StreamMessage } from "../stream/stream_message.ts";
 import type { StreamKind, StreamReader } from "../stream/stream_reader.ts";
 import { waitingIterator } from "../stream/_wait_iterator.ts";
+import { BufferPool } from "./buffer_pool.ts";
 import { CipherPool, defaultCipherWorkers } from "./cipher_pool.ts";
 import { openRunHeader, type RunKeys } from "./run_header.ts";
 import { SealedDamageError } from "./sealed_errors.ts";
@@ -21,7 +22,7 @@ import { openSealedSource, type SealedSource } from "./sealed_sink.ts";
 import { FrameReader } from "./segment_frames.ts";
 import type { SegmentHeader } from "./segment_header.ts";
 import type { SealedLocation } from "./store_location.ts";
-import { StoreWalker } from "./store_scan.ts";
+import { StoreWalker, type WalkedUnit } from "./store_scan.ts";
 
 /** Options of {@linkcode SealedStream.open}. */
 export interface SealedStreamOptions {
@@ -103,6 +104,14 @@ export class SealedStream implements StreamReader {
   readonly #options: SealedStreamOptions;
   readonly #maxInFlight: number;
   readonly #slots: Slot[] = [];
+  // Read and plaintext buffers, back from the workers and the reader for reuse.
+  readonly #buffers: BufferPool;
+  readonly #recycle = (buffer: Uint8Array<ArrayBuffer>) => this.#buffers.give(buffer);
+  // The plaintext whose records are being lent, and those done with, which
+  // go back to the buffers at the next `next()`: a message lent is valid
+  // until then.
+  #plaintext: Uint8Array | undefined;
+  readonly #retired: Uint8Array[] = [];
   // Keys of the run whose segments are being walked.
   #keys: RunKeys | undefined;
   // Records to pass over before the first one handed out (`last`).
@@ -111,6 +120,9 @@ export class SealedStream implements StreamReader {
   #remaining = 0;
   // What ends the read after the slots: an error to throw, or a clean end.
   #end: Error | "end" | undefined;
+  // Set once the error that ended the read has been thrown: nothing found
+  // after it (the walk runs ahead) is told.
+  #thrown = false;
   #walking: Promise<void> | undefined;
   // Following, the last walk found no more units: the next waits for a poll.
   #caughtUp = false;
@@ -128,12 +140,20 @@ export class SealedStream implements StreamReader {
   ) {
     this.location = location;
     this.#source = source;
-    this.#walker = source.walker;
     this.#pool = pool;
     this.#ownPool = ownPool;
     this.#options = options;
     this.#skip = skip;
     this.#maxInFlight = 2 * Math.max(1, pool.workers) + 1;
+    // Each segment in flight holds a read buffer and a plaintext buffer at
+    // most; and the reader the plaintext being lent, and one retired.
+    this.#buffers = new BufferPool(2 * this.#maxInFlight + 2);
+    // Checksums go to the workers with the cipher, except where only the
+    // walk can tell a torn tail from damage.
+    this.#walker = new StoreWalker(source.units, {
+      deferChecksums: true,
+      buffer: (length) => this.#buffers.take(length),
+    });
   }
 
   /**
@@ -177,6 +197,8 @@ export class SealedStream implements StreamReader {
 
   /** The next record (lent: valid until the next call), or undefined when none is open yet. */
   next(): StreamMessage | undefined {
+    // The message lent last is let go now: the plaintexts done with can be reused.
+    while (this.#retired.length > 0) this.#buffers.give(this.#retired.pop()!);
     for (;;) {
       if (this.#remaining > 0) {
         const m = this.#frames!.next();
@@ -234,6 +256,8 @@ export class SealedStream implements StreamReader {
     this.#closed = true;
     this.#slots.length = 0;
     this.#frames = undefined;
+    this.#plaintext = undefined;
+    this.#retired.length = 0;
     this.#remaining = 0;
     if (this.#ownPool) this.#pool.close();
     this.#source.close();
@@ -255,6 +279,8 @@ export class SealedStream implements StreamReader {
   // match its header ends the read there.
   #enterHead(): void {
     const slot = this.#slots.shift()!;
+    if (this.#plaintext !== undefined) this.#retired.push(this.#plaintext);
+    this.#plaintext = slot.plaintext;
     try {
       const frames = new FrameReader(slot.plaintext!, slot.header, {
         path: this.location,
@@ -267,7 +293,7 @@ export class SealedStream implements StreamReader {
     } catch (error) {
       // Everything after it is dropped: the error comes next.
       this.#slots.length = 0;
-      this.#end = error as Error;
+      if (!this.#thrown) this.#end = error as Error;
     }
     this.#walk();
   }
@@ -276,6 +302,7 @@ export class SealedStream implements StreamReader {
   #throw(error: Error): never {
     this.#slots.length = 0;
     this.#end = "end";
+    this.#thrown = true;
     throw error;
   }
 
@@ -316,13 +343,17 @@ export class SealedStream implements StreamReader {
         this.#skip -= skip;
         // A segment all of whose records are passed over is not opened; an
         // empty segment is (a final one ends its run), as it costs nothing.
-        if (skip > 0 && skip === header.dataFrames) continue;
-        this.#open(unit.unit, header, unit.offset, unit.run, seqBefore, skip);
+        if (skip > 0 && skip === header.dataFrames) {
+          this.#buffers.give(unit.unit);
+          continue;
+        }
+        this.#open(unit, header, seqBefore, skip);
       }
     } catch (error) {
       // Damage, a run no identity opens, a lock that cannot be probed: the
-      // read ends there, after the segments before it.
-      this.#end = error as Error;
+      // read ends there, after the segments before it (unless it has ended
+      // already, and its error was thrown).
+      if (!this.#thrown) this.#end = error as Error;
     }
   }
 
@@ -336,13 +367,12 @@ export class SealedStream implements StreamReader {
   }
 
   #open(
-    unit: Uint8Array,
+    segment: Extract<WalkedUnit, { kind: "segment" }>,
     header: SegmentHeader,
-    offset: number,
-    run: number,
     seqBefore: number,
     skip: number,
   ): void {
+    const { offset, run } = segment;
     const slot: Slot = {
       header,
       offset,
@@ -354,9 +384,17 @@ export class SealedStream implements StreamReader {
     };
     this.#slots.push(slot);
     const keys = this.#keys!;
-    this.#pool.open(keys.payloadKey, keys.headerHash, unit).then(
+    const buffers = {
+      into: this.#buffers.take(header.plaintextLength),
+      recycle: this.#recycle,
+      checksum: !segment.checked,
+    };
+    this.#pool.open(keys.payloadKey, keys.headerHash, segment.unit, buffers).then(
       (plaintext) => {
-        if (plaintext === undefined) {
+        if (plaintext === "checksum") {
+          slot.state = "failed";
+          slot.error = segment.checksumDamage();
+        } else if (plaintext === undefined) {
           slot.state = "failed";
           slot.error = new SealedDamageError(
             this.location,

@@ -7,24 +7,34 @@
  * session left behind.
  *
  * Stages and their bounds: `append` copies into one segment buffer; at most
- * `maxInFlight` cut segments are sealing or waiting to be written, and
- * {@linkcode SealedWriter.ready} is how a producer waits for room; the pool
- * runs at most those jobs; the sink writes one group at a time. Nothing
- * waits on a later stage's caller, so nothing can deadlock: the sink never
- * waits for the pool, the pool never for the sink, and only the producer
- * waits, for either.
+ * `maxInFlight` cut segments are being sealed, and at most
+ * `maxUncommittedBytes` of sealed units wait to be durable (for an earlier
+ * index, or in the group being written and synced), and
+ * {@linkcode SealedWriter.ready} is how a producer waits for room under
+ * both; the pool runs at most those jobs; the sink writes one group at a
+ * time, while the workers seal on, so groups grow while a sync runs.
+ * Nothing waits on a later stage's caller, so nothing can deadlock: the
+ * sink never waits for the pool, the pool never for the sink, and only the
+ * producer waits, for either. Buffers (plaintexts and units) come back
+ * from the workers and the sink and are reused, so a steady stream
+ * allocates no segment-sized memory.
  *
  * @module
  */
 
 import type { StreamMessage } from "../stream/stream_message.ts";
+import { BufferPool } from "./buffer_pool.ts";
 import { CipherPool, defaultCipherWorkers } from "./cipher_pool.ts";
 import type { SegmentFields } from "./cipher_worker.ts";
 import { createRunHeader, type RunKeys } from "./run_header.ts";
 import { DEFAULT_FLUSH_MS, DEFAULT_SEGMENT_BYTES, FRAME_HEADER_BYTES } from "./sealed_format.ts";
 import { openSealedSink, type SealedSink } from "./sealed_sink.ts";
+import { unitLength } from "./segment_cipher.ts";
 import { SegmentBuilder } from "./segment_frames.ts";
 import type { SealedLocation } from "./store_location.ts";
+
+// The least default bound on sealed bytes waiting to be durable.
+const DEFAULT_UNCOMMITTED_BYTES = 8 << 20;
 
 /** Options of {@linkcode SealedWriter.open}. */
 export interface SealedWriterOptions {
@@ -48,8 +58,20 @@ export interface SealedWriterOptions {
    * share one); the writer does not close it, and stops when it stops.
    */
   pool?: CipherPool;
-  /** Cut segments sealing or waiting to be written, at most. Default twice the workers, plus 1. */
+  /**
+   * Cut segments being sealed (handed to the pool and not sealed yet), at
+   * most, before {@linkcode SealedWriter.ready} waits. Default twice the
+   * workers, plus 1.
+   */
   maxInFlight?: number;
+  /**
+   * Bytes of sealed segments not yet durable (waiting for an earlier
+   * segment, or being written and synced), at most, before
+   * {@linkcode SealedWriter.ready} waits. Default 8 segments' worth
+   * (`8 × segmentBytes`), at least 8 MiB. While a group is being synced
+   * the workers seal on, so the next group is larger: this bounds it.
+   */
+  maxUncommittedBytes?: number;
 }
 
 // A cut segment, from sealing to commit.
@@ -100,11 +122,19 @@ export class SealedWriter {
   readonly #segmentBytes: number;
   readonly #flushMs: number;
   readonly #maxInFlight: number;
+  readonly #maxUncommittedBytes: number;
   readonly #builder = new SegmentBuilder();
+  // Plaintext and unit buffers, back from the workers and the sink for reuse.
+  readonly #buffers: BufferPool;
+  readonly #recycle = (buffer: Uint8Array<ArrayBuffer>) => this.#buffers.give(buffer);
   // Cut segments in index order, not yet handed to the sink.
   readonly #pending: Pending[] = [];
   #committing: Promise<void> | undefined;
   #committingCount = 0;
+  // Segments handed to the pool and not sealed yet.
+  #sealing = 0;
+  // Bytes of sealed units not yet durable.
+  #uncommittedBytes = 0;
   #nextIndex = 0;
   #lastSeq: number;
   #committedSeq: number;
@@ -124,7 +154,12 @@ export class SealedWriter {
     keys: RunKeys,
     pool: CipherPool,
     ownPool: boolean,
-    options: { segmentBytes: number; flushMs: number; maxInFlight: number },
+    options: {
+      segmentBytes: number;
+      flushMs: number;
+      maxInFlight: number;
+      maxUncommittedBytes: number;
+    },
   ) {
     this.path = sink.path;
     this.run = run;
@@ -135,6 +170,12 @@ export class SealedWriter {
     this.#segmentBytes = options.segmentBytes;
     this.#flushMs = options.flushMs;
     this.#maxInFlight = options.maxInFlight;
+    this.#maxUncommittedBytes = options.maxUncommittedBytes;
+    // A segment being sealed holds two buffers (plaintext and unit), a
+    // sealed one its unit, and the builder one more (kept within reason for
+    // small segments, whose buffers are small).
+    const uncommitted = Math.min(16, Math.ceil(options.maxUncommittedBytes / options.segmentBytes));
+    this.#buffers = new BufferPool(2 * options.maxInFlight + uncommitted + 1);
     this.#lastSeq = this.#committedSeq = sink.state.lastSeq;
     const signal = pool.signal;
     if (signal.aborted) this.#fail(signal.reason);
@@ -165,6 +206,13 @@ export class SealedWriter {
     if (!Number.isSafeInteger(maxInFlight) || maxInFlight < 1) {
       throw new RangeError(`A writer keeps 1 or more segments in flight, not '${maxInFlight}'`);
     }
+    const maxUncommittedBytes = options.maxUncommittedBytes ??
+      Math.max(8 * segmentBytes, DEFAULT_UNCOMMITTED_BYTES);
+    if (!Number.isSafeInteger(maxUncommittedBytes) || maxUncommittedBytes < 1) {
+      throw new RangeError(
+        `A writer keeps 1 or more uncommitted bytes, not '${maxUncommittedBytes}'`,
+      );
+    }
     const sink = await openSealedSink(location);
     let pool: CipherPool | undefined;
     try {
@@ -187,6 +235,7 @@ export class SealedWriter {
         segmentBytes,
         flushMs,
         maxInFlight,
+        maxUncommittedBytes,
       });
     } catch (error) {
       if (options.pool === undefined) pool?.close();
@@ -243,15 +292,31 @@ export class SealedWriter {
   }
 
   /**
-   * Resolves once fewer than `maxInFlight` segments are sealing or waiting
-   * to be written: a producer awaits it between batches, so it never runs
+   * Whether {@linkcode SealedWriter.ready} would wait now: as many segments
+   * are sealing, or as many sealed bytes wait to be durable, as the writer
+   * allows. `append` never waits; a producer that appends in a loop checks
+   * this and awaits `ready()`, which is what bounds the writer's memory.
+   */
+  get full(): boolean {
+    return this.#sealing >= this.#maxInFlight ||
+      this.#uncommittedBytes >= this.#maxUncommittedBytes;
+  }
+
+  /**
+   * Resolves once fewer than `maxInFlight` segments are being sealed and
+   * fewer than `maxUncommittedBytes` sealed bytes wait to be durable: a
+   * producer awaits it between batches, so it never runs
    * ahead of the workers and the disk.
    *
    * @throws the writer's failure.
    */
   async ready(): Promise<void> {
     this.#usable();
-    while (this.inFlight >= this.#maxInFlight && this.#failure === undefined) {
+    while (
+      (this.#sealing >= this.#maxInFlight ||
+        this.#uncommittedBytes >= this.#maxUncommittedBytes) &&
+      this.#failure === undefined
+    ) {
       await this.#progress.promise;
     }
     this.#usable();
@@ -344,10 +409,17 @@ export class SealedWriter {
     };
     const pending: Pending = { index: fields.index, lastSeq: fields.lastSeq, unit: undefined };
     this.#pending.push(pending);
-    this.#pool.seal(this.#keys.payloadKey, this.#keys.headerHash, fields, b.take()).then(
+    const plaintext = b.cut(this.#buffers.take(this.#segmentBytes));
+    const into = this.#buffers.take(unitLength(plaintext.length));
+    const buffers = { into, recycle: this.#recycle };
+    this.#sealing++;
+    this.#pool.seal(this.#keys.payloadKey, this.#keys.headerHash, fields, plaintext, buffers).then(
       (unit) => {
+        this.#sealing--;
+        this.#uncommittedBytes += unit.length;
         pending.unit = unit;
         this.#write();
+        this.#notify();
       },
       (error) => this.#fail(error),
     );
@@ -371,7 +443,11 @@ export class SealedWriter {
       () => {
         this.#committing = undefined;
         this.#committingCount = 0;
-        for (const p of group) if (p.lastSeq > 0) this.#committedSeq = p.lastSeq;
+        for (const p of group) {
+          if (p.lastSeq > 0) this.#committedSeq = p.lastSeq;
+          this.#uncommittedBytes -= p.unit!.length;
+          this.#buffers.give(p.unit!);
+        }
         this.#notify();
         this.#write();
       },

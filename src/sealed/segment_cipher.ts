@@ -28,7 +28,7 @@ const EMPTY = new Uint8Array(0);
 // size, those buffers stay small enough for the allocator to reuse them,
 // while one the size of a segment is fresh memory, page-faulted in each time
 // (which costs more than the cipher here); the chunks are copied into place.
-const CHUNK_BYTES = 64 * 1024;
+const CHUNK_BYTES = 16 * 1024;
 
 /**
  * Bytes of the unit that seals `plaintextLength` bytes: the header, the

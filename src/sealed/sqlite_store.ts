@@ -282,7 +282,7 @@ export async function openSqliteSource(
   let db: DatabaseSync | undefined;
   try {
     db = openDatabase(file, true);
-    const name = stream ?? onlyStream(db, file);
+    const name = stream === undefined ? onlyStream(db, file) : knownStream(db, file, stream);
     const path = `${file}#${name}`;
     const units = new SqliteUnits(db, name, path);
     const open = db;
@@ -333,9 +333,26 @@ function openDatabase(file: string, readOnly: boolean): DatabaseSync {
   return db;
 }
 
-function onlyStream(db: DatabaseSync, file: string): string {
-  const streams = db.prepare(`SELECT DISTINCT stream FROM ${SQLITE_TABLE} ORDER BY stream`)
+function streamsOf(db: DatabaseSync): string[] {
+  return db.prepare(`SELECT DISTINCT stream FROM ${SQLITE_TABLE} ORDER BY stream`)
     .all().map((row) => String(row.stream));
+}
+
+// A stream named by `#stream` that the file does not hold is a typo, not an
+// empty stream: say which ones there are. A file with no stream at all is a
+// store no writer has written yet.
+function knownStream(db: DatabaseSync, file: string, stream: string): string {
+  const streams = streamsOf(db);
+  if (streams.length === 0 || streams.includes(stream)) return stream;
+  throw new SealedFormatError(
+    `'${file}' holds no stream '${stream}': it holds ${streams.map((s) => `'${s}'`).join(", ")}`,
+    file,
+    0,
+  );
+}
+
+function onlyStream(db: DatabaseSync, file: string): string {
+  const streams = streamsOf(db);
   if (streams.length <= 1) return streams[0] ?? DEFAULT_STREAM;
   throw new SealedFormatError(
     `'${file}' holds streams ${

@@ -33,9 +33,15 @@ export interface UnitSource {
   /**
    * Up to `length` bytes starting with the unit at `position`: fewer at the
    * end of the store, and, for a source of separate units (SQLite), at the
-   * end of that unit. Empty when no unit starts there yet.
+   * end of that unit. Empty when no unit starts there yet. A source that
+   * copies the bytes may copy them into a buffer from `buffer(n)` (at least
+   * `n` bytes, the caller's to keep) rather than a new one.
    */
-  read(position: number, length: number): Uint8Array;
+  read(
+    position: number,
+    length: number,
+    buffer?: (length: number) => Uint8Array<ArrayBuffer>,
+  ): Uint8Array;
   /** The position of the unit after the `length`-byte unit at `position`. */
   after(position: number, length: number): number;
   /** The position just past the store's last byte (a file's size). */
@@ -66,10 +72,22 @@ export interface StoreState {
 /**
  * A unit the walk passed: a run header, or a segment with its exact bytes
  * (its header only, when the walk passed it without its checksum).
+ * `checked` is false for a segment whose checksum the walk left to its
+ * caller (see {@linkcode StoreWalkerOptions.deferChecksums}), which then
+ * reports a mismatch as `checksumDamage()` (the error the walk would have
+ * thrown there).
  */
 export type WalkedUnit =
   | { kind: "run"; header: RunHeader; offset: number }
-  | { kind: "segment"; header: SegmentHeader; unit: Uint8Array; offset: number; run: number };
+  | {
+    kind: "segment";
+    header: SegmentHeader;
+    unit: Uint8Array;
+    offset: number;
+    run: number;
+    checked: boolean;
+    checksumDamage: () => SealedDamageError;
+  };
 
 /** Options of a {@linkcode StoreWalker}. */
 export interface StoreWalkerOptions {
@@ -79,6 +97,19 @@ export interface StoreWalkerOptions {
    * checked.
    */
   checksumFrom?: number;
+  /**
+   * Leave the checksum of a segment to the caller wherever a mismatch would
+   * be damage (`checksum`) rather than a torn tail, so a reader checks it
+   * on a worker thread beside the cipher; the unit then comes with
+   * `checked: false`, and a mismatch is reported with its
+   * `checksumDamage()`. The walk still checks it before
+   * it reports any other damage of that segment, so the error is the one a
+   * full check would give. The last unit of a file is always checked here,
+   * since only the walk can tell a torn tail.
+   */
+  deferChecksums?: boolean;
+  /** Where segments are read into (see {@linkcode UnitSource.read}); default: new buffers. */
+  buffer?: (length: number) => Uint8Array<ArrayBuffer>;
 }
 
 /** Options of {@linkcode scanStore}. */
@@ -124,6 +155,8 @@ export class StoreWalker {
   #units = 0;
 
   readonly #checksumFrom: number;
+  readonly #deferChecksums: boolean;
+  readonly #buffer: ((length: number) => Uint8Array<ArrayBuffer>) | undefined;
 
   /**
    * A walk from the start of `source`. Segments of a file store before
@@ -133,6 +166,8 @@ export class StoreWalker {
   constructor(source: UnitSource, options: StoreWalkerOptions = {}) {
     this.#source = source;
     this.#checksumFrom = options.checksumFrom ?? 0;
+    this.#deferChecksums = options.deferChecksums ?? false;
+    this.#buffer = options.buffer;
   }
 
   /** What the walk has found so far. */
@@ -251,7 +286,7 @@ export class StoreWalker {
       return this.#segment(segment, prefix, at, at + length === end, false);
     }
     // One byte more than the unit tells whether anything follows it.
-    const bytes = src.read(at, length + 1);
+    const bytes = src.read(at, length + 1, segment === undefined ? undefined : this.#buffer);
     if (bytes.length < length) {
       // A run header has no checksum: it is torn only when its own fields
       // agree with the length it claims, so a damaged length is never
@@ -328,35 +363,56 @@ export class StoreWalker {
     check = true,
   ): WalkedUnit | undefined {
     const src = this.#source;
-    if (check && !segmentChecksumOk(unit)) {
-      if (src.tearable && last) return this.#torn(at, "fails its checksum");
-      throw this.#damage(at, "checksum", `segment ${header.index} fails its checksum`);
+    const torn = src.tearable && last;
+    const checked = check && (torn || !this.#deferChecksums);
+    // Where and after which seq, taken now: a SQLite source tells a unit's
+    // key only in walking order.
+    const key = src.keyAt(at);
+    const seq = this.#lastSeq;
+    const checksumDamage = () =>
+      this.#damage(
+        at,
+        "checksum",
+        `segment ${header.index} fails its checksum`,
+        undefined,
+        seq,
+        key,
+      );
+    if (checked && !segmentChecksumOk(unit)) {
+      // A killed writer leaves a unit cut short, never a whole one: a whole
+      // last unit failing its checksum is torn only when it ends in zeros
+      // (blocks a machine crash left unwritten). Otherwise it is rot or
+      // tampering of what may be committed, and no writer may cut it.
+      if (torn && endsInZeros(unit)) return this.#torn(at, "fails its checksum, ending in zeros");
+      throw checksumDamage();
     }
+    // A segment whose checksum is left to the caller is checked before any
+    // other damage is told: a checksum mismatch comes first, as in a full walk.
+    const damage = (reason: SealedDamageError["reason"], detail: string) =>
+      check && !checked && !segmentChecksumOk(unit)
+        ? checksumDamage()
+        : this.#damage(at, reason, detail, undefined, seq, key);
     const run = this.#lastRun;
     if (run === undefined) {
-      throw this.#damage(at, "order", "the store starts with a segment, not a run header");
+      throw damage("order", "the store starts with a segment, not a run header");
     }
-    const key = src.keyAt(at);
     if (key !== undefined && (key.run !== run.run || key.index !== header.index)) {
-      throw this.#damage(at, "order", `holds segment ${header.index} of run ${run.run}`);
+      throw damage("order", `holds segment ${header.index} of run ${run.run}`);
     }
     if (run.final) {
-      throw this.#damage(
-        at,
+      throw damage(
         "order",
         `segment ${header.index} follows the final segment of run ${run.run}`,
       );
     }
     if (header.index !== run.segments) {
-      throw this.#damage(
-        at,
+      throw damage(
         "order",
         `segment ${header.index} of run ${run.run} is where segment ${run.segments} belongs`,
       );
     }
     if (header.dataFrames > 0 && header.firstSeq <= this.#lastSeq) {
-      throw this.#damage(
-        at,
+      throw damage(
         "order",
         `segment ${header.index} of run ${run.run} starts at seq ${header.firstSeq}, not after ${this.#lastSeq}`,
       );
@@ -365,7 +421,7 @@ export class StoreWalker {
     run.final = header.final;
     if (header.dataFrames > 0) this.#lastSeq = header.lastSeq;
     this.#advance(at, SEGMENT_HEADER_BYTES + header.wireLength);
-    return { kind: "segment", header, unit, offset: at, run: run.run };
+    return { kind: "segment", header, unit, offset: at, run: run.run, checked, checksumDamage };
   }
 
   #advance(at: number, length: number): void {
@@ -388,13 +444,14 @@ export class StoreWalker {
     reason: SealedDamageError["reason"],
     detail: string,
     cause?: unknown,
+    seq = this.#lastSeq,
+    key = this.#source.keyAt(at),
   ): SealedDamageError {
-    const key = this.#source.keyAt(at);
     const where = key === undefined ? "" : `unit ${at} (run ${key.run}, index ${key.index}): `;
     return new SealedDamageError(
       this.#source.path,
       at,
-      this.#lastSeq,
+      seq,
       reason,
       where + detail,
       cause === undefined ? undefined : { cause },
@@ -433,6 +490,15 @@ export function scanStore(source: UnitSource, options: ScanOptions = {}): StoreS
   const walker = new StoreWalker(source, { checksumFrom });
   while (walker.next() !== undefined) { /* walk on */ }
   return walker.state;
+}
+
+// Whether the last 512 bytes of `unit` (all of its wire, when shorter) are
+// zero: ciphertext never is, a file system's unwritten blocks are.
+function endsInZeros(unit: Uint8Array): boolean {
+  const from = Math.max(SEGMENT_HEADER_BYTES, unit.length - 512);
+  if (from >= unit.length) return false;
+  for (let i = from; i < unit.length; i++) if (unit[i] !== 0) return false;
+  return true;
 }
 
 // The first bytes of a magic, too few to tell: a unit whose first bytes

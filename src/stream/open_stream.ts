@@ -202,6 +202,9 @@ export async function openStream(
   };
   if (found.kind === "sealed") {
     const sealed = parseSealedLocation(found.path)!;
+    if (await detectSealedStore(sealed.kind === "file" ? sealed.dir : sealed.file) === undefined) {
+      throw new StreamLocationError(`No sealed store at '${location}'`, location);
+    }
     const identities = options.identities ?? await defaultIdentities(location);
     return await SealedStream.open(sealed, {
       ...common,

@@ -7,7 +7,12 @@
  */
 
 import type { QueueMessage, QueueWriter } from "../chronicle/mod.ts";
-import type { SealedWriter } from "../sealed/mod.ts";
+import {
+  MAX_SEGMENT_PLAINTEXT,
+  parseSealedLocation,
+  type SealedLocation,
+  type SealedWriter,
+} from "../sealed/mod.ts";
 import type { StreamMessage } from "./stream_message.ts";
 
 /** A queue or a sealed store being written. */
@@ -24,7 +29,12 @@ export interface RecordTarget {
   append(typeId: number, payload: Uint8Array, timestampNs: bigint): number;
   /** Appends a copy of `m` as the next seq (`m.seq` must be it). */
   appendCopy(m: StreamMessage): void;
-  /** Waits while the target has as much in flight as it may take (a sealed store's ciphers). */
+  /**
+   * Whether the target has as much in flight as it may take (a sealed
+   * store's ciphers and disk): appending goes on only after `ready()`.
+   */
+  readonly full: boolean;
+  /** Waits while the target is {@linkcode RecordTarget.full}. */
   ready(): Promise<void>;
   /** Makes every record appended durable. */
   sync(): Promise<void>;
@@ -58,6 +68,7 @@ export function queueRecordTarget(writer: QueueWriter): RecordTarget {
     get durableSeq() {
       return writer.lastSeq;
     },
+    full: false,
     append: (typeId, payload, timestampNs) => writer.append(typeId, payload, timestampNs),
     // appendCopy copies a queue's record view word by word, and takes any
     // other message by its type id, payload and timestamp.
@@ -103,6 +114,9 @@ export function sealedRecordTarget(writer: SealedWriter, firstSeq = 1): RecordTa
     get durableSeq() {
       return Math.max(writer.committedSeq, start);
     },
+    get full() {
+      return writer.full;
+    },
     append: (typeId, payload, timestampNs) => {
       writer.append({ seq: last + 1, timestampNs, typeId, payload });
       return ++last;
@@ -116,4 +130,69 @@ export function sealedRecordTarget(writer: SealedWriter, firstSeq = 1): RecordTa
     close: () => writer.close(),
     abort: () => writer.abort(),
   };
+}
+
+/** What a program was asked to write into a target with; see {@linkcode checkTargetOptions}. */
+export interface TargetOptions {
+  /** X25519 public keys: required for a sealed store, refused for a queue. */
+  recipients?: readonly Uint8Array[];
+  /** Book snapshots: a queue's only. */
+  snapshotEvery?: unknown;
+  /** Permission bits of what is created: a queue's only. */
+  mode?: number;
+  /** Segment size: a sealed store's plaintext per segment is at most 64 MiB. */
+  segmentBytes?: number;
+}
+
+/**
+ * Checks that the options fit the target `to`, before anything is read or
+ * written, and returns the sealed store it names (undefined for a queue).
+ * A sealed store needs recipients and takes neither snapshots nor a mode
+ * (it is always `0600` in a `0700` directory); a queue takes no recipients.
+ *
+ * @throws {TypeError} naming the option that does not fit.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkTargetOptions } from "./record_target.ts";
+ * assert.throws(() => checkTargetOptions("sealed:/s", {}), { message: /give at least one recipient/ });
+ * assert.throws(() => checkTargetOptions("./q", { recipients: [new Uint8Array(32)] }), TypeError);
+ * assert.equal(checkTargetOptions("./q", {}), undefined);
+ * assert.equal(checkTargetOptions("sealed:/s", { recipients: [new Uint8Array(32)] })?.kind, "file");
+ * ```
+ */
+export function checkTargetOptions(
+  to: string,
+  options: TargetOptions,
+): SealedLocation | undefined {
+  const sealed = parseSealedLocation(to);
+  const recipients = options.recipients?.length ?? 0;
+  if (sealed === undefined) {
+    if (recipients > 0) {
+      throw new TypeError(
+        `Recipients seal a store, and '${to}' is a queue: name a sealed store 'sealed:DIR' or 'sqlite:FILE'`,
+      );
+    }
+    return undefined;
+  }
+  const refuse = (what: string, why: string) =>
+    new TypeError(`${why}, and '${to}' is sealed: leave out '${what}'`);
+  if (recipients === 0) {
+    throw new TypeError(
+      `Store '${to}' is sealed: give at least one recipient ('--recipient age1…' or '--recipients-file FILE')`,
+    );
+  }
+  if (options.snapshotEvery !== undefined) {
+    throw refuse("--snapshot-every", "Book snapshots are written beside a queue");
+  }
+  if (options.mode !== undefined) {
+    throw refuse("--mode", "A sealed store is always created 0600 in a 0700 directory");
+  }
+  if (options.segmentBytes !== undefined && options.segmentBytes > MAX_SEGMENT_PLAINTEXT) {
+    throw new TypeError(
+      `Option '--segment-bytes' of a sealed store is at most ${MAX_SEGMENT_PLAINTEXT} (64 MiB), not '${options.segmentBytes}'`,
+    );
+  }
+  return sealed;
 }
