@@ -24,8 +24,8 @@ const GRAIN = 64 * 1024;
  * const a = pool.take(1000);
  * assert.equal(a.length, 64 * 1024);
  * pool.give(a.subarray(0, 10));
- * assert.equal(pool.take(5000), a);
- * assert.notEqual(pool.take(5000), a);
+ * assert.equal(pool.take(5000).buffer, a.buffer); // the same memory again
+ * assert.notEqual(pool.take(5000).buffer, a.buffer); // none kept: a new one
  * ```
  */
 export class BufferPool {

@@ -85,10 +85,10 @@ export interface CipherBuffers {
 }
 
 /** What an open job yields: the plaintext, `undefined` (does not authenticate) or `checksum`. */
-type Outcome = Uint8Array | undefined | "checksum";
+export type CipherOutcome = Uint8Array | undefined | "checksum";
 
 interface Pending {
-  resolve(bytes: Outcome): void;
+  resolve(bytes: CipherOutcome): void;
   reject(error: Error): void;
   recycle: ((buffer: Uint8Array<ArrayBuffer>) => void) | undefined;
 }
@@ -229,18 +229,25 @@ export class CipherPool {
     unit: Uint8Array,
     buffers?: CipherBuffers & { checksum?: false },
   ): Promise<Uint8Array | undefined>;
+  /**
+   * Opens a unit after the worker checks its CRC32C: resolves to its
+   * plaintext, `undefined` when it does not authenticate, or `checksum`
+   * when the CRC fails.
+   *
+   * @throws {CipherWorkerError} (rejects) when the pool stopped.
+   */
   open(
     key: Uint8Array,
     headerHash: Uint8Array,
     unit: Uint8Array,
     buffers: CipherBuffers & { checksum: boolean },
-  ): Promise<Outcome>;
+  ): Promise<CipherOutcome>;
   open(
     key: Uint8Array,
     headerHash: Uint8Array,
     unit: Uint8Array,
     buffers: CipherBuffers & { checksum?: boolean } = {},
-  ): Promise<Outcome> {
+  ): Promise<CipherOutcome> {
     const checksum = buffers.checksum;
     return this.#run(
       (id, bytes, into) => ({ op: "open", id, key, headerHash, bytes, into, checksum }),
@@ -310,7 +317,7 @@ export class CipherPool {
     job: (id: number, bytes: Uint8Array, into: Uint8Array<ArrayBuffer> | undefined) => CipherJob,
     bytes: Uint8Array,
     buffers: CipherBuffers,
-  ): Promise<Outcome> {
+  ): Promise<CipherOutcome> {
     const { into, recycle } = buffers;
     if (this.signal.aborted) return Promise.reject(this.signal.reason);
     const id = this.#nextId++;

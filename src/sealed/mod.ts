@@ -72,7 +72,13 @@ export {
   type SealedLocation,
 } from "./store_location.ts";
 export { DEFAULT_FLUSH_MS, DEFAULT_SEGMENT_BYTES, MAX_SEGMENT_PLAINTEXT } from "./sealed_format.ts";
-export { CipherPool, CipherWorkerError, defaultCipherWorkers } from "./cipher_pool.ts";
+export {
+  type CipherBuffers,
+  type CipherOutcome,
+  CipherPool,
+  CipherWorkerError,
+  defaultCipherWorkers,
+} from "./cipher_pool.ts";
 export * from "./sealed_writer.ts";
 export * from "./sealed_stream.ts";
 // The stream types the writer and the reader speak, so this module's API
