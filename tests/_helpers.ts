@@ -191,3 +191,27 @@ async function mountTmpfs(dir: string, size: string): Promise<boolean> {
   }).output().catch(() => undefined);
   return result?.success === true;
 }
+
+/** The bytes of `parts`, one after another, in a buffer of their own. */
+export function joinBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Runs `fn` in a new temporary directory (named with `prefix`), removed after it, pass or fail. */
+export async function withTempDir(
+  prefix: string,
+  fn: (dir: string) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}

@@ -24,7 +24,7 @@ import {
 } from "../src/sealed/store_location.ts";
 import { isWriterActive, SealedLockedError } from "../src/sealed/store_lock.ts";
 import type { WalkedUnit } from "../src/sealed/store_scan.ts";
-import { ROOT } from "./_helpers.ts";
+import { joinBytes, ROOT, withTempDir } from "./_helpers.ts";
 
 // ---------------------------------------------------------------- building stores
 
@@ -108,24 +108,7 @@ async function twoRuns(): Promise<StoreBuilder> {
   return b;
 }
 
-function join(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "sealed_store_test_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withDir = (fn: (dir: string) => Promise<void>) => withTempDir("sealed_store_test_", fn);
 
 /** A file store in `dir/store` holding exactly `bytes`. */
 function writeStore(dir: string, bytes: Uint8Array): string {
@@ -337,7 +320,7 @@ for (const kind of ["file", "sqlite"] as const) {
 Deno.test("a whole store walks unit by unit and tells its state", async () => {
   await withDir(async (dir) => {
     const b = await twoRuns();
-    const store = writeStore(dir, join(b.units.map((u) => u.bytes)));
+    const store = writeStore(dir, joinBytes(b.units.map((u) => u.bytes)));
     const { units, tornAt, end, error } = await walk({ kind: "file", dir: store });
     assert.equal(error, undefined);
     assert.equal(tornAt, undefined);
@@ -392,7 +375,7 @@ Deno.test("a torn tail stops the walk, and a writer reopening cuts it and keeps 
       const b = await twoRuns();
       const whole = b.units.slice(0, -1).map((u) => u.bytes);
       const torn = tear(b.units.at(-1)!.bytes);
-      const store = writeStore(dir, join([...whole, torn]));
+      const store = writeStore(dir, joinBytes([...whole, torn]));
       const end = b.offsetOf(b.units.length - 1);
 
       const read = await walk({ kind: "file", dir: store });
@@ -413,7 +396,7 @@ Deno.test("a torn tail stops the walk, and a writer reopening cuts it and keeps 
       assert.equal(sink.state.lastSeq, 7, what);
       assert.equal(sink.state.lastRun?.segments, 1, what);
       sink.close();
-      assert.deepEqual(Deno.readFileSync(`${store}/stream.sealed`), join(whole), what);
+      assert.deepEqual(Deno.readFileSync(`${store}/stream.sealed`), joinBytes(whole), what);
     });
   }
 });
@@ -425,7 +408,7 @@ Deno.test("a malformed run header is torn as the last unit and damage before oth
   const bad = u[4]!.slice();
   bad[bad.length - 32 - 81]! = 0;
   await withDir(async (dir) => {
-    const store = writeStore(dir, join([...u.slice(0, 4), bad]));
+    const store = writeStore(dir, joinBytes([...u.slice(0, 4), bad]));
     const read = await walk({ kind: "file", dir: store });
     assert.equal(read.error, undefined);
     assert.equal(read.tornAt, b.offsetOf(4));
@@ -434,7 +417,7 @@ Deno.test("a malformed run header is torn as the last unit and damage before oth
     sink.close();
     assert.equal(Deno.statSync(`${store}/stream.sealed`).size, b.offsetOf(4));
 
-    Deno.writeFileSync(`${store}/stream.sealed`, join([...u.slice(0, 4), bad, u[5]!]));
+    Deno.writeFileSync(`${store}/stream.sealed`, joinBytes([...u.slice(0, 4), bad, u[5]!]));
     assertDamage((await walk({ kind: "file", dir: store })).error, {
       path: `${store}/stream.sealed`,
       offset: b.offsetOf(4),
@@ -448,7 +431,7 @@ Deno.test("a malformed run header is torn as the last unit and damage before oth
 Deno.test("damage before the end is reported with the file, the unit's offset and the last seq", async () => {
   await withDir(async (dir) => {
     const b = await twoRuns();
-    const bytes = join(b.units.map((u) => u.bytes));
+    const bytes = joinBytes(b.units.map((u) => u.bytes));
     // A flipped bit in the wire of the second segment of run 0 (seqs 3..4).
     const at = b.offsetOf(2);
     bytes[at + SEGMENT_HEADER_BYTES + 7]! ^= 0x10;
@@ -475,7 +458,7 @@ Deno.test("damage before the end is reported with the file, the unit's offset an
 Deno.test("a writer refuses damage inside the last run, and leaves it as it is", async () => {
   await withDir(async (dir) => {
     const b = await twoRuns();
-    const bytes = join(b.units.map((u) => u.bytes));
+    const bytes = joinBytes(b.units.map((u) => u.bytes));
     // Segment 0 of run 1, with segment 1 after it: damage, not a torn tail.
     const at = b.offsetOf(5);
     bytes[at + SEGMENT_HEADER_BYTES + 3]! ^= 0x01;
@@ -564,7 +547,7 @@ Deno.test("reordered, duplicated, dropped and spliced units are each detected", 
   ];
   for (const [name, units, fault, seq, detail] of cases) {
     await withDir(async (dir) => {
-      const store = writeStore(dir, join(units));
+      const store = writeStore(dir, joinBytes(units));
       const read = await walk({ kind: "file", dir: store });
       assert.equal(read.units.length, fault, name);
       assertDamage(read.error, {
@@ -595,7 +578,7 @@ Deno.test("a run header must say how the run before it ended", async () => {
     stream: "test",
   }, [RECIPIENT]);
   await withDir(async (dir) => {
-    const store = writeStore(dir, join([...first, header.bytes]));
+    const store = writeStore(dir, joinBytes([...first, header.bytes]));
     const read = await walk({ kind: "file", dir: store });
     assertDamage(read.error, {
       path: `${store}/stream.sealed`,
@@ -629,7 +612,7 @@ Deno.test("seqs must rise across segments and runs", async () => {
     wire,
   );
   await withDir(async (dir) => {
-    const store = writeStore(dir, join([u[0]!, u[1]!, again]));
+    const store = writeStore(dir, joinBytes([u[0]!, u[1]!, again]));
     const read = await walk({ kind: "file", dir: store });
     assertDamage(read.error, {
       path: `${store}/stream.sealed`,
@@ -649,7 +632,7 @@ Deno.test("bytes that are not a sealed store, or of an unknown version, are a fo
     assert.match(read.error.message, /is not a sealed store/);
 
     const b = await twoRuns();
-    const bytes = join(b.units.map((u) => u.bytes));
+    const bytes = joinBytes(b.units.map((u) => u.bytes));
     bytes[b.offsetOf(4) + 8] = 2; // run 1's version
     Deno.writeFileSync(`${tape}/stream.sealed`, bytes);
     const newer = await walk({ kind: "file", dir: tape });
@@ -658,7 +641,7 @@ Deno.test("bytes that are not a sealed store, or of an unknown version, are a fo
     assert.match(newer.error.message, /version '2'/);
 
     // Garbage between units is damage, named at its offset.
-    const garbage = join([
+    const garbage = joinBytes([
       ...b.units.slice(0, 2).map((u) => u.bytes),
       new Uint8Array(9).fill(7),
       b.units[2]!.bytes,
@@ -704,7 +687,7 @@ Deno.test("a file sink appends committed groups, and a reader follows them as th
     assert.throws(() => sink.add(new Uint8Array(1), 0, 0), { message: /is closed/ });
     assert.deepEqual(
       Deno.readFileSync(`${dir}/store/stream.sealed`),
-      join(b.units.map((u) => u.bytes)),
+      joinBytes(b.units.map((u) => u.bytes)),
     );
   });
 });
@@ -718,7 +701,7 @@ Deno.test("a reader at a unit still being written waits for it, then goes on", a
       Uint8Array,
       Uint8Array,
     ];
-    const store = writeStore(dir, join([header, first.subarray(0, 40)]));
+    const store = writeStore(dir, joinBytes([header, first.subarray(0, 40)]));
     const source = await openSealedSource({ kind: "file", dir: store });
     assert.equal(source.walker.next()?.kind, "run");
     assert.equal(source.walker.next(), undefined);
@@ -855,7 +838,7 @@ Deno.test("a SQLite unit cut short or with bytes after it is damage, never a tor
     });
     const db = new DatabaseSync(file);
     db.prepare("UPDATE spool_sealed_units SET unit = ? WHERE idx = 1").run(
-      join([b.units[2]!.bytes, new Uint8Array(1)]),
+      joinBytes([b.units[2]!.bytes, new Uint8Array(1)]),
     );
     db.close();
     assertDamage((await walk(loc)).error, {
@@ -915,7 +898,7 @@ Deno.test("stores are created 0600 in directories created 0700, and nothing exis
 Deno.test("a run header whose length is damaged is never taken for a torn tail to cut", async () => {
   await withDir(async (dir) => {
     const b = await twoRuns();
-    const original = join(b.units.map((u) => u.bytes));
+    const original = joinBytes(b.units.map((u) => u.bytes));
     const at = b.offsetOf(4); // run 1's header, with its two segments after it
     // Every single-bit flip of header_len that makes it claim more than the file holds.
     let flips = 0;
@@ -943,7 +926,7 @@ Deno.test("a run header whose length is damaged is never taken for a torn tail t
 Deno.test("a whole last segment failing its checksum is damage, and no writer cuts it", async () => {
   await withDir(async (dir) => {
     const b = await twoRuns();
-    const bytes = join(b.units.map((u) => u.bytes));
+    const bytes = joinBytes(b.units.map((u) => u.bytes));
     const end = b.offsetOf(b.units.length - 1);
     // A flipped bit: rot or tampering of what may be committed, not a tear.
     bytes[end + 70]! ^= 1;

@@ -17,6 +17,7 @@
  */
 
 import assert from "node:assert/strict";
+import { joinBytes, withTempDir } from "./_helpers.ts";
 import { DatabaseSync } from "node:sqlite";
 import type { StreamMessage } from "../src/stream/stream_message.ts";
 import { generateIdentity, parseIdentity, parseRecipient } from "../src/sealed/age_keys.ts";
@@ -93,24 +94,7 @@ function range(from: number, to: number): number[] {
   return Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
 }
 
-function join(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "sealed_tamper_test_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withDir = (fn: (dir: string) => Promise<void>) => withTempDir("sealed_tamper_test_", fn);
 
 /** Writes the two runs with the real writer. */
 async function buildStore(loc: SealedLocation): Promise<void> {
@@ -394,7 +378,7 @@ Deno.test("a stanza whose share is a low-order point is a key error, never a cra
   await withDir(async (dir) => {
     const loc = { kind: "file", dir: `${dir}/store` } as const;
     const units = await pristine(loc);
-    const original = join(units.map((u) => u.bytes));
+    const original = joinBytes(units.map((u) => u.bytes));
     for (const [k, unit] of units.entries()) {
       if (unit.header === undefined) continue;
       const v = new DataView(unit.bytes.buffer, unit.bytes.byteOffset);
@@ -581,7 +565,7 @@ Deno.test("segments and runs reordered, duplicated or spliced in from another st
     const loc = { kind: "file", dir: `${dir}/c` } as const;
     await Deno.mkdir(loc.dir);
     for (const c of cases) {
-      await Deno.writeFile(`${loc.dir}/stream.sealed`, join(c.units.map((u) => u.bytes)));
+      await Deno.writeFile(`${loc.dir}/stream.sealed`, joinBytes(c.units.map((u) => u.bytes)));
       const got = await readThrough(loc, c.name);
       const before = c.units.slice(0, c.stopsAt);
       const offset = before.reduce((n, u) => n + u.bytes.length, 0);
@@ -636,7 +620,7 @@ Deno.test("a file store cut at every byte reads every whole segment before the c
 
     // While a writer holds the store, the same cuts are work in progress:
     // a clean end after the same records.
-    const bytes = join(units.map((u) => u.bytes));
+    const bytes = joinBytes(units.map((u) => u.bytes));
     const lock = StoreLock.acquire(`${dir}/store/writer.lock`);
     try {
       for (const cut of sampled) {
@@ -888,7 +872,7 @@ class Mutator {
   constructor(seed: number, a: Unit[], b: Unit[], keys: Map<number, RunKeys>) {
     this.#rand = seededRandom(seed);
     this.#a = a;
-    this.#original = join(a.map((u) => u.bytes));
+    this.#original = joinBytes(a.map((u) => u.bytes));
     this.#b = b;
     this.#keys = keys;
   }
@@ -942,13 +926,13 @@ class Mutator {
     const piece = this.int(2) === 0
       ? this.bytes(1 + this.int(64))
       : store.slice(from, from + 1 + this.int(300));
-    return join([store.subarray(0, at), piece, store.subarray(at)]);
+    return joinBytes([store.subarray(0, at), piece, store.subarray(at)]);
   }
 
   /** 1 to 300 bytes taken out anywhere. */
   delete(store: Uint8Array): Uint8Array {
     const at = this.int(store.length);
-    return join([store.subarray(0, at), store.subarray(at + 1 + this.int(300))]);
+    return joinBytes([store.subarray(0, at), store.subarray(at + 1 + this.int(300))]);
   }
 
   truncate(store: Uint8Array): Uint8Array {
@@ -1000,7 +984,7 @@ class Mutator {
     else if (op === 3) units.splice(j, 0, ...units.splice(i, 1));
     else if (op === 4) units[i] = this.pick(this.#b);
     else units.splice(j, 0, this.pick(this.#b));
-    return join(units.map((u) => u.bytes));
+    return joinBytes(units.map((u) => u.bytes));
   }
 
   /**
@@ -1044,12 +1028,15 @@ class Mutator {
         v.setBigUint64(frame + 16, this.value(0n, 8), true);
       } else if (op === 5) text = text.slice(0, this.int(text.length + 1));
       else {
-        text = join([text, this.int(2) === 0 ? this.bytes(1 + this.int(48)) : text.slice(frame)]);
+        text = joinBytes([
+          text,
+          this.int(2) === 0 ? this.bytes(1 + this.int(48)) : text.slice(frame),
+        ]);
       }
     }
     const k = this.#a.indexOf(unit);
     const sealed = sealSegment(keys.payloadKey, keys.headerHash, fields, text);
-    const store = join([
+    const store = joinBytes([
       ...this.#a.slice(0, k).map((u) => u.bytes),
       sealed,
       ...this.#a.slice(k + 1).map((u) => u.bytes),
@@ -1116,7 +1103,7 @@ Deno.test("the decoder takes 100,000 mutated stores without a crash, a hang, a w
         ? Promise.resolve(hit.keys)
         : openRunHeader(header, [IDENTITY], where(at));
     };
-    const original = join(a.map((u) => u.bytes));
+    const original = joinBytes(a.map((u) => u.bytes));
     const mutate = new Mutator(14, a, b, keysByRun);
     const kinds = [
       "flip",

@@ -76,7 +76,23 @@ export class WriterLock {
   }
 }
 
-function holderPid(path: string): number | undefined {
+/**
+ * The pid a lock's holder wrote into the lock file at `path`, when it is
+ * there and readable: a refused writer names who holds the lock.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { holderPid } from "./writer_lock.ts";
+ * const path = Deno.makeTempFileSync();
+ * Deno.writeTextFileSync(path, "4242\n");
+ * assert.equal(holderPid(path), 4242);
+ * Deno.writeTextFileSync(path, "");
+ * assert.equal(holderPid(path), undefined);
+ * Deno.removeSync(path);
+ * ```
+ */
+export function holderPid(path: string): number | undefined {
   try {
     const pid = Number(Deno.readTextFileSync(path).trim());
     return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;

@@ -14,6 +14,7 @@
  * @module
  */
 
+import { holderPid } from "../chronicle/writer_lock.ts";
 import { ioReason } from "../tape/mod.ts";
 
 /** Permission bits of a lock file (or SQLite database) the lock creates. */
@@ -243,13 +244,4 @@ function probe(file: Deno.FsFile, path: string): boolean {
   }
   if (free) file.unlockSync();
   return !free;
-}
-
-function holderPid(path: string): number | undefined {
-  try {
-    const pid = Number(Deno.readTextFileSync(path).trim());
-    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
 }
