@@ -90,11 +90,17 @@ export function archiveTapCommand() {
     .option("--live <queue>", "live queue (or bus stream) directory to copy from (required)")
     .option(
       "--archive <queue>",
-      "archive queue (or bus stream) directory to copy into, created at the first record; or a " +
-        "sealed archive 'sealed:DIR' or 'sqlite:FILE[#stream]', with --recipient (required)",
+      "archive queue (or bus stream) directory to copy into, created at the first record; a " +
+        "sealed archive 'sealed:DIR' or 'sqlite:FILE[#stream]', with --recipient; or a JetStream " +
+        "stream 'nats://[user:pass@]HOST:PORT/STREAM[?subject=S]' (required)",
     )
     .addOption(recipientOption())
     .addOption(recipientsFileOption())
+    .option(
+      "--replicas <n>",
+      "replicas of a JetStream archive stream created now ('--archive nats://HOST:PORT/STREAM'; default 1)",
+      positiveWholeNumber,
+    )
     .addOption(
       new Option(
         "--start <mode>",
@@ -162,6 +168,7 @@ export async function main(args: string[]): Promise<number> {
     ...(opts.snapshotEvery === undefined ? {} : { snapshotEvery: opts.snapshotEvery }),
     ...(opts.mode === undefined ? {} : { mode: opts.mode }),
     ...(recipients.length === 0 ? {} : { recipients }),
+    ...(opts.replicas === undefined ? {} : { replicas: opts.replicas }),
   };
   try {
     checkArchiveTapOptions(options);

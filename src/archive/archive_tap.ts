@@ -26,7 +26,7 @@ import { errorMessage } from "../tape/mod.ts";
 import { BookEventError, pruneSnapshots, type SnapshotPlan, SnapshotTaker } from "../book/mod.ts";
 import { ArchiveAheadError, ArchiveGapError } from "./archive_errors.ts";
 import { lastSeqOf, queueSeqRange } from "./live_range.ts";
-import { openQueueTarget, openSealedTarget } from "./archive_target.ts";
+import { openJetStreamArchive, openQueueTarget, openSealedTarget } from "./archive_target.ts";
 import type { RecordTarget } from "../stream/mod.ts";
 import {
   type ArchiveStart,
@@ -137,6 +137,7 @@ class Tap {
   readonly #snapshotEvery: SnapshotPlan | undefined;
   readonly #recipients: Uint8Array[];
   readonly #workers: number | undefined;
+  readonly #replicas: number | undefined;
   #reader!: QueueReader;
   #writer: RecordTarget | undefined;
   // A sealed store opened at the start that holds no record yet: the first
@@ -163,13 +164,19 @@ class Tap {
     this.#snapshotEvery = options.snapshotEvery;
     this.#recipients = options.recipients ?? [];
     this.#workers = options.workers;
+    this.#replicas = options.replicas;
   }
 
-  // "archive queue 'X'" or "sealed archive 'sealed:X'", for the lines told.
+  // "archive queue 'X'", "sealed archive 'sealed:X'" or "JetStream archive
+  // 'nats://…'", for the lines told.
   get #archiveName(): string {
-    return `${
-      this.#o.sealed === undefined ? "archive queue" : "sealed archive"
-    } '${this.#o.archive}'`;
+    const kind = this.#o.target.kind;
+    const what = kind === "queue"
+      ? "archive queue"
+      : kind === "sealed"
+      ? "sealed archive"
+      : "JetStream archive";
+    return `${what} '${this.#o.archive}'`;
   }
 
   #info(line: string): void {
@@ -192,8 +199,8 @@ class Tap {
     try {
       const at = this.#reader.nextSeq;
       const lost = this.#reader.lostRecords;
-      if (this.#o.sealed !== undefined) {
-        const store = await this.#openSealed();
+      if (this.#o.target.kind !== "queue") {
+        const store = await this.#openStore();
         if (store.lastSeq > 0) this.#writer = store;
         else this.#fresh = store;
       } else if (queueExists(archive)) {
@@ -206,7 +213,7 @@ class Tap {
         this.#info(
           this.#fresh === undefined
             ? `archive queue '${archive}' is new: it is created (durable) at the first record copied`
-            : `sealed archive '${archive}' holds no record yet: it starts at the first record copied`,
+            : `${this.#archiveName} holds no record yet: it starts at the first record copied`,
         );
         if (lost > 0) {
           this.#info(
@@ -304,11 +311,25 @@ class Tap {
     });
   }
 
-  #openSealed(): Promise<RecordTarget> {
+  // A sealed store or a JetStream stream: opened at the start, since its
+  // last seq is its own to tell.
+  #openStore(): Promise<RecordTarget> {
     const live = this.#o.live.replace(/\/queue\/?$/, "").replace(/\/+$/, "");
-    return openSealedTarget(this.#o.sealed!, {
+    // The live stream's name: a sealed run's stream, a JetStream message id's first half.
+    const name = live.slice(live.lastIndexOf("/") + 1) || "stream";
+    const target = this.#o.target;
+    if (target.kind === "jetstream") {
+      return openJetStreamArchive(target.nats, {
+        liveStreamId: name,
+        ...(this.#replicas === undefined ? {} : { replicas: this.#replicas }),
+      });
+    }
+    if (target.kind !== "sealed") {
+      throw new TypeError("An archive queue is opened at its first record");
+    }
+    return openSealedTarget(target.sealed, {
       recipients: this.#recipients,
-      stream: live.slice(live.lastIndexOf("/") + 1) || "stream",
+      stream: name,
       ...(this.#workers === undefined ? {} : { workers: this.#workers }),
       ...(this.#segmentBytes === undefined ? {} : { segmentBytes: this.#segmentBytes }),
     });
@@ -485,7 +506,7 @@ class Tap {
     this.#info(
       fresh === undefined
         ? `created archive queue '${this.#o.archive}' starting at seq ${seq}`
-        : `sealed archive '${this.#o.archive}' starts at seq ${seq}`,
+        : `${this.#archiveName} starts at seq ${seq}`,
     );
     this.#append(writer, m);
     this.#firstSeq = seq;

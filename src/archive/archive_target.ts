@@ -8,6 +8,8 @@
 import { QueueWriter } from "../chronicle/mod.ts";
 import { type SealedLocation, SealedWriter } from "../sealed/mod.ts";
 import { queueRecordTarget, type RecordTarget, sealedRecordTarget } from "../stream/mod.ts";
+import { openJetStreamTarget } from "../nats/jetstream_target.ts";
+import type { NatsLocation } from "../nats/nats_location.ts";
 import { ARCHIVE_WRITER_OPTIONS } from "./tap_options.ts";
 
 /** Options of {@linkcode openQueueTarget}. */
@@ -96,4 +98,30 @@ export async function openSealedTarget(
     ...(options.segmentBytes === undefined ? {} : { segmentBytes: options.segmentBytes }),
   });
   return sealedRecordTarget(writer);
+}
+
+/**
+ * Opens (or creates, with `replicas`) the JetStream stream at `location`
+ * as an archive of the live stream `liveStreamId`: every record carries
+ * `Nats-Msg-Id` `<liveStreamId>:<seq>`, so a record a killed tap published
+ * and the next one publishes again is stored once.
+ *
+ * @example
+ * ```ts ignore
+ * import { parseNatsLocation } from "../nats/nats_location.ts";
+ * import { openJetStreamArchive } from "./archive_target.ts";
+ * const target = await openJetStreamArchive(parseNatsLocation("nats://127.0.0.1:4222/QUOTES")!, {
+ *   liveStreamId: "quotes",
+ * });
+ * await target.close();
+ * ```
+ */
+export function openJetStreamArchive(
+  location: NatsLocation,
+  options: { liveStreamId: string; replicas?: number },
+): Promise<RecordTarget> {
+  return openJetStreamTarget(location, {
+    liveStreamId: options.liveStreamId,
+    ...(options.replicas === undefined ? {} : { replicas: options.replicas }),
+  });
 }

@@ -8,8 +8,8 @@
 
 import type { SnapshotPlan } from "../book/mod.ts";
 import { checkReaderName } from "../chronicle/reader_offset.ts";
-import type { SealedLocation } from "../sealed/mod.ts";
-import { checkTargetOptions } from "../stream/mod.ts";
+import { checkTargetOptions, type TargetLocation } from "../stream/mod.ts";
+import { describeNats } from "../nats/nats_location.ts";
 import {
   realLocation,
   resolveLiveQueue,
@@ -104,6 +104,8 @@ export interface ArchiveTapOptions {
    * sealed to; required for one, refused for an archive queue.
    */
   recipients?: Uint8Array[];
+  /** Replicas of a JetStream archive stream created now (`nats://…`); default 1. */
+  replicas?: number;
   /** Cipher workers of a sealed archive; default the sealed writer's. */
   workers?: number;
 }
@@ -116,8 +118,8 @@ export interface CheckedTapOptions extends TapQueues {
   name: string;
   /** Records between commits. */
   commitEvery: number;
-  /** The sealed store the archive is, when it is one. */
-  sealed: SealedLocation | undefined;
+  /** What the archive is: a queue, a sealed store or a JetStream stream. */
+  target: TargetLocation;
 }
 
 /**
@@ -155,16 +157,21 @@ export function checkArchiveTapOptions(options: ArchiveTapOptions): CheckedTapOp
     );
   }
   const common = { start, name, commitEvery };
-  const sealed = checkTargetOptions(options.archive, options);
-  if (sealed === undefined) {
-    return { ...resolveTapQueues(options.live, options.archive), ...common, sealed };
+  const target = checkTargetOptions(options.archive, options);
+  if (target.kind === "queue") {
+    return { ...resolveTapQueues(options.live, options.archive), ...common, target };
   }
   const live = resolveLiveQueue(options.live).dir;
+  if (target.kind === "jetstream") {
+    // Every line and error names the archive: never with its password or token.
+    return { live, archive: describeNats(target.nats), ...common, target };
+  }
+  const sealed = target.sealed;
   const store = sealed.kind === "file" ? sealed.dir : sealed.file;
   if (realLocation(store) === realLocation(live)) {
     throw new TypeError(
       `Live queue '${options.live}' and archive '${options.archive}' are the same place: the archive must be elsewhere`,
     );
   }
-  return { live, archive: options.archive, ...common, sealed };
+  return { live, archive: options.archive, ...common, target };
 }

@@ -21,6 +21,8 @@ import {
   SealedStream,
 } from "../sealed/mod.ts";
 import { QueueStream } from "./queue_stream.ts";
+import { parseNatsLocation } from "../nats/nats_location.ts";
+import { JetStreamStream } from "../nats/jetstream_stream.ts";
 import type { StreamKind, StreamReader } from "./stream_reader.ts";
 import { TapeStream } from "./tape_stream.ts";
 
@@ -124,6 +126,8 @@ export async function locateStream(
 ): Promise<StreamLocation> {
   const named = sealedAt(location);
   if (named !== undefined) return { kind: "sealed", path: sealedPath(named) };
+  // A JetStream stream is found by its scheme; the server says whether it exists.
+  if (location.startsWith("nats://")) return { kind: "jetstream", path: location };
   let info: Deno.FileInfo | undefined;
   try {
     info = await Deno.stat(location);
@@ -200,6 +204,22 @@ export async function openStream(
     ...(options.follow === undefined ? {} : { follow: options.follow }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   };
+  if (found.kind === "jetstream") {
+    let nats;
+    try {
+      nats = parseNatsLocation(found.path)!;
+    } catch (error) {
+      if (!(error instanceof TypeError)) throw error;
+      throw new StreamLocationError(error.message, location, { cause: error });
+    }
+    try {
+      return await JetStreamStream.open(nats, common);
+    } catch (error) {
+      // A stream the server does not have is a location error, not a file's.
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      throw new StreamLocationError(error.message, location, { cause: error });
+    }
+  }
   if (found.kind === "sealed") {
     const sealed = parseSealedLocation(found.path)!;
     if (await detectSealedStore(sealed.kind === "file" ? sealed.dir : sealed.file) === undefined) {

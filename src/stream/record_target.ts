@@ -13,6 +13,7 @@ import {
   type SealedLocation,
   type SealedWriter,
 } from "../sealed/mod.ts";
+import { type NatsLocation, parseNatsLocation } from "../nats/nats_location.ts";
 import type { StreamMessage } from "./stream_message.ts";
 
 /** A queue or a sealed store being written. */
@@ -132,23 +133,32 @@ export function sealedRecordTarget(writer: SealedWriter, firstSeq = 1): RecordTa
   };
 }
 
+/** What a location to write to names: a queue, a sealed store or a JetStream stream. */
+export type TargetLocation =
+  | { kind: "queue" }
+  | { kind: "sealed"; sealed: SealedLocation }
+  | { kind: "jetstream"; nats: NatsLocation };
+
 /** What a program was asked to write into a target with; see {@linkcode checkTargetOptions}. */
 export interface TargetOptions {
-  /** X25519 public keys: required for a sealed store, refused for a queue. */
+  /** X25519 public keys: required for a sealed store, refused elsewhere. */
   recipients?: readonly Uint8Array[];
   /** Book snapshots: a queue's only. */
   snapshotEvery?: unknown;
   /** Permission bits of what is created: a queue's only. */
   mode?: number;
-  /** Segment size: a sealed store's plaintext per segment is at most 64 MiB. */
+  /** Segment size: a queue's or a sealed store's (whose plaintext per segment is at most 64 MiB). */
   segmentBytes?: number;
+  /** Replicas of a JetStream stream created now: a JetStream stream's only. */
+  replicas?: number;
 }
 
 /**
  * Checks that the options fit the target `to`, before anything is read or
- * written, and returns the sealed store it names (undefined for a queue).
- * A sealed store needs recipients and takes neither snapshots nor a mode
- * (it is always `0600` in a `0700` directory); a queue takes no recipients.
+ * written, and says what `to` names. A sealed store needs recipients and
+ * takes neither snapshots nor a mode (it is always `0600` in a `0700`
+ * directory); a JetStream stream takes replicas and none of the local
+ * options; a queue takes no recipients and no replicas.
  *
  * @throws {TypeError} naming the option that does not fit.
  *
@@ -158,41 +168,62 @@ export interface TargetOptions {
  * import { checkTargetOptions } from "./record_target.ts";
  * assert.throws(() => checkTargetOptions("sealed:/s", {}), { message: /give at least one recipient/ });
  * assert.throws(() => checkTargetOptions("./q", { recipients: [new Uint8Array(32)] }), TypeError);
- * assert.equal(checkTargetOptions("./q", {}), undefined);
- * assert.equal(checkTargetOptions("sealed:/s", { recipients: [new Uint8Array(32)] })?.kind, "file");
+ * assert.equal(checkTargetOptions("./q", {}).kind, "queue");
+ * assert.equal(checkTargetOptions("sealed:/s", { recipients: [new Uint8Array(32)] }).kind, "sealed");
+ * assert.throws(() => checkTargetOptions("nats://h:1/S", { mode: 0o660 }), { message: /leave out '--mode'/ });
  * ```
  */
-export function checkTargetOptions(
-  to: string,
-  options: TargetOptions,
-): SealedLocation | undefined {
-  const sealed = parseSealedLocation(to);
+export function checkTargetOptions(to: string, options: TargetOptions): TargetLocation {
   const recipients = options.recipients?.length ?? 0;
+  const refuse = (what: string, why: string, kind: string) =>
+    new TypeError(`${why}, and '${to}' is ${kind}: leave out '${what}'`);
+  const nats = parseNatsLocation(to);
+  if (nats !== undefined) {
+    const kind = "a JetStream stream";
+    if (recipients > 0) throw refuse("--recipient", "Recipients seal a store", kind);
+    if (options.snapshotEvery !== undefined) {
+      throw refuse("--snapshot-every", "Book snapshots are written beside a queue", kind);
+    }
+    if (options.mode !== undefined) throw refuse("--mode", "Modes are a local queue's", kind);
+    if (options.segmentBytes !== undefined) {
+      throw refuse("--segment-bytes", "Segments are a local store's", kind);
+    }
+    return { kind: "jetstream", nats };
+  }
+  if (options.replicas !== undefined) {
+    throw new TypeError(
+      `Replicas are a JetStream stream's, and '${to}' is not one: leave out '--replicas'`,
+    );
+  }
+  const sealed = parseSealedLocation(to);
   if (sealed === undefined) {
     if (recipients > 0) {
       throw new TypeError(
         `Recipients seal a store, and '${to}' is a queue: name a sealed store 'sealed:DIR' or 'sqlite:FILE'`,
       );
     }
-    return undefined;
+    return { kind: "queue" };
   }
-  const refuse = (what: string, why: string) =>
-    new TypeError(`${why}, and '${to}' is sealed: leave out '${what}'`);
   if (recipients === 0) {
     throw new TypeError(
       `Store '${to}' is sealed: give at least one recipient ('--recipient age1…' or '--recipients-file FILE')`,
     );
   }
+  const kind = "sealed";
   if (options.snapshotEvery !== undefined) {
-    throw refuse("--snapshot-every", "Book snapshots are written beside a queue");
+    throw new TypeError(
+      `Book snapshots are written beside a queue, and '${to}' is ${kind}: leave out '--snapshot-every'`,
+    );
   }
   if (options.mode !== undefined) {
-    throw refuse("--mode", "A sealed store is always created 0600 in a 0700 directory");
+    throw new TypeError(
+      `A sealed store is always created 0600 in a 0700 directory, and '${to}' is ${kind}: leave out '--mode'`,
+    );
   }
   if (options.segmentBytes !== undefined && options.segmentBytes > MAX_SEGMENT_PLAINTEXT) {
     throw new TypeError(
       `Option '--segment-bytes' of a sealed store is at most ${MAX_SEGMENT_PLAINTEXT} (64 MiB), not '${options.segmentBytes}'`,
     );
   }
-  return sealed;
+  return { kind: "sealed", sealed };
 }

@@ -9,7 +9,7 @@ import type { WaitStrategy } from "../chronicle/mod.ts";
 import type { StreamMessage } from "./stream_message.ts";
 
 /** What a stream lives in. */
-export type StreamKind = "tape" | "queue" | "sealed";
+export type StreamKind = "tape" | "queue" | "sealed" | "jetstream";
 
 /**
  * Reads one stream, a message at a time. `next()` lends a message that is

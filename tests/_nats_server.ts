@@ -1,0 +1,123 @@
+/**
+ * A real `nats-server` with JetStream for the tests: on a free loopback port,
+ * its store in a temporary directory, always stopped by the test that
+ * started it. Tests that need one are ignored when no server is installed.
+ *
+ * @module
+ */
+
+/** Path of the `nats-server` binary: `/usr/sbin/nats-server` or one on PATH; undefined when missing. */
+export const natsServerPath: string | undefined = findNatsServer();
+
+/** A running server; see {@linkcode startNatsServer}. */
+export interface NatsServer {
+  /** `nats://127.0.0.1:PORT`, without credentials. */
+  url: string;
+  /** Loopback port the server listens on, the same across restarts. */
+  port: number;
+  /** Stops the server and removes its store. */
+  stop(): Promise<void>;
+  /** Kills the server at once (SIGKILL), keeping its store for a restart. */
+  kill(): void;
+  /** Kills the server if it runs and starts it again on the same port and store. */
+  restart(): Promise<void>;
+}
+
+/** Credentials the server requires; none when not given. */
+export interface NatsServerAuth {
+  user: string;
+  pass: string;
+}
+
+/** Starts `nats-server -js` on a free loopback port with a temporary store directory. */
+export async function startNatsServer(auth?: NatsServerAuth): Promise<NatsServer> {
+  if (natsServerPath === undefined) throw new TypeError("No 'nats-server' installed");
+  const path = natsServerPath;
+  const dir = await Deno.makeTempDir({ prefix: "spool_nats_" });
+  const port = freePort();
+  const args = ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", dir, "-l", `${dir}/log`];
+  if (auth !== undefined) args.push("--user", auth.user, "--pass", auth.pass);
+  let child: Deno.ChildProcess | undefined;
+  const kill = () => {
+    if (child === undefined) return;
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+  };
+  const halt = async () => {
+    kill();
+    await child?.status;
+    child = undefined;
+  };
+  const launch = async () => {
+    child = new Deno.Command(path, { args, stdin: "null", stdout: "null", stderr: "null" })
+      .spawn();
+    try {
+      await waitForListener(port, child);
+    } catch (e) {
+      await halt();
+      throw e;
+    }
+  };
+  try {
+    await launch();
+  } catch (e) {
+    await Deno.remove(dir, { recursive: true });
+    throw e;
+  }
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    kill,
+    restart: async () => {
+      await halt();
+      await launch();
+    },
+    stop: async () => {
+      await halt();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+function findNatsServer(): string | undefined {
+  const candidates = ["/usr/sbin/nats-server"];
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    if (dir !== "") candidates.push(`${dir}/nats-server`);
+  }
+  return candidates.find((path) => {
+    try {
+      return Deno.statSync(path).isFile;
+    } catch {
+      return false;
+    }
+  });
+}
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+// The server's greeting (`INFO {...}`) tells that it accepts clients; JetStream is ready by then.
+async function waitForListener(port: number, child: Deno.ChildProcess): Promise<void> {
+  let exited = false;
+  child.status.then(() => exited = true);
+  for (let attempt = 0; attempt < 200; attempt++) {
+    if (exited) throw new Error(`nats-server on port '${port}' exited while starting`);
+    try {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      try {
+        const buf = new Uint8Array(4);
+        const n = await conn.read(buf);
+        if (n === 4 && new TextDecoder().decode(buf) === "INFO") return;
+      } finally {
+        conn.close();
+      }
+    } catch { /* not listening yet */ }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`nats-server on port '${port}' did not answer within 10 s`);
+}
