@@ -114,7 +114,7 @@ export function findProgram(name: string): ProgramSpec | undefined {
  * import { findProgram, runCommandLine } from "./manifest.ts";
  * assert.equal(
  *   runCommandLine(findProgram("tail")!),
- *   "deno run --allow-read --allow-env --allow-ffi cli/tail.ts",
+ *   "deno run --allow-read --allow-env --allow-ffi --allow-net cli/tail.ts",
  * );
  * ```
  */
