@@ -5,9 +5,11 @@
  */
 
 import assert from "node:assert/strict";
-import { runProgram } from "./_helpers.ts";
+import { runProgram, spawnProgram } from "./_helpers.ts";
+import { seededRandom } from "./_seeded_random.ts";
+import { Lines, sleep } from "./fixtures/chronicle_common.ts";
 import { natsServerPath, startNatsServer } from "./_nats_server.ts";
-import { QueueWriter } from "../src/chronicle/mod.ts";
+import { QueueWriter, ReaderOffset } from "../src/chronicle/mod.ts";
 
 const ignore = natsServerPath === undefined;
 
@@ -104,6 +106,97 @@ Deno.test({
       assert.match(line, /ann:\*\*\*/);
     } finally {
       await server.stop().catch(() => {});
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "archive-tap into JetStream SIGKILLed 20 times while the live queue grows: the stream holds every live seq once",
+  ignore,
+  fn: async () => {
+    const seed = Number(Deno.env.get("JETSTREAM_KILL_SEED") ?? Date.now() % 1_000_000);
+    const rand = seededRandom(seed);
+    const dir = await Deno.makeTempDir({ prefix: "jetstream_programs_test_" });
+    const server = await startNatsServer();
+    try {
+      const live = `${dir}/live`;
+      const writer = await QueueWriter.open(live, { segmentBytes: 1 << 20 });
+      const grow = (n: number) => {
+        for (let i = 0; i < n; i++) {
+          const seq = writer.lastSeq + 1;
+          writer.append(seq % 5, new TextEncoder().encode(`r${seq}:${"x".repeat(seq % 300)}`));
+        }
+      };
+      // The live queue starts at seq 1; the archive starts wherever the tap first reads.
+      grow(200);
+      const args = ["--live", live, "--archive", `${server.url}/KILLS`];
+      try {
+        for (let round = 0; round < 20; round++) {
+          const child = spawnProgram("archive-tap", args);
+          const stderr = new Lines(child.stderr);
+          try {
+            await stderr.until("archive-tap: opened live queue");
+            const killAt = Date.now() + 50 + Math.floor(rand() * 350);
+            while (Date.now() < killAt) {
+              grow(Math.floor(rand() * 20));
+              await sleep(5);
+            }
+          } finally {
+            child.kill("SIGKILL");
+            const status = await child.status;
+            await stderr.rest();
+            await child.stdout.cancel();
+            assert.equal(status.signal, "SIGKILL", `seed ${seed}, round ${round}: ${stderr.seen}`);
+          }
+        }
+      } finally {
+        writer.close();
+      }
+      const once = await runProgram("archive-tap", [...args, "--once"]);
+      assert.equal(once.code, 0, `seed ${seed}: ${once.stderr}`);
+      const want = await runProgram("replay", [live, "--json"]);
+      const got = await runProgram("replay", [`${server.url}/KILLS`, "--json"]);
+      assert.equal(got.code, 0, got.stderr);
+      const seqs = got.stdout.trimEnd().split("\n").map((l) =>
+        (JSON.parse(l) as { seq: number }).seq
+      );
+      // No gap and no duplicate: exactly the live queue, record for record.
+      assert.deepEqual(seqs, Array.from({ length: seqs.length }, (_, i) => i + 1), `seed ${seed}`);
+      assert.equal(got.stdout, want.stdout, `seed ${seed}`);
+      assert.ok(seqs.length > 400, `seed ${seed}: ${seqs.length} records`);
+    } finally {
+      await server.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "a new JetStream archive starts at the first record the tap reads, not at seq 1",
+  ignore,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "jetstream_programs_test_" });
+    const server = await startNatsServer();
+    try {
+      const live = `${dir}/live`;
+      await liveQueue(live, 1, 80);
+      // The tap's reader has committed seq 50 already: it goes on at 51.
+      const offset = ReaderOffset.open(live, "archive-tap", false);
+      offset.commit(50);
+      offset.close();
+      const archive = `${server.url}/LATE`;
+      const out = await runProgram("archive-tap", ["--live", live, "--archive", archive, "--once"]);
+      assert.equal(out.code, 0, out.stderr);
+      assert.match(out.stderr, /starts at seq 51/);
+      const got = await runProgram("replay", [archive, "--json"]);
+      const seqs = got.stdout.trimEnd().split("\n").map((l) =>
+        (JSON.parse(l) as { seq: number }).seq
+      );
+      assert.deepEqual(seqs, Array.from({ length: 30 }, (_, i) => i + 51));
+    } finally {
+      await server.stop();
       await Deno.remove(dir, { recursive: true });
     }
   },

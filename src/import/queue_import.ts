@@ -401,7 +401,11 @@ function openingQueue<T>(queue: string, open: () => T): T {
  * ```
  */
 export function checkImportTarget(options: ImportOptions): void {
-  checkTargetOptions(options.to, options);
+  if (checkTargetOptions(options.to, options).kind === "jetstream") {
+    throw new TypeError(
+      `Importing into a JetStream stream is not built yet: import into a queue, then copy it into '${options.to.replace(/\/\/[^@/]*@/, "//")}' with archive-tap`,
+    );
+  }
 }
 
 // A store holding nothing yet starts at the input's first seq, as a new queue does.

@@ -293,7 +293,10 @@ function jetStreamTarget(
       return lastSeq;
     },
     appendCopy(m: StreamMessage) {
-      if (m.seq !== lastSeq + 1) {
+      // An empty stream starts at the first record it is given, as a new
+      // archive queue does (a live queue whose retention passed seq 1).
+      const starting = lastSeq === 0 && Number.isSafeInteger(m.seq) && m.seq >= 1;
+      if (m.seq !== lastSeq + 1 && !starting) {
         throw new RangeError(
           `JetStream stream '${messages.shown}' takes seq '${lastSeq + 1}' next, not '${m.seq}'`,
         );
