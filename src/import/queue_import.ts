@@ -403,7 +403,9 @@ function openingQueue<T>(queue: string, open: () => T): T {
 export function checkImportTarget(options: ImportOptions): void {
   if (checkTargetOptions(options.to, options).kind === "jetstream") {
     throw new TypeError(
-      `Importing into a JetStream stream is not built yet: import into a queue, then copy it into '${options.to.replace(/\/\/[^@/]*@/, "//")}' with archive-tap`,
+      `Importing into a JetStream stream is not built yet: import into a queue, then copy it into '${
+        options.to.replace(/\/\/[^@/]*@/, "//")
+      }' with archive-tap`,
     );
   }
 }
