@@ -215,3 +215,19 @@ export async function withTempDir(
     await Deno.remove(dir, { recursive: true });
   }
 }
+
+/**
+ * Makes the directories of one test file: each call gives a fresh one,
+ * all under a temporary directory named with `prefix` that is removed when
+ * the process ends.
+ */
+export async function testDirMaker(prefix: string): Promise<() => Promise<string>> {
+  const work = await Deno.makeTempDir({ prefix });
+  globalThis.addEventListener("unload", () => Deno.removeSync(work, { recursive: true }));
+  let dirs = 0;
+  return async () => {
+    const dir = `${work}/${++dirs}`;
+    await Deno.mkdir(dir);
+    return dir;
+  };
+}

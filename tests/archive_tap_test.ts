@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { ROOT, runProgram, spawnProgram, waitFor } from "./_helpers.ts";
+import { ROOT, runProgram, spawnProgram, testDirMaker, waitFor } from "./_helpers.ts";
 import {
   fixture,
   Lines,
@@ -30,16 +30,8 @@ import {
 import { ArchiveGapError, archiveTap, lastSeqOf, queueSeqRange } from "../src/archive/mod.ts";
 import { findProgram } from "../cli/manifest.ts";
 
-const work = await Deno.makeTempDir({ prefix: "spool-archive-tap-test-" });
-globalThis.addEventListener("unload", () => Deno.removeSync(work, { recursive: true }));
-
-let dirs = 0;
-/** A fresh directory for one test's queues. */
-async function testDir(): Promise<string> {
-  const dir = `${work}/${++dirs}`;
-  await Deno.mkdir(dir);
-  return dir;
-}
+/** A fresh directory for one test. */
+const testDir = await testDirMaker("spool-archive-tap-test-");
 
 const SMALL: QueueWriterOptions = { segmentBytes: 64 * 1024 };
 

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { runProgram, spawnProgram } from "./_helpers.ts";
 import { seededRandom } from "./_seeded_random.ts";
 import { Lines, sleep } from "./fixtures/chronicle_common.ts";
-import { natsServerPath, startNatsServer } from "./_nats_server.ts";
+import { type NatsServer, natsServerPath, startNatsServer } from "./_nats_server.ts";
 import { QueueWriter, ReaderOffset } from "../src/chronicle/mod.ts";
 
 const ignore = natsServerPath === undefined;
@@ -24,14 +24,27 @@ async function liveQueue(dir: string, from: number, to: number): Promise<void> {
   }
 }
 
+// Runs `fn` with a nats-server of its own and a temporary directory, both gone after it.
+async function withServer(
+  fn: (server: NatsServer, dir: string) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "jetstream_programs_test_" });
+  const server = await startNatsServer();
+  try {
+    await fn(server, dir);
+  } finally {
+    // A test may have stopped it already.
+    await server.stop().catch(() => {});
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 Deno.test({
   name:
     "archive-tap copies a live queue into JetStream, resumes with no duplicate, and replay reads it back",
   ignore,
-  fn: async () => {
-    const dir = await Deno.makeTempDir({ prefix: "jetstream_programs_test_" });
-    const server = await startNatsServer();
-    try {
+  fn: () =>
+    withServer(async (server, dir) => {
       const live = `${dir}/live`;
       await liveQueue(live, 1, 500);
       const archive = `${server.url}/QUOTES`;
@@ -50,21 +63,15 @@ Deno.test({
       assert.equal(got.stdout.trimEnd().split("\n").length, 700);
       const tail = await runProgram("tail", [archive, "-n", "1", "--json"]);
       assert.match(tail.stdout, /^\{"seq":700,/);
-    } finally {
-      await server.stop();
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
+    }),
 });
 
 Deno.test({
   name:
     "JetStream mistakes are one line: options that do not apply, a missing stream, a server down",
   ignore,
-  fn: async () => {
-    const dir = await Deno.makeTempDir({ prefix: "jetstream_programs_test_" });
-    const server = await startNatsServer();
-    try {
+  fn: () =>
+    withServer(async (server, dir) => {
       const live = `${dir}/live`;
       await liveQueue(live, 1, 3);
       const oneLine = (out: { code: number; stderr: string }, code: number) => {
@@ -104,11 +111,7 @@ Deno.test({
       const line = oneLine(down, 1);
       assert.doesNotMatch(line, /s3cret-pw/);
       assert.match(line, /ann:\*\*\*/);
-    } finally {
-      await server.stop().catch(() => {});
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
+    }),
 });
 
 Deno.test({
@@ -118,9 +121,7 @@ Deno.test({
   fn: async () => {
     const seed = Number(Deno.env.get("JETSTREAM_KILL_SEED") ?? Date.now() % 1_000_000);
     const rand = seededRandom(seed);
-    const dir = await Deno.makeTempDir({ prefix: "jetstream_programs_test_" });
-    const server = await startNatsServer();
-    try {
+    await withServer(async (server, dir) => {
       const live = `${dir}/live`;
       const writer = await QueueWriter.open(live, { segmentBytes: 1 << 20 });
       const grow = (n: number) => {
@@ -166,20 +167,15 @@ Deno.test({
       assert.deepEqual(seqs, Array.from({ length: seqs.length }, (_, i) => i + 1), `seed ${seed}`);
       assert.equal(got.stdout, want.stdout, `seed ${seed}`);
       assert.ok(seqs.length > 400, `seed ${seed}: ${seqs.length} records`);
-    } finally {
-      await server.stop();
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 });
 
 Deno.test({
   name: "a new JetStream archive starts at the first record the tap reads, not at seq 1",
   ignore,
-  fn: async () => {
-    const dir = await Deno.makeTempDir({ prefix: "jetstream_programs_test_" });
-    const server = await startNatsServer();
-    try {
+  fn: () =>
+    withServer(async (server, dir) => {
       const live = `${dir}/live`;
       await liveQueue(live, 1, 80);
       // The tap's reader has committed seq 50 already: it goes on at 51.
@@ -195,9 +191,5 @@ Deno.test({
         (JSON.parse(l) as { seq: number }).seq
       );
       assert.deepEqual(seqs, Array.from({ length: 30 }, (_, i) => i + 51));
-    } finally {
-      await server.stop();
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
+    }),
 });

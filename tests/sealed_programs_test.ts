@@ -14,6 +14,7 @@ import {
   type ProgramOutput,
   runProgram,
   spawnProgram,
+  testDirMaker,
   waitFor,
   withTmpfs,
 } from "./_helpers.ts";
@@ -38,16 +39,8 @@ import type { WalkedUnit } from "../src/sealed/store_scan.ts";
 // the tests run would hide what they check about a missing one.
 Deno.env.delete(IDENTITY_ENV);
 
-const work = await Deno.makeTempDir({ prefix: "spool-sealed-programs-test-" });
-globalThis.addEventListener("unload", () => Deno.removeSync(work, { recursive: true }));
-
-let dirs = 0;
-/** A fresh directory for one test's files. */
-async function testDir(): Promise<string> {
-  const dir = `${work}/${++dirs}`;
-  await Deno.mkdir(dir);
-  return dir;
-}
+/** A fresh directory for one test. */
+const testDir = await testDirMaker("spool-sealed-programs-test-");
 
 const ageKeygenInstalled = await new Deno.Command("age-keygen", {
   args: ["--version"],
