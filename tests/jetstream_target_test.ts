@@ -14,6 +14,7 @@ import {
   TYPE_HEADER,
 } from "../src/nats/jetstream_target.ts";
 import { type NatsLocation, parseNatsLocation } from "../src/nats/nats_location.ts";
+import { NatsConnectError } from "../src/nats/nats_connection.ts";
 import { type NatsServer, natsServerPath, startNatsServer } from "./_nats_server.ts";
 
 const ignore = natsServerPath === undefined;
@@ -195,7 +196,7 @@ Deno.test({
 
       await assert.rejects(
         openJetStreamTarget(loc, { liveStreamId: "live" }),
-        (e: Error) => e instanceof JetStreamWriteError && !e.message.includes("hunter2secret"),
+        (e: Error) => e instanceof NatsConnectError && !e.message.includes("hunter2secret"),
       );
     } finally {
       await server.stop();

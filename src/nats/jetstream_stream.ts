@@ -6,7 +6,7 @@
  * @module
  */
 
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import {
   type ConsumerMessages,
   DeliverPolicy,
@@ -20,6 +20,7 @@ import type { StreamMessage } from "../stream/stream_message.ts";
 import type { StreamKind, StreamReader } from "../stream/stream_reader.ts";
 import { waitingIterator } from "../stream/_wait_iterator.ts";
 import { describeNats, type NatsLocation, parseNatsLocation } from "./nats_location.ts";
+import { connectNats } from "./nats_connection.ts";
 
 /** Options of {@linkcode JetStreamStream.open}. */
 export interface JetStreamStreamOptions {
@@ -150,18 +151,7 @@ export class JetStreamStream implements StreamReader {
       throw new TypeError(`Option 'last' is '${last}': give a whole number of messages`);
     }
     const shown = describeNats(loc);
-    let nc: NatsConnection;
-    try {
-      nc = await connect({
-        servers: loc.servers,
-        noAsyncTraces: true,
-        ...(loc.user === undefined ? {} : { user: loc.user }),
-        ...(loc.pass === undefined ? {} : { pass: loc.pass }),
-        ...(loc.token === undefined ? {} : { token: loc.token }),
-      });
-    } catch (e) {
-      throw new Error(`Cannot connect to '${shown}': ${(e as Error).message}`, { cause: e });
-    }
+    const nc = await connectNats(loc);
     const stream = new JetStreamStream(shown, nc, signal);
     try {
       await stream.#start(loc, last, follow);

@@ -17,7 +17,7 @@
  * @module
  */
 
-import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
+import { headers, type NatsConnection } from "@nats-io/transport-node";
 import {
   jetstream,
   type JetStreamClient,
@@ -29,6 +29,7 @@ import {
 import type { RecordTarget } from "../stream/record_target.ts";
 import type { StreamMessage } from "../stream/stream_message.ts";
 import { describeNats, type NatsLocation } from "./nats_location.ts";
+import { connectNats, scrubSecrets } from "./nats_connection.ts";
 
 /** Header holding a record's seq, in decimal. */
 export const SEQ_HEADER = "Spool-Seq";
@@ -85,7 +86,7 @@ export class JetStreamWriteError extends Error {
  *
  * @throws {TypeError} when an existing stream does not take the location's
  * subject, or its last message on the subject has no `Spool-Seq` header.
- * @throws {JetStreamWriteError} when the server cannot be reached.
+ * @throws {NatsConnectError} when the server cannot be reached.
  *
  * @example
  * ```ts ignore
@@ -107,25 +108,8 @@ export async function openJetStreamTarget(
   if (!Number.isInteger(window) || window < 1) {
     throw new RangeError(`Window '${window}' is not a positive integer`);
   }
-  const scrub = (message: string) => {
-    for (const secret of [location.pass, location.token]) {
-      if (secret !== undefined && secret !== "") message = message.replaceAll(secret, "***");
-    }
-    return message;
-  };
-  let nc: NatsConnection;
-  try {
-    nc = await connect({
-      servers: location.servers,
-      noAsyncTraces: true,
-      name: "spool",
-      ...(location.user === undefined ? {} : { user: location.user }),
-      ...(location.pass === undefined ? {} : { pass: location.pass }),
-      ...(location.token === undefined ? {} : { token: location.token }),
-    });
-  } catch (e) {
-    throw new JetStreamWriteError(shown, 0, `cannot connect: ${scrub(String(e))}`);
-  }
+  const scrub = (message: string) => scrubSecrets(location, message);
+  const nc = await connectNats(location);
   try {
     const info = await ensureStream(nc, location, options, shown);
     const ackTimeoutMs = options.ackTimeoutMs ?? 5000;

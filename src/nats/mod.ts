@@ -24,6 +24,12 @@ export {
   redactNatsUrl,
 } from "./nats_location.ts";
 export {
+  connectNats,
+  NatsConnectError,
+  type NatsConnectOptions,
+  scrubSecrets,
+} from "./nats_connection.ts";
+export {
   type JetStreamTargetOptions,
   JetStreamWriteError,
   openJetStreamTarget,
