@@ -94,7 +94,8 @@ function findNatsServer(): string | undefined {
   });
 }
 
-function freePort(): number {
+/** A loopback port nobody listens on now. */
+export function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();

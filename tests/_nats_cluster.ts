@@ -1,0 +1,132 @@
+/**
+ * A real three-node JetStream cluster on loopback ports for the fault tests:
+ * each node has its own store, and any node can be killed and restarted
+ * while the others carry on. The cluster is ready when JetStream answers
+ * through every node, so a test can create an R3 stream at once.
+ *
+ * @module
+ */
+
+import { connect } from "@nats-io/transport-node";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { freePort, type NatsServer, natsServerPath } from "./_nats_server.ts";
+
+/** A running cluster; see {@linkcode startNatsCluster}. */
+export interface NatsCluster {
+  /** `nats://127.0.0.1:P1,127.0.0.1:P2,127.0.0.1:P3`: every node as a seed. */
+  url: string;
+  /** The nodes, each killed, restarted or stopped on its own. */
+  nodes: NatsServer[];
+  /** Stops every node and removes the stores. */
+  stop(): Promise<void>;
+}
+
+const SIZE = 3;
+
+/** Starts three `nats-server -js` nodes routed to each other, and waits for JetStream to answer. */
+export async function startNatsCluster(): Promise<NatsCluster> {
+  if (natsServerPath === undefined) throw new TypeError("No 'nats-server' installed");
+  const path = natsServerPath;
+  const root = await Deno.makeTempDir({ prefix: "spool_nats_cluster_" });
+  const clientPorts = Array.from({ length: SIZE }, freePort);
+  const routePorts = Array.from({ length: SIZE }, freePort);
+  const routes = routePorts.map((p) => `nats://127.0.0.1:${p}`).join(",");
+  const nodes: NatsServer[] = [];
+  const stop = async () => {
+    await Promise.all(nodes.map((node) => node.stop()));
+    await Deno.remove(root, { recursive: true }).catch(() => {});
+  };
+  try {
+    for (let i = 0; i < SIZE; i++) {
+      const dir = `${root}/n${i}`;
+      await Deno.mkdir(dir);
+      const args = [
+        "-js",
+        "-n",
+        `spool-n${i}`,
+        "-a",
+        "127.0.0.1",
+        "-p",
+        String(clientPorts[i]),
+        "-sd",
+        dir,
+        "-l",
+        `${dir}/log`,
+        "--cluster_name",
+        "spool-test",
+        "--cluster",
+        `nats://127.0.0.1:${routePorts[i]}`,
+        "--routes",
+        routes,
+      ];
+      nodes.push(node(path, clientPorts[i]!, args));
+    }
+    await Promise.all(nodes.map((n) => n.restart()));
+    const url = `nats://${clientPorts.map((p) => `127.0.0.1:${p}`).join(",")}`;
+    await Promise.all(clientPorts.map((port) => waitForJetStream(port)));
+    return { url, nodes, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+// One node: started by its first restart(), its store kept across kills.
+function node(path: string, port: number, args: string[]): NatsServer {
+  let child: Deno.ChildProcess | undefined;
+  const kill = () => {
+    try {
+      child?.kill("SIGKILL");
+    } catch { /* already gone */ }
+  };
+  const halt = async () => {
+    kill();
+    await child?.status;
+    child = undefined;
+  };
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    kill,
+    restart: async () => {
+      await halt();
+      child = new Deno.Command(path, { args, stdin: "null", stdout: "null", stderr: "null" })
+        .spawn();
+      await waitForListener(port, child);
+    },
+    stop: halt,
+  };
+}
+
+async function waitForListener(port: number, child: Deno.ChildProcess): Promise<void> {
+  let exited = false;
+  child.status.then(() => exited = true);
+  for (let attempt = 0; attempt < 200; attempt++) {
+    if (exited) throw new Error(`nats-server on port '${port}' exited while starting`);
+    try {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      conn.close();
+      return;
+    } catch { /* not listening yet */ }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`nats-server on port '${port}' did not listen within 10 s`);
+}
+
+// A cluster answers JetStream requests only once its meta leader is elected.
+async function waitForJetStream(port: number): Promise<void> {
+  const nc = await connect({ servers: `127.0.0.1:${port}`, noAsyncTraces: true });
+  try {
+    for (let attempt = 0; attempt < 150; attempt++) {
+      try {
+        const jsm = await jetstreamManager(nc, { timeout: 1000 });
+        await jsm.getAccountInfo();
+        return;
+      } catch { /* no meta leader yet */ }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`JetStream on port '${port}' did not answer within 15 s`);
+  } finally {
+    await nc.close();
+  }
+}
