@@ -1,17 +1,24 @@
 /**
  * JetStreamStream against a real nats-server: messages published by a plain
  * client with the Spool headers are read back with their exact fields, from
- * the start or the last N, followed until an abort; a missing stream and a
- * message without headers fail clearly.
+ * the start, the last N, a spool seq, a time or the latest, followed until
+ * an abort; named readers keep their committed position in a durable
+ * consumer; a missing stream and a message without headers fail clearly.
  *
  * @module
  */
 
 import assert from "node:assert/strict";
 import { connect, headers, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
-import { jetstream, type JetStreamClient, jetstreamManager } from "@nats-io/jetstream";
-import { JetStreamMessageError, JetStreamStream } from "../src/nats/jetstream_stream.ts";
-import { copyMessage, type StreamMessage } from "../src/stream/mod.ts";
+import { AckPolicy, jetstream, type JetStreamClient, jetstreamManager } from "@nats-io/jetstream";
+import type { StartPosition } from "../src/chronicle/mod.ts";
+import {
+  JetStreamMessageError,
+  JetStreamStream,
+  type JetStreamStreamOptions,
+} from "../src/nats/jetstream_stream.ts";
+import { copyMessage, isCommittable, openStream, type StreamMessage } from "../src/stream/mod.ts";
+import { runProgram } from "./_helpers.ts";
 import { natsServerPath, startNatsServer } from "./_nats_server.ts";
 
 const ignore = natsServerPath === undefined;
@@ -177,6 +184,9 @@ Deno.test({
       assert.deepEqual(await readAll(stream), []);
       stream.close();
       await stream.closed();
+      // Seq 1 is where an empty subject goes on, as in an empty queue.
+      assert.deepEqual(await seqsFrom(url, { start: { seq: 1 } }), []);
+      await assert.rejects(JetStreamStream.open(url, { start: { seq: 2 } }), /it is empty/);
     }),
 });
 
@@ -221,5 +231,290 @@ Deno.test({
       assert.equal(await stream.wait(), false);
       stream.close();
       await stream.closed();
+    }),
+});
+
+// Spool seqs `from`..`to`, each after a message on the other subject when
+// `noisy` says so; returns the stream seq of each spool seq.
+async function publishInterleaved(
+  js: JetStreamClient,
+  from: number,
+  to: number,
+  noisy: (seq: number) => boolean,
+): Promise<Map<number, number>> {
+  const streamSeqs = new Map<number, number>();
+  for (let seq = from; seq <= to; seq++) {
+    if (noisy(seq)) await js.publish(NOISE, new Uint8Array([1]));
+    const m = message(seq);
+    streamSeqs.set(seq, (await js.publish(SUBJECT, m.payload, { headers: spoolHeaders(m) })).seq);
+  }
+  return streamSeqs;
+}
+
+async function seqsFrom(url: string, options: JetStreamStreamOptions): Promise<number[]> {
+  const stream = await JetStreamStream.open(url, options);
+  try {
+    return (await readAll(stream)).map((m) => m.seq);
+  } finally {
+    stream.close();
+    await stream.closed();
+  }
+}
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
+}
+
+// A subject whose first spool seq is 51 at stream seqs far from 51: spool
+// 1..150 with other-subject messages between, the first 50 purged, and
+// spool 100 deleted.
+async function withPurgedStream(
+  fn: (f: Fixture & { streamSeqs: Map<number, number> }) => Promise<void>,
+): Promise<void> {
+  await withStream(async (f) => {
+    const streamSeqs = await publishInterleaved(f.js, 1, 150, (seq) => seq % 3 !== 0);
+    const jsm = await jetstreamManager(f.nc);
+    await jsm.streams.purge(STREAM, { filter: SUBJECT, seq: streamSeqs.get(51)! });
+    await jsm.streams.deleteMessage(STREAM, streamSeqs.get(100)!);
+    await fn({ ...f, streamSeqs });
+  });
+}
+
+Deno.test({
+  name: "jetstream stream: a start seq is a spool seq, found among other subjects' messages",
+  ignore,
+  fn: () =>
+    withPurgedStream(async ({ url, streamSeqs }) => {
+      assert.notEqual(streamSeqs.get(77), 77);
+      const kept = [...range(51, 99), ...range(101, 150)];
+      assert.deepEqual(await seqsFrom(url, { start: { seq: 51 } }), kept);
+      assert.deepEqual(await seqsFrom(url, { start: { seq: 77 } }), kept.slice(kept.indexOf(77)));
+      assert.deepEqual(await seqsFrom(url, { start: { seq: 101 } }), range(101, 150));
+      assert.deepEqual(await seqsFrom(url, { start: { seq: 150 } }), [150]);
+      // One past the last is where the next record goes: nothing yet.
+      assert.deepEqual(await seqsFrom(url, { start: { seq: 151 } }), []);
+      assert.deepEqual(await seqsFrom(url, { start: "earliest" }), kept);
+      // The last N counts spool records, not the other subject's messages.
+      assert.deepEqual(await seqsFrom(url, { last: 5 }), range(146, 150));
+      assert.deepEqual(await seqsFrom(url, { last: 5, start: { seq: 60 } }), range(146, 150));
+      const refused: [StartPosition, RegExp][] = [
+        [{ seq: 50 }, /^Seq 50 is no longer in '.*': the earliest is 51$/],
+        [{ seq: 1 }, /^Seq 1 is no longer in '.*': the earliest is 51$/],
+        [{ seq: 152 }, /^Seq 152 is not in '.*' yet: it ends at seq 150$/],
+        [{ seq: 100 }, /^Seq 100 is not in '.*': the next there is 101$/],
+      ];
+      for (const [start, message] of refused) {
+        await assert.rejects(JetStreamStream.open(url, { start }), (e: Error) => {
+          assert.ok(e instanceof RangeError);
+          assert.match(e.message, message);
+          return true;
+        });
+      }
+      await assert.rejects(JetStreamStream.open(url, { start: { seq: 0 } }), RangeError);
+      await assert.rejects(
+        JetStreamStream.open(url, { start: "committed" }),
+        /Start 'committed' needs a named reader/,
+      );
+      // openStream passes the start on.
+      const stream = await openStream(url, { start: { seq: 140 } });
+      assert.equal(stream.kind, "jetstream");
+      const seqs: number[] = [];
+      for await (const m of stream) seqs.push(m.seq);
+      assert.deepEqual(seqs, range(140, 150));
+      stream.close();
+      await assert.rejects(openStream(url, { start: { seq: 10 } }), RangeError);
+    }),
+});
+
+Deno.test({
+  name: "jetstream stream: a start time finds the first record stamped at or after it",
+  ignore,
+  fn: () =>
+    withPurgedStream(async ({ url }) => {
+      const at = (seq: number) => message(seq).timestampNs;
+      assert.deepEqual(await seqsFrom(url, { start: { timestampNs: at(120) } }), range(120, 150));
+      assert.deepEqual(
+        await seqsFrom(url, { start: { timestampNs: at(119) + 1n } }),
+        range(120, 150),
+      );
+      // The deleted record's time: the next one kept.
+      assert.deepEqual(await seqsFrom(url, { start: { timestampNs: at(100) } }), range(101, 150));
+      assert.deepEqual((await seqsFrom(url, { start: { timestampNs: 0 } }))[0], 51);
+      assert.deepEqual(await seqsFrom(url, { start: { timestampNs: at(150) + 1n } }), []);
+    }),
+});
+
+Deno.test({
+  name: "jetstream stream: start latest sees only records published after open",
+  ignore,
+  fn: () =>
+    withStream(async ({ url, js }) => {
+      await publishInterleaved(js, 1, 5, () => true);
+      assert.deepEqual(await seqsFrom(url, { start: "latest" }), []);
+      const abort = new AbortController();
+      const stream = await JetStreamStream.open(url, {
+        start: "latest",
+        follow: true,
+        signal: abort.signal,
+      });
+      assert.equal(await stream.wait(50), false);
+      const published = publishInterleaved(js, 6, 8, () => true);
+      const seqs: number[] = [];
+      for await (const m of stream) {
+        seqs.push(m.seq);
+        if (m.seq === 8) abort.abort();
+      }
+      await published;
+      assert.deepEqual(seqs, [6, 7, 8]);
+      stream.close();
+      await stream.closed();
+    }),
+});
+
+// Hands out `count` messages of `stream`, returning their seqs.
+async function take(stream: JetStreamStream, count: number): Promise<number[]> {
+  const seqs: number[] = [];
+  while (seqs.length < count && await stream.wait()) seqs.push(stream.next()!.seq);
+  return seqs;
+}
+
+async function closeReader(stream: JetStreamStream): Promise<void> {
+  stream.close();
+  await stream.closed();
+}
+
+Deno.test({
+  name: "jetstream stream: a named reader resumes after its last commit, each name on its own",
+  ignore,
+  fn: () =>
+    withStream(async ({ url, js, nc }) => {
+      await publishInterleaved(js, 1, 30, (seq) => seq % 2 === 0);
+      const audit = await JetStreamStream.open(url, { name: "audit" });
+      assert.equal(audit.name, "audit");
+      assert.ok(isCommittable(audit));
+      assert.deepEqual(await take(audit, 10), range(1, 10));
+      audit.commit();
+      assert.deepEqual(await take(audit, 5), range(11, 15)); // handed out, not committed
+      await closeReader(audit);
+
+      // Reopened: after the commit, not after what was handed out.
+      const again = await JetStreamStream.open(url, { name: "audit" });
+      assert.deepEqual(await take(again, 30), range(11, 30));
+      await closeReader(again);
+      const third = await JetStreamStream.open(url, { name: "audit", start: "committed" });
+      assert.deepEqual(await take(third, 3), [11, 12, 13]);
+      third.commit();
+      await closeReader(third);
+
+      // Another name starts on its own, at the earliest; a commit after each
+      // message keeps the last one.
+      const other = await openStream(url, { name: "billing" });
+      assert.ok(isCommittable(other));
+      const first: number[] = [];
+      for await (const m of other) {
+        first.push(m.seq);
+        other.commit();
+      }
+      assert.deepEqual(first, range(1, 30));
+      await closeReader(other as JetStreamStream);
+      assert.deepEqual(await seqsFrom(url, { name: "billing" }), []);
+      assert.deepEqual(await seqsFrom(url, { name: "audit" }), range(14, 30));
+
+      // An explicit start moves a named reader; its commits count from there.
+      const moved = await JetStreamStream.open(url, { name: "audit", start: { seq: 25 } });
+      assert.deepEqual(await take(moved, 2), [25, 26]);
+      moved.commit();
+      await closeReader(moved);
+      assert.deepEqual(await seqsFrom(url, { name: "audit" }), range(27, 30));
+
+      // A new name starting at the latest keeps that position.
+      const late = await JetStreamStream.open(url, { name: "late", start: "latest" });
+      await closeReader(late);
+      await publishInterleaved(js, 31, 32, () => true);
+      assert.deepEqual(await seqsFrom(url, { name: "late" }), [31, 32]);
+
+      const jsm = await jetstreamManager(nc);
+      const names = [];
+      for await (const c of jsm.consumers.list(STREAM)) names.push(c.name);
+      assert.deepEqual(names.sort(), ["audit", "billing", "late"]);
+    }),
+});
+
+Deno.test({
+  name: "jetstream stream: a name held by another subject's consumer, or not one, is refused",
+  ignore,
+  fn: () =>
+    withStream(async ({ url, nc }) => {
+      const jsm = await jetstreamManager(nc);
+      await jsm.consumers.add(STREAM, {
+        durable_name: "noisy",
+        filter_subject: NOISE,
+        ack_policy: AckPolicy.All,
+      });
+      await assert.rejects(JetStreamStream.open(url, { name: "noisy" }), (e: Error) => {
+        assert.ok(e instanceof TypeError);
+        assert.match(e.message, new RegExp(`reads subject '${NOISE}', not '${SUBJECT}'`));
+        return true;
+      });
+      await assert.rejects(JetStreamStream.open(url, { name: "a.b" }), /not valid for JetStream/);
+      const anonymous = await JetStreamStream.open(url);
+      assert.equal(isCommittable(anonymous), false);
+      assert.throws(() => anonymous.commit(), TypeError);
+      await closeReader(anonymous);
+    }),
+});
+
+Deno.test({
+  name:
+    "jetstream stream: a message the server sends again after its ack wait is not handed out twice",
+  ignore,
+  fn: () =>
+    withStream(async ({ url, js, nc }) => {
+      await publishInterleaved(js, 1, 5, () => false);
+      const abort = new AbortController();
+      const stream = await JetStreamStream.open(url, {
+        name: "slow",
+        follow: true,
+        ackWaitMs: 50,
+        signal: abort.signal,
+      });
+      assert.deepEqual(await take(stream, 5), range(1, 5));
+      // Uncommitted past the ack wait: the server sends them again.
+      const jsm = await jetstreamManager(nc);
+      for (let i = 0; (await jsm.consumers.info(STREAM, "slow")).num_redelivered === 0; i++) {
+        assert.ok(i < 200, "the server never sent a message again");
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      await publishInterleaved(js, 6, 6, () => false);
+      assert.deepEqual(await take(stream, 1), [6]);
+      assert.equal(await stream.wait(100), false);
+      stream.commit();
+      abort.abort();
+      await closeReader(stream);
+      assert.deepEqual(await seqsFrom(url, { name: "slow" }), []);
+    }),
+});
+
+Deno.test({
+  name: "jetstream stream: replay --from-seq starts a JetStream stream at a spool seq",
+  ignore,
+  fn: () =>
+    withPurgedStream(async ({ url }) => {
+      const seqsOf = (stdout: string) =>
+        stdout.trim().split("\n").map((line) => JSON.parse(line).seq as number);
+      const from = await runProgram("replay", [url, "--json", "--from-seq", "140"]);
+      assert.equal(from.code, 0, from.stderr);
+      assert.deepEqual(seqsOf(from.stdout), range(140, 150));
+      // A seq retention removed: replay reads from the earliest kept.
+      const purged = await runProgram("replay", [
+        url,
+        "--json",
+        "--from-seq",
+        "20",
+        "--to-seq",
+        "53",
+      ]);
+      assert.equal(purged.code, 0, purged.stderr);
+      assert.deepEqual(seqsOf(purged.stdout), [51, 52, 53]);
     }),
 });

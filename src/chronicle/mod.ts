@@ -43,6 +43,7 @@ export {
 export { monotonicNs, realtimeNs } from "./libc.ts";
 export { queueExists } from "./queue_files.ts";
 export {
+  checkStart,
   type QueueMessage,
   QueueReader,
   type QueueReaderOptions,

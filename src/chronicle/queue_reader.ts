@@ -850,7 +850,23 @@ function asDamage(error: unknown, seq: number): unknown {
   return QueueDamageError.from(error, seq);
 }
 
-function checkStart(start: unknown): asserts start is StartPosition {
+/**
+ * Throws unless `start` is a {@linkcode StartPosition}: every reader that
+ * takes one (a queue's, a JetStream stream's) checks it alike.
+ *
+ * @throws {RangeError} for a seq below 1 or a negative timestamp.
+ * @throws {TypeError} for anything that is no start position.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkStart } from "./queue_reader.ts";
+ * checkStart({ seq: 5 });
+ * assert.throws(() => checkStart({ seq: 0 }), RangeError);
+ * assert.throws(() => checkStart("newest"), TypeError);
+ * ```
+ */
+export function checkStart(start: unknown): asserts start is StartPosition {
   if (start === "earliest" || start === "latest" || start === "committed") return;
   if (typeof start === "object" && start !== null) {
     if ("seq" in start) {

@@ -1,21 +1,28 @@
 /**
  * A JetStream stream read through the stream API: an ordered consumer on the
- * location's subject, each message's seq, timestamp and type id taken from
- * its `Spool-*` headers and its payload from the message data.
+ * location's subject, or a named durable one that keeps a committed
+ * position, each message's seq, timestamp and type id taken from its
+ * `Spool-*` headers and its payload from the message data.
  *
  * @module
  */
 
-import type { NatsConnection } from "@nats-io/transport-node";
+import type { MsgHdrs, NatsConnection } from "@nats-io/transport-node";
 import {
+  AckPolicy,
+  type ConsumerInfo,
   type ConsumerMessages,
   DeliverPolicy,
   jetstream,
   JetStreamApiCodes,
   JetStreamApiError,
+  type JetStreamManager,
   jetstreamManager,
   type JsMsg,
+  type MsgRequest,
+  type StoredMsg,
 } from "@nats-io/jetstream";
+import { checkStart, type StartPosition } from "../chronicle/mod.ts";
 import type { StreamMessage } from "../stream/stream_message.ts";
 import type { StreamKind, StreamReader } from "../stream/stream_reader.ts";
 import { waitingIterator } from "../stream/_wait_iterator.ts";
@@ -24,12 +31,30 @@ import { connectNats } from "./nats_connection.ts";
 
 /** Options of {@linkcode JetStreamStream.open}. */
 export interface JetStreamStreamOptions {
-  /** Only the last this many messages on the subject (then, when following, every new one). */
+  /**
+   * A durable consumer of this name keeps the reader's committed position
+   * on the server (letters, digits, `_` and `-`).
+   */
+  name?: string;
+  /**
+   * Where to start: `earliest`, `latest` (only what is published after
+   * open), `committed` (after a named reader's last commit), `{ seq }` (a
+   * spool seq) or `{ timestampNs }` (the first message stamped at or after
+   * it). Default `committed` for a named reader, `earliest` otherwise.
+   */
+  start?: StartPosition;
+  /** Only the last this many messages on the subject (then, when following, every new one); overrides `start`. */
   last?: number;
   /** Keep reading messages as they are published, until `signal` aborts or `close()`. */
   follow?: boolean;
   /** Ends following. */
   signal?: AbortSignal;
+  /**
+   * How long the server waits for a named reader's commit before it sends
+   * a message again (which the reader drops), when it creates the consumer.
+   * Default one hour.
+   */
+  ackWaitMs?: number;
 }
 
 /**
@@ -65,20 +90,34 @@ export class JetStreamMessageError extends SyntaxError {
 const HIGH_WATER = 4096;
 const DECIMAL = /^\d+$/;
 const MAX_TYPE_ID = 65535;
+// JetStream takes no '.', '*', '>' or space in a consumer name.
+const CONSUMER_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
+const DEFAULT_ACK_WAIT_MS = 3_600_000;
 
 /**
  * A {@linkcode StreamReader} over a JetStream stream, of kind `jetstream`.
- * It reads with an ordered consumer (no state on the server beyond the
- * read) from the first message on the location's subject, or from the last
- * `last` of the stream. Not following, it ends at the last message the
- * subject held when it was opened; following, it goes on until `signal`
- * aborts or `close()`.
+ * Unnamed, it reads with an ordered consumer (no state on the server beyond
+ * the read); with a `name`, with a durable pull consumer of that name, so
+ * it is {@linkcode Committable}: `commit()` acknowledges every message
+ * handed out so far and a reader opened again under the name resumes after
+ * them. It starts where `start` or `last` says. Not following, it ends at
+ * the last message the subject held when it was opened; following, it goes
+ * on until `signal` aborts or `close()`.
+ *
+ * A start `{ seq }` is a spool seq, found by a binary search over the
+ * stream (JetStream's own seqs count every subject): a seq before the
+ * subject's first or past the one after its last is a RangeError, as in a
+ * queue. A start `{ timestampNs }` assumes timestamps that do not decrease,
+ * as the queue's seek does.
  *
  * Messages arrive asynchronously: `wait()` resolves once one is there, and
  * `next()` lends what has arrived (valid until the next call). A message
  * without valid `Spool-*` headers makes `wait()` throw a
  * {@linkcode JetStreamMessageError} naming its stream seq, once, after
  * every message before it was handed out.
+ *
+ * One process reads under a name at a time: opening a named reader may
+ * recreate its consumer, at the last commit or at an explicit start.
  *
  * @example Errors name the stream without its secrets
  * ```ts
@@ -90,11 +129,12 @@ const MAX_TYPE_ID = 65535;
  * );
  * ```
  *
- * @example Reading the last ten messages
+ * @example A named reader that resumes after its last commit
  * ```ts ignore
  * import { JetStreamStream } from "./jetstream_stream.ts";
- * const stream = await JetStreamStream.open("nats://127.0.0.1:4222/TRADES", { last: 10 });
+ * const stream = await JetStreamStream.open("nats://127.0.0.1:4222/TRADES", { name: "audit" });
  * for await (const m of stream) console.log(m.seq, m.typeId, m.payload.length);
+ * stream.commit();
  * stream.close();
  * await stream.closed();
  * ```
@@ -104,6 +144,8 @@ export class JetStreamStream implements StreamReader {
   readonly location: string;
   /** Always `jetstream`. */
   readonly kind: StreamKind = "jetstream" as StreamKind;
+  /** The durable consumer's name for a named reader; undefined for an unnamed one. */
+  readonly name: string | undefined;
   readonly #nc: NatsConnection;
   readonly #signal: AbortSignal | undefined;
   readonly #onAbort = () => this.#finish("end", true);
@@ -112,7 +154,20 @@ export class JetStreamStream implements StreamReader {
   #closing: Promise<void> | undefined;
   // Arrived messages; those before #head were handed out.
   readonly #buffer: StreamMessage[] = [];
+  // A named reader's JetStream message for each buffered one, to acknowledge.
+  readonly #acks: JsMsg[] = [];
   #head = 0;
+  // The last message handed out and not committed yet.
+  #handed: JsMsg | undefined;
+  // The last message committed that the server was not asked to confirm yet.
+  #unsent: JsMsg | undefined;
+  #confirming = false;
+  // Stream seq of the last message received: the server sends one again
+  // once its ack wait passes, and the reader drops it.
+  #lastSeen = 0;
+  // Settled once the server confirmed every commit; the first that failed.
+  #commits: Promise<void> = Promise.resolve();
+  #commitError: Error | undefined;
   // What follows the buffered messages: the end, or an error told once.
   #end: Error | "end" | undefined;
   // Settled whenever a message arrives or the stream ends, then replaced.
@@ -120,9 +175,15 @@ export class JetStreamStream implements StreamReader {
   // Settled when the caller has taken every buffered message, so the read goes on.
   #drained: PromiseWithResolvers<void> | undefined;
 
-  private constructor(location: string, nc: NatsConnection, signal: AbortSignal | undefined) {
+  private constructor(
+    location: string,
+    nc: NatsConnection,
+    name: string | undefined,
+    signal: AbortSignal | undefined,
+  ) {
     this.location = location;
     this.#nc = nc;
+    this.name = name;
     this.#signal = signal;
   }
 
@@ -130,8 +191,10 @@ export class JetStreamStream implements StreamReader {
    * Opens a reader on the stream at `location` (`nats://…/STREAM`, or one
    * parsed already).
    *
-   * @throws {TypeError} for a location that is not `nats://`, a `last` that
-   * is not a whole number, or a stream that holds no subject of the location.
+   * @throws {TypeError} for a location that is not `nats://`, a bad `last`,
+   * `name`, `start` or `ackWaitMs`, a stream that holds no subject of the
+   * location, or a consumer `name` that reads another subject.
+   * @throws {RangeError} for a start seq the subject does not hold.
    * @throws {Deno.errors.NotFound} when the stream does not exist.
    * @throws {Error} when the server cannot be reached; the message names it
    * without a secret.
@@ -146,15 +209,28 @@ export class JetStreamStream implements StreamReader {
         `Location '${location}' is not a JetStream stream: give 'nats://HOST:PORT/STREAM'`,
       );
     }
-    const { last, follow = false, signal } = options;
+    const { last, follow = false, signal, name, ackWaitMs = DEFAULT_ACK_WAIT_MS } = options;
     if (last !== undefined && !(Number.isSafeInteger(last) && last >= 0)) {
       throw new TypeError(`Option 'last' is '${last}': give a whole number of messages`);
     }
+    if (name !== undefined && !CONSUMER_NAME.test(name)) {
+      throw new TypeError(
+        `Reader name '${name}' is not valid for JetStream: use 1 to 100 letters, digits, '_' or '-', starting with a letter or digit`,
+      );
+    }
+    if (!(Number.isFinite(ackWaitMs) && ackWaitMs >= 1)) {
+      throw new TypeError(`Option 'ackWaitMs' is '${ackWaitMs}': give milliseconds, at least 1`);
+    }
+    const start = options.start ?? (name === undefined ? "earliest" : "committed");
+    checkStart(start);
+    if (start === "committed" && name === undefined) {
+      throw new TypeError("Start 'committed' needs a named reader: pass 'name'");
+    }
     const shown = describeNats(loc);
     const nc = await connectNats(loc);
-    const stream = new JetStreamStream(shown, nc, signal);
+    const stream = new JetStreamStream(shown, nc, name, signal);
     try {
-      await stream.#start(loc, last, follow);
+      await stream.#start(loc, last === undefined ? start : { last }, follow, ackWaitMs);
     } catch (e) {
       stream.close();
       await stream.closed();
@@ -163,7 +239,12 @@ export class JetStreamStream implements StreamReader {
     return stream;
   }
 
-  async #start(loc: NatsLocation, last: number | undefined, follow: boolean): Promise<void> {
+  async #start(
+    loc: NatsLocation,
+    start: StartPosition | { last: number },
+    follow: boolean,
+    ackWaitMs: number,
+  ): Promise<void> {
     const jsm = await jetstreamManager(this.#nc);
     let subjects: string[];
     try {
@@ -181,17 +262,21 @@ export class JetStreamStream implements StreamReader {
         }'): give '?subject=' one of them`,
       );
     }
+    const finder = new SeqFinder(jsm, loc, this.location);
     // The end of a read that does not follow: the subject's last message now.
-    const end = (await jsm.streams.getMessage(loc.stream, { last_by_subj: loc.subject }))?.seq ?? 0;
-    if (!follow && (end === 0 || last === 0)) return this.#finish("end");
-    const consumer = await jetstream(this.#nc).consumers.get(loc.stream, {
-      // A single subject as a string: servers before 2.10 take no list.
-      filter_subjects: loc.subject,
-      ...(last === undefined ? { deliver_policy: DeliverPolicy.All } : {
-        deliver_policy: DeliverPolicy.StartSequence,
-        opt_start_seq: Math.max(1, end - last + 1),
-      }),
-    });
+    const last = await finder.last();
+    const end = last?.seq ?? 0;
+    const from = start === "committed" ? undefined : await finder.start(start, last);
+    const first = this.name === undefined ? from! : await this.#durable(jsm, loc, from, ackWaitMs);
+    if (!follow && first > end) return this.#finish("end");
+    const consumers = jetstream(this.#nc).consumers;
+    const consumer = this.name === undefined
+      ? await consumers.get(loc.stream, {
+        // A single subject as a string: servers before 2.10 take no list.
+        filter_subjects: loc.subject,
+        ...deliverFrom(first),
+      })
+      : await consumers.get(loc.stream, this.name);
     const messages = await consumer.consume({ max_messages: HIGH_WATER });
     this.#messages = messages;
     this.#signal?.addEventListener("abort", this.#onAbort, { once: true });
@@ -199,11 +284,67 @@ export class JetStreamStream implements StreamReader {
     this.#pump = this.#receive(messages, follow ? Infinity : end);
   }
 
+  // Makes the durable consumer ready to deliver from stream seq `from`, or
+  // after its last commit when undefined, and returns the stream seq it
+  // delivers from.
+  async #durable(
+    jsm: JetStreamManager,
+    loc: NatsLocation,
+    from: number | undefined,
+    ackWaitMs: number,
+  ): Promise<number> {
+    const name = this.name!;
+    let info: ConsumerInfo | undefined;
+    try {
+      info = await jsm.consumers.info(loc.stream, name);
+    } catch (e) {
+      if (!(e instanceof JetStreamApiError && e.code === JetStreamApiCodes.ConsumerNotFound)) {
+        throw e;
+      }
+    }
+    if (info !== undefined) {
+      const config = info.config;
+      const theirs = config.filter_subject ?? "";
+      if (theirs !== loc.subject) {
+        throw new TypeError(
+          `Consumer '${name}' of JetStream stream '${loc.stream}' reads subject '${theirs}', not '${loc.subject}': give another name`,
+        );
+      }
+      if (config.ack_policy !== AckPolicy.All || config.deliver_subject !== undefined) {
+        throw new TypeError(
+          `Consumer '${name}' of JetStream stream '${loc.stream}' is not a pull consumer acknowledging all, as a reader's is: give another name`,
+        );
+      }
+      if (from === undefined) {
+        // Messages handed out and never committed would come again only
+        // once their ack wait passed: the consumer restarts after the commit.
+        const { delivered, ack_floor: acked } = info;
+        if (delivered.consumer_seq === acked.consumer_seq) return delivered.stream_seq + 1;
+        from = acked.consumer_seq > 0 ? acked.stream_seq + 1 : config.opt_start_seq ?? 1;
+      }
+      await jsm.consumers.delete(loc.stream, name);
+    }
+    from ??= 1;
+    await jsm.consumers.add(loc.stream, {
+      durable_name: name,
+      filter_subject: loc.subject,
+      ack_policy: AckPolicy.All,
+      ack_wait: Math.round(ackWaitMs * 1e6),
+      // A reader that never commits must never stall.
+      max_ack_pending: -1,
+      ...deliverFrom(from),
+    });
+    return from;
+  }
+
   async #receive(messages: ConsumerMessages, end: number): Promise<void> {
     try {
       for await (const m of messages) {
         if (this.#end !== undefined) return;
+        if (m.seq <= this.#lastSeen) continue;
+        this.#lastSeen = m.seq;
         this.#buffer.push(toMessage(m, this.location));
+        if (this.name !== undefined) this.#acks.push(m);
         this.#wake();
         // `pending` 0 also ends a read whose last message was removed after open.
         if (m.seq >= end || (end !== Infinity && m.info.pending === 0)) break;
@@ -222,9 +363,11 @@ export class JetStreamStream implements StreamReader {
   next(): StreamMessage | undefined {
     const buffer = this.#buffer;
     if (this.#head === buffer.length) return undefined;
+    if (this.name !== undefined) this.#handed = this.#acks[this.#head];
     const m = buffer[this.#head++]!;
     if (this.#head === buffer.length) {
       buffer.length = 0;
+      this.#acks.length = 0;
       this.#head = 0;
       this.#drained?.resolve();
       this.#drained = undefined;
@@ -265,18 +408,73 @@ export class JetStreamStream implements StreamReader {
   }
 
   /**
-   * Stops reading and starts closing the connection; messages not handed
-   * out yet are dropped. {@linkcode JetStreamStream.closed} tells when it
-   * is closed.
+   * Commits a named reader's position: every message handed out so far
+   * counts as consumed, and a reader opened again under the name resumes
+   * after them. The server confirms it asynchronously;
+   * {@linkcode JetStreamStream.closed} waits for that, and rejects when it
+   * failed.
+   *
+   * @throws {TypeError} for an unnamed reader or a closed one.
+   * @throws {Error} when the server did not confirm an earlier commit.
+   */
+  commit(): void {
+    if (this.name === undefined) {
+      throw new TypeError("Only a named reader can commit: open it with a 'name'");
+    }
+    if (this.#closing !== undefined) {
+      throw new TypeError(`Cannot commit on '${this.location}': the reader is closed`);
+    }
+    if (this.#commitError !== undefined) throw this.#commitError;
+    if (this.#handed === undefined) return;
+    this.#unsent = this.#handed;
+    this.#handed = undefined;
+    if (this.#confirming) return;
+    this.#confirming = true;
+    this.#commits = this.#confirm();
+  }
+
+  // Acknowledges committed messages one confirmation at a time: commits made
+  // while one is under way are folded into the next. The consumer
+  // acknowledges all, so a message settles every one before it.
+  async #confirm(): Promise<void> {
+    try {
+      for (let m = this.#unsent; m !== undefined; m = this.#unsent) {
+        this.#unsent = undefined;
+        try {
+          await m.ackAck();
+        } catch (e) {
+          this.#commitError = new Error(
+            `Commit at stream seq '${m.seq}' of '${this.location}' was not confirmed: ${
+              (e as Error).message
+            }`,
+            { cause: e },
+          );
+          return;
+        }
+      }
+    } finally {
+      this.#confirming = false;
+    }
+  }
+
+  /**
+   * Stops reading and starts closing the connection, once the server
+   * confirmed every commit; messages not handed out yet are dropped.
+   * {@linkcode JetStreamStream.closed} tells when it is closed.
    */
   close(): void {
     this.#finish("end", true);
-    this.#closing ??= this.#nc.close().then(() => this.#pump);
+    this.#closing ??= this.#commits.then(() => this.#nc.close()).then(() => this.#pump);
   }
 
-  /** Resolves once {@linkcode JetStreamStream.close} has closed the connection. */
-  closed(): Promise<void> {
-    return this.#closing ?? this.#nc.closed().then(() => this.#pump);
+  /**
+   * Resolves once {@linkcode JetStreamStream.close} has closed the connection.
+   *
+   * @throws {Error} when the server did not confirm a commit.
+   */
+  async closed(): Promise<void> {
+    await (this.#closing ?? this.#nc.closed().then(() => this.#pump));
+    if (this.#commitError !== undefined) throw this.#commitError;
   }
 
   /** Same as {@linkcode JetStreamStream.close}, for `using`. */
@@ -298,6 +496,7 @@ export class JetStreamStream implements StreamReader {
   #finish(end: Error | "end", drop = false): void {
     if (drop) {
       this.#buffer.length = 0;
+      this.#acks.length = 0;
       this.#head = 0;
     }
     if (this.#end === undefined) this.#end = end;
@@ -308,20 +507,135 @@ export class JetStreamStream implements StreamReader {
   }
 }
 
+// Finds where a start position lies in the stream: the stream seq of the
+// first message on the subject to read. Each probe is one request for the
+// first message on the subject at or after a stream seq, which steps over
+// other subjects' messages and deleted ones.
+class SeqFinder {
+  readonly #jsm: JetStreamManager;
+  readonly #loc: NatsLocation;
+  readonly #shown: string;
+
+  constructor(jsm: JetStreamManager, loc: NatsLocation, shown: string) {
+    this.#jsm = jsm;
+    this.#loc = loc;
+    this.#shown = shown;
+  }
+
+  // The subject's last message, or null when it holds none.
+  last(): Promise<StoredMsg | null> {
+    return this.#jsm.streams.getMessage(this.#loc.stream, { last_by_subj: this.#loc.subject });
+  }
+
+  // The stream seq to read from; one past the subject's last for nothing yet.
+  async start(
+    start: Exclude<StartPosition, "committed"> | { last: number },
+    last: StoredMsg | null,
+  ): Promise<number> {
+    const end = last?.seq ?? 0;
+    if (start === "earliest") return 1;
+    if (start === "latest" || last === null) {
+      // An empty subject goes on at seq 1, as an empty queue does.
+      if (typeof start === "object" && "seq" in start && start.seq > 1) {
+        throw new RangeError(`Seq ${start.seq} is not in '${this.#shown}': it is empty`);
+      }
+      return end + 1;
+    }
+    if ("timestampNs" in start) {
+      const at = BigInt(start.timestampNs);
+      return (await this.#search((m) => this.#timeOf(m) >= at, end))?.seq ?? end + 1;
+    }
+    const lastSeq = this.#seqOf(last);
+    if ("last" in start) {
+      const from = lastSeq - start.last + 1;
+      return (await this.#search((m) => this.#seqOf(m) >= from, end))?.seq ?? end + 1;
+    }
+    const seq = start.seq;
+    const first = await this.#next(1);
+    const firstSeq = first === null ? lastSeq : this.#seqOf(first);
+    if (seq < firstSeq) {
+      throw new RangeError(
+        `Seq ${seq} is no longer in '${this.#shown}': the earliest is ${firstSeq}`,
+      );
+    }
+    const found = seq > lastSeq ? null : await this.#search((m) => this.#seqOf(m) >= seq, end);
+    if (found === null) {
+      if (seq === lastSeq + 1) return end + 1;
+      throw new RangeError(`Seq ${seq} is not in '${this.#shown}' yet: it ends at seq ${lastSeq}`);
+    }
+    const foundSeq = this.#seqOf(found);
+    if (foundSeq !== seq) {
+      throw new RangeError(`Seq ${seq} is not in '${this.#shown}': the next there is ${foundSeq}`);
+    }
+    return found.seq;
+  }
+
+  // The first message on the subject at or after stream seq `seq`, or null.
+  #next(seq: number): Promise<StoredMsg | null> {
+    // Servers from 2.9 take `next_by_subj`; the client types it for direct gets only.
+    const query = { seq, next_by_subj: this.#loc.subject } as unknown as MsgRequest;
+    return this.#jsm.streams.getMessage(this.#loc.stream, query);
+  }
+
+  // The first message on the subject up to stream seq `end` for which
+  // `holds` is true, when it is false before it and true after.
+  async #search(holds: (m: StoredMsg) => boolean, end: number): Promise<StoredMsg | null> {
+    let lo = 1;
+    let hi = end;
+    let found: StoredMsg | null = null;
+    while (lo <= hi) {
+      const mid = lo + Math.floor((hi - lo) / 2);
+      const m = await this.#next(mid);
+      if (m === null || m.seq > hi) {
+        hi = mid - 1; // none on the subject in [mid, hi]
+      } else if (holds(m)) {
+        found = m;
+        hi = mid - 1;
+      } else {
+        lo = m.seq + 1;
+      }
+    }
+    return found;
+  }
+
+  #seqOf(m: StoredMsg): number {
+    return Number(spoolField(m.header, "Spool-Seq", m.seq, this.#shown));
+  }
+
+  #timeOf(m: StoredMsg): bigint {
+    return BigInt(spoolField(m.header, "Spool-Timestamp-Ns", m.seq, this.#shown));
+  }
+}
+
+// Where a consumer starts delivering: stream seq `from`, 1 meaning the first kept.
+function deliverFrom(from: number) {
+  return from <= 1
+    ? { deliver_policy: DeliverPolicy.All }
+    : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from };
+}
+
+// The decimal in header `name` of the message at `streamSeq`, or the error naming it.
+function spoolField(
+  headers: MsgHdrs | undefined,
+  name: string,
+  streamSeq: number,
+  location: string,
+): string {
+  const text = headers?.get(name) ?? "";
+  if (DECIMAL.test(text)) return text;
+  const what = text === ""
+    ? `has no '${name}' header`
+    : `has '${name}' header '${text}', not a decimal`;
+  throw new JetStreamMessageError(
+    `Message at stream seq '${streamSeq}' of '${location}' ${what}: it was not published by spool`,
+    location,
+    streamSeq,
+  );
+}
+
 // A message's Spool-* headers made a StreamMessage, or the error naming its stream seq.
 function toMessage(m: JsMsg, location: string): StreamMessage {
-  const field = (name: string): string => {
-    const text = m.headers?.get(name) ?? "";
-    if (DECIMAL.test(text)) return text;
-    const what = text === ""
-      ? `has no '${name}' header`
-      : `has '${name}' header '${text}', not a decimal`;
-    throw new JetStreamMessageError(
-      `Message at stream seq '${m.seq}' of '${location}' ${what}: it was not published by spool`,
-      location,
-      m.seq,
-    );
-  };
+  const field = (name: string) => spoolField(m.headers, name, m.seq, location);
   const seq = Number(field("Spool-Seq"));
   const timestampNs = BigInt(field("Spool-Timestamp-Ns"));
   const typeId = Number(field("Spool-Type-Id"));

@@ -62,11 +62,17 @@ export interface OpenStreamOptions {
   forever?: boolean;
   /** Ends following. */
   signal?: AbortSignal;
-  /** Queues only: a named reader that keeps its committed position. */
+  /**
+   * Queues and JetStream streams: a named reader that keeps its committed
+   * position (in the queue, or as a durable consumer on the server).
+   */
   name?: string;
   /** Queues only: whether the named reader holds back retention. */
   holding?: boolean;
-  /** Queues only: where to start. Tapes start at their first frame. */
+  /**
+   * Queues and JetStream streams: where to start. A seq is a spool seq in
+   * both. Tapes start at their first frame.
+   */
   start?: StartPosition;
   /** Queues only: how `wait` waits. */
   waitStrategy?: WaitStrategy;
@@ -174,6 +180,7 @@ export async function locateStream(
  * @throws {StreamLocationError} when it is neither a tape nor a queue.
  * @throws {TapeOpenError} for a tape that cannot be opened.
  * @throws {QueueFormatError} for a damaged queue.
+ * @throws {RangeError} for a start seq a queue or JetStream stream does not hold.
  * @throws {SealedKeyError} for a sealed store that no identity given opens.
  *
  * @example
@@ -204,6 +211,12 @@ export async function openStream(
     ...(options.follow === undefined ? {} : { follow: options.follow }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   };
+  // Where a queue or a JetStream stream starts, and the name it keeps its position under.
+  const positioned = {
+    ...common,
+    ...(options.name === undefined ? {} : { name: options.name }),
+    ...(options.start === undefined ? {} : { start: options.start }),
+  };
   if (found.kind === "jetstream") {
     let nats;
     try {
@@ -213,7 +226,7 @@ export async function openStream(
       throw new StreamLocationError(error.message, location, { cause: error });
     }
     try {
-      return await JetStreamStream.open(nats, common);
+      return await JetStreamStream.open(nats, positioned);
     } catch (error) {
       // A stream the server does not have is a location error, not a file's.
       if (!(error instanceof Deno.errors.NotFound)) throw error;
@@ -234,10 +247,8 @@ export async function openStream(
   }
   if (found.kind === "queue") {
     return await QueueStream.open(found.path, {
-      ...common,
-      ...(options.name === undefined ? {} : { name: options.name }),
+      ...positioned,
       ...(options.holding === undefined ? {} : { holding: options.holding }),
-      ...(options.start === undefined ? {} : { start: options.start }),
       ...(options.waitStrategy === undefined ? {} : { waitStrategy: options.waitStrategy }),
     });
   }
