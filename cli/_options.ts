@@ -83,6 +83,37 @@ export function timerMs(value: string): number {
   return withinTimer(wholeNumber(value), value);
 }
 
+// Milliseconds in each unit a duration option takes.
+const DURATION_UNITS: Readonly<Record<string, number>> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
+
+/**
+ * Parses a duration with its unit (`500ms`, `30s`, `2m`, `1h`) into
+ * milliseconds, at most {@linkcode MAX_TIMER_MS}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { durationMs } from "./_options.ts";
+ * assert.equal(durationMs("3s"), 3000);
+ * assert.equal(durationMs("2m"), 120_000);
+ * assert.throws(() => durationMs("30"), /with its unit, such as '500ms'/);
+ * ```
+ */
+export function durationMs(value: string): number {
+  const match = /^(\d+)(ms|s|m|h)$/.exec(value);
+  if (match === null) {
+    throw new InvalidArgumentError(
+      `expected a duration with its unit, such as '500ms', '30s' or '2m', got '${value}'`,
+    );
+  }
+  return withinTimer(Number(match[1]) * DURATION_UNITS[match[2]!]!, value);
+}
+
 /**
  * Parses a duration in milliseconds of at least 1 that ends up in a timer.
  *

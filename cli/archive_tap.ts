@@ -9,6 +9,13 @@ import { InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { newCommand, runProgram, UsageError, writeStderrLine } from "./_program.ts";
 import { modeOption, positiveWholeNumber, snapshotPlan } from "./_options.ts";
 import { recipientOption, recipientsFileOption, recipientsOf } from "./_sealing.ts";
+import {
+  addNatsCredentialOptions,
+  type NatsCredentialFlags,
+  replicasOption,
+  retryForOption,
+  useNatsFlags,
+} from "./_nats_options.ts";
 import { buildSnapshots, type SnapshotPlan } from "../src/book/mod.ts";
 import { locateStream } from "../src/stream/mod.ts";
 import { findProgram } from "./manifest.ts";
@@ -83,7 +90,7 @@ function segmentBytes(value: string): number {
  * ```
  */
 export function archiveTapCommand() {
-  return newCommand(
+  const command = newCommand(
     "archive-tap",
     findProgram("archive-tap")?.summary ?? "Copy a live queue into its archive",
   )
@@ -92,15 +99,12 @@ export function archiveTapCommand() {
       "--archive <queue>",
       "archive queue (or bus stream) directory to copy into, created at the first record; a " +
         "sealed archive 'sealed:DIR' or 'sqlite:FILE[#stream]', with --recipient; or a JetStream " +
-        "stream 'nats://[user:pass@]HOST:PORT/STREAM[?subject=S]' (required)",
+        "stream 'nats://[user:pass@]HOST:PORT[,HOST:PORT…]/STREAM[?subject=S]' or 'tls://…' (required)",
     )
     .addOption(recipientOption())
     .addOption(recipientsFileOption())
-    .option(
-      "--replicas <n>",
-      "replicas of a JetStream archive stream created now ('--archive nats://HOST:PORT/STREAM'; default 1)",
-      positiveWholeNumber,
-    )
+    .addOption(replicasOption())
+    .addOption(retryForOption())
     .addOption(
       new Option(
         "--start <mode>",
@@ -130,6 +134,7 @@ export function archiveTapCommand() {
     )
     .addOption(modeOption())
     .addHelpText("after", EXAMPLES);
+  return addNatsCredentialOptions(command);
 }
 
 /**
@@ -158,6 +163,7 @@ export async function main(args: string[]): Promise<number> {
     }
   }
   const recipients = await recipientsOf(opts);
+  useNatsFlags(opts as NatsCredentialFlags);
   const options = {
     live: opts.live!,
     archive: opts.archive!,
@@ -169,6 +175,7 @@ export async function main(args: string[]): Promise<number> {
     ...(opts.mode === undefined ? {} : { mode: opts.mode }),
     ...(recipients.length === 0 ? {} : { recipients }),
     ...(opts.replicas === undefined ? {} : { replicas: opts.replicas }),
+    ...(opts.retryFor === undefined ? {} : { retryForMs: opts.retryFor }),
   };
   try {
     checkArchiveTapOptions(options);

@@ -8,6 +8,13 @@
 import { Option } from "@commander-js/extra-typings";
 import { newCommand, runProgram, UsageError, writeStderrLine } from "./_program.ts";
 import { findProgram } from "./manifest.ts";
+import {
+  addNatsCredentialOptions,
+  type NatsCredentialFlags,
+  replicasOption,
+  retryForOption,
+  useNatsFlags,
+} from "./_nats_options.ts";
 import { modeOption, positiveWholeNumber, snapshotPlan, wholeNumber } from "./_options.ts";
 import {
   identityOption,
@@ -17,7 +24,6 @@ import {
   useIdentityOption,
 } from "./_sealing.ts";
 import { firstGivenOption } from "../src/consumer/mod.ts";
-import { parseSealedLocation } from "../src/sealed/mod.ts";
 import {
   checkImportTarget,
   detectFormat,
@@ -119,7 +125,7 @@ const FORMAT_OPTIONS: ReadonlyArray<readonly [string, readonly ImportFormat[]]> 
  * ```
  */
 export function importCommand() {
-  return newCommand("import", findProgram("import")?.summary ?? "Backfill a queue")
+  const command = newCommand("import", findProgram("import")?.summary ?? "Backfill a queue")
     .argument(
       "[file]",
       "JSON lines, a tape, market data or a sealed store to import, or - for stdin",
@@ -128,9 +134,12 @@ export function importCommand() {
     // Checked after parsing, not by the parser: it would report a missing --to before an unknown option.
     .option(
       "--to <queue>",
-      "queue directory to import into, created when missing, or a sealed store 'sealed:DIR' or " +
-        "'sqlite:FILE[#stream]' (with --recipient) (required)",
+      "queue directory to import into, created when missing; a sealed store 'sealed:DIR' or " +
+        "'sqlite:FILE[#stream]' (with --recipient); or a JetStream stream 'nats://HOST:PORT/STREAM' " +
+        "(required)",
     )
+    .addOption(replicasOption())
+    .addOption(retryForOption())
     .addOption(recipientOption())
     .addOption(recipientsFileOption())
     .addOption(identityOption())
@@ -179,6 +188,7 @@ export function importCommand() {
     .option("--progress", "show a progress bar on stderr even when it is not a terminal")
     .option("--no-progress", "never show a progress bar")
     .addHelpText("after", EXAMPLES);
+  return addNatsCredentialOptions(command);
 }
 
 /**
@@ -218,36 +228,40 @@ export async function main(args: string[]): Promise<number> {
     throw new UsageError("A tape cannot be read from stdin: give the tape's path instead of '-'");
   }
   useIdentityOption(opts);
+  useNatsFlags(opts as NatsCredentialFlags);
   const recipients = await recipientsOf(opts);
-  if (opts.durable && parseSealedLocation(opts.to) !== undefined) {
-    throw new UsageError(
-      "Option '--durable' is a queue's: a sealed store syncs every group of segments it commits",
-    );
-  }
+  const targetOptions = {
+    to: opts.to,
+    ...(recipients.length === 0 ? {} : { recipients }),
+    ...(opts.mode === undefined ? {} : { mode: opts.mode }),
+    ...(opts.snapshotEvery === undefined ? {} : { snapshotEvery: opts.snapshotEvery }),
+    ...(opts.replicas === undefined ? {} : { replicas: opts.replicas }),
+    ...(opts.retryFor === undefined ? {} : { retryForMs: opts.retryFor }),
+  };
+  let kind;
   try {
-    checkImportTarget({
-      to: opts.to,
-      ...(recipients.length === 0 ? {} : { recipients }),
-      ...(opts.mode === undefined ? {} : { mode: opts.mode }),
-      ...(opts.snapshotEvery === undefined ? {} : { snapshotEvery: opts.snapshotEvery }),
-    });
+    kind = checkImportTarget(targetOptions).kind;
   } catch (error) {
     // Recipients, a mode or snapshots that do not fit '--to': how it was called.
     if (error instanceof TypeError) throw new UsageError(error.message);
     throw error;
   }
+  if (opts.durable && kind !== "queue") {
+    throw new UsageError(
+      kind === "sealed"
+        ? "Option '--durable' is a queue's: a sealed store syncs every group of segments it commits"
+        : "Option '--durable' is a queue's: a JetStream stream stores each record before it acks it",
+    );
+  }
   const size = stdin || format === "sealed" ? undefined : await regularFileSize(file);
   const bar = (opts.progress ?? Deno.stderr.isTerminal()) ? startImportProgress(size) : undefined;
   const options: ImportOptions = {
-    to: opts.to,
+    ...targetOptions,
     source: stdin ? "stdin" : file,
     skipExisting: opts.skipExisting ?? false,
     strictOrder: opts.strictOrder ?? false,
     durability: opts.durable ? "durable" : "ipc",
-    ...(recipients.length === 0 ? {} : { recipients }),
-    ...(opts.mode === undefined ? {} : { mode: opts.mode }),
     ...(bar === undefined ? {} : { onProgress: bar.update }),
-    ...(opts.snapshotEvery === undefined ? {} : { snapshotEvery: opts.snapshotEvery }),
     log: (line) => writeStderrLine("import", line),
   };
 

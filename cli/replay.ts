@@ -18,6 +18,11 @@ import {
   timerMs,
 } from "./_options.ts";
 import { findProgram } from "./manifest.ts";
+import {
+  addNatsCredentialOptions,
+  type NatsCredentialFlags,
+  useNatsFlags,
+} from "./_nats_options.ts";
 import { identityOption, useIdentityOption } from "./_sealing.ts";
 import { parseJsonPath } from "../src/json/mod.ts";
 import { DEFAULT_TAPES_DIR, TapeFormatError } from "../src/tape/mod.ts";
@@ -107,7 +112,7 @@ function jsonPath(value: string, previous: string[]): string[] {
  * ```
  */
 export function replayCommand() {
-  return newCommand("replay", findProgram("replay")?.summary ?? "Replay a tape")
+  const command = newCommand("replay", findProgram("replay")?.summary ?? "Replay a tape")
     .usage(
       "<tape|queue> [options]\n       replay <source...> --merge [options]\n" +
         "       replay <tape> --serve [options]\n" +
@@ -201,6 +206,7 @@ export function replayCommand() {
       10_000,
     )
     .addHelpText("after", EXAMPLES);
+  return addNatsCredentialOptions(command);
 }
 
 /**
@@ -217,6 +223,7 @@ export async function main(args: string[]): Promise<number> {
   await program.parseAsync(args, { from: "user" });
   const opts = program.opts();
   useIdentityOption(opts);
+  useNatsFlags(opts as NatsCredentialFlags);
   const tape = program.processedArgs[0];
   const command = program.processedArgs[1];
   const filtering = opts.dir !== undefined || opts.method.length > 0 ||

@@ -8,6 +8,11 @@
 import { newCommand, runProgram, UsageError, writeStderrLine } from "./_program.ts";
 import { directionOption, methodOption, positiveWholeNumber, wholeNumber } from "./_options.ts";
 import { findProgram } from "./manifest.ts";
+import {
+  addNatsCredentialOptions,
+  type NatsCredentialFlags,
+  useNatsFlags,
+} from "./_nats_options.ts";
 import { identityOption, useIdentityOption } from "./_sealing.ts";
 import {
   type FrameFilter,
@@ -65,7 +70,7 @@ Exit status: 0; 1 when the tape or queue cannot be read; 2 for a usage error.
  * ```
  */
 export function tailCommand() {
-  return newCommand("tail", findProgram("tail")?.summary ?? "Show a tape")
+  const command = newCommand("tail", findProgram("tail")?.summary ?? "Show a tape")
     .argument(
       "<tape|queue>",
       "tape (a .jsonl or .meta.json file, or a tape id), queue (its directory, or a bus stream's), " +
@@ -95,6 +100,7 @@ export function tailCommand() {
     )
     .option("--depth <n>", "with --book: levels per side (default 5)", positiveWholeNumber)
     .addHelpText("after", EXAMPLES);
+  return addNatsCredentialOptions(command);
 }
 
 /**
@@ -111,6 +117,7 @@ export async function main(args: string[]): Promise<number> {
   await program.parseAsync(args, { from: "user" });
   const opts = program.opts();
   useIdentityOption(opts);
+  useNatsFlags(opts as NatsCredentialFlags);
   const tape = program.processedArgs[0];
   if (opts.forever && !opts.follow) throw new UsageError("Option '--forever' needs '--follow'");
   if (opts.stats && opts.follow) {

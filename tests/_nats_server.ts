@@ -29,14 +29,36 @@ export interface NatsServerAuth {
   pass: string;
 }
 
-/** Starts `nats-server -js` on a free loopback port with a temporary store directory. */
-export async function startNatsServer(auth?: NatsServerAuth): Promise<NatsServer> {
+/** More of the server's setup, for tests of credentials and TLS. */
+export interface NatsServerOptions {
+  /** More command-line arguments (`--auth TOKEN`, `--tls`, …). */
+  args?: string[];
+  /** Text of a configuration file the server reads (`-c`), written into its store directory. */
+  config?: string;
+  /** Whether JetStream runs (`-js`); true unless given. */
+  jetstream?: boolean;
+}
+
+/**
+ * Starts `nats-server` (with JetStream unless `options` say otherwise) on a
+ * free loopback port with a temporary store directory.
+ */
+export async function startNatsServer(
+  auth?: NatsServerAuth,
+  options: NatsServerOptions = {},
+): Promise<NatsServer> {
   if (natsServerPath === undefined) throw new TypeError("No 'nats-server' installed");
   const path = natsServerPath;
   const dir = await Deno.makeTempDir({ prefix: "spool_nats_" });
   const port = freePort();
-  const args = ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", dir, "-l", `${dir}/log`];
+  const args = ["-a", "127.0.0.1", "-p", String(port), "-sd", dir, "-l", `${dir}/log`];
+  if (options.jetstream ?? true) args.push("-js");
   if (auth !== undefined) args.push("--user", auth.user, "--pass", auth.pass);
+  if (options.config !== undefined) {
+    await Deno.writeTextFile(`${dir}/server.conf`, options.config);
+    args.push("-c", `${dir}/server.conf`);
+  }
+  args.push(...options.args ?? []);
   let child: Deno.ChildProcess | undefined;
   const kill = () => {
     if (child === undefined) return;

@@ -1,11 +1,13 @@
 /**
  * The JetStream archive target against a real `nats-server`: stream creation
- * and checks, the ack window, resume, dedup, and a lost server.
+ * and checks, the ack window, resume, dedup, and server trouble: a record
+ * lost on the way, a restart, a server gone beyond the retry budget, a full
+ * or deleted stream.
  */
 
 import assert from "node:assert/strict";
 import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
-import { jetstream, jetstreamManager, StorageType } from "@nats-io/jetstream";
+import { DiscardPolicy, jetstream, jetstreamManager, StorageType } from "@nats-io/jetstream";
 import {
   JetStreamWriteError,
   openJetStreamTarget,
@@ -15,6 +17,7 @@ import {
 } from "../src/nats/jetstream_target.ts";
 import { type NatsLocation, parseNatsLocation } from "../src/nats/nats_location.ts";
 import { NatsConnectError } from "../src/nats/nats_connection.ts";
+import type { RecordTarget } from "../src/stream/record_target.ts";
 import { type NatsServer, natsServerPath, startNatsServer } from "./_nats_server.ts";
 
 const ignore = natsServerPath === undefined;
@@ -168,8 +171,172 @@ Deno.test({
     }),
 });
 
+// Appends seqs from..to through the target's window.
+async function appendRange(
+  target: RecordTarget,
+  from: number,
+  to: number,
+  midway?: (seq: number) => void,
+): Promise<void> {
+  for (let seq = from; seq <= to; seq++) {
+    if (target.full) await target.ready();
+    target.append(seq % 7, payloadOf(seq), BigInt(seq));
+    midway?.(seq);
+  }
+}
+
+// Every Spool-Seq on the subject of stream `name`, in stream order.
+async function storedSeqs(nc: NatsConnection, name: string): Promise<number[]> {
+  const jsm = await jetstreamManager(nc);
+  const count = (await jsm.streams.info(name)).state.messages;
+  const seqs: number[] = [];
+  if (count === 0) return seqs;
+  const messages = await (await jetstream(nc).consumers.get(name)).consume();
+  for await (const m of messages) {
+    seqs.push(Number(m.headers?.get(SEQ_HEADER)));
+    assert.deepEqual(new Uint8Array(m.data), payloadOf(seqs.at(-1)!));
+    if (seqs.length === count) break;
+  }
+  messages.stop();
+  return seqs;
+}
+
+const upTo = (n: number, from = 1) => Array.from({ length: n - from + 1 }, (_, i) => i + from);
+
+/**
+ * A TCP relay to the server that drops the first publish carrying
+ * `Nats-Msg-Id: <msgId>`, as a connection losing one record would.
+ */
+function relayDropping(serverPort: number, msgId: string): { port: number; close(): void } {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns: Deno.Conn[] = [];
+  let dropped = false;
+  const crlf = new TextEncoder().encode("\r\n");
+  const find = (buf: Uint8Array, from: number) => {
+    for (let i = from; i + 1 < buf.length; i++) {
+      if (buf[i] === crlf[0] && buf[i + 1] === crlf[1]) return i;
+    }
+    return -1;
+  };
+  const forward = async (client: Deno.Conn, server: Deno.Conn) => {
+    let buf = new Uint8Array(0);
+    const writer = server.writable.getWriter();
+    for await (const chunk of client.readable) {
+      const joined = new Uint8Array(buf.length + chunk.length);
+      joined.set(buf);
+      joined.set(chunk, buf.length);
+      buf = joined;
+      let at = 0;
+      const out: Uint8Array[] = [];
+      for (;;) {
+        const eol = find(buf, at);
+        if (eol < 0) break;
+        const line = new TextDecoder().decode(buf.subarray(at, eol));
+        let end = eol + 2;
+        if (/^H?PUB /.test(line)) {
+          end += Number(line.split(" ").at(-1)) + 2;
+          if (end > buf.length) break;
+          const frame = new TextDecoder().decode(buf.subarray(eol + 2, end));
+          if (!dropped && frame.includes(`Nats-Msg-Id: ${msgId}\r\n`)) {
+            dropped = true;
+            at = end;
+            continue;
+          }
+        }
+        out.push(buf.subarray(at, end));
+        at = end;
+      }
+      for (const part of out) await writer.write(part);
+      buf = buf.slice(at);
+    }
+  };
+  (async () => {
+    for await (const client of listener) {
+      const server = await Deno.connect({ hostname: "127.0.0.1", port: serverPort });
+      conns.push(client, server);
+      forward(client, server).catch(() => {});
+      server.readable.pipeTo(client.writable).catch(() => {});
+    }
+  })().catch(() => {});
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    close() {
+      listener.close();
+      for (const c of conns) {
+        try {
+          c.close();
+        } catch { /* closed by the other side */ }
+      }
+    },
+  };
+}
+
 Deno.test({
-  name: "jetstream target fails with one clear error, no password, when its server stops",
+  name:
+    "jetstream target publishes again after a record lost on the way: the stream never has a gap",
+  ignore,
+  fn: () =>
+    withServer(async (server, nc) => {
+      const relay = relayDropping(server.port, "live:300");
+      try {
+        const notices: string[] = [];
+        const target = await openJetStreamTarget(
+          parseNatsLocation(`nats://127.0.0.1:${relay.port}/GAP`, noEnv)!,
+          {
+            liveStreamId: "live",
+            window: 32,
+            ackTimeoutMs: 1000,
+            onNotice: (l) => notices.push(l),
+          },
+        );
+        await appendRange(target, 1, 1000);
+        await target.sync();
+        assert.equal(target.durableSeq, 1000);
+        await target.close();
+        assert.deepEqual(await storedSeqs(nc, "GAP"), upTo(1000));
+        assert.match(
+          notices[0] ?? "",
+          /^lost JetStream stream '.*GAP.*' \(.*\): retrying for up to 60 s$/,
+        );
+        assert.match(
+          notices[1] ?? "",
+          /^JetStream stream '.*GAP.*' resumed at seq 300 after [\d.]+ s$/,
+        );
+      } finally {
+        relay.close();
+      }
+    }),
+});
+
+Deno.test({
+  name: "jetstream target waits through a server restart mid-publish and stores every seq once",
+  ignore,
+  fn: () =>
+    withServer(async (server, nc) => {
+      const notices: string[] = [];
+      const target = await openJetStreamTarget(location(server, "RESTART"), {
+        liveStreamId: "live",
+        window: 64,
+        onNotice: (l) => notices.push(l),
+      });
+      let restarting: Promise<void> | undefined;
+      await appendRange(target, 1, 20_000, (seq) => {
+        if (seq === 5_000) restarting = server.restart();
+        assert.ok(target.durableSeq <= seq);
+      });
+      await restarting;
+      await target.sync();
+      assert.equal(target.durableSeq, 20_000);
+      await target.close();
+      assert.deepEqual(await storedSeqs(nc, "RESTART"), upTo(20_000));
+      assert.ok(notices.some((l) => /^lost JetStream stream/.test(l)), notices.join("\n"));
+      assert.match(notices.at(-1)!, /resumed at seq \d+ after/);
+    }),
+});
+
+Deno.test({
+  name:
+    "jetstream target fails with one clear error after its retry budget, no password, durableSeq kept",
   ignore,
   fn: async () => {
     const server = await startNatsServer({ user: "ann", pass: "hunter2secret" });
@@ -178,21 +345,35 @@ Deno.test({
         `nats://ann:hunter2secret@127.0.0.1:${server.port}/ARCH`,
         noEnv,
       )!;
-      const target = await openJetStreamTarget(loc, { liveStreamId: "live", ackTimeoutMs: 500 });
-      for (let seq = 1; seq <= 10; seq++) target.append(0, payloadOf(seq), 0n);
+      const notices: string[] = [];
+      const target = await openJetStreamTarget(loc, {
+        liveStreamId: "live",
+        ackTimeoutMs: 500,
+        retryForMs: 1500,
+        onNotice: (l) => notices.push(l),
+      });
+      await appendRange(target, 1, 10);
       await target.sync();
       assert.equal(target.durableSeq, 10);
       server.kill();
-      for (let seq = 11; seq <= 20; seq++) target.append(0, payloadOf(seq), 0n);
+      target.append(0, payloadOf(11), 0n);
       const error = await target.sync().then(() => undefined, (e: Error) => e);
       assert.ok(error instanceof JetStreamWriteError, String(error));
-      assert.match(error.message, /^JetStream stream 'nats:\/\/ann:\*\*\*@127\.0\.0\.1:\d+\/ARCH/);
-      assert.match(error.message, /no ack within 500 ms|connection closed/);
-      assert.ok(!error.message.includes("hunter2secret"));
+      assert.match(
+        error.message,
+        /^JetStream stream 'nats:\/\/ann:\*\*\*@127\.0\.0\.1:\d+\/ARCH.*' did not store seq '11': server lost for 1\.5 s \(.*\)$/,
+      );
       assert.equal(error.seq, 11);
       assert.equal(target.durableSeq, 10);
-      assert.throws(() => target.append(0, payloadOf(21), 0n), (e) => e === error);
+      assert.throws(() => target.append(0, payloadOf(12), 0n), (e) => e === error);
+      await assert.rejects(target.sync(), (e) => e === error);
       await target.abort();
+      assert.equal(notices.length, 1, notices.join("\n"));
+      assert.match(
+        notices[0]!,
+        /^lost JetStream stream '.*ARCH.*' \(.*\): retrying for up to 1\.5 s$/,
+      );
+      assert.ok(!`${error.message}${notices}`.includes("hunter2secret"));
 
       await assert.rejects(
         openJetStreamTarget(loc, { liveStreamId: "live" }),
@@ -202,4 +383,113 @@ Deno.test({
       await server.stop();
     }
   },
+});
+
+Deno.test({
+  name:
+    "jetstream target stops at once at a full stream that discards new messages, keeping what it stored",
+  ignore,
+  fn: () =>
+    withServer(async (server, nc) => {
+      const jsm = await jetstreamManager(nc);
+      await jsm.streams.add({
+        name: "FULL",
+        subjects: ["spool.FULL"],
+        max_msgs: 50,
+        discard: DiscardPolicy.New,
+      });
+      const notices: string[] = [];
+      const target = await openJetStreamTarget(location(server, "FULL"), {
+        liveStreamId: "live",
+        window: 16,
+        onNotice: (l) => notices.push(l),
+      });
+      const error = await appendRange(target, 1, 100).then(() => target.sync()).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      assert.ok(error instanceof JetStreamWriteError, String(error));
+      assert.match(
+        error.message,
+        /did not store seq '51': the stream is full and discards new messages \(maximum messages exceeded\): raise its limits/,
+      );
+      assert.equal(error.seq, 51);
+      assert.equal(target.durableSeq, 50);
+      await target.abort();
+      assert.deepEqual(notices.filter((l) => /lost/.test(l)), []);
+      assert.deepEqual(await storedSeqs(nc, "FULL"), upTo(50));
+    }),
+});
+
+Deno.test({
+  name: "jetstream target stops when its stream is deleted under it",
+  ignore,
+  fn: () =>
+    withServer(async (server, nc) => {
+      const target = await openJetStreamTarget(location(server, "GONE"), {
+        liveStreamId: "live",
+        ackTimeoutMs: 1000,
+      });
+      await appendRange(target, 1, 10);
+      await target.sync();
+      await (await jetstreamManager(nc)).streams.delete("GONE");
+      target.append(0, payloadOf(11), 0n);
+      await assert.rejects(
+        target.sync(),
+        (e: Error) =>
+          e instanceof JetStreamWriteError && e.seq === 11 &&
+          /did not store seq '11': the stream was deleted: create it again/.test(e.message),
+      );
+      assert.equal(target.durableSeq, 10);
+      await target.abort();
+    }),
+});
+
+Deno.test({
+  name:
+    "jetstream target refuses a memory stream and other replicas, and tells of a short duplicate window",
+  ignore,
+  fn: () =>
+    withServer(async (server, nc) => {
+      const jsm = await jetstreamManager(nc);
+      await jsm.streams.add({ name: "MEM", subjects: ["spool.MEM"], storage: StorageType.Memory });
+      await assert.rejects(
+        openJetStreamTarget(location(server, "MEM"), { liveStreamId: "live" }),
+        (e: Error) =>
+          e instanceof TypeError && /stream '.*MEM.*' keeps its messages in memory/.test(e.message),
+      );
+      await jsm.streams.add({
+        name: "ONE",
+        subjects: ["spool.ONE"],
+        duplicate_window: 10_000 * 1_000_000,
+      });
+      await assert.rejects(
+        openJetStreamTarget(location(server, "ONE"), { liveStreamId: "live", replicas: 3 }),
+        (e: Error) =>
+          e instanceof TypeError &&
+          /stream '.*ONE.*' has replicas '1', not '3' as asked: leave out '--replicas'/.test(
+            e.message,
+          ),
+      );
+      const notices: string[] = [];
+      const target = await openJetStreamTarget(location(server, "ONE"), {
+        liveStreamId: "live",
+        replicas: 1,
+        onNotice: (l) => notices.push(l),
+      });
+      await target.close();
+      assert.equal(notices.length, 1);
+      assert.match(
+        notices[0]!,
+        /drops a repeated message id for 10 s only, less than the retry budget of 60 s/,
+      );
+      const quiet: string[] = [];
+      const again = await openJetStreamTarget(location(server, "ONE"), {
+        liveStreamId: "live",
+        retryForMs: 5000,
+        onNotice: (l) => quiet.push(l),
+      });
+      await again.close();
+      assert.deepEqual(quiet, []);
+    }),
 });

@@ -138,6 +138,7 @@ class Tap {
   readonly #recipients: Uint8Array[];
   readonly #workers: number | undefined;
   readonly #replicas: number | undefined;
+  readonly #retryForMs: number | undefined;
   #reader!: QueueReader;
   #writer: RecordTarget | undefined;
   // A sealed store opened at the start that holds no record yet: the first
@@ -165,6 +166,7 @@ class Tap {
     this.#recipients = options.recipients ?? [];
     this.#workers = options.workers;
     this.#replicas = options.replicas;
+    this.#retryForMs = options.retryForMs;
   }
 
   // "archive queue 'X'", "sealed archive 'sealed:X'" or "JetStream archive
@@ -322,6 +324,9 @@ class Tap {
       return openJetStreamArchive(target.nats, {
         liveStreamId: name,
         ...(this.#replicas === undefined ? {} : { replicas: this.#replicas }),
+        ...(this.#retryForMs === undefined ? {} : { retryForMs: this.#retryForMs }),
+        // A lost server and the stream's fit are told with the tap's lines.
+        onNotice: (line) => this.#info(line),
       });
     }
     if (target.kind !== "sealed") {
@@ -614,7 +619,9 @@ class Tap {
       copied,
       firstSeq: copied === 0 ? undefined : this.#firstSeq,
       lastSeq: copied === 0 ? undefined : this.#firstSeq! + copied - 1,
-      archiveLastSeq: this.#writer?.lastSeq,
+      // What the archive holds for sure: after a failure, records sent to
+      // a sealed store or a JetStream stream may not have been stored.
+      archiveLastSeq: this.#writer?.durableSeq,
       stoppedBy,
     };
   }

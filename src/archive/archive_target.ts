@@ -8,7 +8,7 @@
 import { QueueWriter } from "../chronicle/mod.ts";
 import { type SealedLocation, SealedWriter } from "../sealed/mod.ts";
 import { queueRecordTarget, type RecordTarget, sealedRecordTarget } from "../stream/mod.ts";
-import { openJetStreamTarget } from "../nats/jetstream_target.ts";
+import { type JetStreamTargetOptions, openJetStreamTarget } from "../nats/jetstream_target.ts";
 import type { NatsLocation } from "../nats/nats_location.ts";
 import { ARCHIVE_WRITER_OPTIONS } from "./tap_options.ts";
 
@@ -104,7 +104,8 @@ export async function openSealedTarget(
  * Opens (or creates, with `replicas`) the JetStream stream at `location`
  * as an archive of the live stream `liveStreamId`: every record carries
  * `Nats-Msg-Id` `<liveStreamId>:<seq>`, so a record a killed tap published
- * and the next one publishes again is stored once.
+ * and the next one publishes again is stored once. A lost server is waited
+ * for up to `retryForMs`, told through `onNotice`.
  *
  * @example
  * ```ts ignore
@@ -118,10 +119,7 @@ export async function openSealedTarget(
  */
 export function openJetStreamArchive(
   location: NatsLocation,
-  options: { liveStreamId: string; replicas?: number },
+  options: Pick<JetStreamTargetOptions, "liveStreamId" | "replicas" | "retryForMs" | "onNotice">,
 ): Promise<RecordTarget> {
-  return openJetStreamTarget(location, {
-    liveStreamId: options.liveStreamId,
-    ...(options.replicas === undefined ? {} : { replicas: options.replicas }),
-  });
+  return openJetStreamTarget(location, options);
 }

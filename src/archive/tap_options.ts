@@ -106,6 +106,11 @@ export interface ArchiveTapOptions {
   recipients?: Uint8Array[];
   /** Replicas of a JetStream archive stream created now (`nats://…`); default 1. */
   replicas?: number;
+  /**
+   * How long a JetStream archive waits for a lost server before the tap
+   * fails, in milliseconds; default 60 000.
+   */
+  retryForMs?: number;
   /** Cipher workers of a sealed archive; default the sealed writer's. */
   workers?: number;
 }

@@ -8,17 +8,20 @@
  */
 
 import { type QueueDurability, queueExists, QueueWriter, realtimeNs } from "../chronicle/mod.ts";
-import { parseSealedLocation, type SealedLocation, SealedWriter } from "../sealed/mod.ts";
+import { type SealedLocation, SealedWriter } from "../sealed/mod.ts";
 import {
   checkTargetOptions,
   queueRecordTarget,
   type RecordTarget,
   sealedRecordTarget,
+  type TargetLocation,
 } from "../stream/mod.ts";
 import { ImportError, InputFileError, InputLineError, QueueOpenError } from "./import_error.ts";
 import { errorMessage, ioMessage, ioReason, isDiskFull, isOsError } from "../tape/mod.ts";
 import type { ImportSummary } from "./import_summary.ts";
 import { type SnapshotPlan, SnapshotTaker } from "../book/mod.ts";
+import { openJetStreamTarget } from "../nats/jetstream_target.ts";
+import { isNatsLocation, type NatsLocation, redactNatsUrl } from "../nats/nats_location.ts";
 
 /** One record of the input, with where it came from. */
 export interface ImportRecord {
@@ -56,12 +59,17 @@ export interface ImportProgress {
 export interface ImportOptions {
   /**
    * The queue directory, created when missing with the input's first seq
-   * as its first; or a sealed store, `sealed:DIR` or `sqlite:FILE[#stream]`,
-   * which needs `recipients`.
+   * as its first; a sealed store, `sealed:DIR` or `sqlite:FILE[#stream]`,
+   * which needs `recipients`; or a JetStream stream `nats://HOST:PORT/STREAM`,
+   * created when missing, whose first record may have any seq.
    */
   to: string;
   /** X25519 public keys a sealed store is sealed to. */
   recipients?: Uint8Array[];
+  /** Replicas of a JetStream stream created now; default 1. */
+  replicas?: number;
+  /** How long a JetStream stream is retried after its server is lost; default 60 s. */
+  retryForMs?: number;
   /** How messages name the input: a path, or `stdin`. Default `input`. */
   source?: string;
   /**
@@ -126,7 +134,8 @@ function seqStep(seq: number, previous: number): string {
 }
 
 function queueMismatch(queue: string, lastSeq: number, seq: number): string {
-  const ends = `Queue '${queue}' ends at seq ${lastSeq} but the input starts at seq ${seq}`;
+  const what = isNatsLocation(queue) ? "JetStream stream" : "Queue";
+  const ends = `${what} '${queue}' ends at seq ${lastSeq} but the input starts at seq ${seq}`;
   if (seq <= lastSeq) {
     return `${ends}: re-run with '--skip-existing' to leave out the records it has`;
   }
@@ -184,13 +193,13 @@ export async function importRecords(
   options: ImportOptions,
 ): Promise<ImportSummary> {
   const started = performance.now();
-  const queue = options.to;
+  const target = checkImportTarget(options);
+  // Messages name a JetStream stream without its password or token.
+  const queue = target.kind === "jetstream" ? redactNatsUrl(options.to) : options.to;
   const source = options.source ?? "input";
   const skipExisting = options.skipExisting ?? false;
-  checkImportTarget(options);
-  const sealed = parseSealedLocation(queue);
   // A directory that is not a queue is refused before any input is read.
-  if (sealed === undefined) openingQueue(queue, () => queueExists(queue));
+  if (target.kind === "queue") openingQueue(queue, () => queueExists(queue));
   let writer: RecordTarget | undefined;
   let snapshots: SnapshotTaker | undefined;
   let toSkip = options.skipFirst ?? 0;
@@ -203,8 +212,9 @@ export async function importRecords(
   let bytesRead = 0;
   let lastImportedLine = 0;
   let lastLineDone = true;
-  // Records a sealed store holds but has not yet made durable, with their
-  // lines: a store that fails loses them, and the error must say so.
+  // Records a sealed store or a JetStream stream holds but has not yet made
+  // durable, with their lines: a store that fails loses them, and the error
+  // must say so.
   const notDurable: { seq: number; line: number }[] = [];
   let seqs: { first: number; last: number } | undefined;
   const report = () => options.onProgress?.({ records: imported, skipped, bytesRead });
@@ -248,7 +258,7 @@ export async function importRecords(
         if (options.snapshotEvery !== undefined) {
           snapshots = await snapshotTaker(queue, options.snapshotEvery, options);
         }
-        writer = sealed === undefined
+        writer = target.kind === "queue"
           ? queueRecordTarget(
             await openingQueue(queue, () =>
               QueueWriter.open(queue, {
@@ -257,8 +267,12 @@ export async function importRecords(
                 ...(options.mode === undefined ? {} : { mode: options.mode }),
               })),
           )
-          : await openSealed(sealed, options.recipients!, seq);
-        if (seq !== undefined) {
+          : target.kind === "sealed"
+          ? await openSealed(target.sealed, options.recipients!, seq)
+          : await openJetStream(target.nats, options);
+        // An empty JetStream stream has no first seq of its own: it starts at the input's.
+        const empty = target.kind === "jetstream" && writer.lastSeq === 0;
+        if (seq !== undefined && !empty) {
           const next = writer.lastSeq + 1;
           if (seq > next || (seq < next && !skipExisting)) {
             throw new InputLineError(queueMismatch(queue, writer.lastSeq, seq), line);
@@ -283,7 +297,18 @@ export async function importRecords(
         previousTs = ts;
         let appended: number;
         try {
-          appended = writer.append(record.typeId, record.payload, ts);
+          if (seq !== undefined && writer.lastSeq === 0) {
+            // An empty target starts at the record copied into it.
+            writer.appendCopy({
+              seq,
+              timestampNs: ts,
+              typeId: record.typeId,
+              payload: record.payload,
+            });
+            appended = seq;
+          } else {
+            appended = writer.append(record.typeId, record.payload, ts);
+          }
         } catch (error) {
           // A record the queue refuses (too large for a segment) is the input's fault.
           if (error instanceof RangeError) {
@@ -294,7 +319,7 @@ export async function importRecords(
         imported++;
         lastImportedLine = line;
         lastLineDone = record.lineEnds !== false;
-        if (sealed !== undefined) notDurable.push({ seq: appended, line });
+        if (target.kind !== "queue") notDurable.push({ seq: appended, line });
         snapshots?.observeMessage({
           seq: appended,
           timestampNs: ts,
@@ -302,7 +327,7 @@ export async function importRecords(
           payload: record.payload,
         });
         seqs = { first: seqs?.first ?? appended, last: appended };
-        // A sealed store's ciphers and disk bound what it holds in memory.
+        // A sealed store's ciphers and disk, or a stream's unacked window, bound what it holds.
         if (writer.full) await writer.ready();
       }
       if ((imported + skipped) % PROGRESS_EVERY === 0) {
@@ -388,7 +413,7 @@ function openingQueue<T>(queue: string, open: () => T): T {
 
 /**
  * Checks that `options.to` can take the import before any input is read
- * ({@linkcode checkTargetOptions}).
+ * ({@linkcode checkTargetOptions}), and says what it names.
  *
  * @throws {TypeError} naming the option that does not fit.
  *
@@ -397,17 +422,26 @@ function openingQueue<T>(queue: string, open: () => T): T {
  * import assert from "node:assert/strict";
  * import { checkImportTarget } from "./queue_import.ts";
  * assert.throws(() => checkImportTarget({ to: "sealed:/s" }), { message: /give at least one recipient/ });
- * checkImportTarget({ to: "./q" });
+ * assert.equal(checkImportTarget({ to: "./q" }).kind, "queue");
+ * assert.equal(checkImportTarget({ to: "nats://127.0.0.1:4222/S", replicas: 3 }).kind, "jetstream");
  * ```
  */
-export function checkImportTarget(options: ImportOptions): void {
-  if (checkTargetOptions(options.to, options).kind === "jetstream") {
-    throw new TypeError(
-      `Importing into a JetStream stream is not built yet: import into a queue, then copy it into '${
-        options.to.replace(/\/\/[^@/]*@/, "//")
-      }' with archive-tap`,
-    );
-  }
+export function checkImportTarget(options: ImportOptions): TargetLocation {
+  return checkTargetOptions(options.to, options);
+}
+
+// A stream holding nothing yet starts at the input's first seq, as a new
+// queue does: its first record is copied with its seq.
+function openJetStream(location: NatsLocation, options: ImportOptions): Promise<RecordTarget> {
+  const { replicas, retryForMs, log } = options;
+  return openJetStreamTarget(location, {
+    // Every import of a stream names its records alike, so a re-run after a
+    // crash is deduplicated by the server as a tap's restart is.
+    liveStreamId: `import:${location.stream}`,
+    ...(replicas === undefined ? {} : { replicas }),
+    ...(retryForMs === undefined ? {} : { retryForMs }),
+    ...(log === undefined ? {} : { onNotice: log }),
+  });
 }
 
 // A store holding nothing yet starts at the input's first seq, as a new queue does.

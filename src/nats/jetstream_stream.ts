@@ -281,7 +281,7 @@ export class JetStreamStream implements StreamReader {
     this.#messages = messages;
     this.#signal?.addEventListener("abort", this.#onAbort, { once: true });
     if (this.#signal?.aborted) return this.#finish("end", true);
-    this.#pump = this.#receive(messages, follow ? Infinity : end);
+    this.#pump = this.#receive(messages, follow ? Infinity : end, finder);
   }
 
   // Makes the durable consumer ready to deliver from stream seq `from`, or
@@ -337,7 +337,7 @@ export class JetStreamStream implements StreamReader {
     return from;
   }
 
-  async #receive(messages: ConsumerMessages, end: number): Promise<void> {
+  async #receive(messages: ConsumerMessages, end: number, finder: SeqFinder): Promise<void> {
     try {
       for await (const m of messages) {
         if (this.#end !== undefined) return;
@@ -346,8 +346,13 @@ export class JetStreamStream implements StreamReader {
         this.#buffer.push(toMessage(m, this.location));
         if (this.name !== undefined) this.#acks.push(m);
         this.#wake();
-        // `pending` 0 also ends a read whose last message was removed after open.
-        if (m.seq >= end || (end !== Infinity && m.info.pending === 0)) break;
+        if (m.seq >= end) break;
+        // `pending` 0 before the end: the end was removed after open, or the
+        // consumer sits on a replica still catching up (a restarted cluster
+        // node), whose count is not the stream's. The stream leader decides.
+        if (
+          end !== Infinity && m.info.pending === 0 && !await finder.holdsFrom(m.seq + 1, end)
+        ) break;
         if (this.#buffer.length - this.#head >= HIGH_WATER) {
           this.#drained = Promise.withResolvers<void>();
           await this.#drained.promise;
@@ -568,6 +573,12 @@ class SeqFinder {
       throw new RangeError(`Seq ${seq} is not in '${this.#shown}': the next there is ${foundSeq}`);
     }
     return found.seq;
+  }
+
+  // Whether the subject holds a message at or after stream seq `seq`, up to `end`.
+  async holdsFrom(seq: number, end: number): Promise<boolean> {
+    const m = await this.#next(seq);
+    return m !== null && m.seq <= end;
   }
 
   // The first message on the subject at or after stream seq `seq`, or null.

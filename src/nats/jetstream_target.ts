@@ -9,10 +9,20 @@
  * last message on its subject. A record in flight when a writer died is
  * either stored (and so counted) or lost (and so published again); one that
  * reaches the server after the next writer read the last message is dropped
- * by the duplicate window, as long as the writer restarts within it. When
- * the stream takes only this subject, every publish also expects the
- * previous record's message id (`Nats-Expected-Last-Msg-Id`), so a record
- * lost in a reconnect ends the target rather than leaving a gap.
+ * by the duplicate window, as long as the writer restarts within it.
+ *
+ * Server trouble: a lost connection, an ack that does not come or a stream
+ * without a leader for a while is not the end. The target keeps a copy of
+ * every record not yet acknowledged, waits for the client to reconnect, reads
+ * the last record stored again, and publishes the records after it again, in
+ * order and with their message ids, for up to `retryForMs`. When the stream
+ * takes only this subject, every publish also expects the previous record's
+ * message id (`Nats-Expected-Last-Msg-Id`), so a record lost in the middle is
+ * refused after rather than leaving a gap, and published again. A stream
+ * shared with other subjects cannot hold that guard: there the order of one
+ * connection is what keeps a gap out. Refusals that waiting does not cure (a
+ * full stream that discards new messages, a deleted stream, another writer on
+ * the subject) end the target at once.
  *
  * @module
  */
@@ -21,6 +31,7 @@ import { headers, type NatsConnection } from "@nats-io/transport-node";
 import {
   jetstream,
   type JetStreamClient,
+  type JetStreamManager,
   jetstreamManager,
   type JetStreamPublishOptions,
   StorageType,
@@ -42,14 +53,21 @@ export const TYPE_HEADER = "Spool-Type-Id";
 export interface JetStreamTargetOptions {
   /** Id of the live stream copied, the first half of every `Nats-Msg-Id`. */
   liveStreamId: string;
-  /** Replicas of a stream created here (1). */
+  /** Replicas of a stream created here (1); an existing stream must have as many when given. */
   replicas?: number;
   /** Publishes awaiting their ack before the target is full (1024). */
   window?: number;
-  /** Duplicate window of a stream created here, in milliseconds (2 minutes). */
+  /** Duplicate window of a stream created here, in milliseconds (2 minutes, or `retryForMs` when longer). */
   duplicateWindowMs?: number;
   /** How long one publish waits for its ack, in milliseconds (5000). */
   ackTimeoutMs?: number;
+  /**
+   * How long the target keeps trying after it lost the server, from the
+   * first failure until a record is stored again, in milliseconds (60 000).
+   */
+  retryForMs?: number;
+  /** Receives one line when the server is lost, when the target resumes, and about the stream's fit. */
+  onNotice?: (line: string) => void;
 }
 
 /** Why a JetStream target stopped: the stream refused a record, or the server was lost. */
@@ -85,7 +103,8 @@ export class JetStreamWriteError extends Error {
  * returns a target that appends after the last seq it holds.
  *
  * @throws {TypeError} when an existing stream does not take the location's
- * subject, or its last message on the subject has no `Spool-Seq` header.
+ * subject, keeps its messages in memory, has other replicas than `replicas`
+ * asks for, or its last message on the subject has no `Spool-Seq` header.
  * @throws {NatsConnectError} when the server cannot be reached.
  *
  * @example
@@ -94,6 +113,8 @@ export class JetStreamWriteError extends Error {
  * import { parseNatsLocation } from "./nats_location.ts";
  * const target = await openJetStreamTarget(parseNatsLocation("nats://127.0.0.1:4222/TRADES")!, {
  *   liveStreamId: "feed-a",
+ *   retryForMs: 30_000,
+ *   onNotice: (line) => console.error(line),
  * });
  * target.append(1, new Uint8Array([1]), 0n);
  * await target.close();
@@ -108,43 +129,56 @@ export async function openJetStreamTarget(
   if (!Number.isInteger(window) || window < 1) {
     throw new RangeError(`Window '${window}' is not a positive integer`);
   }
-  const scrub = (message: string) => scrubSecrets(location, message);
+  const retryForMs = options.retryForMs ?? 60_000;
+  if (!Number.isFinite(retryForMs) || retryForMs < 0) {
+    throw new RangeError(`Retry budget '${retryForMs}' ms is not a duration`);
+  }
+  const settings: Settings = {
+    location,
+    shown,
+    liveStreamId: options.liveStreamId,
+    window,
+    ackTimeoutMs: options.ackTimeoutMs ?? 5000,
+    retryForMs,
+    notice: options.onNotice ?? (() => {}),
+    guarded: false,
+  };
   const nc = await connectNats(location);
   try {
-    const info = await ensureStream(nc, location, options, shown);
-    const ackTimeoutMs = options.ackTimeoutMs ?? 5000;
-    const js = jetstream(nc, { timeout: ackTimeoutMs });
-    const last = await lastRecord(nc, location, shown);
+    const jsm = await managerOf(nc, settings.ackTimeoutMs);
+    const info = await ensureStream(jsm, settings, options);
     // Only a stream of this one subject lets each publish expect the previous message id.
-    const guarded = info.config.subjects?.length === 1;
-    return jetStreamTarget(
-      nc,
-      js,
-      location,
-      options.liveStreamId,
-      window,
-      last,
-      guarded,
-      ackTimeoutMs,
-      {
-        shown,
-        scrub,
-      },
-    );
+    settings.guarded = info.config.subjects?.length === 1;
+    const last = await lastRecord(jsm, settings);
+    return new JetStreamTarget(nc, jsm, settings, last);
   } catch (e) {
     await nc.close();
     if (e instanceof TypeError) throw e;
-    throw new JetStreamWriteError(shown, 0, scrub(String(e)));
+    throw new JetStreamWriteError(shown, 0, scrubSecrets(location, String(e)));
   }
 }
 
+interface Settings {
+  location: NatsLocation;
+  shown: string;
+  liveStreamId: string;
+  window: number;
+  ackTimeoutMs: number;
+  retryForMs: number;
+  notice: (line: string) => void;
+  guarded: boolean;
+}
+
+function managerOf(nc: NatsConnection, timeoutMs: number): Promise<JetStreamManager> {
+  return jetstreamManager(nc, { timeout: timeoutMs, checkAPI: false });
+}
+
 async function ensureStream(
-  nc: NatsConnection,
-  location: NatsLocation,
+  jsm: JetStreamManager,
+  settings: Settings,
   options: JetStreamTargetOptions,
-  shown: string,
 ): Promise<StreamInfo> {
-  const jsm = await jetstreamManager(nc);
+  const { location, shown, retryForMs } = settings;
   const info = await jsm.streams.info(location.stream).catch((e: Error) => {
     if (e.name === "StreamNotFoundError") return undefined;
     throw e;
@@ -155,15 +189,38 @@ async function ensureStream(
       subjects: [location.subject],
       storage: StorageType.File,
       num_replicas: options.replicas ?? 1,
-      duplicate_window: (options.duplicateWindowMs ?? 120_000) * 1_000_000,
+      duplicate_window: (options.duplicateWindowMs ?? Math.max(120_000, retryForMs)) *
+        1_000_000,
     });
   }
-  const subjects = info.config.subjects ?? [];
+  const config = info.config;
+  const subjects = config.subjects ?? [];
   if (!subjects.includes(location.subject)) {
     throw new TypeError(
       `JetStream stream '${shown}' takes subjects '${
         subjects.join(", ")
       }', not '${location.subject}': name its subject with '?subject=' or another stream`,
+    );
+  }
+  if (config.storage !== StorageType.File) {
+    throw new TypeError(
+      `JetStream stream '${shown}' keeps its messages in memory, which a server restart loses: archive into a stream with file storage`,
+    );
+  }
+  const replicas = config.num_replicas || 1;
+  if (options.replicas !== undefined && options.replicas !== replicas) {
+    throw new TypeError(
+      `JetStream stream '${shown}' has replicas '${replicas}', not '${options.replicas}' as asked: leave out '--replicas' or change the stream's replicas`,
+    );
+  }
+  const dedupMs = (config.duplicate_window ?? 0) / 1_000_000;
+  if (dedupMs < retryForMs) {
+    settings.notice(
+      `JetStream stream '${shown}' drops a repeated message id for ${
+        seconds(dedupMs)
+      } s only, less than the retry budget of ${
+        seconds(retryForMs)
+      } s: a record in flight during a longer outage may be stored twice; raise its duplicate window`,
     );
   }
   return info;
@@ -174,12 +231,8 @@ interface LastRecord {
   msgId: string | undefined;
 }
 
-async function lastRecord(
-  nc: NatsConnection,
-  location: NatsLocation,
-  shown: string,
-): Promise<LastRecord> {
-  const jsm = await jetstreamManager(nc);
+async function lastRecord(jsm: JetStreamManager, settings: Settings): Promise<LastRecord> {
+  const { location, shown } = settings;
   const stored = await jsm.streams.getMessage(location.stream, { last_by_subj: location.subject });
   if (stored === null) return { seq: 0, msgId: undefined };
   const text = stored.header?.get(SEQ_HEADER) ?? "";
@@ -192,112 +245,344 @@ async function lastRecord(
   return { seq, msgId: stored.header?.get("Nats-Msg-Id") || undefined };
 }
 
-function jetStreamTarget(
-  nc: NatsConnection,
-  js: JetStreamClient,
-  location: NatsLocation,
-  liveStreamId: string,
-  window: number,
-  last: LastRecord,
-  guarded: boolean,
-  ackTimeoutMs: number,
-  messages: { shown: string; scrub: (message: string) => string },
-): RecordTarget {
-  let lastSeq = last.seq;
-  let durableSeq = last.seq;
-  let lastMsgId = last.msgId;
-  let failure: JetStreamWriteError | undefined;
-  // Seqs awaiting their ack, oldest first; `acked` marks those answered out of order.
-  const pending: number[] = [];
-  const acked = new Set<number>();
-  let wake: (() => void) | undefined;
-  const notify = () => {
-    const w = wake;
-    wake = undefined;
-    w?.();
-  };
-  const fail = (seq: number, reason: string) => {
-    failure ??= new JetStreamWriteError(messages.shown, seq, messages.scrub(reason));
-    notify();
-  };
-  nc.closed().then((e) => {
-    if (pending.length > 0 || e) fail(durableSeq + 1, `connection closed${e ? `: ${e}` : ""}`);
-  });
-  const check = () => {
-    if (failure !== undefined) throw failure;
-  };
-  const settle = (seq: number) => {
-    acked.add(seq);
-    while (pending.length > 0 && acked.delete(pending[0]!)) durableSeq = pending.shift()!;
-    notify();
-  };
-  const publish = (seq: number, typeId: number, payload: Uint8Array, timestampNs: bigint) => {
-    check();
-    const h = headers();
-    h.set(SEQ_HEADER, String(seq));
-    h.set(TIMESTAMP_HEADER, String(timestampNs));
-    h.set(TYPE_HEADER, String(typeId));
-    const msgId = `${liveStreamId}:${seq}`;
-    const opts: Partial<JetStreamPublishOptions> = { msgID: msgId, headers: h };
-    if (guarded && lastMsgId !== undefined) opts.expect = { lastMsgID: lastMsgId };
-    lastMsgId = msgId;
-    lastSeq = seq;
-    pending.push(seq);
-    // The client keeps the bytes until they are written: a lent payload is copied.
-    js.publish(location.subject, payload.slice(), opts).then(
-      () => settle(seq),
-      (e: Error) =>
-        fail(
-          seq,
-          e.name === "TimeoutError"
-            ? `no ack within ${ackTimeoutMs} ms, server lost or slow`
-            : e.message,
-        ),
-    );
-  };
-  const waitUntil = async (done: () => boolean) => {
-    while (failure === undefined && !done()) {
-      await new Promise<void>((resolve) => wake = resolve);
+/** Seconds for a line: `60`, `2.5`. */
+function seconds(ms: number): string {
+  return String(Math.round(ms / 100) / 10);
+}
+
+/** A record not yet acknowledged, kept to be published again. */
+interface Entry {
+  seq: number;
+  typeId: number;
+  payload: Uint8Array;
+  timestampNs: bigint;
+}
+
+// JetStream error codes: refusals that waiting does not cure, and the guard's.
+const STORE_FAILED = 10077;
+const MESSAGE_TOO_BIG = 10054;
+const WRONG_LAST_MSG_ID = 10070;
+
+class JetStreamTarget implements RecordTarget {
+  readonly #s: Settings;
+  #nc: NatsConnection;
+  #jsm: JetStreamManager;
+  #js: JetStreamClient;
+  #lastSeq: number;
+  #durableSeq: number;
+  // The message id the next publish expects the stream to end with.
+  #chainMsgId: string | undefined;
+  // Records awaiting their ack, oldest first; `#acked` marks those answered out of order.
+  #entries: Entry[] = [];
+  #acked = new Set<number>();
+  // Answers to publishes of an earlier epoch are ignored: recovery sent them again.
+  #epoch = 0;
+  #recovering = false;
+  // When the server was lost (performance.now()), until a record is stored again.
+  #lostSince: number | undefined;
+  #lostReason = "";
+  #connected = true;
+  #stopping = false;
+  // Seq the target went on from after its last recovery, for the notice.
+  #resumeSeq = 0;
+  #failure: JetStreamWriteError | undefined;
+  #waiters: (() => void)[] = [];
+  #kick: (() => void) | undefined;
+
+  constructor(nc: NatsConnection, jsm: JetStreamManager, settings: Settings, last: LastRecord) {
+    this.#s = settings;
+    this.#nc = nc;
+    this.#jsm = jsm;
+    this.#js = jetstream(nc, { timeout: settings.ackTimeoutMs });
+    this.#lastSeq = last.seq;
+    this.#durableSeq = last.seq;
+    this.#chainMsgId = last.msgId;
+    this.#watch(nc);
+  }
+
+  get lastSeq(): number {
+    return this.#lastSeq;
+  }
+
+  get durableSeq(): number {
+    return this.#durableSeq;
+  }
+
+  get full(): boolean {
+    return this.#recovering || this.#entries.length >= this.#s.window;
+  }
+
+  append(typeId: number, payload: Uint8Array, timestampNs: bigint): number {
+    this.#add(this.#lastSeq + 1, typeId, payload, timestampNs);
+    return this.#lastSeq;
+  }
+
+  appendCopy(m: StreamMessage): void {
+    // An empty stream starts at the first record it is given, as a new
+    // archive queue does (a live queue whose retention passed seq 1).
+    const starting = this.#lastSeq === 0 && Number.isSafeInteger(m.seq) && m.seq >= 1;
+    if (m.seq !== this.#lastSeq + 1 && !starting) {
+      throw new RangeError(
+        `JetStream stream '${this.#s.shown}' takes seq '${this.#lastSeq + 1}' next, not '${m.seq}'`,
+      );
     }
-    check();
-  };
-  const sync = () => waitUntil(() => pending.length === 0);
-  return {
-    get lastSeq() {
-      return lastSeq;
-    },
-    get durableSeq() {
-      return durableSeq;
-    },
-    get full() {
-      return pending.length >= window;
-    },
-    append(typeId, payload, timestampNs) {
-      publish(lastSeq + 1, typeId, payload, timestampNs);
-      return lastSeq;
-    },
-    appendCopy(m: StreamMessage) {
-      // An empty stream starts at the first record it is given, as a new
-      // archive queue does (a live queue whose retention passed seq 1).
-      const starting = lastSeq === 0 && Number.isSafeInteger(m.seq) && m.seq >= 1;
-      if (m.seq !== lastSeq + 1 && !starting) {
-        throw new RangeError(
-          `JetStream stream '${messages.shown}' takes seq '${lastSeq + 1}' next, not '${m.seq}'`,
+    this.#add(m.seq, m.typeId, m.payload, m.timestampNs);
+  }
+
+  ready(): Promise<void> {
+    return this.#waitUntil(() => !this.full);
+  }
+
+  sync(): Promise<void> {
+    return this.#waitUntil(() => this.#entries.length === 0);
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.sync();
+    } finally {
+      await this.abort();
+    }
+  }
+
+  async abort(): Promise<void> {
+    this.#stopping = true;
+    this.#kick?.();
+    if (!this.#nc.isClosed()) await this.#nc.close();
+  }
+
+  // Follows the client's connection: a disconnect stops publishing until
+  // the records after the last one stored are known again.
+  #watch(nc: NatsConnection): void {
+    (async () => {
+      for await (const status of nc.status()) {
+        if (nc !== this.#nc) return;
+        if (status.type === "disconnect") {
+          this.#connected = false;
+          this.#lost("the connection dropped");
+        } else if (status.type === "reconnect") {
+          this.#connected = true;
+          this.#kick?.();
+        }
+      }
+    })();
+    nc.closed().then((e) => {
+      if (nc !== this.#nc || this.#stopping) return;
+      this.#connected = false;
+      this.#lost(`the connection closed${e ? `: ${e.message}` : ""}`);
+      this.#kick?.();
+    });
+  }
+
+  #add(seq: number, typeId: number, payload: Uint8Array, timestampNs: bigint): void {
+    if (this.#failure !== undefined) throw this.#failure;
+    // The client keeps the bytes until they are written, and a retry sends them again: a lent payload is copied.
+    const entry = { seq, typeId, payload: payload.slice(), timestampNs };
+    this.#entries.push(entry);
+    this.#lastSeq = seq;
+    if (!this.#recovering) this.#publish(entry);
+  }
+
+  #publish(entry: Entry): void {
+    const h = headers();
+    h.set(SEQ_HEADER, String(entry.seq));
+    h.set(TIMESTAMP_HEADER, String(entry.timestampNs));
+    h.set(TYPE_HEADER, String(entry.typeId));
+    const msgId = `${this.#s.liveStreamId}:${entry.seq}`;
+    const opts: Partial<JetStreamPublishOptions> = { msgID: msgId, headers: h };
+    if (this.#s.guarded && this.#chainMsgId !== undefined) {
+      opts.expect = { lastMsgID: this.#chainMsgId };
+    }
+    this.#chainMsgId = msgId;
+    const epoch = this.#epoch;
+    this.#js.publish(this.#s.location.subject, entry.payload, opts).then(
+      () => {
+        if (epoch === this.#epoch) this.#settle(entry.seq);
+      },
+      (e: Error) => {
+        if (epoch === this.#epoch) this.#refused(entry.seq, e);
+      },
+    );
+  }
+
+  #settle(seq: number): void {
+    this.#acked.add(seq);
+    const entries = this.#entries;
+    while (entries.length > 0 && this.#acked.delete(entries[0]!.seq)) {
+      this.#durableSeq = entries.shift()!.seq;
+    }
+    if (this.#lostSince !== undefined) this.#resumed();
+    this.#notify();
+  }
+
+  #refused(seq: number, e: Error): void {
+    const { code, status } = e as { code?: number; status?: number };
+    const permanent = code === STORE_FAILED || code === MESSAGE_TOO_BIG;
+    const trouble = e.name === "TimeoutError"
+      ? `no ack within ${this.#s.ackTimeoutMs} ms`
+      : e.name === "JetStreamNotEnabled" || e.name === "NoResponders"
+      ? "no JetStream server answered"
+      : ["RequestError", "ClosedConnectionError", "ConnectionError"].includes(e.name)
+      ? "the connection dropped"
+      : code === WRONG_LAST_MSG_ID
+      // A record before this one was lost on the way, or another writer
+      // stored one: reading the stream's end tells which.
+      ? `a record before seq ${seq} went missing (${e.message})`
+      // A clustered stream between leaders, for one.
+      : status === 503 && !permanent
+      ? e.message
+      : undefined;
+    if (trouble !== undefined) {
+      this.#lost(trouble);
+      return;
+    }
+    let reason = e.message;
+    if (code === STORE_FAILED && /maximum (messages|bytes)/.test(reason)) {
+      reason =
+        `the stream is full and discards new messages (${reason}): raise its limits, let it discard old messages, or archive into another stream`;
+    } else if (code === MESSAGE_TOO_BIG) {
+      reason = `${reason}: raise the stream's and the server's maximum message size`;
+    }
+    this.#fail(this.#entries[0]?.seq ?? seq, reason);
+  }
+
+  // Stops publishing and starts finding where the stream ends, once per trouble.
+  #lost(reason: string): void {
+    if (this.#failure !== undefined || this.#stopping || this.#recovering) return;
+    this.#recovering = true;
+    this.#epoch++;
+    if (this.#lostSince === undefined) {
+      this.#lostSince = performance.now();
+      this.#lostReason = reason;
+      this.#s.notice(
+        `lost JetStream stream '${this.#s.shown}' (${reason}): retrying for up to ${
+          seconds(this.#s.retryForMs)
+        } s`,
+      );
+    }
+    this.#recover();
+  }
+
+  async #recover(): Promise<void> {
+    const deadline = this.#lostSince! + this.#s.retryForMs;
+    let pauseMs = 100;
+    while (this.#failure === undefined && !this.#stopping) {
+      const left = deadline - performance.now();
+      if (left <= 0) {
+        this.#fail(
+          this.#entries[0]?.seq ?? this.#lastSeq + 1,
+          `server lost for ${seconds(this.#s.retryForMs)} s (${this.#lostReason})`,
         );
+        return;
       }
-      publish(m.seq, m.typeId, m.payload, m.timestampNs);
-    },
-    ready: () => waitUntil(() => pending.length < window),
-    sync,
-    async close() {
       try {
-        await sync();
-      } finally {
-        if (!nc.isClosed()) await nc.close();
+        if (this.#nc.isClosed()) await this.#redial();
+        if (this.#connected) {
+          const last = await lastRecord(this.#jsm, this.#s);
+          this.#restart(last);
+          return;
+        }
+      } catch (e) {
+        if ((e as Error).name === "StreamNotFoundError") {
+          this.#fail(
+            this.#entries[0]?.seq ?? this.#lastSeq + 1,
+            "the stream was deleted: create it again (a new tap creates a missing stream) or archive into another",
+          );
+          return;
+        }
+        if (e instanceof TypeError) {
+          this.#fail(this.#entries[0]?.seq ?? this.#lastSeq + 1, e.message);
+          return;
+        }
       }
-    },
-    async abort() {
-      if (!nc.isClosed()) await nc.close();
-    },
-  };
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(pauseMs, Math.max(left, 1)));
+        this.#kick = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#kick = undefined;
+      pauseMs = Math.min(pauseMs * 2, 1000);
+    }
+  }
+
+  // The client gave up reconnecting (its attempts ran out) while the budget lasts: a new connection.
+  async #redial(): Promise<void> {
+    const nc = await connectNats(this.#s.location);
+    if (this.#stopping) {
+      await nc.close();
+      return;
+    }
+    this.#nc = nc;
+    this.#jsm = await managerOf(nc, this.#s.ackTimeoutMs);
+    this.#js = jetstream(nc, { timeout: this.#s.ackTimeoutMs });
+    this.#connected = true;
+    this.#watch(nc);
+  }
+
+  // Settles what the stream holds and publishes the rest again, guarded from its last record.
+  #restart(last: LastRecord): void {
+    const ours = last.seq === 0 || last.msgId === `${this.#s.liveStreamId}:${last.seq}`;
+    const first = this.#entries[0]?.seq ?? this.#lastSeq + 1;
+    if (!ours || last.seq > this.#lastSeq) {
+      this.#fail(
+        first,
+        `another writer stored '${
+          last.msgId ?? `seq ${last.seq}`
+        }' on subject '${this.#s.location.subject}': give each tap its own subject or stream`,
+      );
+      return;
+    }
+    if (last.seq < this.#durableSeq) {
+      this.#fail(
+        first,
+        `the stream ends at seq ${last.seq}, before seq ${this.#durableSeq} it had acknowledged: check the server's storage; a new run copies again after seq ${last.seq} while the live queue holds it`,
+      );
+      return;
+    }
+    this.#acked.clear();
+    while (this.#entries.length > 0 && this.#entries[0]!.seq <= last.seq) {
+      this.#durableSeq = this.#entries.shift()!.seq;
+    }
+    this.#chainMsgId = last.msgId;
+    this.#resumeSeq = last.seq + 1;
+    this.#recovering = false;
+    for (const entry of this.#entries) this.#publish(entry);
+    if (this.#entries.length === 0) this.#resumed();
+    this.#notify();
+  }
+
+  #resumed(): void {
+    const ms = performance.now() - this.#lostSince!;
+    this.#lostSince = undefined;
+    this.#s.notice(
+      `JetStream stream '${this.#s.shown}' resumed at seq ${this.#resumeSeq} after ${
+        seconds(ms)
+      } s`,
+    );
+  }
+
+  #fail(seq: number, reason: string): void {
+    this.#failure ??= new JetStreamWriteError(
+      this.#s.shown,
+      seq,
+      scrubSecrets(this.#s.location, reason),
+    );
+    this.#notify();
+  }
+
+  #notify(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w();
+  }
+
+  // A failure ends the wait; it is thrown only when what was waited for did not come.
+  async #waitUntil(done: () => boolean): Promise<void> {
+    while (this.#failure === undefined && !done()) {
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    }
+    if (this.#failure !== undefined && !done()) throw this.#failure;
+  }
 }

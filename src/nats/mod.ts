@@ -19,16 +19,15 @@
 
 export {
   describeNats,
+  isNatsLocation,
+  type NatsCredentials,
   type NatsLocation,
+  type NatsTls,
   parseNatsLocation,
   redactNatsUrl,
+  useNatsCredentials,
 } from "./nats_location.ts";
-export {
-  connectNats,
-  NatsConnectError,
-  type NatsConnectOptions,
-  scrubSecrets,
-} from "./nats_connection.ts";
+export { NatsConnectError, NatsCredentialsError } from "./nats_connection.ts";
 export {
   type JetStreamTargetOptions,
   JetStreamWriteError,

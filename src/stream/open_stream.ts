@@ -21,7 +21,7 @@ import {
   SealedStream,
 } from "../sealed/mod.ts";
 import { QueueStream } from "./queue_stream.ts";
-import { parseNatsLocation } from "../nats/nats_location.ts";
+import { isNatsLocation, parseNatsLocation } from "../nats/nats_location.ts";
 import { JetStreamStream } from "../nats/jetstream_stream.ts";
 import type { StreamKind, StreamReader } from "./stream_reader.ts";
 import { TapeStream } from "./tape_stream.ts";
@@ -133,7 +133,7 @@ export async function locateStream(
   const named = sealedAt(location);
   if (named !== undefined) return { kind: "sealed", path: sealedPath(named) };
   // A JetStream stream is found by its scheme; the server says whether it exists.
-  if (location.startsWith("nats://")) return { kind: "jetstream", path: location };
+  if (isNatsLocation(location)) return { kind: "jetstream", path: location };
   let info: Deno.FileInfo | undefined;
   try {
     info = await Deno.stat(location);

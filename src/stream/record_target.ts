@@ -151,6 +151,8 @@ export interface TargetOptions {
   segmentBytes?: number;
   /** Replicas of a JetStream stream created now: a JetStream stream's only. */
   replicas?: number;
+  /** How long to keep trying after the server is lost: a JetStream stream's only. */
+  retryForMs?: number;
 }
 
 /**
@@ -171,6 +173,7 @@ export interface TargetOptions {
  * assert.equal(checkTargetOptions("./q", {}).kind, "queue");
  * assert.equal(checkTargetOptions("sealed:/s", { recipients: [new Uint8Array(32)] }).kind, "sealed");
  * assert.throws(() => checkTargetOptions("nats://h:1/S", { mode: 0o660 }), { message: /leave out '--mode'/ });
+ * assert.throws(() => checkTargetOptions("./q", { retryForMs: 3000 }), { message: /leave out '--retry-for'/ });
  * ```
  */
 export function checkTargetOptions(to: string, options: TargetOptions): TargetLocation {
@@ -193,6 +196,11 @@ export function checkTargetOptions(to: string, options: TargetOptions): TargetLo
   if (options.replicas !== undefined) {
     throw new TypeError(
       `Replicas are a JetStream stream's, and '${to}' is not one: leave out '--replicas'`,
+    );
+  }
+  if (options.retryForMs !== undefined) {
+    throw new TypeError(
+      `Retrying a lost server is a JetStream stream's, and '${to}' is not one: leave out '--retry-for'`,
     );
   }
   const sealed = parseSealedLocation(to);
