@@ -73,6 +73,19 @@ Deno.test({
         "--once",
       ]);
       assert.match(oneLine(replicas, 2), /leave out '--replicas'/);
+      const retry = ["--live", live, "--archive", `${dir}/a`, "--once"];
+      const notJetStream = await runProgram("archive-tap", [...retry, "--retry-for", "3s"]);
+      assert.match(oneLine(notJetStream, 2), /leave out '--retry-for'/);
+      const noUnit = await runProgram("archive-tap", [...retry, "--retry-for", "30"]);
+      assert.match(oneLine(noUnit, 2), /'--retry-for <duration>'.*with its unit/);
+      const durable = await runProgram("import", ["--to", `${server.url}/Q`, "--durable", "-"]);
+      assert.match(oneLine(durable, 2), /'--durable' is a queue's/);
+      const creds = await runProgram("replay", [
+        `${server.url}/Q`,
+        "--creds",
+        `${dir}/no-such.creds`,
+      ]);
+      assert.match(oneLine(creds, 1), /no-such\.creds' cannot be read/);
       const missing = await runProgram("replay", [`${server.url}/NOPE`, "--json"]);
       assert.match(oneLine(missing, 1), /JetStream stream 'NOPE' does not exist/);
       await server.stop();
