@@ -447,7 +447,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "jetstream target refuses a memory stream and other replicas, and tells of a short duplicate window",
+    "jetstream target refuses a memory stream, a shared stream and other replicas, and tells of a short duplicate window",
   ignore,
   fn: () =>
     withServer(async (server, nc) => {
@@ -458,6 +458,17 @@ Deno.test({
         (e: Error) =>
           e instanceof TypeError && /stream '.*MEM.*' keeps its messages in memory/.test(e.message),
       );
+      // Two taps of live queues of one name on two subjects of one stream
+      // would take each other's message ids for repeats: refused.
+      await jsm.streams.add({ name: "SHARED", subjects: ["spool.SHARED", "spool.other"] });
+      await assert.rejects(
+        openJetStreamTarget(location(server, "SHARED"), { liveStreamId: "live" }),
+        (e: Error) =>
+          e instanceof TypeError &&
+          /takes subjects 'spool\.SHARED, spool\.other', not only 'spool\.SHARED': .*one stream per live stream/
+            .test(e.message),
+      );
+      assert.equal((await jsm.streams.info("SHARED")).state.messages, 0);
       await jsm.streams.add({
         name: "ONE",
         subjects: ["spool.ONE"],

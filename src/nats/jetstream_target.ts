@@ -15,12 +15,13 @@
  * without a leader for a while is not the end. The target keeps a copy of
  * every record not yet acknowledged, waits for the client to reconnect, reads
  * the last record stored again, and publishes the records after it again, in
- * order and with their message ids, for up to `retryForMs`. When the stream
- * takes only this subject, every publish also expects the previous record's
- * message id (`Nats-Expected-Last-Msg-Id`), so a record lost in the middle is
- * refused after rather than leaving a gap, and published again. A stream
- * shared with other subjects cannot hold that guard: there the order of one
- * connection is what keeps a gap out. Refusals that waiting does not cure (a
+ * order and with their message ids, for up to `retryForMs`. Every publish
+ * also expects the previous record's message id (`Nats-Expected-Last-Msg-Id`),
+ * so a record lost in the middle is refused after rather than leaving a gap,
+ * and published again. That guard holds only in a stream of this one
+ * subject, so a target refuses a stream that takes any other (message ids of
+ * other writers in it could also be taken for its own and dropped as
+ * repeats). Refusals that waiting does not cure (a
  * full stream that discards new messages, a deleted stream, another writer on
  * the subject) end the target at once.
  *
@@ -102,8 +103,8 @@ export class JetStreamWriteError extends Error {
  * storage, the location's subject, `replicas`, the duplicate window), and
  * returns a target that appends after the last seq it holds.
  *
- * @throws {TypeError} when an existing stream does not take the location's
- * subject, keeps its messages in memory, has other replicas than `replicas`
+ * @throws {TypeError} when an existing stream takes any subject but the
+ * location's, keeps its messages in memory, has other replicas than `replicas`
  * asks for, or its last message on the subject has no `Spool-Seq` header.
  * @throws {NatsConnectError} when the server cannot be reached.
  *
@@ -141,14 +142,11 @@ export async function openJetStreamTarget(
     ackTimeoutMs: options.ackTimeoutMs ?? 5000,
     retryForMs,
     notice: options.onNotice ?? (() => {}),
-    guarded: false,
   };
   const nc = await connectNats(location);
   try {
     const jsm = await managerOf(nc, settings.ackTimeoutMs);
     const info = await ensureStream(jsm, settings, options);
-    // Only a stream of this one subject lets each publish expect the previous message id.
-    settings.guarded = info.config.subjects?.length === 1;
     const last = await lastRecord(jsm, settings);
     return new JetStreamTarget(nc, jsm, settings, last);
   } catch (e) {
@@ -166,7 +164,6 @@ interface Settings {
   ackTimeoutMs: number;
   retryForMs: number;
   notice: (line: string) => void;
-  guarded: boolean;
 }
 
 function managerOf(nc: NatsConnection, timeoutMs: number): Promise<JetStreamManager> {
@@ -195,11 +192,13 @@ async function ensureStream(
   }
   const config = info.config;
   const subjects = config.subjects ?? [];
-  if (!subjects.includes(location.subject)) {
+  // Only a stream of this one subject lets each publish expect the one
+  // before it (no gap), and keeps message ids of other writers apart.
+  if (subjects.length !== 1 || subjects[0] !== location.subject) {
     throw new TypeError(
       `JetStream stream '${shown}' takes subjects '${
         subjects.join(", ")
-      }', not '${location.subject}': name its subject with '?subject=' or another stream`,
+      }', not only '${location.subject}': a writer needs a stream of its own subject; create one stream per live stream`,
     );
   }
   if (config.storage !== StorageType.File) {
@@ -390,7 +389,7 @@ class JetStreamTarget implements RecordTarget {
     h.set(TYPE_HEADER, String(entry.typeId));
     const msgId = `${this.#s.liveStreamId}:${entry.seq}`;
     const opts: Partial<JetStreamPublishOptions> = { msgID: msgId, headers: h };
-    if (this.#s.guarded && this.#chainMsgId !== undefined) {
+    if (this.#chainMsgId !== undefined) {
       opts.expect = { lastMsgID: this.#chainMsgId };
     }
     this.#chainMsgId = msgId;

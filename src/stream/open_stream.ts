@@ -21,7 +21,7 @@ import {
   SealedStream,
 } from "../sealed/mod.ts";
 import { QueueStream } from "./queue_stream.ts";
-import { isNatsLocation, parseNatsLocation } from "../nats/nats_location.ts";
+import { isNatsLocation, parseNatsLocation, redactNatsUrl } from "../nats/nats_location.ts";
 import { JetStreamStream } from "../nats/jetstream_stream.ts";
 import type { StreamKind, StreamReader } from "./stream_reader.ts";
 import { TapeStream } from "./tape_stream.ts";
@@ -218,19 +218,21 @@ export async function openStream(
     ...(options.start === undefined ? {} : { start: options.start }),
   };
   if (found.kind === "jetstream") {
+    // The error keeps the location without its password or token.
+    const shown = redactNatsUrl(location);
     let nats;
     try {
       nats = parseNatsLocation(found.path)!;
     } catch (error) {
       if (!(error instanceof TypeError)) throw error;
-      throw new StreamLocationError(error.message, location, { cause: error });
+      throw new StreamLocationError(error.message, shown, { cause: error });
     }
     try {
       return await JetStreamStream.open(nats, positioned);
     } catch (error) {
       // A stream the server does not have is a location error, not a file's.
       if (!(error instanceof Deno.errors.NotFound)) throw error;
-      throw new StreamLocationError(error.message, location, { cause: error });
+      throw new StreamLocationError(error.message, shown, { cause: error });
     }
   }
   if (found.kind === "sealed") {
