@@ -10,7 +10,13 @@
 
 import assert from "node:assert/strict";
 import { connect, headers, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
-import { AckPolicy, jetstream, type JetStreamClient, jetstreamManager } from "@nats-io/jetstream";
+import {
+  AckPolicy,
+  jetstream,
+  type JetStreamClient,
+  type JetStreamManager,
+  jetstreamManager,
+} from "@nats-io/jetstream";
 import type { StartPosition } from "../src/chronicle/mod.ts";
 import {
   JetStreamMessageError,
@@ -517,4 +523,112 @@ Deno.test({
       assert.equal(purged.code, 0, purged.stderr);
       assert.deepEqual(seqsOf(purged.stdout), [51, 52, 53]);
     }),
+});
+
+// Readers unnamed and named, as both must see the stream change under them.
+const READERS: JetStreamStreamOptions[] = [{}, { name: "reader", start: "earliest" }];
+// More than a reader holds while it is not read, so most stay on the server.
+const MANY = 12_000;
+
+// Opens a reader on `MANY` messages, takes the first, lets `change` alter
+// the stream, and returns the reader.
+async function readerUnder(
+  f: Fixture,
+  options: JetStreamStreamOptions,
+  change: (jsm: JetStreamManager) => Promise<unknown>,
+): Promise<JetStreamStream> {
+  await publishRange(f.js, 1, MANY);
+  const stream = await JetStreamStream.open(f.url, options);
+  assert.deepEqual(await take(stream, 1), [1]);
+  await change(await jetstreamManager(f.nc));
+  return stream;
+}
+
+Deno.test({
+  name: "jetstream stream: not following, a reader ends when the rest of its subject is removed",
+  ignore,
+  fn: async () => {
+    const removals: [string, (jsm: JetStreamManager) => Promise<unknown>][] = [
+      ["purged", (jsm) => jsm.streams.purge(STREAM, { filter: SUBJECT })],
+      ["deleted from 10001", async (jsm) => {
+        const last = (await jsm.streams.getMessage(STREAM, { last_by_subj: SUBJECT }))!.seq;
+        // The last 2,000 spool seqs, and the other subject's messages among them.
+        const seqs = range(last - 2_003, last);
+        await Promise.all(seqs.map((seq) => jsm.streams.deleteMessage(STREAM, seq)));
+      }],
+    ];
+    for (const [what, remove] of removals) {
+      for (const options of READERS) {
+        await withStream(async (f) => {
+          const stream = await readerUnder(f, options, remove);
+          const seqs = [1, ...(await readAll(stream)).map((m) => m.seq)];
+          assert.deepEqual(seqs, range(1, seqs.length), `${what}, ${options.name}`);
+          assert.ok(seqs.length < MANY, `${what}, ${options.name}: read ${seqs.length}`);
+          if (what !== "purged") assert.ok(seqs.length <= 10_000);
+          assert.equal(await stream.wait(), false);
+          await closeReader(stream);
+        });
+      }
+    }
+  },
+});
+
+Deno.test({
+  name: "jetstream stream: a stream deleted under a reader fails it once, following or not",
+  ignore,
+  fn: async () => {
+    for (const follow of [false, true]) {
+      for (const options of READERS) {
+        await withStream(async (f) => {
+          const stream = await readerUnder(
+            f,
+            { ...options, follow },
+            (jsm) => jsm.streams.delete(STREAM),
+          );
+          const seqs = [1];
+          await assert.rejects(
+            (async () => {
+              for await (const m of stream) seqs.push(m.seq);
+            })(),
+            (e: Error) => {
+              assert.ok(e instanceof Deno.errors.NotFound, String(e));
+              assert.equal(
+                e.message,
+                `JetStream stream '${f.url}?subject=${SUBJECT}' was deleted while it was read`,
+              );
+              return true;
+            },
+          );
+          // Everything that arrived before is handed out, in order.
+          assert.deepEqual(seqs, range(1, seqs.length));
+          assert.equal(await stream.wait(), false);
+          await closeReader(stream);
+        });
+      }
+    }
+  },
+});
+
+Deno.test({
+  name: "jetstream stream: a server without JetStream is one error naming the stream",
+  ignore,
+  fn: async () => {
+    const server = await startNatsServer({ user: "ann", pass: "pw-31" }, { jetstream: false });
+    try {
+      const url = `nats://ann:pw-31@127.0.0.1:${server.port}/${STREAM}`;
+      await assert.rejects(JetStreamStream.open(url), (e: Error) => {
+        assert.match(
+          e.message,
+          new RegExp(
+            `^Could not open JetStream stream 'nats://ann:\\*\\*\\*@127\\.0\\.0\\.1:${server.port}/${STREAM}\\?subject=${SUBJECT}': \\S`,
+          ),
+        );
+        assert.ok(!e.message.includes("pw-31"), e.message);
+        assert.ok(!e.message.includes("\n"), e.message);
+        return true;
+      });
+    } finally {
+      await server.stop();
+    }
+  },
 });

@@ -13,6 +13,7 @@ import {
   redactNatsUrl,
   useNatsCredentials,
 } from "../src/nats/nats_location.ts";
+import { runProgram } from "./_helpers.ts";
 
 type Env = (name: string) => string | undefined;
 const noEnv: Env = () => undefined;
@@ -179,7 +180,9 @@ Deno.test("nats location: one source giving two kinds of credentials is refused,
 
 Deno.test("nats location: secrets never show in what describes or redacts a location", () => {
   assert.equal(redactNatsUrl("nats://ann:p@ss@h1,h2/S"), "nats://ann:***@h1,h2/S");
-  assert.equal(redactNatsUrl("tls://tok@h/S?creds=/a@b"), "tls://***@h/S?creds=/a@b");
+  // An '@' past the servers hides more than the secret: never less.
+  assert.equal(redactNatsUrl("tls://tok@h/S?creds=/a@b"), "tls://***@b");
+  assert.equal(redactNatsUrl("nats://h:1/S?creds=/a@b"), "nats://h:***@b");
   // Only the options that name files or the subject show their values.
   assert.equal(
     redactNatsUrl("nats://h/S?pass=x&subject=a&tls-ca=/c"),
@@ -190,4 +193,56 @@ Deno.test("nats location: secrets never show in what describes or redacts a loca
   assert.ok(!describeNats(loc).includes("p@ss"));
   const token = parseNatsLocation("nats://h/S", envOf({ NATS_TOKEN: "tok-9" }))!;
   assert.equal(describeNats(token), "nats://***@h:4222/S?subject=spool.S");
+});
+
+// Passwords and tokens holding what ends user info in a URL ('/', '?', '#')
+// or '@', written raw.
+const RAW_SECRETS = [
+  ["nats://ann:k9/zq@127.0.0.1:4222/S", ["k9", "zq"]],
+  ["nats://ann:k9?zq@h/S", ["k9", "zq"]],
+  ["nats://ann:k9#zq@h/S", ["k9", "zq"]],
+  ["nats://ann:19/zq@h:1/S", ["19", "zq"]],
+  ["nats://ann:k9@zq/x7@h/S?subject=a.b", ["k9", "zq", "x7"]],
+  ["nats://k9/zq@h/S", ["k9", "zq"]],
+  ["tls://k9?zq@h/S", ["k9", "zq"]],
+  ["nats://k9#zq@h:1/S", ["k9", "zq"]],
+  ["nats://k9@zq/x7@h/S", ["k9", "zq", "x7"]],
+] as const;
+
+Deno.test("nats location: a raw '/', '?', '#' or '@' in a password or token never shows", () => {
+  for (const [text, secrets] of RAW_SECRETS) {
+    const shown = redactNatsUrl(text);
+    for (const secret of secrets) assert.ok(!shown.includes(secret), `${text} → ${shown}`);
+    assert.throws(() => parseNatsLocation(text, noEnv), (e: Error) => {
+      assert.ok(e instanceof TypeError, String(e));
+      assert.equal(
+        e.message,
+        `Location '${shown}' has an '@' after its servers: in a password or token write '/', '?', '#' and '@' as '%2F', '%3F', '%23' and '%40', and '@' elsewhere as '%40'`,
+      );
+      return true;
+    });
+  }
+  assert.equal(
+    redactNatsUrl("nats://ann:pa/ss@127.0.0.1:4222/S"),
+    "nats://ann:***@127.0.0.1:4222/S",
+  );
+  assert.equal(redactNatsUrl("nats://to#ken@h:1/S"), "nats://***@h:1/S");
+  // Escaped, each is taken as written.
+  const loc = parseNatsLocation("nats://ann:pa%2Fs%3Fs%23%40@h/S", noEnv)!;
+  assert.equal(loc.pass, "pa/s?s#@");
+  assert.equal(describeNats(loc), "nats://ann:***@h:4222/S?subject=spool.S");
+  assert.equal(parseNatsLocation("nats://to%2Fken@h/S", noEnv)?.token, "to/ken");
+  assert.equal(parseNatsLocation("nats://h/S?creds=/a%40b", noEnv)?.credsFile, "/a@b");
+});
+
+Deno.test("nats location: a program shows a raw password in one line, hidden", async () => {
+  for (const [text, secrets] of RAW_SECRETS.slice(0, 3)) {
+    const out = await runProgram("tail", [text]);
+    assert.equal(out.code, 1, out.stderr); // a location tail cannot open, as a missing file
+    assert.equal(out.stdout, "");
+    const lines = out.stderr.trimEnd().split("\n");
+    assert.equal(lines.length, 1, out.stderr);
+    assert.match(lines[0]!, /^tail: .*'nats:\/\/ann:\*\*\*@.* has an '@' after its servers/);
+    for (const secret of secrets) assert.ok(!out.stderr.includes(secret), out.stderr);
+  }
 });

@@ -27,7 +27,7 @@ import type { StreamMessage } from "../stream/stream_message.ts";
 import type { StreamKind, StreamReader } from "../stream/stream_reader.ts";
 import { waitingIterator } from "../stream/_wait_iterator.ts";
 import { describeNats, type NatsLocation, parseNatsLocation } from "./nats_location.ts";
-import { connectNats } from "./nats_connection.ts";
+import { connectNats, scrubSecrets } from "./nats_connection.ts";
 
 /** Options of {@linkcode JetStreamStream.open}. */
 export interface JetStreamStreamOptions {
@@ -93,6 +93,9 @@ const MAX_TYPE_ID = 65535;
 // JetStream takes no '.', '*', '>' or space in a consumer name.
 const CONSUMER_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
 const DEFAULT_ACK_WAIT_MS = 3_600_000;
+// How long without a message before the reader asks the stream whether
+// anything is left: what it was to read may have been removed under it.
+const IDLE_CHECK_MS = 1000;
 
 /**
  * A {@linkcode StreamReader} over a JetStream stream, of kind `jetstream`.
@@ -101,8 +104,11 @@ const DEFAULT_ACK_WAIT_MS = 3_600_000;
  * it is {@linkcode Committable}: `commit()` acknowledges every message
  * handed out so far and a reader opened again under the name resumes after
  * them. It starts where `start` or `last` says. Not following, it ends at
- * the last message the subject held when it was opened; following, it goes
- * on until `signal` aborts or `close()`.
+ * the last message the subject held when it was opened, or sooner when the
+ * rest is removed while it reads (purged, deleted, expired): what the
+ * stream holds then is what there is to read. Following, it goes on until
+ * `signal` aborts or `close()`. A stream deleted while it is read fails
+ * with `Deno.errors.NotFound`, once, after every message before.
  *
  * A start `{ seq }` is a spool seq, found by a binary search over the
  * stream (JetStream's own seqs count every subject): a seq before the
@@ -165,6 +171,11 @@ export class JetStreamStream implements StreamReader {
   // Stream seq of the last message received: the server sends one again
   // once its ack wait passes, and the reader drops it.
   #lastSeen = 0;
+  // When the last message arrived, and the timer that checks the stream
+  // when none comes, one check at a time.
+  #lastArrival = performance.now();
+  #idleTimer: ReturnType<typeof setInterval> | undefined;
+  #checking = false;
   // Settled once the server confirmed every commit; the first that failed.
   #commits: Promise<void> = Promise.resolve();
   #commitError: Error | undefined;
@@ -196,8 +207,9 @@ export class JetStreamStream implements StreamReader {
    * location, or a consumer `name` that reads another subject.
    * @throws {RangeError} for a start seq the subject does not hold.
    * @throws {Deno.errors.NotFound} when the stream does not exist.
-   * @throws {Error} when the server cannot be reached; the message names it
-   * without a secret.
+   * @throws {Error} when the server cannot be reached or refuses (no
+   * JetStream, no permission); the message names the stream without a
+   * secret.
    */
   static async open(
     location: string | NatsLocation,
@@ -234,7 +246,14 @@ export class JetStreamStream implements StreamReader {
     } catch (e) {
       stream.close();
       await stream.closed();
-      throw e;
+      // These name the stream already.
+      const ours = e instanceof TypeError || e instanceof RangeError ||
+        e instanceof SyntaxError || e instanceof Deno.errors.NotFound;
+      if (ours) throw e;
+      throw new Error(
+        `Could not open JetStream stream '${shown}': ${scrubSecrets(loc, (e as Error).message)}`,
+        { cause: e },
+      );
     }
     return stream;
   }
@@ -282,6 +301,33 @@ export class JetStreamStream implements StreamReader {
     this.#signal?.addEventListener("abort", this.#onAbort, { once: true });
     if (this.#signal?.aborted) return this.#finish("end", true);
     this.#pump = this.#receive(messages, follow ? Infinity : end, finder);
+    this.#idleTimer = setInterval(
+      () => this.#checkIdle(finder, follow ? Infinity : end),
+      IDLE_CHECK_MS,
+    );
+    Deno.unrefTimer(this.#idleTimer);
+  }
+
+  // When no message came for a while, asks the stream whether the subject
+  // still holds one after the last seen up to `end`: the rest may have been
+  // purged, deleted or expired, which ends a read that does not follow as
+  // the stream's content now; a deleted stream fails any read, once.
+  async #checkIdle(finder: SeqFinder, end: number): Promise<void> {
+    // A full buffer stops the read, not the stream.
+    if (this.#checking || this.#drained !== undefined || this.#end !== undefined) return;
+    if (performance.now() - this.#lastArrival < IDLE_CHECK_MS) return;
+    this.#checking = true;
+    try {
+      const seen = this.#lastSeen;
+      const left = await finder.holdsFrom(seen + 1, end);
+      // A message that arrived during the check raced the removal: the next check tells.
+      if (!left && end !== Infinity && this.#lastSeen === seen) this.#finish("end");
+    } catch (e) {
+      // Anything else (a lost server) is the client's to recover from: the next check tells.
+      if (e instanceof Deno.errors.NotFound) this.#finish(e);
+    } finally {
+      this.#checking = false;
+    }
   }
 
   // Makes the durable consumer ready to deliver from stream seq `from`, or
@@ -343,6 +389,7 @@ export class JetStreamStream implements StreamReader {
         if (this.#end !== undefined) return;
         if (m.seq <= this.#lastSeen) continue;
         this.#lastSeen = m.seq;
+        this.#lastArrival = performance.now();
         this.#buffer.push(toMessage(m, this.location));
         if (this.name !== undefined) this.#acks.push(m);
         this.#wake();
@@ -383,11 +430,13 @@ export class JetStreamStream implements StreamReader {
   /**
    * Resolves true once `next()` has a message; false when `timeoutMs`
    * passes first, or at the end: not following, the subject's last message
-   * at open was handed out; following, `signal` aborted or the reader was
-   * closed.
+   * at open was handed out (or the rest was removed); following, `signal`
+   * aborted or the reader was closed.
    *
    * @throws {JetStreamMessageError} once, for a message without valid
    * `Spool-*` headers, after every message before it.
+   * @throws {Deno.errors.NotFound} once, when the stream was deleted while
+   * it was read, after every message that arrived before.
    */
   async wait(timeoutMs = Infinity): Promise<boolean> {
     const deadline = performance.now() + timeoutMs;
@@ -505,6 +554,7 @@ export class JetStreamStream implements StreamReader {
       this.#head = 0;
     }
     if (this.#end === undefined) this.#end = end;
+    clearInterval(this.#idleTimer);
     this.#signal?.removeEventListener("abort", this.#onAbort);
     this.#messages?.stop();
     this.#drained?.resolve();
@@ -575,9 +625,18 @@ class SeqFinder {
     return found.seq;
   }
 
-  // Whether the subject holds a message at or after stream seq `seq`, up to `end`.
+  // Whether the subject holds a message at or after stream seq `seq`, up
+  // to `end`; Deno.errors.NotFound when the stream was deleted.
   async holdsFrom(seq: number, end: number): Promise<boolean> {
-    const m = await this.#next(seq);
+    let m: StoredMsg | null;
+    try {
+      m = await this.#next(seq);
+    } catch (e) {
+      if (!(e instanceof JetStreamApiError && e.code === JetStreamApiCodes.StreamNotFound)) throw e;
+      throw new Deno.errors.NotFound(
+        `JetStream stream '${this.#shown}' was deleted while it was read`,
+      );
+    }
     return m !== null && m.seq <= end;
   }
 

@@ -152,7 +152,9 @@ export function isNatsLocation(text: string): boolean {
  * source gives its password. Returns undefined when `text` is not a NATS
  * location.
  *
- * @throws {TypeError} when the location names no host or no stream, a
+ * @throws {TypeError} when the location names no host or no stream, has
+ * an `@` after its servers (a password or token with a raw `/`, `?` or
+ * `#`: write them `%2F`, `%3F`, `%23`), a
  * server, stream name, subject or query option is not one NATS takes, one
  * source gives two kinds of credentials, or a TLS certificate comes without
  * its key; the message never shows a password or a token.
@@ -189,6 +191,13 @@ export function parseNatsLocation(
   const cut = rest.search(/[/?]/);
   const authority = cut < 0 ? rest : rest.slice(0, cut);
   const at = authority.lastIndexOf("@");
+  // An '@' past the servers leaves it unclear where a password ends, and
+  // what follows it may be one: nothing of the text is shown but `shown`.
+  if (text.lastIndexOf("@") > scheme.length + at) {
+    throw new TypeError(
+      `Location '${shown}' has an '@' after its servers: in a password or token write '/', '?', '#' and '@' as '%2F', '%3F', '%23' and '%40', and '@' elsewhere as '%40'`,
+    );
+  }
   const hosts = authority.slice(at + 1);
   const afterAuthority = cut < 0 ? "" : rest.slice(cut);
   const question = afterAuthority.indexOf("?");
@@ -384,25 +393,30 @@ export function describeNats(loc: NatsLocation): string {
 /**
  * `text` with the password or token of its `nats://` or `tls://` URL shown
  * as `***`, and the values of query options spool does not know too, for
- * messages about a location that may not parse.
+ * messages about a location that may not parse. Everything up to the last
+ * `@` counts as user info, so a password with a raw `@`, `/`, `?` or `#`
+ * stays hidden, at the cost of hiding more when the path or the query has
+ * an `@`.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { redactNatsUrl } from "./nats_location.ts";
  * assert.equal(redactNatsUrl("nats://ann:pw@h:1/S"), "nats://ann:***@h:1/S");
+ * assert.equal(redactNatsUrl("nats://ann:p/w@h:1/S"), "nats://ann:***@h:1/S");
  * assert.equal(redactNatsUrl("tls://tok@h:1,h:2/S"), "tls://***@h:1,h:2/S");
  * assert.equal(redactNatsUrl("nats://h:1/S"), "nats://h:1/S");
  * assert.equal(redactNatsUrl("nats://h:1/S?password=pw"), "nats://h:1/S?password=***");
  * ```
  */
 export function redactNatsUrl(text: string): string {
-  // The last '@' before the path ends the user info, so a raw '@' in a password stays hidden.
   const redacted = text.replace(
-    /^(nats:\/\/|tls:\/\/)([^/?#]*)@/,
+    /^(nats:\/\/|tls:\/\/)(.*)@/s,
     (_, scheme: string, auth: string) => {
       const colon = auth.indexOf(":");
-      return colon < 0 ? `${scheme}***@` : `${scheme}${auth.slice(0, colon)}:***@`;
+      const user = auth.slice(0, colon);
+      // A user name never holds '/', '?', '#' or '@': such text may be a secret.
+      return colon < 0 || /[/?#@]/.test(user) ? `${scheme}***@` : `${scheme}${user}:***@`;
     },
   );
   // A value given under a name spool does not know may be a secret put there by mistake.
