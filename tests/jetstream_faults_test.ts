@@ -242,3 +242,70 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "archive-tap stops at SIGINT while its JetStream server is away, and the next run completes the copy",
+  ignore,
+  fn: () =>
+    withServer(async (server, dir) => {
+      const live = await growingLive(`${dir}/live`);
+      const archive = `${server.url}/SIGNAL`;
+      try {
+        live.grow(500);
+        // A budget longer than the test's deadline: only the signal ends this run.
+        const tap = await startTap([
+          "--live",
+          `${dir}/live`,
+          "--archive",
+          archive,
+          "--retry-for",
+          "10m",
+        ]);
+        await growFor(live, 300);
+        server.kill();
+        await tap.waitForLine(/lost JetStream stream '.*SIGNAL.*'/, live);
+        // Records the tap takes but cannot store.
+        await growFor(live, 200);
+        tap.child.kill("SIGINT");
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const hung = new Promise<undefined>((resolve) => {
+          timer = setTimeout(() => resolve(undefined), HUNG_MS);
+        });
+        const exited = await Promise.race([tap.child.status, hung]);
+        clearTimeout(timer);
+        const status = await tap.stop();
+        assert.ok(exited !== undefined, `the tap ignored SIGINT: ${tap.lines.join("\n")}`);
+        assert.equal(status.code, 0, tap.lines.join("\n"));
+        assert.ok(!tap.lines.some((l) => /did not store/.test(l)), tap.lines.join("\n"));
+        const stopped = tap.lines.find((l) => /cannot be reached, seqs? \d+/.test(l));
+        assert.match(
+          stopped ?? tap.lines.join("\n"),
+          /^archive-tap: stopped while JetStream archive '.*SIGNAL.*' cannot be reached, seqs? (\d+)(\.\.\d+)? not acknowledged: the next run copies them again$/,
+        );
+        const summary = tap.lines.at(-1)!;
+        assert.match(summary, /, stopped by a signal; archive '.*SIGNAL.*' ends at seq (\d+)$/);
+        const acknowledged = Number(/ends at seq (\d+)$/.exec(summary)![1]);
+
+        await server.restart();
+        const stored = await lastStored(server.url, "SIGNAL");
+        const committed = ReaderOffset.list(`${dir}/live`).find((r) => r.name === "archive-tap")
+          ?.committedSeq ?? 0;
+        // The live reader commits exactly what the stream acknowledged, no further.
+        assert.equal(committed, acknowledged);
+        assert.ok(committed <= stored, `committed ${committed}, stored ${stored}`);
+        assert.ok(stored < live.lastSeq, `stored ${stored} of ${live.lastSeq}`);
+      } finally {
+        live.close();
+      }
+      const again = await runProgram("archive-tap", [
+        "--live",
+        `${dir}/live`,
+        "--archive",
+        archive,
+        "--once",
+      ]);
+      assert.equal(again.code, 0, again.stderr);
+      await assertHoldsLive(`${dir}/live`, archive, "after a signal and a second run");
+    }),
+});

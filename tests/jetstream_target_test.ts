@@ -2,7 +2,8 @@
  * The JetStream archive target against a real `nats-server`: stream creation
  * and checks, the ack window, resume, dedup, and server trouble: a record
  * lost on the way, a restart, a server gone beyond the retry budget, a full
- * or deleted stream.
+ * or deleted stream, another writer with the same message ids, a server
+ * without JetStream.
  */
 
 import assert from "node:assert/strict";
@@ -16,7 +17,7 @@ import {
   TYPE_HEADER,
 } from "../src/nats/jetstream_target.ts";
 import { type NatsLocation, parseNatsLocation } from "../src/nats/nats_location.ts";
-import { NatsConnectError } from "../src/nats/nats_connection.ts";
+import { JetStreamOpenError, NatsConnectError } from "../src/nats/nats_connection.ts";
 import type { RecordTarget } from "../src/stream/record_target.ts";
 import { type NatsServer, natsServerPath, startNatsServer } from "./_nats_server.ts";
 
@@ -503,4 +504,182 @@ Deno.test({
       await again.close();
       assert.deepEqual(quiet, []);
     }),
+});
+
+// Deadline that only ends a hung test; nothing asserts how fast anything is.
+const HUNG_MS = 60_000;
+
+// Waits until `ok()` holds, ending a hang with a failure.
+async function until(ok: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + HUNG_MS;
+  while (!ok()) {
+    assert.ok(Date.now() < deadline, `never: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+Deno.test({
+  name:
+    "jetstream target resumes through a restart when the stream's last record was written under another id",
+  ignore,
+  fn: () =>
+    withServer(async (server) => {
+      // An import (or a tap of a live queue since renamed) wrote the stream's end.
+      const imported = await openJetStreamTarget(location(server, "HANDOVER"), {
+        liveStreamId: "import:HANDOVER",
+      });
+      await appendRange(imported, 1, 3);
+      await imported.close();
+      const notices: string[] = [];
+      const target = await openJetStreamTarget(location(server, "HANDOVER"), {
+        liveStreamId: "live",
+        onNotice: (l) => notices.push(l),
+      });
+      assert.equal(target.lastSeq, 3);
+      // Idle, having stored nothing yet, the target loses its server.
+      await server.restart();
+      await until(() => notices.some((l) => /resumed at seq 4 after/.test(l)), "resumed at seq 4");
+      await appendRange(target, 4, 10);
+      await target.close();
+      assert.equal(target.durableSeq, 10);
+      // The test's own connection may still be reconnecting: a new one reads.
+      const reader = await connect({ servers: `127.0.0.1:${server.port}` });
+      try {
+        assert.deepEqual(await storedSeqs(reader, "HANDOVER"), upTo(10));
+      } finally {
+        await reader.close();
+      }
+      assert.match(notices[0]!, /^lost JetStream stream '.*HANDOVER.*'/);
+    }),
+});
+
+// Publishes seqs from..to as `appendRange` into a target of `liveStreamId` does.
+async function publishAs(
+  nc: NatsConnection,
+  subject: string,
+  liveStreamId: string,
+  from: number,
+  to: number,
+): Promise<void> {
+  const js = jetstream(nc);
+  for (let seq = from; seq <= to; seq++) {
+    const h = headers();
+    h.set(SEQ_HEADER, String(seq));
+    h.set(TIMESTAMP_HEADER, String(seq));
+    h.set(TYPE_HEADER, String(seq % 7));
+    await js.publish(subject, payloadOf(seq), { msgID: `${liveStreamId}:${seq}`, headers: h });
+  }
+}
+
+Deno.test({
+  name:
+    "jetstream target fails at once when another writer stored different records under its message ids",
+  ignore,
+  fn: () =>
+    withServer(async (server, nc) => {
+      // Two taps of live queues of one name, started together into one stream.
+      const first = await openJetStreamTarget(location(server, "TWO"), { liveStreamId: "live" });
+      const second = await openJetStreamTarget(location(server, "TWO"), { liveStreamId: "live" });
+      await appendRange(first, 1, 10);
+      await first.close();
+      for (let seq = 1; seq <= 10; seq++) {
+        second.append(seq % 7, new TextEncoder().encode(`other ${seq}`), BigInt(seq));
+      }
+      const error = await second.sync().then(() => undefined, (e: Error) => e);
+      assert.ok(error instanceof JetStreamWriteError, String(error));
+      assert.match(
+        error.message,
+        /^JetStream stream '.*TWO.*' did not store seq '1': another writer uses the same message ids \('live:\d+'\) on subject 'spool\.TWO': is a tap of another live queue of the same name writing into this stream\? give each live queue its own stream$/,
+      );
+      assert.equal(error.seq, 1);
+      assert.equal(second.durableSeq, 0);
+      assert.throws(() => second.append(0, payloadOf(11), 0n), (e) => e === error);
+      await second.abort();
+      // The stream holds the first writer's records only, each once.
+      assert.deepEqual(await storedSeqs(nc, "TWO"), upTo(10));
+    }),
+});
+
+Deno.test({
+  name:
+    "jetstream target counts a record a dead writer had in flight, stored under its message id, as its own",
+  ignore,
+  fn: () =>
+    withServer(async (server, nc) => {
+      const target = await openJetStreamTarget(location(server, "HEIR"), { liveStreamId: "live" });
+      // The dead writer's last records reach the stream after the target read its end.
+      await publishAs(nc, "spool.HEIR", "live", 1, 3);
+      await appendRange(target, 1, 6);
+      await target.sync();
+      assert.equal(target.durableSeq, 6);
+      await target.close();
+      assert.deepEqual(await storedSeqs(nc, "HEIR"), upTo(6));
+    }),
+});
+
+Deno.test({
+  name: "jetstream target says it could not open the stream of a server without JetStream",
+  ignore,
+  fn: async () => {
+    const server = await startNatsServer({ user: "ann", pass: "hunter2secret" }, {
+      jetstream: false,
+    });
+    try {
+      const loc = parseNatsLocation(
+        `nats://ann:hunter2secret@127.0.0.1:${server.port}/NOJS`,
+        noEnv,
+      )!;
+      const error = await openJetStreamTarget(loc, { liveStreamId: "live" }).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      assert.ok(error instanceof JetStreamOpenError, String(error));
+      assert.match(
+        error.message,
+        /^Could not open JetStream stream 'nats:\/\/ann:\*\*\*@127\.0\.0\.1:\d+\/NOJS\?subject=spool\.NOJS': JetStream is not enabled on the server: start it with '-js'/,
+      );
+      assert.ok(!error.message.includes("hunter2secret"));
+    } finally {
+      await server.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "jetstream target's abort() ends a sync() and a ready() waiting for a lost server",
+  ignore,
+  fn: async () => {
+    const server = await startNatsServer();
+    try {
+      const target = await openJetStreamTarget(location(server, "STOP"), {
+        liveStreamId: "live",
+        window: 4,
+        retryForMs: 600_000,
+      });
+      await appendRange(target, 1, 3);
+      await target.sync();
+      server.kill();
+      for (let seq = 4; seq <= 10; seq++) target.append(0, payloadOf(seq), 0n);
+      assert.ok(target.full);
+      const waits = [target.sync(), target.ready()].map((p) => p.then(() => undefined, (e) => e));
+      await target.abort();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const hung = new Promise<"hung">((resolve) =>
+        timer = setTimeout(() => resolve("hung"), HUNG_MS)
+      );
+      const ended = await Promise.race([Promise.all(waits), hung]);
+      clearTimeout(timer);
+      assert.notEqual(ended, "hung", "abort() left a wait hanging");
+      for (const error of ended as unknown[]) {
+        assert.ok(error instanceof JetStreamWriteError, String(error));
+        assert.match(
+          error.message,
+          /did not store seq '4': the target was closed before the stream acknowledged it$/,
+        );
+      }
+      assert.equal(target.durableSeq, 3);
+    } finally {
+      await server.stop();
+    }
+  },
 });

@@ -198,6 +198,7 @@ class Tap {
       holding: false,
     });
     let summary: ArchiveTapSummary;
+    let synced = true;
     try {
       const at = this.#reader.nextSeq;
       const lost = this.#reader.lostRecords;
@@ -228,8 +229,7 @@ class Tap {
         await this.#lineUp(writer, start);
       }
       const stoppedBy = await this.#copy();
-      // On disk before the commit says so; close() syncs again, at no cost.
-      await this.#writer?.sync();
+      synced = await this.#syncAtStop(stoppedBy);
       await this.#snapshots?.flush();
       await this.#stoppedWrites;
       this.#commitArchived();
@@ -251,7 +251,9 @@ class Tap {
       throw error;
     }
     this.#reader.close();
-    await (this.#writer ?? this.#fresh)?.close();
+    const writer = this.#writer ?? this.#fresh;
+    // A target left unsynced takes no close(), which would sync.
+    await (synced ? writer?.close() : writer?.abort());
     return summary;
   }
 
@@ -431,8 +433,9 @@ class Tap {
         let reported = false;
         while (!this.#caughtUp) {
           this.#drain(this.#writer, commitEvery);
-          // A sealed archive's ciphers take what they can; the copy waits for them.
-          await this.#writer.ready();
+          // A sealed archive's ciphers take what they can, a JetStream stream
+          // its acks or a lost server: the copy waits for them, or a signal.
+          if (!(await this.#unlessSignal(this.#writer.ready()))) return "signal";
           this.#commitDurable(this.#writer);
           const snapshots = this.#snapshots;
           if (snapshots !== undefined) {
@@ -463,6 +466,65 @@ class Tap {
       }
       if (this.#once) return "drained";
       if (!(await this.#waitForLive())) return "signal";
+    }
+  }
+
+  // Waits for `wait`, or for the signal: false when the signal came first
+  // (what `wait` comes to is then of no interest).
+  async #unlessSignal(wait: Promise<void>): Promise<boolean> {
+    const signal = this.#signal;
+    if (signal === undefined) {
+      await wait;
+      return true;
+    }
+    const done = wait.then(() => true);
+    done.catch(() => {});
+    let onAbort = () => {};
+    const aborted = new Promise<false>((resolve) => {
+      onAbort = () => resolve(false);
+      if (signal.aborted) resolve(false);
+      else signal.addEventListener("abort", onAbort, { once: true });
+    });
+    try {
+      return await Promise.race([done, aborted]);
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+    }
+  }
+
+  // Makes what was copied durable before the commit says so; false when the
+  // target is left as it is. A signal does not wait out a lost JetStream
+  // server: the reader commits what the stream acknowledged, and the next
+  // run copies the rest again.
+  async #syncAtStop(stoppedBy: "drained" | "signal"): Promise<boolean> {
+    const writer = this.#writer;
+    if (writer === undefined) return true;
+    if (stoppedBy === "drained" || this.#o.target.kind !== "jetstream") {
+      await writer.sync();
+      return true;
+    }
+    const synced = writer.sync().then(() => true);
+    synced.catch(() => {});
+    for (;;) {
+      const durable = writer.durableSeq;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const slice = new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), TURN_EVERY_MS);
+      });
+      try {
+        if (await Promise.race([synced, slice])) return true;
+      } finally {
+        clearTimeout(timer);
+      }
+      // A JetStream target is full while it recovers from a lost server.
+      if (writer.full && writer.durableSeq === durable) {
+        this.#info(
+          `stopped while ${this.#archiveName} cannot be reached, ${
+            seqs(durable + 1, writer.lastSeq)
+          } not acknowledged: the next run copies them again`,
+        );
+        return false;
+      }
     }
   }
 

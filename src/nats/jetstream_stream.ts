@@ -27,7 +27,7 @@ import type { StreamMessage } from "../stream/stream_message.ts";
 import type { StreamKind, StreamReader } from "../stream/stream_reader.ts";
 import { waitingIterator } from "../stream/_wait_iterator.ts";
 import { describeNats, type NatsLocation, parseNatsLocation } from "./nats_location.ts";
-import { connectNats, scrubSecrets } from "./nats_connection.ts";
+import { connectNats, openError } from "./nats_connection.ts";
 
 /** Options of {@linkcode JetStreamStream.open}. */
 export interface JetStreamStreamOptions {
@@ -250,10 +250,7 @@ export class JetStreamStream implements StreamReader {
       const ours = e instanceof TypeError || e instanceof RangeError ||
         e instanceof SyntaxError || e instanceof Deno.errors.NotFound;
       if (ours) throw e;
-      throw new Error(
-        `Could not open JetStream stream '${shown}': ${scrubSecrets(loc, (e as Error).message)}`,
-        { cause: e },
-      );
+      throw openError(loc, e as Error);
     }
     return stream;
   }

@@ -25,6 +25,11 @@
  * full stream that discards new messages, a deleted stream, another writer on
  * the subject) end the target at once.
  *
+ * Another writer with the same message ids on the subject (two taps of live
+ * queues of one name) shows as a repeat of an id this target had not stored:
+ * a publish the stream answers as a duplicate is checked against the message
+ * it holds, and only the same record counts as stored.
+ *
  * @module
  */
 
@@ -36,12 +41,13 @@ import {
   jetstreamManager,
   type JetStreamPublishOptions,
   StorageType,
+  type StoredMsg,
   type StreamInfo,
 } from "@nats-io/jetstream";
 import type { RecordTarget } from "../stream/record_target.ts";
 import type { StreamMessage } from "../stream/stream_message.ts";
 import { describeNats, type NatsLocation } from "./nats_location.ts";
-import { connectNats, scrubSecrets } from "./nats_connection.ts";
+import { connectNats, openError, scrubSecrets } from "./nats_connection.ts";
 
 /** Header holding a record's seq, in decimal. */
 export const SEQ_HEADER = "Spool-Seq";
@@ -107,6 +113,8 @@ export class JetStreamWriteError extends Error {
  * location's, keeps its messages in memory, has other replicas than `replicas`
  * asks for, or its last message on the subject has no `Spool-Seq` header.
  * @throws {NatsConnectError} when the server cannot be reached.
+ * @throws {JetStreamOpenError} when the server has no JetStream, does not
+ * answer, or refuses to show or create the stream.
  *
  * @example
  * ```ts ignore
@@ -146,13 +154,13 @@ export async function openJetStreamTarget(
   const nc = await connectNats(location);
   try {
     const jsm = await managerOf(nc, settings.ackTimeoutMs);
-    const info = await ensureStream(jsm, settings, options);
+    await ensureStream(jsm, settings, options);
     const last = await lastRecord(jsm, settings);
     return new JetStreamTarget(nc, jsm, settings, last);
   } catch (e) {
     await nc.close();
     if (e instanceof TypeError) throw e;
-    throw new JetStreamWriteError(shown, 0, scrubSecrets(location, String(e)));
+    throw openError(location, e as Error);
   }
 }
 
@@ -228,6 +236,8 @@ async function ensureStream(
 interface LastRecord {
   seq: number;
   msgId: string | undefined;
+  // The message itself, to tell whether it is a record this target sent.
+  stored?: StoredMsg;
 }
 
 async function lastRecord(jsm: JetStreamManager, settings: Settings): Promise<LastRecord> {
@@ -241,7 +251,7 @@ async function lastRecord(jsm: JetStreamManager, settings: Settings): Promise<La
       `JetStream stream '${shown}' ends with message '${stored.seq}' without a '${SEQ_HEADER}' header: its subject holds messages spool did not write`,
     );
   }
-  return { seq, msgId: stored.header?.get("Nats-Msg-Id") || undefined };
+  return { seq, msgId: stored.header?.get("Nats-Msg-Id") || undefined, stored };
 }
 
 /** Seconds for a line: `60`, `2.5`. */
@@ -262,6 +272,21 @@ const STORE_FAILED = 10077;
 const MESSAGE_TOO_BIG = 10054;
 const WRONG_LAST_MSG_ID = 10070;
 
+// Whether the stream's message `stored` is the record `entry`, as this target publishes it.
+function isRecord(stored: StoredMsg, entry: Entry): boolean {
+  const h = stored.header;
+  return h?.get(SEQ_HEADER) === String(entry.seq) &&
+    h.get(TIMESTAMP_HEADER) === String(entry.timestampNs) &&
+    h.get(TYPE_HEADER) === String(entry.typeId) &&
+    sameBytes(stored.data, entry.payload);
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 class JetStreamTarget implements RecordTarget {
   readonly #s: Settings;
   #nc: NatsConnection;
@@ -269,6 +294,9 @@ class JetStreamTarget implements RecordTarget {
   #js: JetStreamClient;
   #lastSeq: number;
   #durableSeq: number;
+  // The stream's last record when the target opened: another id, an
+  // importer's or an earlier tap's, is still no other writer's then.
+  readonly #opened: LastRecord;
   // The message id the next publish expects the stream to end with.
   #chainMsgId: string | undefined;
   // Records awaiting their ack, oldest first; `#acked` marks those answered out of order.
@@ -296,6 +324,7 @@ class JetStreamTarget implements RecordTarget {
     this.#lastSeq = last.seq;
     this.#durableSeq = last.seq;
     this.#chainMsgId = last.msgId;
+    this.#opened = { seq: last.seq, msgId: last.msgId };
     this.#watch(nc);
   }
 
@@ -347,6 +376,11 @@ class JetStreamTarget implements RecordTarget {
   async abort(): Promise<void> {
     this.#stopping = true;
     this.#kick?.();
+    // A wait in sync() or ready() ends: what it waited for will not come.
+    this.#fail(
+      this.#entries[0]?.seq ?? this.#lastSeq + 1,
+      "the target was closed before the stream acknowledged it",
+    );
     if (!this.#nc.isClosed()) await this.#nc.close();
   }
 
@@ -395,12 +429,38 @@ class JetStreamTarget implements RecordTarget {
     this.#chainMsgId = msgId;
     const epoch = this.#epoch;
     this.#js.publish(this.#s.location.subject, entry.payload, opts).then(
-      () => {
-        if (epoch === this.#epoch) this.#settle(entry.seq);
+      (ack) => {
+        if (epoch !== this.#epoch) return;
+        if (ack.duplicate) this.#checkRepeat(entry, ack.seq, epoch);
+        else this.#settle(entry.seq);
       },
       (e: Error) => {
         if (epoch === this.#epoch) this.#refused(entry.seq, e);
       },
+    );
+  }
+
+  // The stream already held this message id. A record a dead writer had in
+  // flight is this same record, and stored; anything else is another
+  // writer's under the same ids, and this target's record is not stored.
+  async #checkRepeat(entry: Entry, streamSeq: number, epoch: number): Promise<void> {
+    let stored: StoredMsg | null;
+    try {
+      stored = await this.#jsm.streams.getMessage(this.#s.location.stream, { seq: streamSeq });
+    } catch (e) {
+      if (epoch === this.#epoch) this.#refused(entry.seq, e as Error);
+      return;
+    }
+    if (epoch !== this.#epoch) return;
+    // A message the stream's limits removed since cannot be compared; its id was stored.
+    if (stored === null || isRecord(stored, entry)) this.#settle(entry.seq);
+    else this.#anotherWriter(entry.seq, `${this.#s.liveStreamId}:${entry.seq}`);
+  }
+
+  #anotherWriter(seq: number, msgId: string): void {
+    this.#fail(
+      this.#entries[0]?.seq ?? seq,
+      `another writer uses the same message ids ('${msgId}') on subject '${this.#s.location.subject}': is a tap of another live queue of the same name writing into this stream? give each live queue its own stream`,
     );
   }
 
@@ -522,14 +582,24 @@ class JetStreamTarget implements RecordTarget {
 
   // Settles what the stream holds and publishes the rest again, guarded from its last record.
   #restart(last: LastRecord): void {
-    const ours = last.seq === 0 || last.msgId === `${this.#s.liveStreamId}:${last.seq}`;
     const first = this.#entries[0]?.seq ?? this.#lastSeq + 1;
+    const opened = this.#opened;
+    const ours = last.seq === 0 || last.msgId === `${this.#s.liveStreamId}:${last.seq}` ||
+      (last.seq === opened.seq && last.msgId === opened.msgId);
+    // A record still awaiting its ack is stored only if the stream holds that very record.
+    const pending = this.#entries[last.seq - first];
+    if (
+      ours && pending !== undefined && last.stored !== undefined && !isRecord(last.stored, pending)
+    ) {
+      this.#anotherWriter(last.seq, last.msgId ?? `seq ${last.seq}`);
+      return;
+    }
     if (!ours || last.seq > this.#lastSeq) {
       this.#fail(
         first,
         `another writer stored '${
           last.msgId ?? `seq ${last.seq}`
-        }' on subject '${this.#s.location.subject}': give each tap its own subject or stream`,
+        }' on subject '${this.#s.location.subject}': give each live queue its own stream`,
       );
       return;
     }
@@ -577,7 +647,7 @@ class JetStreamTarget implements RecordTarget {
     for (const w of waiters) w();
   }
 
-  // A failure ends the wait; it is thrown only when what was waited for did not come.
+  // A failure (abort() is one) ends the wait; it is thrown only when what was waited for did not come.
   async #waitUntil(done: () => boolean): Promise<void> {
     while (this.#failure === undefined && !done()) {
       await new Promise<void>((resolve) => this.#waiters.push(resolve));

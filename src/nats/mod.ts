@@ -27,7 +27,7 @@ export {
   redactNatsUrl,
   useNatsCredentials,
 } from "./nats_location.ts";
-export { NatsConnectError, NatsCredentialsError } from "./nats_connection.ts";
+export { JetStreamOpenError, NatsConnectError, NatsCredentialsError } from "./nats_connection.ts";
 export {
   type JetStreamTargetOptions,
   JetStreamWriteError,

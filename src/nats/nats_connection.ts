@@ -358,3 +358,63 @@ function patchNodeTransport(): void {
 }
 
 function ignore(): void {}
+
+/**
+ * Why a JetStream stream could not be opened for reading or writing, before
+ * any record was read or sent: no JetStream on the server or the account, or
+ * no answer.
+ */
+export class JetStreamOpenError extends Error {
+  /** The stream, as {@linkcode describeNats} shows it. */
+  readonly stream: string;
+
+  /**
+   * Builds the error for the stream (as `describeNats` shows it) and why.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { JetStreamOpenError } from "./nats_connection.ts";
+   * const e = new JetStreamOpenError("nats://h:4222/S?subject=spool.S", "JetStream is not enabled on the server");
+   * assert.equal(e.message, "Could not open JetStream stream 'nats://h:4222/S?subject=spool.S': JetStream is not enabled on the server");
+   * ```
+   */
+  constructor(stream: string, reason: string, options?: ErrorOptions) {
+    super(`Could not open JetStream stream '${stream}': ${reason}`, options);
+    this.name = "JetStreamOpenError";
+    this.stream = stream;
+  }
+}
+
+// JetStream's code for an account without JetStream.
+const NOT_ENABLED_FOR_ACCOUNT = 10039;
+
+/**
+ * The {@linkcode JetStreamOpenError} for a failure of the client while a
+ * stream at `location` was opened, saying what to do where the cause is
+ * known; no secret of the location shows.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { openError } from "./nats_connection.ts";
+ * const loc = { servers: "h:4222", stream: "S", subject: "spool.S", user: "ann", pass: "pw" };
+ * const e = openError(loc, Object.assign(new Error("no"), { name: "JetStreamNotEnabled" }));
+ * assert.match(e.message, /^Could not open JetStream stream 'nats:\/\/ann:\*\*\*@h:4222\/S.*': JetStream is not enabled on the server/);
+ * ```
+ */
+export function openError(location: NatsLocation, e: Error): JetStreamOpenError {
+  let reason = e.message;
+  if (e.name === "JetStreamNotEnabled") {
+    // The client says so for a server without JetStream (no one answers
+    // its API) and for an account without it (the server's refusal).
+    reason = (e.cause as { code?: number } | undefined)?.code === NOT_ENABLED_FOR_ACCOUNT
+      ? "JetStream is not enabled for this account: enable it in the server's account configuration"
+      : "JetStream is not enabled on the server: start it with '-js' or a 'jetstream' block in its configuration";
+  } else if (e.name === "TimeoutError") {
+    reason = "no JetStream server answered in time: check that the server runs and has JetStream";
+  }
+  return new JetStreamOpenError(describeNats(location), scrubSecrets(location, reason), {
+    cause: e,
+  });
+}
