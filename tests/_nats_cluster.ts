@@ -9,7 +9,7 @@
 
 import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { freePort, type NatsServer, natsServerPath } from "./_nats_server.ts";
+import { freePort, type NatsServer, natsServerPath, waitForListener } from "./_nats_server.ts";
 
 /** A running cluster; see {@linkcode startNatsCluster}. */
 export interface NatsCluster {
@@ -96,21 +96,6 @@ function node(path: string, port: number, args: string[]): NatsServer {
     },
     stop: halt,
   };
-}
-
-async function waitForListener(port: number, child: Deno.ChildProcess): Promise<void> {
-  let exited = false;
-  child.status.then(() => exited = true);
-  for (let attempt = 0; attempt < 200; attempt++) {
-    if (exited) throw new Error(`nats-server on port '${port}' exited while starting`);
-    try {
-      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-      conn.close();
-      return;
-    } catch { /* not listening yet */ }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`nats-server on port '${port}' did not listen within 10 s`);
 }
 
 // A cluster answers JetStream requests only once its meta leader is elected.

@@ -125,7 +125,8 @@ export function freePort(): number {
 }
 
 // The server's greeting (`INFO {...}`) tells that it accepts clients; JetStream is ready by then.
-async function waitForListener(port: number, child: Deno.ChildProcess): Promise<void> {
+/** Resolves once the server `child` on `port` greets a client; throws when it exits or stays silent 10 s. */
+export async function waitForListener(port: number, child: Deno.ChildProcess): Promise<void> {
   let exited = false;
   child.status.then(() => exited = true);
   for (let attempt = 0; attempt < 200; attempt++) {

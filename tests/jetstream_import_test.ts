@@ -6,7 +6,8 @@
 
 import assert from "node:assert/strict";
 import { runProgram } from "./_helpers.ts";
-import { type NatsServer, natsServerPath, startNatsServer } from "./_nats_server.ts";
+import { natsServerPath } from "./_nats_server.ts";
+import { withServer } from "./_jetstream_programs.ts";
 import { QueueWriter } from "../src/chronicle/mod.ts";
 
 const ignore = natsServerPath === undefined;
@@ -27,17 +28,6 @@ async function jsonLines(dir: string, name: string, from: number, to: number): P
   const file = `${dir}/${name}.jsonl`;
   await Deno.writeTextFile(file, out.stdout);
   return file;
-}
-
-async function withServer(fn: (server: NatsServer, dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "jetstream_import_test_" });
-  const server = await startNatsServer();
-  try {
-    await fn(server, dir);
-  } finally {
-    await server.stop().catch(() => {});
-    await Deno.remove(dir, { recursive: true });
-  }
 }
 
 Deno.test({
