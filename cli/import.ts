@@ -24,6 +24,7 @@ import {
   useIdentityOption,
 } from "./_sealing.ts";
 import { firstGivenOption } from "../src/consumer/mod.ts";
+import { redactNatsUrl } from "../src/nats/mod.ts";
 import {
   checkImportTarget,
   detectFormat,
@@ -32,7 +33,7 @@ import {
   importJsonlFile,
   importLobster,
   type ImportOptions,
-  importSealed,
+  importStream,
   importSummaryLine,
   importTape,
   importTardisBook,
@@ -111,7 +112,7 @@ const FORMAT_OPTIONS: ReadonlyArray<readonly [string, readonly ImportFormat[]]> 
   ["--symbols", ["tardis-book", "tardis-trades"]],
   ["--price-decimals", ["tardis-book", "tardis-trades"]],
   ["--size-decimals", ["tardis-book", "tardis-trades"]],
-  ["--skip-existing", ["jsonl", "tape"]],
+  ["--skip-existing", ["jsonl", "tape", "sealed", "jetstream"]],
 ];
 
 /**
@@ -128,7 +129,8 @@ export function importCommand() {
   const command = newCommand("import", findProgram("import")?.summary ?? "Backfill a queue")
     .argument(
       "[file]",
-      "JSON lines, a tape, market data or a sealed store to import, or - for stdin",
+      "JSON lines, a tape, market data, a sealed store or a JetStream stream 'nats://HOST:PORT/STREAM' " +
+        "to import, or - for stdin",
       "-",
     )
     // Checked after parsing, not by the parser: it would report a missing --to before an unknown option.
@@ -253,11 +255,13 @@ export async function main(args: string[]): Promise<number> {
         : "Option '--durable' is a queue's: a JetStream stream stores each record before it acks it",
     );
   }
-  const size = stdin || format === "sealed" ? undefined : await regularFileSize(file);
+  const stream = format === "sealed" || format === "jetstream";
+  const size = stdin || stream ? undefined : await regularFileSize(file);
   const bar = (opts.progress ?? Deno.stderr.isTerminal()) ? startImportProgress(size) : undefined;
   const options: ImportOptions = {
     ...targetOptions,
-    source: stdin ? "stdin" : file,
+    // A JetStream stream is named without its password or token.
+    source: stdin ? "stdin" : redactNatsUrl(file),
     skipExisting: opts.skipExisting ?? false,
     strictOrder: opts.strictOrder ?? false,
     durability: opts.durable ? "durable" : "ipc",
@@ -286,7 +290,8 @@ export async function main(args: string[]): Promise<number> {
         lines.push(importSummaryLine(await importJsonlFile(file, options)));
         break;
       case "sealed":
-        lines.push(importSummaryLine(await importSealed(file, options)));
+      case "jetstream":
+        lines.push(importSummaryLine(await importStream(file, options)));
         break;
       case "lobster": {
         const names = {

@@ -88,3 +88,44 @@ Deno.test({
       assert.match(out.stderr, /ann:\*\*\*@/);
     }),
 });
+
+Deno.test({
+  name:
+    "import reads a JetStream stream into a queue, seqs kept, resumes with --skip-existing, never shows the password",
+  ignore,
+  fn: () =>
+    withServer(async (server, dir) => {
+      const input = await jsonLines(dir, "a", 11, 60);
+      const stream = `${server.url}/SOURCE`;
+      const filled = await runProgram("import", ["--to", stream, input]);
+      assert.equal(filled.code, 0, filled.stderr);
+      const copy = `${dir}/copy`;
+      const first = await runProgram("import", ["--to", copy, stream]);
+      assert.equal(first.code, 0, first.stderr);
+      assert.match(first.stderr, /50 records .*\(seq 11\.\.60\)/);
+      const back = await runProgram("replay", [copy, "--json"]);
+      assert.equal(back.stdout, await Deno.readTextFile(input));
+
+      const more = await jsonLines(dir, "b", 11, 80);
+      const grown = await runProgram("import", ["--to", stream, more, "--skip-existing"]);
+      assert.equal(grown.code, 0, grown.stderr);
+      const resumed = await runProgram("import", ["--to", copy, stream, "--skip-existing"]);
+      assert.equal(resumed.code, 0, resumed.stderr);
+      assert.match(resumed.stderr, /20 records/);
+      const all = await runProgram("replay", [copy, "--json"]);
+      assert.equal(all.stdout, await Deno.readTextFile(more));
+
+      const secret = server.url.replace("nats://", "nats://ann:s3cret-pw@") + "/SOURCE";
+      // A bad line names the input: the stream, without its password.
+      const other = `${dir}/other`;
+      assert.equal((await runProgram("import", ["--to", other, input])).code, 0);
+      const refused = await runProgram("import", ["--to", other, secret]);
+      assert.equal(refused.code, 1, refused.stderr);
+      assert.equal(refused.stderr.trimEnd().split("\n").length, 1, refused.stderr);
+      assert.match(
+        refused.stderr,
+        /ann:\*\*\*@.*SOURCE.*ends at seq 60 but the input starts at seq 11/,
+      );
+      assert.doesNotMatch(refused.stderr, /s3cret-pw/);
+    }),
+});

@@ -9,12 +9,14 @@ import { ioReason, readTapeHead, TapeFormatError, TapeOpenError } from "../tape/
 import { InputFileError } from "./import_error.ts";
 import { openInputFile } from "./input_lines.ts";
 import { detectSealedStore, parseSealedLocation } from "../sealed/mod.ts";
+import { isNatsLocation } from "../nats/nats_location.ts";
 
 /** Input formats `import` reads. */
 export const IMPORT_FORMATS = [
   "jsonl",
   "tape",
   "sealed",
+  "jetstream",
   "lobster",
   "tardis-book",
   "tardis-trades",
@@ -27,7 +29,8 @@ export const VENDOR_FORMATS: readonly ImportFormat[] = ["lobster", "tardis-book"
 export type ImportFormat = typeof IMPORT_FORMATS[number];
 
 /**
- * The format of the input at `path`: `sealed` for a sealed store (named
+ * The format of the input at `path`: `jetstream` for a JetStream stream
+ * (`nats://…`, `tls://…`), `sealed` for a sealed store (named
  * `sealed:DIR` or `sqlite:FILE`, or recognised by its header), `tape` when
  * its first line is a tape's `init` record, `jsonl` otherwise: an empty file, and a pipe (such as
  * `<(zcat x.gz)`), which cannot be read twice, so is not looked into.
@@ -43,10 +46,12 @@ export type ImportFormat = typeof IMPORT_FORMATS[number];
  * assert.equal(await detectFormat(path), "jsonl");
  * Deno.writeTextFileSync(path, '{"type":"init","version":1,"tape_id":"t1","session_id":"s","created_at":"2026-11-22T03:15:00Z","protocol_version":null}\n');
  * assert.equal(await detectFormat(path), "tape");
+ * assert.equal(await detectFormat("nats://127.0.0.1:4222/QUOTES"), "jetstream");
  * Deno.removeSync(path);
  * ```
  */
 export async function detectFormat(path: string): Promise<ImportFormat> {
+  if (isNatsLocation(path)) return "jetstream";
   if (parseSealedLocation(path) !== undefined || await detectSealedStore(path) !== undefined) {
     return "sealed";
   }

@@ -53,7 +53,7 @@ export {
   importRecords,
 } from "./queue_import.ts";
 export { importTape, tapeRecords } from "./tape_import.ts";
-export { importSealed } from "./sealed_import.ts";
+export { importStream } from "./stream_import.ts";
 export {
   importLobster,
   lobsterCountsLine,

@@ -1,20 +1,24 @@
 /**
- * Importing a sealed store: its records, opened with the program's
- * identity, go into a queue (or another sealed store) with their seqs,
- * timestamps and type ids, under the same seq rules as any import.
+ * Importing a stream that keeps spool's records whole, a sealed store or a
+ * JetStream stream: its records go into a queue (or another store or
+ * stream) with their seqs, timestamps and type ids, under the same seq
+ * rules as any import.
  *
  * @module
  */
 
 import type { Identities } from "../sealed/mod.ts";
 import { openStream } from "../stream/mod.ts";
+import { redactNatsUrl } from "../nats/nats_location.ts";
 import { type ImportOptions, type ImportRecord, importRecords } from "./queue_import.ts";
 import type { ImportSummary } from "./import_summary.ts";
 
 /**
- * Imports every record of the sealed store at `location` (`sealed:DIR`,
- * `sqlite:FILE[#stream]`, or such a directory or file), opened with the
- * identity the program was given (`--identity`, `SPOOL_IDENTITY`). A
+ * Imports every record of the stream at `location`: a sealed store
+ * (`sealed:DIR`, `sqlite:FILE[#stream]`, or such a directory or file),
+ * opened with the identity the program was given (`--identity`,
+ * `SPOOL_IDENTITY`), or a JetStream stream (`nats://HOST:PORT/STREAM`),
+ * read from its first record to the last one it held when opened. A
  * damaged store imports every record before the damage, then fails naming
  * it.
  *
@@ -22,7 +26,7 @@ import type { ImportSummary } from "./import_summary.ts";
  * ```ts
  * import assert from "node:assert/strict";
  * import { generateIdentity, parseIdentity, parseRecipient, SealedWriter } from "../sealed/mod.ts";
- * import { importSealed } from "./sealed_import.ts";
+ * import { importStream } from "./stream_import.ts";
  * const dir = Deno.makeTempDirSync();
  * const { identity, recipient } = await generateIdentity();
  * const writer = await SealedWriter.open({ kind: "file", dir: `${dir}/s` }, {
@@ -33,7 +37,7 @@ import type { ImportSummary } from "./import_summary.ts";
  * });
  * writer.append({ seq: 4, timestampNs: 9n, typeId: 2, payload: new Uint8Array([1]) });
  * await writer.close();
- * const summary = await importSealed(`sealed:${dir}/s`, {
+ * const summary = await importStream(`sealed:${dir}/s`, {
  *   to: `${dir}/q`,
  *   identities: { keys: [parseIdentity(identity, "example")], source: "example" },
  * });
@@ -41,7 +45,7 @@ import type { ImportSummary } from "./import_summary.ts";
  * Deno.removeSync(dir, { recursive: true });
  * ```
  */
-export async function importSealed(
+export async function importStream(
   location: string,
   options: ImportOptions & { identities?: Identities },
 ): Promise<ImportSummary> {
@@ -66,7 +70,9 @@ export async function importSealed(
     }
   }
   try {
-    return await importRecords(records(), { ...rest, source: rest.source ?? location });
+    // Messages name a JetStream stream without its password or token.
+    const source = rest.source ?? redactNatsUrl(location);
+    return await importRecords(records(), { ...rest, source });
   } finally {
     reader.close();
   }
