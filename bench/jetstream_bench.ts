@@ -375,7 +375,7 @@ async function coreRound(servers: Servers, live: string): Promise<number> {
 
 let sink = 0;
 
-/** `openStream` on the stream, `next()` and `wait()`, touching each payload. */
+/** `openStream` on the stream, `next()` and `wait()`, touching each payload and reading each field. */
 async function openStreamRead(servers: Servers, expect: number): Promise<number> {
   const stream = await openStream(`${servers.url}/${STREAM}`);
   let n = 0;
@@ -383,7 +383,9 @@ async function openStreamRead(servers: Servers, expect: number): Promise<number>
     for (;;) {
       const m = stream.next();
       if (m !== undefined) {
-        sink = (sink + m.seq + m.typeId + m.payload[m.payload.length - 1]!) | 0;
+        // The timestamp too: a reader that makes it only when asked must pay for it here.
+        sink = (sink + m.seq + m.typeId + Number(m.timestampNs & 0xffn) +
+          m.payload[m.payload.length - 1]!) | 0;
         n++;
       } else if (!await stream.wait()) break;
     }

@@ -240,6 +240,178 @@ Deno.test({
     }),
 });
 
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+// A header block of these lines, as it goes on the wire.
+const headerBlock = (...lines: string[]) =>
+  `NATS/1.0\r\n${lines.map((l) => `${l}\r\n`).join("")}\r\n`;
+
+// Publishes messages with exactly these header blocks (a client's MsgHdrs
+// would trim and reorder them) through the server's own protocol, and waits
+// until stream `stream` holds `total` messages.
+async function publishRawHeaders(
+  url: string,
+  nc: NatsConnection,
+  stream: string,
+  total: number,
+  messages: [subject: string, header: string, payload: Uint8Array][],
+): Promise<void> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(new URL(url).port) });
+  try {
+    const parts: Uint8Array[] = [encoder.encode(`CONNECT {"verbose":false,"headers":true}\r\n`)];
+    for (const [subject, header, payload] of messages) {
+      const h = encoder.encode(header);
+      parts.push(encoder.encode(`HPUB ${subject} ${h.length} ${h.length + payload.length}\r\n`));
+      parts.push(h, payload, encoder.encode("\r\n"));
+    }
+    parts.push(encoder.encode("PING\r\n"));
+    for (const part of parts) {
+      for (let done = 0; done < part.length;) done += await conn.write(part.subarray(done));
+    }
+    const buffer = new Uint8Array(4096);
+    for (let seen = ""; !seen.includes("PONG");) {
+      const n = await conn.read(buffer);
+      if (n === null) throw new Error(`Server closed the connection: '${seen}'`);
+      seen += decoder.decode(buffer.subarray(0, n));
+      if (seen.includes("-ERR")) throw new Error(`Server refused: '${seen}'`);
+    }
+  } finally {
+    conn.close();
+  }
+  const jsm = await jetstreamManager(nc);
+  while ((await jsm.streams.info(stream)).state.messages < total) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+Deno.test({
+  name: "jetstream stream: Spool headers are read as the client parses them, odd ones too",
+  ignore,
+  fn: () =>
+    withStream(async ({ url, nc }) => {
+      const jsm = await jetstreamManager(nc);
+      await jsm.streams.add({ name: "ODD", subjects: ["odd.>"] });
+      const base = `${url.slice(0, url.lastIndexOf("/"))}/ODD`;
+      const accepted: [string, StreamMessage][] = [
+        [
+          headerBlock(
+            "Spool-Seq: 1",
+            "Spool-Timestamp-Ns: 1700000000000000001",
+            "Spool-Type-Id: 3",
+          ),
+          { seq: 1, timestampNs: 1_700_000_000_000_000_001n, typeId: 3, payload: new Uint8Array() },
+        ],
+        // Padded, in another order, among other headers, repeated: the first counts.
+        [
+          headerBlock(
+            "X-Note: Spool-Seq: 9",
+            "Spool-Type-Id:\t7 ",
+            "Spool-Seq:2",
+            "Spool-Seq: 99",
+            "Spool-Timestamp-Ns:  0001700000000000000002\t",
+          ),
+          { seq: 2, timestampNs: 1_700_000_000_000_000_002n, typeId: 7, payload: new Uint8Array() },
+        ],
+        // Names match exactly; zeros lead; more digits than a double holds.
+        [
+          headerBlock(
+            "spool-seq: 8",
+            "Spool-Seq: 0000000000000000003",
+            "Spool-Timestamp-Ns: 123456789012345678901234567890",
+            "Spool-Type-Id: 65535",
+          ),
+          {
+            seq: 3,
+            timestampNs: 123456789012345678901234567890n,
+            typeId: 65535,
+            payload: new Uint8Array(),
+          },
+        ],
+        // The status line is not a header.
+        [
+          "NATS/1.0 Spool-Seq: 7\r\nSpool-Seq: 4\r\nSpool-Type-Id: 0\r\nSpool-Timestamp-Ns: 0\r\n\r\n",
+          { seq: 4, timestampNs: 0n, typeId: 0, payload: new Uint8Array() },
+        ],
+      ];
+      const good = headerBlock("Spool-Seq: 1", "Spool-Timestamp-Ns: 5", "Spool-Type-Id: 3");
+      const rest = ["Spool-Timestamp-Ns: 5", "Spool-Type-Id: 3"];
+      const rejected: [string, string][] = [
+        [
+          headerBlock("Spool-Seq: 12a", ...rest),
+          "has 'Spool-Seq' header '12a', not a decimal: it was not published by spool",
+        ],
+        [
+          headerBlock("Spool-Seq: -4", ...rest),
+          "has 'Spool-Seq' header '-4', not a decimal: it was not published by spool",
+        ],
+        [
+          headerBlock("Spool-Seq: 2 3", ...rest),
+          "has 'Spool-Seq' header '2 3', not a decimal: it was not published by spool",
+        ],
+        [
+          headerBlock("Spool-Seq:", ...rest),
+          "has no 'Spool-Seq' header: it was not published by spool",
+        ],
+        [
+          headerBlock("spool-seq: 2", ...rest),
+          "has no 'Spool-Seq' header: it was not published by spool",
+        ],
+        [
+          headerBlock("Spool-Seq: 2", "Spool-Type-Id: 3"),
+          "has no 'Spool-Timestamp-Ns' header: it was not published by spool",
+        ],
+        [
+          headerBlock("Spool-Seq: 2", "Spool-Timestamp-Ns: 1.5", "Spool-Type-Id: 3"),
+          "has 'Spool-Timestamp-Ns' header '1.5', not a decimal: it was not published by spool",
+        ],
+        [
+          headerBlock("Spool-Seq: 2", "Spool-Timestamp-Ns: 5", "Spool-Type-Id: 65536"),
+          "has seq '2' or type id '65536' out of range",
+        ],
+        [headerBlock("Spool-Seq: 0", ...rest), "has seq '0' or type id '3' out of range"],
+        [
+          headerBlock("Spool-Seq: 9007199254740993", ...rest),
+          "has seq '9007199254740992' or type id '3' out of range",
+        ],
+      ];
+      const payload = (i: number) => Uint8Array.of(i, 1, 2);
+      await publishRawHeaders(url, nc, "ODD", accepted.length + 2 * rejected.length, [
+        ...accepted.map(([h], i): [string, string, Uint8Array] => ["odd.ok", h, payload(i)]),
+        ...rejected.flatMap(([h], i): [string, string, Uint8Array][] => [
+          [`odd.bad${i}`, good, payload(0)],
+          [`odd.bad${i}`, h, payload(0)],
+        ]),
+      ]);
+      const ok = await JetStreamStream.open(`${base}?subject=odd.ok`);
+      const got = await readAll(ok);
+      assert.deepEqual(got, accepted.map(([, m], i) => ({ ...m, payload: payload(i) })));
+      await closeReader(ok);
+      for (const [i, [, what]] of rejected.entries()) {
+        const stream = await JetStreamStream.open(`${base}?subject=odd.bad${i}`);
+        const seqs: number[] = [];
+        const streamSeq = accepted.length + 2 * i + 2;
+        await assert.rejects(
+          (async () => {
+            for await (const m of stream) seqs.push(m.seq);
+          })(),
+          (e: Error) => {
+            assert.ok(e instanceof JetStreamMessageError);
+            assert.equal(e.streamSeq, streamSeq);
+            assert.equal(
+              e.message,
+              `Message at stream seq '${streamSeq}' of '${stream.location}' ${what}`,
+            );
+            return true;
+          },
+        );
+        assert.deepEqual(seqs, [1]);
+        assert.equal(await stream.wait(), false);
+        await closeReader(stream);
+      }
+    }),
+});
+
 // Spool seqs `from`..`to`, each after a message on the other subject when
 // `noisy` says so; returns the stream seq of each spool seq.
 async function publishInterleaved(

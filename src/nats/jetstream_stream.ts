@@ -158,11 +158,11 @@ export class JetStreamStream implements StreamReader {
   #messages: ConsumerMessages | undefined;
   #pump: Promise<void> = Promise.resolve();
   #closing: Promise<void> | undefined;
-  // Arrived messages; those before #head were handed out.
-  readonly #buffer: StreamMessage[] = [];
-  // A named reader's JetStream message for each buffered one, to acknowledge.
-  readonly #acks: JsMsg[] = [];
+  // Arrived messages, read into #view as they are handed out; those before
+  // #head were.
+  readonly #buffer: JsMsg[] = [];
   #head = 0;
+  readonly #view = new MessageView();
   // The last message handed out and not committed yet.
   #handed: JsMsg | undefined;
   // The last message committed that the server was not asked to confirm yet.
@@ -171,9 +171,9 @@ export class JetStreamStream implements StreamReader {
   // Stream seq of the last message received: the server sends one again
   // once its ack wait passes, and the reader drops it.
   #lastSeen = 0;
-  // When the last message arrived, and the timer that checks the stream
-  // when none comes, one check at a time.
-  #lastArrival = performance.now();
+  // #lastSeen at the idle timer's last tick, and the timer that checks the
+  // stream when no message came between two ticks, one check at a time.
+  #seenAtTick = 0;
   #idleTimer: ReturnType<typeof setInterval> | undefined;
   #checking = false;
   // Settled once the server confirmed every commit; the first that failed.
@@ -181,8 +181,14 @@ export class JetStreamStream implements StreamReader {
   #commitError: Error | undefined;
   // What follows the buffered messages: the end, or an error told once.
   #end: Error | "end" | undefined;
-  // Settled whenever a message arrives or the stream ends, then replaced.
-  #changed = Promise.withResolvers<void>();
+  // Settled when a message arrives or the stream ends, while `wait()` waits:
+  // made only then, so a message read at once costs no promise.
+  #waiting: PromiseWithResolvers<void> | undefined;
+  #wakeTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #onWakeTimer = () => {
+    this.#wakeTimer = undefined;
+    this.#wake();
+  };
   // Settled when the caller has taken every buffered message, so the read goes on.
   #drained: PromiseWithResolvers<void> | undefined;
 
@@ -312,10 +318,13 @@ export class JetStreamStream implements StreamReader {
   async #checkIdle(finder: SeqFinder, end: number): Promise<void> {
     // A full buffer stops the read, not the stream.
     if (this.#checking || this.#drained !== undefined || this.#end !== undefined) return;
-    if (performance.now() - this.#lastArrival < IDLE_CHECK_MS) return;
+    const seen = this.#lastSeen;
+    if (seen !== this.#seenAtTick) {
+      this.#seenAtTick = seen;
+      return;
+    }
     this.#checking = true;
     try {
-      const seen = this.#lastSeen;
       const left = await finder.holdsFrom(seen + 1, end);
       // A message that arrived during the check raced the removal: the next check tells.
       if (!left && end !== Infinity && this.#lastSeen === seen) this.#finish("end");
@@ -384,22 +393,29 @@ export class JetStreamStream implements StreamReader {
     try {
       for await (const m of messages) {
         if (this.#end !== undefined) return;
-        if (m.seq <= this.#lastSeen) continue;
-        this.#lastSeen = m.seq;
-        this.#lastArrival = performance.now();
-        this.#buffer.push(toMessage(m, this.location));
-        if (this.name !== undefined) this.#acks.push(m);
-        this.#wake();
-        if (m.seq >= end) break;
+        const seq = m.seq;
+        if (seq <= this.#lastSeen) continue;
+        this.#lastSeen = seq;
+        // Its headers are read as it is handed out: a bad one fails there.
+        this.#buffer.push(m);
+        if (seq >= end) break;
         // `pending` 0 before the end: the end was removed after open, or the
         // consumer sits on a replica still catching up (a restarted cluster
         // node), whose count is not the stream's. The stream leader decides.
-        if (
-          end !== Infinity && m.info.pending === 0 && !await finder.holdsFrom(m.seq + 1, end)
-        ) break;
+        if (end !== Infinity && m.info.pending === 0) {
+          this.#wake();
+          if (!await finder.holdsFrom(seq + 1, end)) break;
+        }
         if (this.#buffer.length - this.#head >= HIGH_WATER) {
+          this.#wake();
           this.#drained = Promise.withResolvers<void>();
           await this.#drained.promise;
+        } else if (this.#waiting !== undefined) {
+          // A waiting caller is woken once the client holds no more messages
+          // for now, to take them all for one `wait()`; the client's count
+          // may include work it did, so a timer wakes it at the latest.
+          if (messages.getPending() === 0) this.#wake();
+          else this.#wakeTimer ??= setTimeout(this.#onWakeTimer, 0);
         }
       }
       this.#finish("end");
@@ -412,16 +428,26 @@ export class JetStreamStream implements StreamReader {
   next(): StreamMessage | undefined {
     const buffer = this.#buffer;
     if (this.#head === buffer.length) return undefined;
-    if (this.name !== undefined) this.#handed = this.#acks[this.#head];
-    const m = buffer[this.#head++]!;
-    if (this.#head === buffer.length) {
+    const m = buffer[this.#head]!;
+    const view = this.#view;
+    if (!view.read(m)) {
+      try {
+        view.readChecked(m, this.location);
+      } catch (e) {
+        // The read ends at the bad message: what came after it is not told.
+        this.#end = undefined;
+        this.#finish(e as Error, true);
+        return undefined;
+      }
+    }
+    if (this.name !== undefined) this.#handed = m;
+    if (++this.#head === buffer.length) {
       buffer.length = 0;
-      this.#acks.length = 0;
       this.#head = 0;
       this.#drained?.resolve();
       this.#drained = undefined;
     }
-    return m;
+    return view;
   }
 
   /**
@@ -447,7 +473,7 @@ export class JetStreamStream implements StreamReader {
       }
       const left = deadline - performance.now();
       if (left <= 0) return false;
-      const changed = this.#changed.promise;
+      const changed = (this.#waiting ??= Promise.withResolvers<void>()).promise;
       if (left === Infinity) {
         await changed;
         continue;
@@ -539,15 +565,19 @@ export class JetStreamStream implements StreamReader {
   }
 
   #wake(): void {
-    this.#changed.resolve();
-    this.#changed = Promise.withResolvers<void>();
+    if (this.#wakeTimer !== undefined) {
+      clearTimeout(this.#wakeTimer);
+      this.#wakeTimer = undefined;
+    }
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    waiting?.resolve();
   }
 
   // Ends the stream after what is buffered, or at once when `drop`.
   #finish(end: Error | "end", drop = false): void {
     if (drop) {
       this.#buffer.length = 0;
-      this.#acks.length = 0;
       this.#head = 0;
     }
     if (this.#end === undefined) this.#end = end;
@@ -721,6 +751,143 @@ function toMessage(m: JsMsg, location: string): StreamMessage {
     typeId,
     payload: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
   };
+}
+
+// What the client's messages hold (@nats-io/jetstream 3.4.0): the core
+// message with its raw bytes, the header block first, `hdr` bytes long. Read
+// only when they are there, as the client may change them.
+interface ClientMsg {
+  msg?: { _rdata?: unknown; _msg?: { hdr?: unknown } };
+}
+
+const EMPTY = new Uint8Array(0);
+const CR = 13;
+const LF = 10;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+// Header names with their colon, as bytes at the start of a header line.
+const SEQ_KEY = encoder.encode("Spool-Seq:");
+const TIMESTAMP_KEY = encoder.encode("Spool-Timestamp-Ns:");
+const TYPE_KEY = encoder.encode("Spool-Type-Id:");
+// Digits a double holds exactly, whatever they are.
+const EXACT_DIGITS = 15;
+
+// The flyweight `next()` lends: seq and type id read from the message's raw
+// header block, the timestamp made a bigint only when asked for, as a queue
+// reader's record view does.
+class MessageView implements StreamMessage {
+  seq = 0;
+  typeId = 0;
+  payload: Uint8Array = EMPTY;
+  // The header block and where the timestamp's digits lie in it, or the
+  // timestamp itself once made.
+  #raw: Uint8Array = EMPTY;
+  #timeFrom = 0;
+  #timeTo = 0;
+  #time: bigint | undefined;
+
+  get timestampNs(): bigint {
+    return this.#time ??= decimalBigInt(this.#raw, this.#timeFrom, this.#timeTo);
+  }
+
+  // Reads `m` from its raw bytes when its headers are as spool writes them
+  // (each a decimal, padded with spaces or tabs at most, in range); false
+  // for anything else, which `readChecked` then reads as the client parses
+  // it, to accept or reject it as a spool reader always has.
+  read(m: JsMsg): boolean {
+    const core = (m as unknown as ClientMsg).msg;
+    const raw = core?._rdata;
+    const hdr = core?._msg?.hdr;
+    if (!(raw instanceof Uint8Array) || typeof hdr !== "number" || hdr < 0) return false;
+    let seq = -1;
+    let typeId = -1;
+    let timeFrom = -1;
+    let timeTo = -1;
+    // The client splits the block at CR LF and skips the first line (the status).
+    let i = lineAfter(raw, 0, hdr);
+    while (i >= 0 && i < hdr) {
+      const key = raw[i] === 0x53 /* S */ ? spoolKey(raw, i) : undefined;
+      if (key === undefined) {
+        i = lineAfter(raw, i, hdr);
+        continue;
+      }
+      let j = i + key.length;
+      while (raw[j] === 0x20 || raw[j] === 0x09) j++;
+      const from = j;
+      let value = 0;
+      for (let c = raw[j]! - 0x30; c >= 0 && c <= 9; c = raw[++j]! - 0x30) value = value * 10 + c;
+      const to = j;
+      while (raw[j] === 0x20 || raw[j] === 0x09) j++;
+      if (to === from || raw[j] !== CR || raw[j + 1] !== LF || j + 2 > hdr) return false;
+      // The client takes a header's first value.
+      if (key === SEQ_KEY) {
+        if (seq === -1) seq = to - from > EXACT_DIGITS ? 0 : value;
+      } else if (key === TYPE_KEY) {
+        if (typeId === -1) typeId = to - from > EXACT_DIGITS ? Infinity : value;
+      } else if (timeFrom === -1) {
+        timeFrom = from;
+        timeTo = to;
+      }
+      i = j + 2;
+    }
+    if (i < 0 || seq < 1 || typeId < 0 || typeId > MAX_TYPE_ID || timeFrom < 0) return false;
+    this.seq = seq;
+    this.typeId = typeId;
+    this.#raw = raw;
+    this.#timeFrom = timeFrom;
+    this.#timeTo = timeTo;
+    this.#time = undefined;
+    // The payload follows the header block; a plain view, as a node Buffer's
+    // slice() would share memory.
+    this.payload = new Uint8Array(raw.buffer, raw.byteOffset + hdr, raw.byteLength - hdr);
+    return true;
+  }
+
+  // Reads `m` from the headers as the client parses them.
+  // @throws {JetStreamMessageError} naming its stream seq when they are not spool's.
+  readChecked(m: JsMsg, location: string): void {
+    const read = toMessage(m, location);
+    this.seq = read.seq;
+    this.typeId = read.typeId;
+    this.#time = read.timestampNs;
+    this.payload = read.payload;
+  }
+}
+
+// Where the line after the one at `i` starts (up to `end`), or -1 for a lone
+// CR, where the client's lines would not be these.
+function lineAfter(raw: Uint8Array, i: number, end: number): number {
+  while (i < end && raw[i] !== CR) i++;
+  if (i >= end) return end;
+  return raw[i + 1] === LF ? i + 2 : -1;
+}
+
+// The Spool-* key with its colon at `i`, or undefined.
+function spoolKey(raw: Uint8Array, i: number): Uint8Array | undefined {
+  // All three share "Spool-"; the letter after it tells which to compare.
+  const c = raw[i + 7];
+  const key = raw[i + 6] === 0x53
+    ? SEQ_KEY
+    : c === 0x69
+    ? TIMESTAMP_KEY
+    : c === 0x79
+    ? TYPE_KEY
+    : undefined;
+  if (key === undefined) return undefined;
+  for (let k = 0; k < key.length; k++) if (raw[i + k] !== key[k]) return undefined;
+  return key;
+}
+
+// The decimal in `raw` from `from` to `to` (ASCII digits only).
+function decimalBigInt(raw: Uint8Array, from: number, to: number): bigint {
+  // A nanosecond timestamp has 19 digits: two doubles hold them exactly.
+  if (to - from > EXACT_DIGITS + 9) return BigInt(decoder.decode(raw.subarray(from, to)));
+  const split = Math.max(from, to - 9);
+  let high = 0;
+  for (let j = from; j < split; j++) high = high * 10 + raw[j]! - 0x30;
+  let low = 0;
+  for (let j = split; j < to; j++) low = low * 10 + raw[j]! - 0x30;
+  return high === 0 ? BigInt(low) : BigInt(high) * 1_000_000_000n + BigInt(low);
 }
 
 // Whether a stream subject (with `*` and `>` wildcards) takes `subject`.
