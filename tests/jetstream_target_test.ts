@@ -310,6 +310,78 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "jetstream target publishes the last record again when its ack does not come within the ack timeout",
+  ignore,
+  fn: () =>
+    withServer(async (server, nc) => {
+      // The last record lost on the way: no later publish is refused, only its ack is missing.
+      const relay = relayDropping(server.port, "live:10");
+      try {
+        const notices: string[] = [];
+        const target = await openJetStreamTarget(
+          parseNatsLocation(`nats://127.0.0.1:${relay.port}/LATE`, noEnv)!,
+          { liveStreamId: "live", ackTimeoutMs: 300, onNotice: (l) => notices.push(l) },
+        );
+        await appendRange(target, 1, 10);
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const hung = new Promise<"hung">((resolve) =>
+          timer = setTimeout(() => resolve("hung"), HUNG_MS)
+        );
+        const synced = await Promise.race([target.sync(), hung]);
+        clearTimeout(timer);
+        assert.notEqual(synced, "hung", "no ack timeout noticed the missing ack");
+        assert.equal(target.durableSeq, 10);
+        await target.close();
+        assert.deepEqual(await storedSeqs(nc, "LATE"), upTo(10));
+        assert.match(
+          notices[0] ?? "",
+          /^lost JetStream stream '.*LATE.*' \(no ack within 300 ms\)/,
+        );
+        assert.match(notices[1] ?? "", /^JetStream stream '.*LATE.*' resumed at seq 10 after/);
+      } finally {
+        relay.close();
+      }
+    }),
+});
+
+Deno.test({
+  name: "jetstream target stops at once when the server denies its user publishing to the subject",
+  ignore,
+  fn: async () => {
+    // The user may use the JetStream API and inboxes, not publish to the stream's subject.
+    const server = await startNatsServer(undefined, {
+      config: `authorization { users = [ { user: ann, password: pw, permissions: {
+        publish: { allow: ["$JS.API.>", "_INBOX.>"] }, subscribe: { allow: ["_INBOX.>"] } } } ] }`,
+    });
+    try {
+      const notices: string[] = [];
+      const target = await openJetStreamTarget(
+        parseNatsLocation(`nats://ann:pw@127.0.0.1:${server.port}/DENIED`, noEnv)!,
+        {
+          liveStreamId: "live",
+          ackTimeoutMs: 500,
+          retryForMs: 3000,
+          onNotice: (l) => notices.push(l),
+        },
+      );
+      target.append(0, payloadOf(1), 0n);
+      const error = await target.sync().then(() => undefined, (e: Error) => e);
+      assert.ok(error instanceof JetStreamWriteError, String(error));
+      assert.match(
+        error.message,
+        /did not store seq '1': Permissions Violation for Publish to "spool\.DENIED"/,
+      );
+      assert.equal(target.durableSeq, 0);
+      await target.abort();
+      assert.deepEqual(notices.filter((l) => /lost/.test(l)), []);
+    } finally {
+      await server.stop();
+    }
+  },
+});
+
+Deno.test({
   name: "jetstream target waits through a server restart mid-publish and stores every seq once",
   ignore,
   fn: () =>

@@ -33,13 +33,16 @@
  * @module
  */
 
-import { headers, type NatsConnection } from "@nats-io/transport-node";
 import {
-  jetstream,
-  type JetStreamClient,
+  createInbox,
+  headers,
+  type Msg,
+  type NatsConnection,
+  PermissionViolationError,
+} from "@nats-io/transport-node";
+import {
   type JetStreamManager,
   jetstreamManager,
-  type JetStreamPublishOptions,
   StorageType,
   type StoredMsg,
   type StreamInfo,
@@ -265,12 +268,81 @@ interface Entry {
   typeId: number;
   payload: Uint8Array;
   timestampNs: bigint;
+  // When it was last published (performance.now()), for the ack timeout.
+  sentAt: number;
 }
 
-// JetStream error codes: refusals that waiting does not cure, and the guard's.
+// Headers the server reads on a JetStream publish.
+const MSG_ID_HEADER = "Nats-Msg-Id";
+const EXPECTED_LAST_MSG_ID_HEADER = "Nats-Expected-Last-Msg-Id";
+
+// JetStream error codes: refusals that waiting does not cure, the guard's,
+// and an account without JetStream (for now).
 const STORE_FAILED = 10077;
 const MESSAGE_TOO_BIG = 10054;
 const WRONG_LAST_MSG_ID = 10070;
+const NOT_ENABLED_FOR_ACCOUNT = 10039;
+
+/** A publish the server did not store, as its answer tells. */
+class PublishRefusal extends Error {
+  /** The JetStream error code (`err_code`), 0 for none. */
+  readonly code: number;
+  /** The HTTP-like status (`code`, or the reply's status header). */
+  readonly status: number;
+
+  constructor(message: string, code: number, status: number) {
+    super(message);
+    this.name = "PublishRefusal";
+    this.code = code;
+    this.status = status;
+  }
+}
+
+/** A stored publish: the stream seq it took, and whether its message id was there already. */
+interface PubAck {
+  streamSeq: number;
+  duplicate: boolean;
+}
+
+const decoder = new TextDecoder();
+const ACK_SEQ = /"seq"\s*:\s*(\d+)/;
+const ACK_DUPLICATE = /"duplicate"\s*:\s*true/;
+const ACK_ERROR = /"error"\s*:/;
+
+/**
+ * Reads the answer to one publish: an ack `{"stream":…,"seq":N}` (with
+ * `"duplicate":true` for a repeated message id), an error `{"error":{…}}`,
+ * or an empty status message (503 when no JetStream server took it).
+ */
+function readAnswer(m: Msg): PubAck | PublishRefusal {
+  const data = m.data;
+  if (data.length === 0) {
+    const h = m.headers;
+    if (h?.code === 503) return new PublishRefusal("no JetStream server answered", 0, 503);
+    const what = h === undefined ? "nothing" : `${h.code} ${h.description}`;
+    return new PublishRefusal(`the server answered '${what}' instead of an ack`, 0, h?.code ?? 0);
+  }
+  const text = decoder.decode(data);
+  // The server writes an ack as one flat object (spaced differently across
+  // versions), and a quote inside a string value is escaped: these keys
+  // match only as keys. An error is rare and parsed in full.
+  const seq = ACK_SEQ.exec(text);
+  if (seq !== null && !ACK_ERROR.test(text)) {
+    return { streamSeq: Number(seq[1]), duplicate: ACK_DUPLICATE.test(text) };
+  }
+  let error: { code?: unknown; err_code?: unknown; description?: unknown } | undefined;
+  try {
+    error = (JSON.parse(text) as { error?: typeof error }).error;
+  } catch { /* not JSON: not an ack either */ }
+  if (error === undefined) {
+    return new PublishRefusal(`the server's answer '${text}' is not an ack`, 0, 0);
+  }
+  return new PublishRefusal(
+    String(error.description ?? "refused"),
+    Number(error.err_code ?? 0),
+    Number(error.code ?? 0),
+  );
+}
 
 // Whether the stream's message `stored` is the record `entry`, as this target publishes it.
 function isRecord(stored: StoredMsg, entry: Entry): boolean {
@@ -287,11 +359,15 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+// Publishes are core publishes whose reply subject names the record
+// (`<inbox>.<epoch>.<seq>`), answered under one subscription per
+// connection, with one timer for the oldest record awaiting its ack: a
+// request per record (its timer, promise chain and error objects) costs the
+// client more than the server spends storing it.
 class JetStreamTarget implements RecordTarget {
   readonly #s: Settings;
   #nc: NatsConnection;
   #jsm: JetStreamManager;
-  #js: JetStreamClient;
   #lastSeq: number;
   #durableSeq: number;
   // The stream's last record when the target opened: another id, an
@@ -299,11 +375,16 @@ class JetStreamTarget implements RecordTarget {
   readonly #opened: LastRecord;
   // The message id the next publish expects the stream to end with.
   #chainMsgId: string | undefined;
-  // Records awaiting their ack, oldest first; `#acked` marks those answered out of order.
+  // Records awaiting their ack, seqs in a row, oldest first; `#acked` marks those answered out of order.
   #entries: Entry[] = [];
   #acked = new Set<number>();
   // Answers to publishes of an earlier epoch are ignored: recovery sent them again.
   #epoch = 0;
+  // The connection's reply subscription, `<inbox>.*.*`, and the current epoch's reply prefix.
+  #inbox = "";
+  #replyPrefix = "";
+  // Fires when the oldest record awaiting its ack may have waited too long.
+  #ackTimer: ReturnType<typeof setTimeout> | undefined;
   #recovering = false;
   // When the server was lost (performance.now()), until a record is stored again.
   #lostSince: number | undefined;
@@ -320,11 +401,11 @@ class JetStreamTarget implements RecordTarget {
     this.#s = settings;
     this.#nc = nc;
     this.#jsm = jsm;
-    this.#js = jetstream(nc, { timeout: settings.ackTimeoutMs });
     this.#lastSeq = last.seq;
     this.#durableSeq = last.seq;
     this.#chainMsgId = last.msgId;
     this.#opened = { seq: last.seq, msgId: last.msgId };
+    this.#listen(nc);
     this.#watch(nc);
   }
 
@@ -384,6 +465,17 @@ class JetStreamTarget implements RecordTarget {
     if (!this.#nc.isClosed()) await this.#nc.close();
   }
 
+  // Subscribes to the answers of this connection's publishes.
+  #listen(nc: NatsConnection): void {
+    this.#inbox = createInbox();
+    this.#replyPrefix = `${this.#inbox}.${this.#epoch}.`;
+    nc.subscribe(`${this.#inbox}.*.*`, {
+      callback: (error, m) => {
+        if (error === null) this.#answered(m);
+      },
+    });
+  }
+
   // Follows the client's connection: a disconnect stops publishing until
   // the records after the last one stored are known again.
   #watch(nc: NatsConnection): void {
@@ -396,6 +488,8 @@ class JetStreamTarget implements RecordTarget {
         } else if (status.type === "reconnect") {
           this.#connected = true;
           this.#kick?.();
+        } else if (status.type === "error") {
+          this.#denied(status.error);
         }
       }
     })();
@@ -407,10 +501,20 @@ class JetStreamTarget implements RecordTarget {
     });
   }
 
+  // The server refuses this user a publish to the subject, or the reply
+  // subscription: no answer will come, and waiting does not cure it.
+  #denied(e: Error): void {
+    if (!(e instanceof PermissionViolationError)) return;
+    const ours = e.operation === "publish"
+      ? e.subject === this.#s.location.subject
+      : e.subject === `${this.#inbox}.*.*`;
+    if (ours) this.#fail(this.#entries[0]?.seq ?? this.#lastSeq + 1, e.message);
+  }
+
   #add(seq: number, typeId: number, payload: Uint8Array, timestampNs: bigint): void {
     if (this.#failure !== undefined) throw this.#failure;
     // The client keeps the bytes until they are written, and a retry sends them again: a lent payload is copied.
-    const entry = { seq, typeId, payload: payload.slice(), timestampNs };
+    const entry = { seq, typeId, payload: payload.slice(), timestampNs, sentAt: 0 };
     this.#entries.push(entry);
     this.#lastSeq = seq;
     if (!this.#recovering) this.#publish(entry);
@@ -422,22 +526,60 @@ class JetStreamTarget implements RecordTarget {
     h.set(TIMESTAMP_HEADER, String(entry.timestampNs));
     h.set(TYPE_HEADER, String(entry.typeId));
     const msgId = `${this.#s.liveStreamId}:${entry.seq}`;
-    const opts: Partial<JetStreamPublishOptions> = { msgID: msgId, headers: h };
-    if (this.#chainMsgId !== undefined) {
-      opts.expect = { lastMsgID: this.#chainMsgId };
-    }
+    h.set(MSG_ID_HEADER, msgId);
+    if (this.#chainMsgId !== undefined) h.set(EXPECTED_LAST_MSG_ID_HEADER, this.#chainMsgId);
     this.#chainMsgId = msgId;
-    const epoch = this.#epoch;
-    this.#js.publish(this.#s.location.subject, entry.payload, opts).then(
-      (ack) => {
-        if (epoch !== this.#epoch) return;
-        if (ack.duplicate) this.#checkRepeat(entry, ack.seq, epoch);
-        else this.#settle(entry.seq);
-      },
-      (e: Error) => {
-        if (epoch === this.#epoch) this.#refused(entry.seq, e);
-      },
-    );
+    entry.sentAt = performance.now();
+    try {
+      // Buffered: the client writes what is pending once the current task
+      // yields, so a small tail goes out at once.
+      this.#nc.publish(this.#s.location.subject, entry.payload, {
+        reply: this.#replyPrefix + entry.seq,
+        headers: h,
+      });
+    } catch (e) {
+      // A closed connection, or a record over the server's maximum payload.
+      this.#refused(entry.seq, e as Error);
+      return;
+    }
+    this.#ackTimer ??= this.#armAckTimer();
+  }
+
+  #answered(m: Msg): void {
+    const subject = m.subject;
+    // An answer to an earlier epoch's publish, sent again since.
+    if (!subject.startsWith(this.#replyPrefix)) return;
+    const seq = Number(subject.slice(this.#replyPrefix.length));
+    const first = this.#entries[0];
+    const entry = first && this.#entries[seq - first.seq];
+    if (entry === undefined || entry.seq !== seq) return;
+    const answer = readAnswer(m);
+    if (answer instanceof PublishRefusal) this.#refused(seq, answer);
+    else if (answer.duplicate) this.#checkRepeat(entry, answer.streamSeq, this.#epoch);
+    else this.#settle(seq);
+  }
+
+  // One timer for the window: when it fires, the oldest record awaiting its
+  // ack has waited too long, or the next oldest is timed from then.
+  #armAckTimer(): ReturnType<typeof setTimeout> | undefined {
+    const oldest = this.#entries[0];
+    if (oldest === undefined || this.#recovering || this.#failure !== undefined) return undefined;
+    const left = oldest.sentAt + this.#s.ackTimeoutMs - performance.now();
+    return setTimeout(() => {
+      this.#ackTimer = undefined;
+      const oldest = this.#entries[0];
+      if (oldest === undefined || this.#recovering) return;
+      if (performance.now() - oldest.sentAt >= this.#s.ackTimeoutMs) {
+        this.#lost(`no ack within ${this.#s.ackTimeoutMs} ms`);
+      } else {
+        this.#ackTimer = this.#armAckTimer();
+      }
+    }, Math.max(left, 0));
+  }
+
+  #stopAckTimer(): void {
+    clearTimeout(this.#ackTimer);
+    this.#ackTimer = undefined;
   }
 
   // The stream already held this message id. A record a dead writer had in
@@ -470,6 +612,7 @@ class JetStreamTarget implements RecordTarget {
     while (entries.length > 0 && this.#acked.delete(entries[0]!.seq)) {
       this.#durableSeq = entries.shift()!.seq;
     }
+    if (entries.length === 0) this.#stopAckTimer();
     if (this.#lostSince !== undefined) this.#resumed();
     this.#notify();
   }
@@ -479,7 +622,8 @@ class JetStreamTarget implements RecordTarget {
     const permanent = code === STORE_FAILED || code === MESSAGE_TOO_BIG;
     const trouble = e.name === "TimeoutError"
       ? `no ack within ${this.#s.ackTimeoutMs} ms`
-      : e.name === "JetStreamNotEnabled" || e.name === "NoResponders"
+      : e.name === "JetStreamNotEnabled" || e.name === "NoResponders" ||
+          code === NOT_ENABLED_FOR_ACCOUNT
       ? "no JetStream server answered"
       : ["RequestError", "ClosedConnectionError", "ConnectionError"].includes(e.name)
       ? "the connection dropped"
@@ -487,7 +631,7 @@ class JetStreamTarget implements RecordTarget {
       // A record before this one was lost on the way, or another writer
       // stored one: reading the stream's end tells which.
       ? `a record before seq ${seq} went missing (${e.message})`
-      // A clustered stream between leaders, for one.
+      // No responders, or a clustered stream between leaders.
       : status === 503 && !permanent
       ? e.message
       : undefined;
@@ -510,6 +654,8 @@ class JetStreamTarget implements RecordTarget {
     if (this.#failure !== undefined || this.#stopping || this.#recovering) return;
     this.#recovering = true;
     this.#epoch++;
+    this.#replyPrefix = `${this.#inbox}.${this.#epoch}.`;
+    this.#stopAckTimer();
     if (this.#lostSince === undefined) {
       this.#lostSince = performance.now();
       this.#lostReason = reason;
@@ -575,8 +721,8 @@ class JetStreamTarget implements RecordTarget {
     }
     this.#nc = nc;
     this.#jsm = await managerOf(nc, this.#s.ackTimeoutMs);
-    this.#js = jetstream(nc, { timeout: this.#s.ackTimeoutMs });
     this.#connected = true;
+    this.#listen(nc);
     this.#watch(nc);
   }
 
@@ -617,7 +763,11 @@ class JetStreamTarget implements RecordTarget {
     this.#chainMsgId = last.msgId;
     this.#resumeSeq = last.seq + 1;
     this.#recovering = false;
-    for (const entry of this.#entries) this.#publish(entry);
+    for (const entry of this.#entries) {
+      // A publish that failed at once ends the round.
+      if (this.#recovering || this.#failure !== undefined) return;
+      this.#publish(entry);
+    }
     if (this.#entries.length === 0) this.#resumed();
     this.#notify();
   }
@@ -638,6 +788,7 @@ class JetStreamTarget implements RecordTarget {
       seq,
       scrubSecrets(this.#s.location, reason),
     );
+    this.#stopAckTimer();
     this.#notify();
   }
 
