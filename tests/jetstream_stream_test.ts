@@ -374,6 +374,11 @@ Deno.test({
           headerBlock("Spool-Seq: 9007199254740993", ...rest),
           "has seq '9007199254740992' or type id '3' out of range",
         ],
+        // A lone CR sends it to the client's parse, which refuses the whole block.
+        [
+          headerBlock("Spool-Seq: 2\rX", ...rest),
+          "has a header block that does not parse ('header' values cannot contain \\r or \\n): it was not published by spool",
+        ],
       ];
       const payload = (i: number) => Uint8Array.of(i, 1, 2);
       await publishRawHeaders(url, nc, "ODD", accepted.length + 2 * rejected.length, [

@@ -732,7 +732,20 @@ function spoolField(
 
 // A message's Spool-* headers made a StreamMessage, or the error naming its stream seq.
 function toMessage(m: JsMsg, location: string): StreamMessage {
-  const field = (name: string) => spoolField(m.headers, name, m.seq, location);
+  let headers: JsMsg["headers"];
+  try {
+    headers = m.headers;
+  } catch (e) {
+    // The client refuses the whole header block for one bad line: damage, named by its seq.
+    throw new JetStreamMessageError(
+      `Message at stream seq '${m.seq}' of '${location}' has a header block that does not parse (${
+        (e as Error).message
+      }): it was not published by spool`,
+      location,
+      m.seq,
+    );
+  }
+  const field = (name: string) => spoolField(headers, name, m.seq, location);
   const seq = Number(field("Spool-Seq"));
   const timestampNs = BigInt(field("Spool-Timestamp-Ns"));
   const typeId = Number(field("Spool-Type-Id"));
@@ -793,7 +806,9 @@ class MessageView implements StreamMessage {
   // Reads `m` from its raw bytes when its headers are as spool writes them
   // (each a decimal, padded with spaces or tabs at most, in range); false
   // for anything else, which `readChecked` then reads as the client parses
-  // it, to accept or reject it as a spool reader always has.
+  // it. Only the Spool-* lines are looked at: a message whose Spool-* lines
+  // are good is read even when another header line would not parse, since
+  // its seq, timestamp, type id and payload are all there.
   read(m: JsMsg): boolean {
     const core = (m as unknown as ClientMsg).msg;
     const raw = core?._rdata;
