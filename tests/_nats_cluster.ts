@@ -9,7 +9,7 @@
 
 import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { freePort, type NatsServer, natsServerPath, waitForListener } from "./_nats_server.ts";
+import { freePort, natsProcess, type NatsServer, natsServerPath } from "./_nats_server.ts";
 
 /** A running cluster; see {@linkcode startNatsCluster}. */
 export interface NatsCluster {
@@ -26,7 +26,6 @@ const SIZE = 3;
 /** Starts three `nats-server -js` nodes routed to each other, and waits for JetStream to answer. */
 export async function startNatsCluster(): Promise<NatsCluster> {
   if (natsServerPath === undefined) throw new TypeError("No 'nats-server' installed");
-  const path = natsServerPath;
   const root = await Deno.makeTempDir({ prefix: "spool_nats_cluster_" });
   const clientPorts = Array.from({ length: SIZE }, freePort);
   const routePorts = Array.from({ length: SIZE }, freePort);
@@ -59,7 +58,7 @@ export async function startNatsCluster(): Promise<NatsCluster> {
         "--routes",
         routes,
       ];
-      nodes.push(node(path, clientPorts[i]!, args));
+      nodes.push(natsProcess(clientPorts[i]!, args));
     }
     await Promise.all(nodes.map((n) => n.restart()));
     const url = `nats://${clientPorts.map((p) => `127.0.0.1:${p}`).join(",")}`;
@@ -69,33 +68,6 @@ export async function startNatsCluster(): Promise<NatsCluster> {
     await stop();
     throw e;
   }
-}
-
-// One node: started by its first restart(), its store kept across kills.
-function node(path: string, port: number, args: string[]): NatsServer {
-  let child: Deno.ChildProcess | undefined;
-  const kill = () => {
-    try {
-      child?.kill("SIGKILL");
-    } catch { /* already gone */ }
-  };
-  const halt = async () => {
-    kill();
-    await child?.status;
-    child = undefined;
-  };
-  return {
-    url: `nats://127.0.0.1:${port}`,
-    port,
-    kill,
-    restart: async () => {
-      await halt();
-      child = new Deno.Command(path, { args, stdin: "null", stdout: "null", stderr: "null" })
-        .spawn();
-      await waitForListener(port, child);
-    },
-    stop: halt,
-  };
 }
 
 // A cluster answers JetStream requests only once its meta leader is elected.

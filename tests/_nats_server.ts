@@ -48,7 +48,6 @@ export async function startNatsServer(
   options: NatsServerOptions = {},
 ): Promise<NatsServer> {
   if (natsServerPath === undefined) throw new TypeError("No 'nats-server' installed");
-  const path = natsServerPath;
   const dir = await Deno.makeTempDir({ prefix: "spool_nats_" });
   const port = freePort();
   const args = ["-a", "127.0.0.1", "-p", String(port), "-sd", dir, "-l", `${dir}/log`];
@@ -59,11 +58,34 @@ export async function startNatsServer(
     args.push("-c", `${dir}/server.conf`);
   }
   args.push(...options.args ?? []);
+  const server = natsProcess(port, args);
+  try {
+    await server.restart();
+  } catch (e) {
+    await Deno.remove(dir, { recursive: true });
+    throw e;
+  }
+  return {
+    ...server,
+    stop: async () => {
+      await server.stop();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+/**
+ * A `nats-server` process on `port` with `args`, not started yet: its first
+ * `restart()` starts it, `kill()` ends it at once, `stop()` ends it and waits;
+ * its store is left where `args` put it.
+ */
+export function natsProcess(port: number, args: string[]): NatsServer {
+  if (natsServerPath === undefined) throw new TypeError("No 'nats-server' installed");
+  const path = natsServerPath;
   let child: Deno.ChildProcess | undefined;
   const kill = () => {
-    if (child === undefined) return;
     try {
-      child.kill("SIGKILL");
+      child?.kill("SIGKILL");
     } catch { /* already gone */ }
   };
   const halt = async () => {
@@ -71,34 +93,22 @@ export async function startNatsServer(
     await child?.status;
     child = undefined;
   };
-  const launch = async () => {
-    child = new Deno.Command(path, { args, stdin: "null", stdout: "null", stderr: "null" })
-      .spawn();
-    try {
-      await waitForListener(port, child);
-    } catch (e) {
-      await halt();
-      throw e;
-    }
-  };
-  try {
-    await launch();
-  } catch (e) {
-    await Deno.remove(dir, { recursive: true });
-    throw e;
-  }
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
     kill,
     restart: async () => {
       await halt();
-      await launch();
+      child = new Deno.Command(path, { args, stdin: "null", stdout: "null", stderr: "null" })
+        .spawn();
+      try {
+        await waitForListener(port, child);
+      } catch (e) {
+        await halt();
+        throw e;
+      }
     },
-    stop: async () => {
-      await halt();
-      await Deno.remove(dir, { recursive: true });
-    },
+    stop: halt,
   };
 }
 
