@@ -50,7 +50,12 @@ import {
 import type { RecordTarget } from "../stream/record_target.ts";
 import type { StreamMessage } from "../stream/stream_message.ts";
 import { describeNats, type NatsLocation } from "./nats_location.ts";
-import { connectNats, openError, scrubSecrets } from "./nats_connection.ts";
+import {
+  connectNats,
+  NOT_ENABLED_FOR_ACCOUNT,
+  openError,
+  scrubSecrets,
+} from "./nats_connection.ts";
 
 /** Header holding a record's seq, in decimal. */
 export const SEQ_HEADER = "Spool-Seq";
@@ -276,12 +281,10 @@ interface Entry {
 const MSG_ID_HEADER = "Nats-Msg-Id";
 const EXPECTED_LAST_MSG_ID_HEADER = "Nats-Expected-Last-Msg-Id";
 
-// JetStream error codes: refusals that waiting does not cure, the guard's,
-// and an account without JetStream (for now).
+// JetStream error codes: refusals that waiting does not cure, and the guard's.
 const STORE_FAILED = 10077;
 const MESSAGE_TOO_BIG = 10054;
 const WRONG_LAST_MSG_ID = 10070;
-const NOT_ENABLED_FOR_ACCOUNT = 10039;
 
 /** A publish the server did not store, as its answer tells. */
 class PublishRefusal extends Error {

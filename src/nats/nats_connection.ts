@@ -386,8 +386,18 @@ export class JetStreamOpenError extends Error {
   }
 }
 
-// JetStream's code for an account without JetStream.
-const NOT_ENABLED_FOR_ACCOUNT = 10039;
+/**
+ * JetStream's error code for an account without JetStream, which both the
+ * opening of a stream and a publish can meet.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { NOT_ENABLED_FOR_ACCOUNT } from "./nats_connection.ts";
+ * assert.equal(NOT_ENABLED_FOR_ACCOUNT, 10039);
+ * ```
+ */
+export const NOT_ENABLED_FOR_ACCOUNT = 10039;
 
 /**
  * The {@linkcode JetStreamOpenError} for a failure of the client while a
