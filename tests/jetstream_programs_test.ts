@@ -78,6 +78,11 @@ Deno.test({
       assert.match(oneLine(notJetStream, 2), /leave out '--retry-for'/);
       const noUnit = await runProgram("archive-tap", [...retry, "--retry-for", "30"]);
       assert.match(oneLine(noUnit, 2), /'--retry-for <duration>'.*with its unit/);
+      const secret = server.url.replace("nats://", "nats://ann:s3cret-pw@") + "/Q";
+      const modeWithSecret = await runProgram("import", ["--to", secret, "--mode", "0660", "-"]);
+      const modeLine = oneLine(modeWithSecret, 2);
+      assert.match(modeLine, /'nats:\/\/ann:\*\*\*@.*leave out '--mode'/);
+      assert.doesNotMatch(modeLine, /s3cret-pw/);
       const durable = await runProgram("import", ["--to", `${server.url}/Q`, "--durable", "-"]);
       assert.match(oneLine(durable, 2), /'--durable' is a queue's/);
       const creds = await runProgram("replay", [

@@ -13,7 +13,7 @@ import {
   type SealedLocation,
   type SealedWriter,
 } from "../sealed/mod.ts";
-import { type NatsLocation, parseNatsLocation } from "../nats/nats_location.ts";
+import { type NatsLocation, parseNatsLocation, redactNatsUrl } from "../nats/nats_location.ts";
 import type { StreamMessage } from "./stream_message.ts";
 
 /** A queue or a sealed store being written. */
@@ -173,6 +173,7 @@ export interface TargetOptions {
  * assert.equal(checkTargetOptions("./q", {}).kind, "queue");
  * assert.equal(checkTargetOptions("sealed:/s", { recipients: [new Uint8Array(32)] }).kind, "sealed");
  * assert.throws(() => checkTargetOptions("nats://h:1/S", { mode: 0o660 }), { message: /leave out '--mode'/ });
+ * assert.throws(() => checkTargetOptions("nats://u:pw@h:1/S", { mode: 0o660 }), { message: /'nats:\/\/u:\*\*\*@h:1\/S'/ });
  * assert.throws(() => checkTargetOptions("./q", { retryForMs: 3000 }), { message: /leave out '--retry-for'/ });
  * ```
  */
@@ -182,6 +183,8 @@ export function checkTargetOptions(to: string, options: TargetOptions): TargetLo
     new TypeError(`${why}, and '${to}' is ${kind}: leave out '${what}'`);
   const nats = parseNatsLocation(to);
   if (nats !== undefined) {
+    // The refusals name the stream without its password or token.
+    to = redactNatsUrl(to);
     const kind = "a JetStream stream";
     if (recipients > 0) throw refuse("--recipient", "Recipients seal a store", kind);
     if (options.snapshotEvery !== undefined) {
