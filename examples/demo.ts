@@ -164,7 +164,11 @@ async function livePath(): Promise<void> {
     throw new Error(`The feed ended with status ${(await feed.status).code} before publishing`);
   }
   const tap = spawn([...program("archive-tap"), "--live", live, "--archive", archive]);
-  const tapLog = echoUntil(tap.stderr, /copied/);
+  // Its first line comes once it handles SIGTERM: a signal before that would kill it outright.
+  const tapLog = echoUntil(tap.stderr, /opened live queue/);
+  if (!await tapLog) {
+    throw new Error(`archive-tap ended with status ${(await tap.status).code} before it started`);
+  }
   const fed = await feed.status;
   if (!fed.success) throw new Error(`The feed failed with status ${fed.code}`);
   // Stop the follower as a supervisor would; it commits what it copied before it exits.
