@@ -25,6 +25,11 @@ export const AID_FORMAT_VERSION = 1;
 export const META_FILE = "queue.meta";
 /** Name of the writer's lock file. */
 export const LOCK_FILE = "writer.lock";
+/**
+ * A segment retention let go that the writer is zeroing, to reuse as its
+ * next segment; not named like a segment, so no reader lists it.
+ */
+export const SPARE_FILE = "recycle.spare";
 /** Directory holding named readers' offset files. */
 export const READERS_DIR = "readers";
 /** Segment file suffix. */

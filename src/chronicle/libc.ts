@@ -15,6 +15,7 @@ const SYMBOLS = {
   open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  pwrite: { parameters: ["i32", "buffer", "usize", "i64"], result: "isize" },
   ftruncate: { parameters: ["i32", "i64"], result: "i32" },
   posix_fallocate: { parameters: ["i32", "i64", "i64"], result: "i32" },
   fsync: { parameters: ["i32"], result: "i32" },
@@ -102,6 +103,8 @@ export const MADV_HUGEPAGE = 14;
 /** `mmap(2)` protection: no access, for an address range held but not used. */
 export const PROT_NONE = 0;
 
+/** `flock(2)`: shared lock. */
+export const LOCK_SH = 1;
 /** `flock(2)`: exclusive lock. */
 export const LOCK_EX = 2;
 /** `flock(2)`: fail instead of waiting. */

@@ -10,10 +10,13 @@ import { QueueFormatError, QueueIoError } from "./chronicle_errors.ts";
 import { QUEUE_FILE_MODE } from "./file_mode.ts";
 import {
   cPath,
+  EAGAIN,
   EINVAL,
   errno,
   errnoText,
   libc,
+  LOCK_NB,
+  LOCK_SH,
   MADV_HUGEPAGE,
   MADV_POPULATE_WRITE,
   MAP_ANONYMOUS,
@@ -98,9 +101,13 @@ function checkRegularFile(path: string): void {
 // A released mapping that views may still reach is replaced by anonymous
 // memory rather than unmapped; once the ArrayBuffer itself is collected
 // nothing can reach the range and it is unmapped for good.
-const unmapWhenCollected = new FinalizationRegistry<{ pointer: Deno.PointerValue; size: number }>(
-  ({ pointer, size }) => {
+// A file still mapped then may still hold a lock, dropped with it.
+const unmapWhenCollected = new FinalizationRegistry<
+  { pointer: Deno.PointerValue; size: number; lockFd: number }
+>(
+  ({ pointer, size, lockFd }) => {
     libc().munmap(pointer, BigInt(size));
+    if (lockFd >= 0) libc().close(lockFd);
   },
 );
 
@@ -121,6 +128,14 @@ export interface MappedFileOptions {
    * when it refuses the aligned one.
    */
   alignHuge?: boolean;
+  /**
+   * Hold a shared `flock(2)` on the file until
+   * {@linkcode MappedFile.release}, so a writer recycling segments (which
+   * must get an exclusive one) leaves it alone. Never waits: while that
+   * writer holds its lock the open fails with {@linkcode QueueIoError} and
+   * errno `EAGAIN`.
+   */
+  sharedLock?: boolean;
 }
 
 function fail(action: string, path: string, code: number): never {
@@ -157,15 +172,18 @@ export class MappedFile {
   readonly words: Uint32Array<ArrayBuffer>;
   #released = false;
   #shared = false;
+  // The descriptor holding the lock, or -1 when the file is not locked.
+  readonly #lockFd: number;
 
-  private constructor(path: string, size: number, pointer: Deno.PointerObject) {
+  private constructor(path: string, size: number, pointer: Deno.PointerObject, lockFd: number) {
     this.path = path;
     this.size = size;
     this.pointer = pointer;
+    this.#lockFd = lockFd;
     const buffer = Deno.UnsafePointerView.getArrayBuffer(pointer, size);
     this.bytes = new Uint8Array(buffer);
     this.words = new Uint32Array(buffer);
-    unmapWhenCollected.register(buffer, { pointer, size }, this);
+    unmapWhenCollected.register(buffer, { pointer, size, lockFd }, this);
   }
 
   /**
@@ -184,7 +202,20 @@ export class MappedFile {
       (create ? O_CREAT : 0);
     const fd = c.open(cPath(path), flags, options.mode ?? QUEUE_FILE_MODE);
     if (fd < 0) fail("open", path, errno());
+    let keep = false;
     try {
+      if (options.sharedLock) {
+        if (c.flock(fd, LOCK_SH | LOCK_NB) !== 0) {
+          const code = errno();
+          throw new QueueIoError(
+            code === EAGAIN
+              ? `Cannot lock '${path}': another process holds it`
+              : `Cannot lock '${path}': ${errnoText(code)}`,
+            path,
+            code,
+          );
+        }
+      }
       let size = options.createSize ?? 0;
       if (create) {
         const existing = Deno.statSync(path).size;
@@ -210,10 +241,12 @@ export class MappedFile {
         (options.alignHuge && size >= HUGE_PAGE ? mapAligned(size, prot, fd) : null) ??
           c.mmap(null, BigInt(size), prot, MAP_SHARED, fd, 0n);
       if (!mapped(pointer)) fail("map", path, errno());
-      return new MappedFile(path, size, pointer);
+      keep = options.sharedLock === true;
+      return new MappedFile(path, size, pointer, keep ? fd : -1);
     } finally {
-      // The mapping keeps the file open by itself.
-      c.close(fd);
+      // The mapping keeps the file open by itself; the descriptor stays
+      // only to hold the lock.
+      if (!keep) c.close(fd);
     }
   }
 
@@ -297,12 +330,13 @@ export class MappedFile {
     if (!this.#shared) {
       unmapWhenCollected.unregister(this);
       c.munmap(this.pointer, BigInt(this.size));
+      this.#unlock();
       return;
     }
     // Should the kernel refuse (no memory for the new mapping), the file
     // stays mapped until the views are collected: its space is freed late,
     // but nothing reading it crashes.
-    c.mmap(
+    const anonymous = c.mmap(
       this.pointer,
       BigInt(this.size),
       PROT_READ,
@@ -310,5 +344,19 @@ export class MappedFile {
       -1,
       0n,
     );
+    // Unless the kernel refused, the file is no longer mapped: its lock
+    // goes now, and the collector is left only the anonymous range.
+    if (mapped(anonymous) && this.#lockFd >= 0) {
+      const { pointer, size } = this;
+      unmapWhenCollected.unregister(this);
+      unmapWhenCollected.register(this.bytes.buffer, { pointer, size, lockFd: -1 }, this);
+      this.#unlock();
+    }
+  }
+
+  // Closing the descriptor drops the lock: nothing of the file is mapped
+  // any more, so a recycling writer may have it.
+  #unlock(): void {
+    if (this.#lockFd >= 0) libc().close(this.#lockFd);
   }
 }

@@ -85,6 +85,8 @@ export function queueExists(dir: string): boolean {
 export interface SegmentHeader {
   /** Format version. */
   version: number;
+  /** The segment index the header names (its file's, unless the file was renamed). */
+  index: number;
   /** Seq of the segment's first record. */
   firstSeq: number;
   /** When the writer started it, ns. */
@@ -143,6 +145,7 @@ export function readSegmentHeader(dir: string, index: number): SegmentHeader | u
   const view = new DataView(bytes.buffer);
   return {
     version: words[SEGMENT.version >>> 2]!,
+    index: words[SEGMENT.index >>> 2]!,
     firstSeq: readU64(words, SEGMENT.firstSeq),
     createdNs: view.getBigUint64(SEGMENT.createdNs, true),
     capacity: readU64(words, SEGMENT.capacity),

@@ -226,7 +226,12 @@ export class QueueReader implements Disposable {
     this.#offset = offset;
     this.#strategy = strategy;
     this.#segmentIndex = meta.firstSegment;
-    this.#cache = new SegmentCache(dir, meta.indexSpacing, MAPPED_SEGMENTS);
+    this.#cache = new SegmentCache(
+      dir,
+      meta.indexSpacing,
+      MAPPED_SEGMENTS,
+      () => Atomics.load(this.#metaWords, FIRST_SEGMENT_WORD),
+    );
   }
 
   /**
@@ -813,6 +818,10 @@ export class QueueReader implements Disposable {
       );
     }
     this.#enter(nextIndex, SEGMENT_HEADER_SIZE, this.#nextSeq);
+    // Read to its end, the segment is let go now rather than when the
+    // cache fills: a writer recycling segments can reuse it only once no
+    // reader maps it.
+    this.#cache.drop(nextIndex - 1);
     return true;
   }
 

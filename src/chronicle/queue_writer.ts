@@ -32,6 +32,7 @@ import { checkFileMode, directoryModeFor, queueFileMode } from "./file_mode.ts";
 import { checkSegmentChain, listSegments, queueExists, readSegmentHeader } from "./queue_files.ts";
 import { currentBootId, QueueMeta } from "./queue_meta.ts";
 import { applyRetention, type RetentionPolicy, type RetentionResult } from "./retention.ts";
+import { SegmentRecycler } from "./segment_recycler.ts";
 import { SeekIndex, walkToEnd } from "./seek_index.ts";
 import { type QueueMessage, RecordView } from "./queue_reader.ts";
 import { Segment, type WalkEnd } from "./segment.ts";
@@ -56,6 +57,14 @@ export interface QueueWriterOptions {
   syncIntervalMs?: number;
   /** Delete old segments at each roll (and on {@linkcode QueueWriter.applyRetention}). */
   retention?: RetentionPolicy;
+  /**
+   * `ipc` with `retention`: reuse a segment retention lets go as the next
+   * segment, zeroed by writing, instead of deleting it and creating a new
+   * file. Its pages are still in memory, so the writer skips the page
+   * faults and allocation a fresh file costs. A segment some reader still
+   * maps is deleted as before. Default true; ignored for `durable`.
+   */
+  recycleSegments?: boolean;
   /**
    * Fault segment pages in ahead of the writer, 2 MiB at a time, so appends
    * seldom take a page fault. Default true.
@@ -230,6 +239,7 @@ export class QueueWriter implements Disposable {
   readonly #prefault: boolean;
   #next: Segment | undefined;
   #nextError: unknown;
+  readonly #recycler: SegmentRecycler | undefined;
   #toSync = Infinity;
   #syncedTo = 0;
   #lastSyncMs = 0;
@@ -261,6 +271,12 @@ export class QueueWriter implements Disposable {
     // written back whole: 2 MiB a sync (docs/benchmarks.md, Appends).
     this.#hugePages = !this.#durable;
     this.#firstSeq = options.firstSeq ?? 1;
+    // A durable writer's pages are written back at every sync anyway, so
+    // zeroing a recycled file would only add writes to the disk.
+    this.#recycler = this.#retention !== undefined && !this.#durable &&
+        options.recycleSegments !== false
+      ? new SegmentRecycler(dir, meta.segmentBytes)
+      : undefined;
   }
 
   /**
@@ -554,12 +570,14 @@ export class QueueWriter implements Disposable {
   applyRetention(): RetentionResult {
     this.#check();
     if (this.#retention === undefined) return { deleted: [] };
+    const recycler = this.#recycler;
     return applyRetention(
       this.path,
       this.#meta,
       this.#retention,
       this.#segment.index,
       this.#nowNs(),
+      recycler && ((index) => recycler.retire(index)),
     );
   }
 
@@ -576,6 +594,7 @@ export class QueueWriter implements Disposable {
     this.#segment.file.release();
     this.#index.close();
     if (this.#next !== undefined) this.#next.file.release();
+    this.#recycler?.close();
     this.#meta.close();
     this.#lock.release();
     this.#limit = -1;
@@ -596,6 +615,7 @@ export class QueueWriter implements Disposable {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     if (this.#segment !== undefined) this.#segment.file.release();
     this.#index?.close();
+    this.#recycler?.close();
   }
 
   // Ends the open block with a checksum frame carrying its CRC-32 and the
@@ -648,7 +668,8 @@ export class QueueWriter implements Disposable {
     const bootId = currentBootId();
     const rebooted = meta.rebootedSince(bootId);
     const published = rebooted ? undefined : meta.publishedSeq;
-    const segment = this.#activeSegment(published);
+    SegmentRecycler.clear(this.path);
+    const segment = this.#activeSegment(published, rebooted);
     try {
       this.#recoverFrom(segment, published, rebooted, bootId);
     } catch (error) {
@@ -743,7 +764,10 @@ export class QueueWriter implements Disposable {
   // The highest started segment. Prepared segments above it (all zero, or
   // empty files a writer was killed before preallocating) are deleted; a
   // segment with a zero magic word but records in it lost its header, and is damage.
-  #activeSegment(published: number | undefined): Segment | undefined {
+  // After a restart an ipc writer also deletes, from the top, segments whose
+  // header is zero or names an older segment: a recycled file whose new
+  // header or zeroing never reached the disk, a torn tail like any other.
+  #activeSegment(published: number | undefined, rebooted: boolean): Segment | undefined {
     const dir = this.path;
     const segments = listSegments(dir, true).filter((i) => i >= this.#meta.firstSegment);
     while (segments.length > 0) {
@@ -753,6 +777,13 @@ export class QueueWriter implements Disposable {
       if (info.isFile && info.size === 0) {
         Deno.removeSync(path);
         continue;
+      }
+      if (rebooted && !this.#durable && info.isFile && segments.length > 0) {
+        const header = readSegmentHeader(dir, last);
+        if (header === undefined || header.index < last) {
+          Deno.removeSync(path);
+          continue;
+        }
       }
       let candidate: Segment;
       try {
@@ -890,15 +921,10 @@ export class QueueWriter implements Disposable {
     const capacity = this.#segment.capacity;
     const pos = this.#pos;
     this.#populateAhead();
+    this.#recycler?.zeroSome();
     if (this.#next === undefined && this.#nextError === undefined && pos > capacity / 2) {
       try {
-        this.#next = Segment.create(
-          this.path,
-          this.#segment.index + 1,
-          this.#meta.segmentBytes,
-          this.#hugePages,
-          this.#mode,
-        );
+        this.#next = this.#prepareNext();
       } catch (error) {
         this.#nextError = error;
       }
@@ -924,17 +950,8 @@ export class QueueWriter implements Disposable {
       );
     }
     this.#closeBlock();
-    let next = this.#next;
-    if (next === undefined) {
-      // Throws on a full disk, leaving the writer where it was.
-      next = Segment.create(
-        this.path,
-        this.#segment.index + 1,
-        this.#meta.segmentBytes,
-        this.#hugePages,
-        this.#mode,
-      );
-    }
+    // Throws on a full disk, leaving the writer where it was.
+    const next = this.#next ?? this.#prepareNext();
     this.#next = undefined;
     this.#nextError = undefined;
     let index: SeekIndex;
@@ -964,9 +981,20 @@ export class QueueWriter implements Disposable {
     this.#enterState(next, SEGMENT_HEADER_SIZE, this.#seq, 0);
     old.file.release();
     oldIndex.close();
-    if (this.#retention !== undefined) {
-      applyRetention(this.path, this.#meta, this.#retention, next.index, this.#nowNs());
+    if (this.#retention !== undefined) this.applyRetention();
+  }
+
+  // The segment after the active one, prepared (all zero): the recycled
+  // spare when there is one, else a new file.
+  #prepareNext(): Segment {
+    const index = this.#segment.index + 1;
+    try {
+      this.#recycler?.place(index);
+    } catch {
+      // Recycling only saves work: a new file is made instead, and a
+      // failure that is the disk's fails that too, with its own error.
     }
+    return Segment.create(this.path, index, this.#meta.segmentBytes, this.#hugePages, this.#mode);
   }
 }
 

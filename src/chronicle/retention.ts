@@ -32,7 +32,9 @@ export interface RetentionResult {
  * Deletes the sealed segments the policy lets go, oldest first, stopping at
  * the first one a holding reader has not committed past. The new first
  * segment is published in `queue.meta` before any file is removed, so readers
- * let go of their mappings and the disk space is really freed.
+ * let go of their mappings and the disk space is really freed. `retire`,
+ * when given, may take a segment file instead of deleting it (recycling):
+ * it returns true when it did.
  *
  * @example
  * ```ts
@@ -57,6 +59,7 @@ export function applyRetention(
   policy: RetentionPolicy,
   activeIndex: number,
   nowNs: bigint,
+  retire?: (index: number) => boolean,
 ): RetentionResult {
   const all = listSegments(dir).filter((i) => i >= meta.firstSegment && i <= activeIndex);
   const sizes = new Map(all.map((i) => [i, meta.segmentBytes]));
@@ -81,7 +84,8 @@ export function applyRetention(
       break;
     }
     meta.firstSegment = index + 1;
-    for (const name of [segmentName(index), indexName(index)]) {
+    const names = retire?.(index) ? [indexName(index)] : [segmentName(index), indexName(index)];
+    for (const name of names) {
       try {
         Deno.removeSync(`${dir}/${name}`);
       } catch (error) {

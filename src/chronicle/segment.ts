@@ -206,14 +206,21 @@ export class Segment {
    * `hugePages` as for {@linkcode Segment.create}; a reader gets huge pages
    * on a sealed segment, which never changes again, and small ones on the
    * active segment, so its faults at the live end never give a writer that
-   * syncs often 2 MiB pages to write back.
+   * syncs often 2 MiB pages to write back. A reader holds a shared lock on
+   * the file while it maps it, so a writer recycling segments deletes this
+   * one instead of reusing it under the reader.
    *
    * @throws {QueueFormatError} on a bad magic, a newer version, or a header that contradicts the file.
+   * @throws {QueueIoError} with errno `EAGAIN` when a writer is recycling the file.
    */
   static open(dir: string, index: number, writable: boolean, hugePages = false): Segment {
     const path = `${dir}/${segmentName(index)}`;
     // A reader learns whether the segment is sealed only once it is mapped.
-    const file = MappedFile.open(path, { writable, alignHuge: hugePages || !writable });
+    const file = MappedFile.open(path, {
+      writable,
+      alignHuge: hugePages || !writable,
+      sharedLock: !writable,
+    });
     const segment = new Segment(index, file);
     const fault = (message: string, offset: number) => {
       file.release();

@@ -5,6 +5,9 @@
  * @module
  */
 
+import { QueueIoError } from "./chronicle_errors.ts";
+import { segmentName } from "./format.ts";
+import { ENOENT } from "./libc.ts";
 import { SeekIndex } from "./seek_index.ts";
 import { Segment } from "./segment.ts";
 
@@ -26,7 +29,7 @@ export interface CachedSegment {
  * import { Segment } from "./segment.ts";
  * const dir = Deno.makeTempDirSync();
  * Segment.create(dir, 0, 4096).file.release();
- * const cache = new SegmentCache(dir, 64, 2);
+ * const cache = new SegmentCache(dir, 64, 2, () => 0);
  * assert.equal(cache.get(0).segment.index, 0);
  * cache.clear();
  * Deno.removeSync(dir, { recursive: true });
@@ -36,28 +39,34 @@ export class SegmentCache {
   readonly #dir: string;
   readonly #spacing: number;
   readonly #limit: number;
+  readonly #firstSegment: () => number;
   // Insertion order is recency order: a hit is moved to the end.
   readonly #entries = new Map<number, CachedSegment>();
 
-  /** A cache for the queue in `dir` holding at most `limit` segments. */
-  constructor(dir: string, indexSpacing: number, limit: number) {
+  /**
+   * A cache for the queue in `dir` holding at most `limit` segments;
+   * `firstSegment` reads the first segment retention keeps, from
+   * `queue.meta`.
+   */
+  constructor(dir: string, indexSpacing: number, limit: number, firstSegment: () => number) {
     this.#dir = dir;
     this.#spacing = indexSpacing;
     this.#limit = limit;
+    this.#firstSegment = firstSegment;
   }
 
   /**
    * Segment `index`, mapped now unless it already is.
    *
    * @throws {QueueFormatError} on a damaged segment.
-   * @throws {Deno.errors.NotFound} when it does not exist.
+   * @throws {QueueIoError} with errno `ENOENT` when it does not exist or retention let it go.
    */
   get(index: number): CachedSegment {
     let entry = this.#entries.get(index);
     if (entry !== undefined) {
       this.#entries.delete(index);
     } else {
-      entry = { segment: Segment.open(this.#dir, index, false), index: undefined };
+      entry = { segment: this.#open(index), index: undefined };
       if (this.#entries.size >= this.#limit) {
         const [oldest] = this.#entries.keys();
         this.#evict(oldest!);
@@ -65,6 +74,32 @@ export class SegmentCache {
     }
     this.#entries.set(index, entry);
     return entry;
+  }
+
+  // Retention publishes a new first segment before a writer deletes or
+  // recycles a file, and a recycling writer leaves alone a file a reader
+  // has locked: so a segment still kept once the lock is held stays this
+  // segment while it is mapped, and one let go reads as missing whatever
+  // its bytes hold by now (a recycled file is zeroed, then renamed to
+  // another index).
+  #open(index: number): Segment {
+    let segment: Segment;
+    try {
+      segment = Segment.open(this.#dir, index, false);
+    } catch (error) {
+      if (index < this.#firstSegment()) throw this.#retired(index);
+      throw error;
+    }
+    if (index < this.#firstSegment()) {
+      segment.file.release();
+      throw this.#retired(index);
+    }
+    return segment;
+  }
+
+  #retired(index: number): QueueIoError {
+    const path = `${this.#dir}/${segmentName(index)}`;
+    return new QueueIoError(`Cannot map '${path}': retention let it go`, path, ENOENT);
   }
 
   /** The index of a cached segment, mapped from its file or rebuilt. */
