@@ -13,6 +13,14 @@
  * as in version 1. Readers refuse newer versions and still read version 1.
  */
 export const FORMAT_VERSION = 2;
+/**
+ * Version of a `queue.meta` whose writer may recycle segments: laid out as
+ * version 2, but every reader must hold a shared lock on each segment it
+ * maps (docs/chronicle-format.md, Recycling). A version 2 reader takes no
+ * such lock, so it must refuse the queue rather than read a file being
+ * reused under it.
+ */
+export const RECYCLING_META_VERSION = 3;
 /** The first version whose segments carry checksum frames and a seal. */
 export const CHECKED_VERSION = 2;
 /**

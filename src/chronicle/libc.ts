@@ -19,6 +19,7 @@ const SYMBOLS = {
   ftruncate: { parameters: ["i32", "i64"], result: "i32" },
   posix_fallocate: { parameters: ["i32", "i64", "i64"], result: "i32" },
   fsync: { parameters: ["i32"], result: "i32" },
+  statfs: { parameters: ["buffer", "buffer"], result: "i32" },
   flock: { parameters: ["i32", "i32"], result: "i32" },
   mmap: {
     parameters: ["pointer", "usize", "i32", "i32", "i32", "i64"],

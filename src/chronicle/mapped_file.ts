@@ -241,8 +241,9 @@ export class MappedFile {
         (options.alignHuge && size >= HUGE_PAGE ? mapAligned(size, prot, fd) : null) ??
           c.mmap(null, BigInt(size), prot, MAP_SHARED, fd, 0n);
       if (!mapped(pointer)) fail("map", path, errno());
+      const file = new MappedFile(path, size, pointer, options.sharedLock ? fd : -1);
       keep = options.sharedLock === true;
-      return new MappedFile(path, size, pointer, keep ? fd : -1);
+      return file;
     } finally {
       // The mapping keeps the file open by itself; the descriptor stays
       // only to hold the lock.

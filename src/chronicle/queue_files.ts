@@ -103,9 +103,10 @@ export interface SegmentHeader {
 
 /**
  * A segment's header, read without mapping the file; undefined for a
- * segment never started or gone.
+ * segment never started or gone (no such file).
  *
  * @throws {QueueFormatError} when the path is a directory, FIFO or anything but a regular file.
+ * @throws {Error} what stat or open fails with for a file that may be there (EACCES, EMFILE, …).
  *
  * @example
  * ```ts
@@ -120,15 +121,18 @@ export function readSegmentHeader(dir: string, index: number): SegmentHeader | u
   let info: Deno.FileInfo;
   try {
     info = Deno.statSync(path);
-  } catch {
-    return undefined;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
   }
   if (!info.isFile) throw new QueueFormatError(`'${path}' is not a regular file`, path, 0);
   let file: Deno.FsFile;
   try {
     file = Deno.openSync(path);
-  } catch {
-    return undefined;
+  } catch (error) {
+    // Retention may delete it between the two calls.
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
   }
   try {
     let got = 0;
@@ -226,7 +230,8 @@ function fileExists(path: string): boolean {
   try {
     Deno.statSync(path);
     return true;
-  } catch {
-    return false;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
   }
 }

@@ -19,6 +19,7 @@ import {
   META_SIZE,
   readU64,
   readU64Big,
+  RECYCLING_META_VERSION,
   writeMagic,
   writeU64,
   writeU64Big,
@@ -203,9 +204,9 @@ export class QueueMeta {
       );
     }
     const version = file.words[META.version >>> 2]!;
-    if (version > FORMAT_VERSION) {
+    if (version > RECYCLING_META_VERSION) {
       throw fault(
-        `Queue '${dir}' has format version ${version}; this spool reads up to ${FORMAT_VERSION}`,
+        `Queue '${dir}' has format version ${version}; this spool reads up to ${RECYCLING_META_VERSION}`,
         META.version,
       );
     }
@@ -216,7 +217,10 @@ export class QueueMeta {
     return meta;
   }
 
-  /** Format version of the file: 1 for a queue no version 2 writer has opened yet. */
+  /**
+   * Format version of the file: 1 for a queue no version 2 writer has
+   * opened yet, 3 once a writer may recycle its segments.
+   */
   get version(): number {
     return this.file.words[META.version >>> 2]!;
   }
@@ -258,7 +262,18 @@ export class QueueMeta {
     Atomics.store(words, (META.publishedSeq >>> 2) + 1, hi);
     this.file.bytes.fill(0, META.bootId, META.bootId + BOOT_ID_BYTES);
     if (bootId !== undefined) this.file.bytes.set(bootId, META.bootId);
-    Atomics.store(words, META.version >>> 2, FORMAT_VERSION);
+    if (this.version < FORMAT_VERSION) Atomics.store(words, META.version >>> 2, FORMAT_VERSION);
+  }
+
+  /**
+   * Marks the queue as one whose writer may recycle segments (version 3),
+   * before it first does: from then on readers that take no segment locks
+   * refuse it. It stays marked.
+   */
+  allowRecycling(): void {
+    if (this.version < RECYCLING_META_VERSION) {
+      Atomics.store(this.file.words, META.version >>> 2, RECYCLING_META_VERSION);
+    }
   }
 
   /** The lowest segment index retention has kept. */

@@ -5,7 +5,12 @@
  * @module
  */
 
-import { QueueClosedError, QueueDamageError, QueueFormatError } from "./chronicle_errors.ts";
+import {
+  QueueClosedError,
+  QueueDamageError,
+  QueueFormatError,
+  QueueIoError,
+} from "./chronicle_errors.ts";
 import {
   CHECKSUM_FRAME_SIZE,
   HEADER_KIND,
@@ -147,6 +152,11 @@ const END_CHECK_EVERY = 1024;
 // Segments a reader keeps mapped: seeking about a queue of this many
 // segments maps each once.
 const MAPPED_SEGMENTS = 8;
+// Times a reader lists the segments again after retention let go of one it
+// had listed before it could map it. Each listing follows retention, which
+// only moves forward, so one more nearly always lands; a reader that loses
+// the race this often gives up rather than spin.
+const RETENTION_RETRIES = 8;
 
 interface SegmentStart {
   index: number;
@@ -525,7 +535,8 @@ export class QueueReader implements Disposable {
    * or the first record stamped at or after `target.timestampNs`. Uses the
    * seek index and walks at most one index spacing of records.
    *
-   * @throws {RangeError} when the seq is not in the queue; the reader stays where it was.
+   * @throws {RangeError} when the seq is not in the queue; the reader stays where it was (or, if
+   * retention let that segment go meanwhile, falls off to the earliest kept record on its next read).
    */
   seek(target: { seq: number } | { timestampNs: bigint | number }): void {
     if (this.#closed) throw new QueueClosedError(this.path);
@@ -539,7 +550,7 @@ export class QueueReader implements Disposable {
     } catch (error) {
       // A failed seek leaves the reader where it was.
       if (at === undefined) this.#leaveSegment();
-      else this.#enter(at.index, at.pos, at.seq);
+      else if (!this.#enter(at.index, at.pos, at.seq)) this.#strandAt(at.index, at.seq);
       throw error;
     }
   }
@@ -574,32 +585,44 @@ export class QueueReader implements Disposable {
           this.#offset!.path,
         );
       }
-      const earliest = this.#earliestSeq();
-      if (committed + 1 < earliest) {
-        this.#toEarliest();
-        this.#lost = earliest - committed - 1;
-        return;
+      if (committed + 1 >= this.#earliestSeq()) {
+        try {
+          return this.#seekSeq(committed + 1);
+        } catch (error) {
+          // Retention let the seq go since the look at the earliest.
+          if (!(error instanceof RangeError) || committed + 1 >= this.#earliestSeq()) throw error;
+        }
       }
-      return this.#seekSeq(committed + 1);
+      this.#toEarliest();
+      this.#lost = Math.max(0, this.#nextSeq - committed - 1);
+      return;
     }
     this.seek(start);
   }
 
   // Started segments retention has not deleted, ascending. A segment's
   // first seq never changes once started, so a refresh reads only the
-  // headers of segments new since the last listing.
+  // headers of segments new since the last listing. A file whose header
+  // names another index is not that segment (a stale file a restart left
+  // where a recycled one was never written back): it counts as not started.
   #segments(refresh = false): SegmentStart[] {
-    const first = Atomics.load(this.#metaWords, FIRST_SEGMENT_WORD);
     if (refresh || this.#starts === undefined) {
+      const kept = Atomics.load(this.#metaWords, FIRST_SEGMENT_WORD);
       const known = new Map(this.#starts?.map((s) => [s.index, s.firstSeq]));
       const starts: SegmentStart[] = [];
       for (const index of listSegments(this.path)) {
-        if (index < first) continue;
-        const firstSeq = known.get(index) ?? readSegmentHeader(this.path, index)?.firstSeq;
+        if (index < kept) continue;
+        let firstSeq = known.get(index);
+        if (firstSeq === undefined) {
+          const header = readSegmentHeader(this.path, index);
+          if (header?.index === index) firstSeq = header.firstSeq;
+        }
         if (firstSeq !== undefined) starts.push({ index, firstSeq });
       }
       this.#starts = starts;
     }
+    // Loaded again: retention may have moved on while the headers were read.
+    const first = Atomics.load(this.#metaWords, FIRST_SEGMENT_WORD);
     while (this.#starts.length > 0 && this.#starts[0]!.index < first) this.#starts.shift();
     return this.#starts;
   }
@@ -608,25 +631,36 @@ export class QueueReader implements Disposable {
     return this.#segments(true)[0]?.firstSeq ?? 1;
   }
 
-  // Seq one past the last published record.
+  // Seq one past the last published record. When retention lets the last
+  // listed segment go before it is mapped, the end lies in a later one.
   #endSeq(): number {
-    const last = this.#segments(true).at(-1);
-    if (last === undefined) return 1;
-    const entry = this.#cache.get(last.index);
-    return walkToEnd(entry.segment, this.#cache.seekIndex(entry)).nextSeq;
+    for (let tries = 0; tries < RETENTION_RETRIES; tries++) {
+      const last = this.#segments(true).at(-1);
+      if (last === undefined) return 1;
+      const entry = this.#map(last.index, last.firstSeq);
+      if (entry !== undefined) {
+        return walkToEnd(entry.segment, this.#cache.seekIndex(entry)).nextSeq;
+      }
+    }
+    throw this.#outrun();
   }
 
+  // The earliest kept record: listing again whenever retention lets the
+  // earliest listed segment go before it is mapped.
   #toEarliest(): void {
-    const first = this.#firstSegment();
-    if (first === undefined) {
-      this.#leaveSegment();
-      this.#segmentIndex = Atomics.load(this.#metaWords, FIRST_SEGMENT_WORD);
-      return;
+    for (let tries = 0; tries < RETENTION_RETRIES; tries++) {
+      const first = tries === 0 ? this.#firstSegment() : this.#segments(true)[0];
+      if (first === undefined) {
+        this.#leaveSegment();
+        this.#segmentIndex = Atomics.load(this.#metaWords, FIRST_SEGMENT_WORD);
+        return;
+      }
+      if (first.index > Atomics.load(this.#metaWords, FIRST_SEGMENT_WORD)) {
+        this.#checkEarliest(first);
+      }
+      if (this.#enter(first.index, SEGMENT_HEADER_SIZE, first.firstSeq)) return;
     }
-    if (first.index > Atomics.load(this.#metaWords, FIRST_SEGMENT_WORD)) {
-      this.#checkEarliest(first);
-    }
-    this.#enter(first.index, SEGMENT_HEADER_SIZE, first.firstSeq);
+    throw this.#outrun();
   }
 
   // The earliest started segment is above the first one retention kept:
@@ -652,22 +686,30 @@ export class QueueReader implements Disposable {
     );
   }
 
+  // The end of the last segment: listing again whenever retention lets the
+  // last listed segment go before it is mapped.
   #toLatest(): void {
-    const last = this.#segments(true).at(-1);
-    if (last === undefined) return this.#toEarliest();
-    this.#enter(last.index, SEGMENT_HEADER_SIZE, last.firstSeq);
-    const current = this.#current!;
-    const end = walkToEnd(current.segment, this.#cache.seekIndex(current));
-    this.#pos = end.offset;
-    this.#checkedTo = end.offset;
-    this.#nextSeq = end.nextSeq;
+    for (let tries = 0; tries < RETENTION_RETRIES; tries++) {
+      const last = this.#segments(true).at(-1);
+      if (last === undefined) return this.#toEarliest();
+      if (!this.#enter(last.index, SEGMENT_HEADER_SIZE, last.firstSeq)) continue;
+      const current = this.#current!;
+      const end = walkToEnd(current.segment, this.#cache.seekIndex(current));
+      this.#pos = end.offset;
+      this.#checkedTo = end.offset;
+      this.#nextSeq = end.nextSeq;
+      return;
+    }
+    throw this.#outrun();
   }
 
-  #seekSeq(seq: number, refresh = false): void {
-    const segments = this.#segments(refresh);
+  // `tries` counts the listings before this one: the first try uses the
+  // last listing, every other lists again.
+  #seekSeq(seq: number, tries = 0): void {
+    const segments = this.#segments(tries > 0);
     const first = segments[0];
     if (first === undefined || seq < first.firstSeq) {
-      if (!refresh) return this.#seekSeq(seq, true);
+      if (tries === 0) return this.#seekSeq(seq, 1);
       throw new RangeError(
         first === undefined
           ? `Seq ${seq} is not in queue '${this.path}': it is empty`
@@ -682,7 +724,12 @@ export class QueueReader implements Disposable {
       else hi = mid - 1;
     }
     const target = segments[lo]!;
-    this.#enter(target.index, SEGMENT_HEADER_SIZE, target.firstSeq);
+    if (!this.#enter(target.index, SEGMENT_HEADER_SIZE, target.firstSeq)) {
+      // Retention let it go after the listing: the seq is gone too (a fresh
+      // listing says so), or lies in a segment started since.
+      if (tries + 1 < RETENTION_RETRIES) return this.#seekSeq(seq, tries + 1);
+      throw this.#outrun();
+    }
     const current = this.#current!;
     const segment = current.segment;
     let entry = this.#cache.seekIndex(current).floorBySeq(seq, target.firstSeq);
@@ -693,7 +740,7 @@ export class QueueReader implements Disposable {
     const end = segment.walk(from.offset, from.seq, (_offset, s) => s === seq);
     if (end.nextSeq !== seq) {
       // Past the end of the last segment listed: it may lie in one started since.
-      if (!refresh && end.sealed) return this.#seekSeq(seq, true);
+      if (tries === 0 && end.sealed) return this.#seekSeq(seq, 1);
       throw new RangeError(
         `Seq ${seq} is not in queue '${this.path}' yet: it ends at seq ${end.nextSeq - 1}`,
       );
@@ -705,14 +752,29 @@ export class QueueReader implements Disposable {
 
   // Index maxima are per segment, so segments are tried in order: in each,
   // the index skips to within one spacing of the first record at or after
-  // the time, or shows in one step that the segment has none.
+  // the time, or shows in one step that the segment has none. A segment
+  // retention lets go before it is mapped is passed over, as one it let go
+  // before the listing would be: the seek goes on with the next kept one.
   #seekTime(timestampNs: bigint): void {
     const hi = Number(timestampNs >> 32n);
     const lo = Number(timestampNs & 0xffff_ffffn);
     let segments = this.#segments();
-    for (let i = 0; i < segments.length; i++) {
-      const target = segments[i]!;
-      this.#enter(target.index, SEGMENT_HEADER_SIZE, target.firstSeq);
+    let fresh = false; // whether `segments` was listed since the last segment walked
+    let walked = -1; // the last segment walked, which ends before the time
+    for (let lapses = 0; lapses < RETENTION_RETRIES;) {
+      const target = segments.find((s) => s.index > walked);
+      if (target === undefined) {
+        if (fresh) return;
+        segments = this.#segments(true);
+        fresh = true;
+        continue;
+      }
+      if (!this.#enter(target.index, SEGMENT_HEADER_SIZE, target.firstSeq)) {
+        segments = this.#segments(true);
+        fresh = true;
+        lapses++;
+        continue;
+      }
       const current = this.#current!;
       const segment = current.segment;
       let entry = this.#cache.seekIndex(current).floorByTime(hi, lo);
@@ -730,18 +792,18 @@ export class QueueReader implements Disposable {
       this.#checkedTo = end.offset;
       this.#nextSeq = end.nextSeq;
       if (!end.sealed) return;
-      if (i === segments.length - 1) segments = this.#segments(true);
+      walked = target.index;
+      fresh = false;
     }
+    throw this.#outrun();
   }
 
-  #enter(index: number, pos: number, seq: number): void {
+  // Moves the reader to `pos` in segment `index`; false, the reader
+  // unmoved, when retention let the segment go after a listing named it.
+  #enter(index: number, pos: number, seq: number): boolean {
     if (this.#current?.segment.index !== index) {
-      let entry: CachedSegment;
-      try {
-        entry = this.#cache.get(index);
-      } catch (error) {
-        throw asDamage(error, seq);
-      }
+      const entry = this.#map(index, seq);
+      if (entry === undefined) return false;
       this.#leaveSegment();
       this.#current = entry;
       this.#words = entry.segment.file.words;
@@ -755,6 +817,45 @@ export class QueueReader implements Disposable {
     this.#checkedTo = pos;
     this.#openTail = false;
     this.#emptyAt = -1;
+    return true;
+  }
+
+  // Segment `index`, mapped; undefined when retention let it go. A file
+  // missing otherwise is damage: the records from `seq` on are lost.
+  #map(index: number, seq: number): CachedSegment | undefined {
+    try {
+      return this.#cache.get(index);
+    } catch (error) {
+      // The cache reports a file retention let go, or one open(2) did not
+      // find, as ENOENT; one that went between MappedFile's open(2) and its
+      // stat by name surfaces as NotFound.
+      const missing = error instanceof Deno.errors.NotFound ||
+        (error instanceof QueueIoError && error.errno === ENOENT);
+      if (!missing) throw asDamage(error, seq);
+      if (index < Atomics.load(this.#metaWords, FIRST_SEGMENT_WORD)) return undefined;
+      const path = `${this.path}/${segmentName(index)}`;
+      throw new QueueDamageError(path, 0, seq, "segment file is missing");
+    }
+  }
+
+  // A failed seek cannot go back to a segment retention let go meanwhile:
+  // the reader is left at its old position with no segment, so its next
+  // look at retention falls off to the earliest kept record and counts the
+  // records lost from there, as it would have without the seek.
+  #strandAt(index: number, seq: number): void {
+    this.#leaveSegment();
+    this.#segmentIndex = index;
+    this.#nextSeq = seq;
+    this.#firstSeen = -1;
+  }
+
+  // A reader that retention outran every time it listed and mapped.
+  #outrun(): QueueIoError {
+    return new QueueIoError(
+      `Cannot keep up with retention in queue '${this.path}': it let ${RETENTION_RETRIES} listed segments go before the reader could map one`,
+      this.path,
+      ENOENT,
+    );
   }
 
   #leaveSegment(): void {
@@ -779,10 +880,8 @@ export class QueueReader implements Disposable {
   // it lists again, as hasNext() does, or it would wait forever on a
   // segment it already says is there.
   #tryFirstSegment(): boolean {
-    const first = this.#firstSegment();
-    if (first === undefined) return false;
-    this.#enter(first.index, SEGMENT_HEADER_SIZE, first.firstSeq);
-    return true;
+    this.#toEarliest();
+    return this.#current !== undefined;
   }
 
   // The writer starts segment n+1 before it seals segment n, so after the
@@ -791,18 +890,10 @@ export class QueueReader implements Disposable {
   #advance(): boolean {
     const nextIndex = this.#segmentIndex + 1;
     const path = `${this.path}/${segmentName(nextIndex)}`;
-    let next: CachedSegment;
-    try {
-      next = this.#cache.get(nextIndex);
-    } catch (error) {
-      const missing = error instanceof Deno.errors.NotFound ||
-        (error as { errno?: number }).errno === ENOENT;
-      if (missing && nextIndex < Atomics.load(this.#metaWords, FIRST_SEGMENT_WORD)) {
-        this.#fallOff(); // retention deleted it: go on at the earliest kept record
-        return this.#current !== undefined;
-      }
-      if (missing) throw new QueueDamageError(path, 0, this.#nextSeq, "segment file is missing");
-      throw asDamage(error, this.#nextSeq);
+    const next = this.#map(nextIndex, this.#nextSeq);
+    if (next === undefined) {
+      this.#fallOff(); // retention let it go: go on at the earliest kept record
+      return this.#current !== undefined;
     }
     const segment = next.segment;
     if (!segment.started) {

@@ -143,6 +143,8 @@ const POPULATE_CHUNK = 2 * 1024 * 1024;
 // How often, in bytes appended, the writer looks at its clocks and at the
 // pages ahead of it.
 const WATCH_EVERY = 64 * 1024;
+// Recycle only while segments fill within this (see applyRetention).
+const RECYCLE_WITHIN_MS = 10_000;
 const TWO_32 = 0x1_0000_0000;
 const WAITERS_WORD = META.waiters >>> 2;
 const PUBLISHED_WORD = META.publishedSeq >>> 2;
@@ -240,6 +242,8 @@ export class QueueWriter implements Disposable {
   #next: Segment | undefined;
   #nextError: unknown;
   readonly #recycler: SegmentRecycler | undefined;
+  // How long the last segment took to fill, ms; until a roll, unknown.
+  #segmentMs = Infinity;
   #toSync = Infinity;
   #syncedTo = 0;
   #lastSyncMs = 0;
@@ -274,7 +278,7 @@ export class QueueWriter implements Disposable {
     // A durable writer's pages are written back at every sync anyway, so
     // zeroing a recycled file would only add writes to the disk.
     this.#recycler = this.#retention !== undefined && !this.#durable &&
-        options.recycleSegments !== false
+        options.recycleSegments !== false && SegmentRecycler.supported(dir)
       ? new SegmentRecycler(dir, meta.segmentBytes)
       : undefined;
   }
@@ -577,7 +581,10 @@ export class QueueWriter implements Disposable {
       this.#retention,
       this.#segment.index,
       this.#nowNs(),
-      recycler && ((index) => recycler.retire(index)),
+      // A spare's zeros stay dirty until records overwrite them, up to two
+      // segments later: recycled only while that is within the kernel's
+      // 30 s write-back age, or the zeros would reach the disk too.
+      recycler && ((index) => this.#segmentMs <= RECYCLE_WITHIN_MS && recycler.retire(index)),
     );
   }
 
@@ -676,6 +683,7 @@ export class QueueWriter implements Disposable {
       if (segment !== undefined && this.#segment !== segment) segment.file.release();
       throw error;
     }
+    if (this.#recycler !== undefined) meta.allowRecycling();
   }
 
   // Everything is checked before anything is written: a recovery that
@@ -764,9 +772,11 @@ export class QueueWriter implements Disposable {
   // The highest started segment. Prepared segments above it (all zero, or
   // empty files a writer was killed before preallocating) are deleted; a
   // segment with a zero magic word but records in it lost its header, and is damage.
-  // After a restart an ipc writer also deletes, from the top, segments whose
-  // header is zero or names an older segment: a recycled file whose new
-  // header or zeroing never reached the disk, a torn tail like any other.
+  // After a restart it also deletes, from the top, segments whose header is
+  // zero or names an older segment: a recycled file whose new header or
+  // zeroing never reached the disk, a torn tail like any other (a durable
+  // writer syncs a header before any record goes in, so its own segments
+  // never look so; an ipc writer may have recycled before it).
   #activeSegment(published: number | undefined, rebooted: boolean): Segment | undefined {
     const dir = this.path;
     const segments = listSegments(dir, true).filter((i) => i >= this.#meta.firstSegment);
@@ -778,7 +788,7 @@ export class QueueWriter implements Disposable {
         Deno.removeSync(path);
         continue;
       }
-      if (rebooted && !this.#durable && info.isFile && segments.length > 0) {
+      if (rebooted && info.isFile && segments.length > 0) {
         const header = readSegmentHeader(dir, last);
         if (header === undefined || header.index < last) {
           Deno.removeSync(path);
@@ -968,6 +978,7 @@ export class QueueWriter implements Disposable {
     }
     const old = this.#segment;
     const oldIndex = this.#index;
+    this.#segmentMs = Number(next.createdNs - old.createdNs) / 1e6;
     old.seal(this.#pos, this.#seq);
     if (this.#meta.hasWaiters()) this.#meta.wake();
     if (this.#durable) {
@@ -988,12 +999,7 @@ export class QueueWriter implements Disposable {
   // spare when there is one, else a new file.
   #prepareNext(): Segment {
     const index = this.#segment.index + 1;
-    try {
-      this.#recycler?.place(index);
-    } catch {
-      // Recycling only saves work: a new file is made instead, and a
-      // failure that is the disk's fails that too, with its own error.
-    }
+    this.#recycler?.place(index);
     return Segment.create(this.path, index, this.#meta.segmentBytes, this.#hugePages, this.#mode);
   }
 }

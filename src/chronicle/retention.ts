@@ -33,8 +33,8 @@ export interface RetentionResult {
  * the first one a holding reader has not committed past. The new first
  * segment is published in `queue.meta` before any file is removed, so readers
  * let go of their mappings and the disk space is really freed. `retire`,
- * when given, may take a segment file instead of deleting it (recycling):
- * it returns true when it did.
+ * when given, may deal with a segment file instead (recycling): it returns
+ * true when it did, having taken the file or deleted it itself.
  *
  * @example
  * ```ts

@@ -83,23 +83,20 @@ export class SegmentCache {
   // its bytes hold by now (a recycled file is zeroed, then renamed to
   // another index).
   #open(index: number): Segment {
-    let segment: Segment;
+    let segment: Segment | undefined;
+    let failure: unknown;
     try {
       segment = Segment.open(this.#dir, index, false);
     } catch (error) {
-      if (index < this.#firstSegment()) throw this.#retired(index);
-      throw error;
+      failure = error;
     }
     if (index < this.#firstSegment()) {
-      segment.file.release();
-      throw this.#retired(index);
+      segment?.file.release();
+      const path = `${this.#dir}/${segmentName(index)}`;
+      throw new QueueIoError(`Cannot map '${path}': retention let it go`, path, ENOENT);
     }
+    if (segment === undefined) throw failure;
     return segment;
-  }
-
-  #retired(index: number): QueueIoError {
-    const path = `${this.#dir}/${segmentName(index)}`;
-    return new QueueIoError(`Cannot map '${path}': retention let it go`, path, ENOENT);
   }
 
   /** The index of a cached segment, mapped from its file or rebuilt. */

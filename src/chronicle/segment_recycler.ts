@@ -25,6 +25,8 @@ import { cPath, errno, errnoText, libc, LOCK_EX, LOCK_NB, O_CLOEXEC, O_RDWR } fr
 // pages, the same order as the writer's populate step.
 const ZERO_STEP = 2 * 1024 * 1024;
 let zeros: Uint8Array<ArrayBuffer> | undefined;
+// statfs(2) f_type of btrfs, ZFS and bcachefs.
+const COPY_ON_WRITE = new Set([0x9123683e, 0x2fc12fc1, 0xca451a4e]);
 
 /**
  * Holds at most one retired segment (the spare) and zeroes it, a step at a
@@ -45,7 +47,7 @@ let zeros: Uint8Array<ArrayBuffer> | undefined;
  */
 export class SegmentRecycler {
   readonly #dir: string;
-  readonly #segmentBytes: number;
+  readonly #bytes: number;
   // The spare's descriptor, holding its exclusive lock; -1 when none.
   #fd = -1;
   #zeroedTo = 0;
@@ -53,7 +55,20 @@ export class SegmentRecycler {
   /** A recycler for the queue in `dir`, whose segments are `segmentBytes` long. */
   constructor(dir: string, segmentBytes: number) {
     this.#dir = dir;
-    this.#segmentBytes = segmentBytes;
+    this.#bytes = segmentBytes;
+  }
+
+  /**
+   * Whether recycling pays on the file system holding `dir`. Not on a
+   * copy-on-write one (btrfs, ZFS, bcachefs): a rewritten block takes new
+   * space there, so a recycled file would lose the preallocation that makes
+   * a full disk an error at a roll rather than a fault on a store.
+   */
+  static supported(dir: string): boolean {
+    const buffer = new Uint8Array(256);
+    if (libc().statfs(cPath(dir), buffer) !== 0) return false;
+    // f_type is the first field of struct statfs on x86-64 and aarch64.
+    return !COPY_ON_WRITE.has(new DataView(buffer.buffer).getUint32(0, true));
   }
 
   /**
@@ -71,52 +86,51 @@ export class SegmentRecycler {
 
   /**
    * Takes segment `index`, which retention has just let go (the first
-   * segment kept in `queue.meta` is already past it), as the spare.
+   * segment kept in `queue.meta` is already past it), as the spare. Never
+   * throws: recycling only saves work, so whatever goes wrong, the file is
+   * deleted as retention without recycling would.
    *
-   * @returns true when the file is dealt with: taken, or deleted because a
-   *   reader still maps it; false when the caller deletes it (a spare is
-   *   already held, or the file is not there).
-   * @throws {QueueIoError} when the file cannot be renamed.
+   * @returns true when the file is dealt with: taken, or deleted here (a
+   *   reader still maps it, or it could not be made a spare); false when
+   *   the caller deletes it (a spare is already held, or the rename failed).
    */
   retire(index: number): boolean {
     if (this.#fd >= 0) return false;
-    const spare = `${this.#dir}/${SPARE_FILE}`;
     try {
-      Deno.renameSync(`${this.#dir}/${segmentName(index)}`, spare);
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return false;
-      throw error;
-    }
-    const c = libc();
-    const fd = c.open(cPath(spare), O_RDWR | O_CLOEXEC, 0);
-    if (fd < 0) {
-      removeIfThere(spare);
-      return true;
-    }
-    let size = -1;
-    try {
-      size = Deno.statSync(spare).size;
+      Deno.renameSync(`${this.#dir}/${segmentName(index)}`, this.#spare);
     } catch {
-      // gone or unreadable: deleted below
+      return false;
     }
-    if (size !== this.#segmentBytes || c.flock(fd, LOCK_EX | LOCK_NB) !== 0) {
-      // A reader maps it (or it is not a segment of this size): delete it
-      // as retention does without recycling.
-      c.close(fd);
-      removeIfThere(spare);
-      return true;
+    try {
+      const c = libc();
+      const fd = c.open(cPath(this.#spare), O_RDWR | O_CLOEXEC, 0);
+      if (fd < 0) throw this.#error("open", errno());
+      // A reader maps it (the lock is refused), or it is no segment of
+      // this queue's size: deleted below.
+      if (c.flock(fd, LOCK_EX | LOCK_NB) !== 0 || Deno.statSync(this.#spare).size !== this.#bytes) {
+        c.close(fd);
+        throw this.#error("lock", errno());
+      }
+      this.#fd = fd;
+      this.#zeroedTo = 0;
+      // The header first: from here on the file is no started segment.
+      this.#zero(SEGMENT_HEADER_SIZE);
+    } catch {
+      this.#drop();
     }
-    this.#fd = fd;
-    this.#zeroedTo = 0;
-    // The header first: from here on the file is no started segment.
-    this.#zero(SEGMENT_HEADER_SIZE);
     return true;
   }
 
-  /** Zeroes the next step of the spare, if one is held and not yet all zero. */
+  /**
+   * Zeroes the next step of the spare, if one is held and not yet all zero;
+   * a spare that cannot be written is deleted.
+   */
   zeroSome(): void {
-    if (this.#fd >= 0 && this.#zeroedTo < this.#segmentBytes) {
-      this.#zero(Math.min(this.#segmentBytes, this.#zeroedTo + ZERO_STEP));
+    if (this.#fd < 0 || this.#zeroedTo >= this.#bytes) return;
+    try {
+      this.#zero(Math.min(this.#bytes, this.#zeroedTo + ZERO_STEP));
+    } catch {
+      this.#drop();
     }
   }
 
@@ -124,31 +138,50 @@ export class SegmentRecycler {
    * Zeroes the rest of the spare and renames it to segment `index`, a
    * prepared segment (all zero) for the writer to map and start.
    *
-   * @returns false when no spare is held.
-   * @throws {QueueIoError} when zeroing or the rename fails; the spare is deleted.
+   * @returns false when no spare is held, or it could not be zeroed or
+   *   renamed (it is deleted then): the writer makes a new file instead.
    */
   place(index: number): boolean {
     if (this.#fd < 0) return false;
-    const spare = `${this.#dir}/${SPARE_FILE}`;
     try {
-      this.#zero(this.#segmentBytes);
+      this.#zero(this.#bytes);
       // Unlocked before it gets a segment's name: a reader that opens it
       // by that name must find it free to lock.
       this.#release();
-      Deno.renameSync(spare, `${this.#dir}/${segmentName(index)}`);
-    } catch (error) {
-      this.#release();
-      removeIfThere(spare);
-      throw error;
+      Deno.renameSync(this.#spare, `${this.#dir}/${segmentName(index)}`);
+      return true;
+    } catch {
+      this.#drop();
+      return false;
     }
-    return true;
   }
 
   /** Lets go of the spare, deleting it. */
   close(): void {
-    if (this.#fd < 0) return;
+    if (this.#fd >= 0) this.#drop();
+  }
+
+  get #spare(): string {
+    return `${this.#dir}/${SPARE_FILE}`;
+  }
+
+  #error(action: string, code: number): QueueIoError {
+    return new QueueIoError(
+      `Cannot ${action} '${this.#spare}': ${errnoText(code)}`,
+      this.#spare,
+      code,
+    );
+  }
+
+  // Lets go of the spare and deletes it; a file that cannot be deleted now
+  // is deleted by the next writer that opens the queue.
+  #drop(): void {
     this.#release();
-    removeIfThere(`${this.#dir}/${SPARE_FILE}`);
+    try {
+      removeIfThere(this.#spare);
+    } catch {
+      // left for the next writer's open
+    }
   }
 
   // Writes zeros up to `end` with pwrite(2), not through a mapping: a
@@ -159,11 +192,7 @@ export class SegmentRecycler {
     while (this.#zeroedTo < end) {
       const length = Math.min(ZERO_STEP, end - this.#zeroedTo);
       const n = Number(c.pwrite(this.#fd, zeros, BigInt(length), BigInt(this.#zeroedTo)));
-      if (n <= 0) {
-        const code = errno();
-        const path = `${this.#dir}/${SPARE_FILE}`;
-        throw new QueueIoError(`Cannot zero '${path}': ${errnoText(code)}`, path, code);
-      }
+      if (n <= 0) throw this.#error("zero", errno());
       this.#zeroedTo += n;
     }
   }
