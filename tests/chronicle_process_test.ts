@@ -12,33 +12,19 @@ import assert from "node:assert/strict";
 import { QueueReader, QueueWriter } from "../src/chronicle/mod.ts";
 import { waitFor } from "./_helpers.ts";
 import {
-  fixture,
+  collect,
   Lines,
   payloadFor,
   payloadProblem,
   RunningHash,
   sleep,
+  spawnFixture,
   withQueueDir,
 } from "./fixtures/chronicle_common.ts";
 import { seededRandom } from "./_seeded_random.ts";
 
 const SEGMENT_BYTES = 64 * 1024;
 const END_TYPE = 65535;
-
-function child(script: "writer" | "reader", args: string[]): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", fixture(`chronicle_${script}_child.ts`), ...args],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).spawn();
-}
-
-/** Collects a child's stderr in the background, for failure messages. */
-function collect(stream: ReadableStream<Uint8Array>): Promise<string> {
-  return new Response(stream).text();
-}
 
 async function createQueue(dir: string): Promise<void> {
   (await QueueWriter.open(dir, { segmentBytes: SEGMENT_BYTES })).close();
@@ -49,12 +35,14 @@ Deno.test("three reader processes follow a writer process, byte for byte", async
     const count = 20_000;
     await createQueue(dir);
     const strategies = ["futex", "backoff", "futex"];
-    const readers = strategies.map((s) => child("reader", ["follow", dir, s, String(count)]));
+    const readers = strategies.map((s) =>
+      spawnFixture("chronicle_reader_child.ts", ["follow", dir, s, String(count)])
+    );
     const readerLines = readers.map((r) => new Lines(r.stdout));
     const readerErrors = readers.map((r) => collect(r.stderr));
     // Every reader is open and waiting before the writer starts.
     for (const lines of readerLines) assert.equal(await lines.next(), "ready");
-    const writer = child("writer", ["stream", dir, String(count)]);
+    const writer = spawnFixture("chronicle_writer_child.ts", ["stream", dir, String(count)]);
     const [writerOut, writerErr] = await Promise.all([
       new Lines(writer.stdout).rest(),
       collect(writer.stderr),
@@ -83,7 +71,13 @@ class ReaderRun {
   readonly finished: Promise<void>;
 
   constructor(dir: string) {
-    this.process = child("reader", ["named", dir, "futex", "follower", "200"]);
+    this.process = spawnFixture("chronicle_reader_child.ts", [
+      "named",
+      dir,
+      "futex",
+      "follower",
+      "200",
+    ]);
     this.lines = new Lines(this.process.stdout);
     this.stderr = collect(this.process.stderr);
     this.finished = this.lines.rest().then(() => {});
@@ -118,7 +112,7 @@ Deno.test("a writer SIGKILLed 15 times and a reader once: every record once, who
     const opens: (number | undefined)[] = [];
     let readerKill: { committed: number; lastPrinted: number } | undefined;
     for (let run = 1; run <= KILLS; run++) {
-      const writer = child("writer", ["crash", dir, String(run)]);
+      const writer = spawnFixture("chronicle_writer_child.ts", ["crash", dir, String(run)]);
       const lines = new Lines(writer.stdout);
       const stderr = collect(writer.stderr);
       const delay = 20 + Math.floor(next() * 180);
@@ -156,7 +150,7 @@ Deno.test("a writer SIGKILLed 15 times and a reader once: every record once, who
     }
 
     // A last writer appends a known tail and closes.
-    const tail = child("writer", ["tail", dir, "500", String(KILLS + 1)]);
+    const tail = spawnFixture("chronicle_writer_child.ts", ["tail", dir, "500", String(KILLS + 1)]);
     const [tailOut, tailErr] = await Promise.all([
       new Lines(tail.stdout).rest(),
       collect(tail.stderr),

@@ -38,14 +38,18 @@ import { SegmentCache } from "../src/chronicle/segment_cache.ts";
 import { SegmentRecycler } from "../src/chronicle/segment_recycler.ts";
 import { seededRandom } from "./_seeded_random.ts";
 import {
-  fixture,
+  collect,
+  firstSeqOf,
   Lines,
+  metaFirstSegment,
   patch,
   payloadFor,
   payloadProblem,
   RunningHash,
   segmentLayout,
+  segments,
   sleep,
+  spawnFixture,
   withQueueDir,
 } from "./fixtures/chronicle_common.ts";
 
@@ -72,25 +76,6 @@ function appendNext(w: QueueWriter): void {
 /** Appends until the writer has rolled to segment `index`. */
 function fillToSegment(w: QueueWriter, index: number): void {
   while (w.segmentIndex < index) appendNext(w);
-}
-
-/** Segment indexes on disk. */
-function segments(dir: string): number[] {
-  return [...Deno.readDirSync(dir)]
-    .map((e) => /^(\d{10})\.seg$/.exec(e.name)?.[1])
-    .filter((n) => n !== undefined)
-    .map(Number)
-    .sort((a, b) => a - b);
-}
-
-function firstSeqOf(dir: string, index: number): number {
-  const bytes = Deno.readFileSync(segPath(dir, index));
-  return Number(new DataView(bytes.buffer).getBigUint64(16, true));
-}
-
-function metaFirstSegment(dir: string): number {
-  const bytes = Deno.readFileSync(`${dir}/queue.meta`);
-  return new DataView(bytes.buffer).getUint32(META.firstSegment, true);
 }
 
 /** Index of the first non-zero byte of `bytes` at or after `from`, or -1. */
@@ -262,21 +247,6 @@ Deno.test("a segment prepared from the spare is all zero, and zero past the writ
 
 // 3. A reader in another process never sees stale bytes as records.
 
-function child(script: string, args: string[]): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", fixture(script), ...args],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).spawn();
-}
-
-/** Collects a child's stderr in the background, for failure messages. */
-function collect(stream: ReadableStream<Uint8Array>): Promise<string> {
-  return new Response(stream).text();
-}
-
 Deno.test("reader processes following the writer live through recycled rolls read every record intact", async () => {
   await withQueueDir(async (dir) => {
     const seed = Date.now() >>> 0;
@@ -291,7 +261,7 @@ Deno.test("reader processes following the writer live through recycled rolls rea
     inodes.see(dir, 0);
     const strategies = ["futex", "backoff"];
     const readers = strategies.map((s) =>
-      child("chronicle_reader_child.ts", ["named", dir, s, `follower-${s}`, "100"])
+      spawnFixture("chronicle_reader_child.ts", ["named", dir, s, `follower-${s}`, "100"])
     );
     const lines = readers.map((r) => new Lines(r.stdout));
     const errors = readers.map((r) => collect(r.stderr));
@@ -532,7 +502,7 @@ const KILL_OPTIONS: QueueWriterOptions = {
 };
 
 function recycleWriter(mode: string, dir: string): Deno.ChildProcess {
-  return child("chronicle_recycle_writer.ts", [
+  return spawnFixture("chronicle_recycle_writer.ts", [
     mode,
     dir,
     String(KILL_SEGMENT_BYTES),

@@ -10,9 +10,17 @@
 
 import assert from "node:assert/strict";
 import { QueueDamageError, QueueReader, QueueWriter } from "../src/chronicle/mod.ts";
-import { META, RECORD, SEGMENT_HEADER_SIZE, segmentName } from "../src/chronicle/format.ts";
+import { RECORD, SEGMENT_HEADER_SIZE, segmentName } from "../src/chronicle/format.ts";
 import { readSegmentHeader } from "../src/chronicle/queue_files.ts";
-import { payloadFor, payloadProblem, sleep, withQueueDir } from "./fixtures/chronicle_common.ts";
+import {
+  firstSeqOf,
+  metaFirstSegment,
+  payloadFor,
+  payloadProblem,
+  segments,
+  sleep,
+  withQueueDir,
+} from "./fixtures/chronicle_common.ts";
 
 const SEGMENT_BYTES = 64 * 1024;
 
@@ -27,15 +35,6 @@ function fillToSegment(w: QueueWriter, index: number): void {
   while (w.segmentIndex < index) fill(w, 1);
 }
 
-/** Segment indexes on disk. */
-function segments(dir: string): number[] {
-  return [...Deno.readDirSync(dir)]
-    .map((e) => /^(\d{10})\.seg$/.exec(e.name)?.[1])
-    .filter((n) => n !== undefined)
-    .map(Number)
-    .sort((a, b) => a - b);
-}
-
 /** Seek index files on disk, by segment index. */
 function indexes(dir: string): number[] {
   return [...Deno.readDirSync(dir)]
@@ -43,16 +42,6 @@ function indexes(dir: string): number[] {
     .filter((n) => n !== undefined)
     .map(Number)
     .sort((a, b) => a - b);
-}
-
-function firstSeqOf(dir: string, index: number): number {
-  const bytes = Deno.readFileSync(`${dir}/${String(index).padStart(10, "0")}.seg`);
-  return Number(new DataView(bytes.buffer).getBigUint64(16, true));
-}
-
-function metaFirstSegment(dir: string): number {
-  const bytes = Deno.readFileSync(`${dir}/queue.meta`);
-  return new DataView(bytes.buffer).getUint32(META.firstSegment, true);
 }
 
 function range(from: number, to: number): number[] {
