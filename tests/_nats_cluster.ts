@@ -2,7 +2,8 @@
  * A real three-node JetStream cluster on loopback ports for the fault tests:
  * each node has its own store, and any node can be killed and restarted
  * while the others carry on. The cluster is ready when JetStream answers
- * through every node, so a test can create an R3 stream at once.
+ * through every node and can place a stream on all three, so a test can
+ * create an R3 stream at once.
  *
  * @module
  */
@@ -63,10 +64,42 @@ export async function startNatsCluster(): Promise<NatsCluster> {
     await Promise.all(nodes.map((n) => n.restart()));
     const url = `nats://${clientPorts.map((p) => `127.0.0.1:${p}`).join(",")}`;
     await Promise.all(clientPorts.map((port) => waitForJetStream(port)));
+    await waitForPlacement(url);
     return { url, nodes, stop };
   } catch (e) {
     await stop();
     throw e;
+  }
+}
+
+// The meta leader answers before it knows every peer to be current: until
+// then an R3 stream fails with "no suitable peers for placement". A probe
+// stream is created (and deleted) until one fits.
+async function waitForPlacement(url: string): Promise<void> {
+  const nc = await connect({
+    servers: url.slice("nats://".length).split(","),
+    noAsyncTraces: true,
+  });
+  try {
+    const jsm = await jetstreamManager(nc, { timeout: 2000 });
+    let last: unknown;
+    for (let attempt = 0; attempt < 150; attempt++) {
+      try {
+        await jsm.streams.add({
+          name: "SPOOL_READY",
+          subjects: ["spool.ready"],
+          num_replicas: SIZE,
+        });
+        await jsm.streams.delete("SPOOL_READY");
+        return;
+      } catch (error) {
+        last = error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`The cluster at '${url}' could not place an R3 stream within 15 s: ${last}`);
+  } finally {
+    await nc.close();
   }
 }
 
