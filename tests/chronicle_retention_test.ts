@@ -544,6 +544,9 @@ Deno.test("a failed seek whose old segment retention let go meanwhile throws its
     }
     assert.deepEqual(segments(dir), range(1, 10), "retention let 0 go during the seek");
     assert.equal(r.nextSeq, 2, "the position is still the old one");
+    // A second failed seek, from a reader with no segment mapped, keeps it too.
+    assert.throws(() => r.seek({ seq: w.lastSeq + 100 }), RangeError);
+    assert.equal(r.nextSeq, 2, "the position is still the old one after another failed seek");
     const earliest = firstSeqOf(dir, 1);
     assert.equal(r.next()?.seq, earliest, "the reader falls off to the earliest kept record");
     assert.equal(r.lostRecords, earliest - 2);

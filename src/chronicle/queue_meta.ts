@@ -271,9 +271,11 @@ export class QueueMeta {
    * refuse it. It stays marked.
    */
   allowRecycling(): void {
-    if (this.version < RECYCLING_META_VERSION) {
-      Atomics.store(this.file.words, META.version >>> 2, RECYCLING_META_VERSION);
-    }
+    if (this.version >= RECYCLING_META_VERSION) return;
+    Atomics.store(this.file.words, META.version >>> 2, RECYCLING_META_VERSION);
+    // On disk before any recycled file can be: after a restart, version 3
+    // is what tells the writer that a stale segment may be a recycled one.
+    this.file.sync(0, META.version + 4);
   }
 
   /** The lowest segment index retention has kept. */

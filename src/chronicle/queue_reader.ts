@@ -541,16 +541,14 @@ export class QueueReader implements Disposable {
   seek(target: { seq: number } | { timestampNs: bigint | number }): void {
     if (this.#closed) throw new QueueClosedError(this.path);
     checkStart(target);
-    const at = this.#current === undefined
-      ? undefined
-      : { index: this.#segmentIndex, pos: this.#pos, seq: this.#nextSeq };
+    const mapped = this.#current !== undefined;
+    const at = { index: this.#segmentIndex, pos: this.#pos, seq: this.#nextSeq };
     try {
       if ("seq" in target) this.#seekSeq(target.seq);
       else this.#seekTime(BigInt(target.timestampNs));
     } catch (error) {
-      // A failed seek leaves the reader where it was.
-      if (at === undefined) this.#leaveSegment();
-      else if (!this.#enter(at.index, at.pos, at.seq)) this.#strandAt(at.index, at.seq);
+      // A failed seek leaves the reader where it was, mapped or not.
+      if (!mapped || !this.#enter(at.index, at.pos, at.seq)) this.#strandAt(at.index, at.seq);
       throw error;
     }
   }
@@ -838,10 +836,11 @@ export class QueueReader implements Disposable {
     }
   }
 
-  // A failed seek cannot go back to a segment retention let go meanwhile:
-  // the reader is left at its old position with no segment, so its next
-  // look at retention falls off to the earliest kept record and counts the
-  // records lost from there, as it would have without the seek.
+  // A failed seek that cannot go back to its segment (retention let it go
+  // meanwhile, or the reader had none mapped) leaves the reader at its old
+  // position with no segment: its next look at retention falls off to the
+  // earliest kept record and counts the records lost from there, as it
+  // would have without the seek.
   #strandAt(index: number, seq: number): void {
     this.#leaveSegment();
     this.#segmentIndex = index;
@@ -938,7 +937,13 @@ export class QueueReader implements Disposable {
     const before = this.#nextSeq;
     this.#leaveSegment();
     this.#cache.dropBelow(Atomics.load(this.#metaWords, FIRST_SEGMENT_WORD));
-    this.#toEarliest();
+    try {
+      this.#toEarliest();
+    } catch (error) {
+      // The next look at retention falls off again and counts the loss.
+      this.#firstSeen = -1;
+      throw error;
+    }
     if (this.#current !== undefined) this.#lost += Math.max(0, this.#nextSeq - before);
   }
 }

@@ -20,6 +20,7 @@ import {
   RECORD_HEADER_SIZE,
   RECORD_WORD,
   recordSize,
+  RECYCLING_META_VERSION,
   SEGMENT,
   SEGMENT_HEADER_SIZE,
   SEGMENT_TAIL_RESERVE,
@@ -242,8 +243,10 @@ export class QueueWriter implements Disposable {
   #next: Segment | undefined;
   #nextError: unknown;
   readonly #recycler: SegmentRecycler | undefined;
-  // How long the last segment took to fill, ms; until a roll, unknown.
-  #segmentMs = Infinity;
+  // How long the last segment took to fill, and when the writer entered
+  // the active one (performance.now(), ms); NaN while unknown.
+  #segmentMs = NaN;
+  #enteredAt = NaN;
   #toSync = Infinity;
   #syncedTo = 0;
   #lastSyncMs = 0;
@@ -584,7 +587,7 @@ export class QueueWriter implements Disposable {
       // A spare's zeros stay dirty until records overwrite them, up to two
       // segments later: recycled only while that is within the kernel's
       // 30 s write-back age, or the zeros would reach the disk too.
-      recycler && ((index) => this.#segmentMs <= RECYCLE_WITHIN_MS && recycler.retire(index)),
+      recycler && ((index) => this.#fillMs() <= RECYCLE_WITHIN_MS && recycler.retire(index)),
     );
   }
 
@@ -683,6 +686,8 @@ export class QueueWriter implements Disposable {
       if (segment !== undefined && this.#segment !== segment) segment.file.release();
       throw error;
     }
+    // Before any recycling: a roll during recovery recycles nothing, since
+    // how fast segments fill is not known yet.
     if (this.#recycler !== undefined) meta.allowRecycling();
   }
 
@@ -788,7 +793,10 @@ export class QueueWriter implements Disposable {
         Deno.removeSync(path);
         continue;
       }
-      if (rebooted && info.isFile && segments.length > 0) {
+      if (
+        rebooted && this.#meta.version >= RECYCLING_META_VERSION && info.isFile &&
+        segments.length > 0
+      ) {
         const header = readSegmentHeader(dir, last);
         if (header === undefined || header.index < last) {
           Deno.removeSync(path);
@@ -874,6 +882,7 @@ export class QueueWriter implements Disposable {
     recordsInSegment: number,
     blockStart = pos,
   ): void {
+    const opening = this.#segment === undefined;
     this.#segment = segment;
     this.#words = segment.file.words;
     this.#bytes = segment.file.bytes;
@@ -889,6 +898,10 @@ export class QueueWriter implements Disposable {
     if (this.#prefault) this.#populatedTo = pos - pos % POPULATE_CHUNK;
     this.#populateAhead();
     this.#watchAt = pos + WATCH_EVERY;
+    const now = performance.now();
+    this.#segmentMs = now - this.#enteredAt;
+    // A segment entered at open filled partly unseen: its time is unknown.
+    this.#enteredAt = opening ? NaN : now;
     if (this.#rollIntervalMs !== Infinity) {
       this.#rollDeadlineMs = Number(segment.createdNs / 1_000_000n) + this.#rollIntervalMs;
     }
@@ -978,7 +991,6 @@ export class QueueWriter implements Disposable {
     }
     const old = this.#segment;
     const oldIndex = this.#index;
-    this.#segmentMs = Number(next.createdNs - old.createdNs) / 1e6;
     old.seal(this.#pos, this.#seq);
     if (this.#meta.hasWaiters()) this.#meta.wake();
     if (this.#durable) {
@@ -993,6 +1005,13 @@ export class QueueWriter implements Disposable {
     old.file.release();
     oldIndex.close();
     if (this.#retention !== undefined) this.applyRetention();
+  }
+
+  // How long segments take to fill: the last one's time, or the active
+  // one's so far when that is longer (retention applied by hand late);
+  // NaN, which recycles nothing, while unknown.
+  #fillMs(): number {
+    return Math.max(this.#segmentMs, performance.now() - this.#enteredAt);
   }
 
   // The segment after the active one, prepared (all zero): the recycled

@@ -105,14 +105,13 @@ export class SegmentRecycler {
       const c = libc();
       const fd = c.open(cPath(this.#spare), O_RDWR | O_CLOEXEC, 0);
       if (fd < 0) throw this.#error("open", errno());
-      // A reader maps it (the lock is refused), or it is no segment of
-      // this queue's size: deleted below.
-      if (c.flock(fd, LOCK_EX | LOCK_NB) !== 0 || Deno.statSync(this.#spare).size !== this.#bytes) {
-        c.close(fd);
-        throw this.#error("lock", errno());
-      }
+      // Held from here, so that #drop closes it whatever fails next.
       this.#fd = fd;
       this.#zeroedTo = 0;
+      // A reader maps it (the lock is refused), or it is no segment of
+      // this queue's size: deleted below.
+      if (c.flock(fd, LOCK_EX | LOCK_NB) !== 0) throw this.#error("lock", errno());
+      if (Deno.statSync(this.#spare).size !== this.#bytes) throw new RangeError("Not a segment");
       // The header first: from here on the file is no started segment.
       this.#zero(SEGMENT_HEADER_SIZE);
     } catch {
