@@ -63,7 +63,9 @@ export interface QueueWriterOptions {
    * segment, zeroed by writing, instead of deleting it and creating a new
    * file. Its pages are still in memory, so the writer skips the page
    * faults and allocation a fresh file costs. A segment some reader still
-   * maps is deleted as before. Default true; ignored for `durable`.
+   * maps is deleted as before. Default true; never for `durable`, on a
+   * copy-on-write file system, or while segments take over 10 s to fill
+   * (docs/chronicle-format.md, Recycling).
    */
   recycleSegments?: boolean;
   /**
@@ -777,11 +779,11 @@ export class QueueWriter implements Disposable {
   // The highest started segment. Prepared segments above it (all zero, or
   // empty files a writer was killed before preallocating) are deleted; a
   // segment with a zero magic word but records in it lost its header, and is damage.
-  // After a restart it also deletes, from the top, segments whose header is
-  // zero or names an older segment: a recycled file whose new header or
-  // zeroing never reached the disk, a torn tail like any other (a durable
-  // writer syncs a header before any record goes in, so its own segments
-  // never look so; an ipc writer may have recycled before it).
+  // After a restart, in a queue a writer may have recycled (queue.meta
+  // version 3), it also deletes from the top segments whose header is zero
+  // or names an older segment: a recycled file whose new header or zeroing
+  // never reached the disk, a torn tail like any other. Elsewhere such a
+  // file is damage: a durable writer syncs a header before any record.
   #activeSegment(published: number | undefined, rebooted: boolean): Segment | undefined {
     const dir = this.path;
     const segments = listSegments(dir, true).filter((i) => i >= this.#meta.firstSegment);
